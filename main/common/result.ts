@@ -1,0 +1,177 @@
+/**
+ * The result JSON (DESIGN.md "Result JSON") and the live samples streamed while a run goes on.
+ * Units: throughput MB/s = 10^6 bytes/s; latencies in ms; times in the series in seconds of
+ * simulated time. Summary figures exclude `warmup_s`.
+ */
+
+export interface LatencySummary {
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Mean latency split by layer; the four add up to the mean latency. */
+export interface LatencyBreakdown {
+  guest: number;
+  qemu: number;
+  host_queue: number;
+  device: number;
+}
+
+export interface ThreadSummary {
+  name: string;
+  /** VM name, or null for a native host process. */
+  vm: string | null;
+  pid: number;
+  mbps: number;
+  iops: number;
+  read_mbps: number;
+  write_mbps: number;
+  bytes: number;
+  ios: number;
+  latency_ms: LatencySummary;
+  latency_breakdown_ms: LatencyBreakdown;
+  /** Share of the disk's busy time spent on this thread's requests (0..1). */
+  disk_time_share: number;
+}
+
+export interface VmSummary {
+  name: string;
+  mapping: string;
+  weight: number;
+  mbps: number;
+  iops: number;
+  bytes: number;
+  ios: number;
+  latency_ms: LatencySummary;
+  latency_breakdown_ms: LatencyBreakdown;
+  disk_time_share: number;
+  threads: ThreadSummary[];
+}
+
+export interface SchedulerSummary {
+  name: string;
+  /** Idle windows (anticipation) started, and how many of them got the awaited request in time. */
+  idle_windows: number;
+  idle_paid_off: number;
+  /** Total time spent idling with the disk free (s). */
+  idle_s: number;
+  /** Times the in-service context changed. */
+  switches: number;
+}
+
+export interface RunSummary {
+  total: { mbps: number; iops: number; bytes: number; ios: number; latency_ms: LatencySummary };
+  disk: {
+    utilization: number;
+    busy_s: number;
+    idle_s: number;
+    requests: number;
+    seeks: number;
+    mean_seek_cyl: number;
+    cache_hit_ratio: number;
+  };
+  fairness: {
+    /** Jain's index over the VMs' throughputs divided by their weights; null with fewer than two VMs. */
+    jain_vms: number | null;
+    /** Jain's index over all threads' throughputs (VM and native); null with fewer than two. */
+    jain_threads: number | null;
+    disk_time_share: Record<string, number>;
+  };
+  vms: VmSummary[];
+  native: ThreadSummary[];
+  scheduler: SchedulerSummary;
+  /** Simulated seconds covered by the summary (duration − warmup). */
+  measured_s: number;
+}
+
+/** One interval of the live series. Arrays are indexed like the run's `vms` and `threads` lists. */
+export interface Sample {
+  /** End of the interval, simulated seconds. */
+  t: number;
+  total_mbps: number;
+  total_iops: number;
+  vm_mbps: number[];
+  vm_iops: number[];
+  /** Per VM: the VM's share of the disk's busy time in this interval (0..1). */
+  vm_disk_share: number[];
+  /** Per VM latency percentiles of requests completed in the interval (ms; 0 when none). */
+  vm_p50: number[];
+  vm_p95: number[];
+  vm_p99: number[];
+  /** Per VM mean latency split by layer in the interval (ms). */
+  vm_breakdown: LatencyBreakdown[];
+  thread_mbps: number[];
+  thread_p50: number[];
+  thread_p99: number[];
+  thread_disk_share: number[];
+  /** Running Jain's index over VMs (weighted), cumulative from warm-up end; null with < 2 VMs. */
+  jain_vms: number | null;
+  /** Jain's index over VMs within this interval only. */
+  jain_vms_interval: number | null;
+  utilization: number;
+  /** Requests queued in the host scheduler at the sample instant, per host context name. */
+  host_queue: number;
+  /** Latency histogram of the interval over LATENCY_BUCKETS_MS (for the heatmap). */
+  latency_hist: number[];
+}
+
+/** Log-spaced latency bucket upper bounds (ms) for heatmaps and histograms. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000,
+  Number.POSITIVE_INFINITY,
+];
+
+/** A request dispatched to the disk (the seek-pattern chart, seekwatcher style). */
+export interface DispatchPoint {
+  t: number;
+  /** Host sector (512 B). */
+  sector: number;
+  sectors: number;
+  /** VM index, -1 for native. */
+  vm: number;
+  thread: number;
+  ctx: number;
+  write: boolean;
+}
+
+/** Scheduler activity: service periods and idle windows (t and end in simulated seconds). */
+export interface ActivityEvent {
+  kind: 'service' | 'idle';
+  ctx: number;
+  t: number;
+  end: number;
+  /** For idle windows: did the awaited request arrive in time? */
+  paid_off?: boolean;
+}
+
+export interface RunLayout {
+  vms: { name: string; mapping: string; weight: number; image_start: number; image_sectors: number }[];
+  threads: { name: string; vm: number; pid: number }[];
+  contexts: { id: number; name: string; vm: number; group: number }[];
+  disk_sectors: number;
+  sample_interval_ms: number;
+  duration_s: number;
+  warmup_s: number;
+}
+
+export interface TimeSeries {
+  samples: Sample[];
+}
+
+export interface RunResult {
+  params: Record<string, string | number | boolean>;
+  layout: RunLayout;
+  summary: RunSummary;
+  timeseries: TimeSeries;
+  trace: { dispatch: DispatchPoint[]; activity: ActivityEvent[]; truncated: boolean };
+}
+
+export interface ExperimentResult {
+  name: string;
+  seed: number;
+  engine_version: string;
+  runs: RunResult[];
+}

@@ -1,0 +1,171 @@
+/**
+ * The experiment spec (DESIGN.md "Experiment spec"): one zod schema, shared by the CLI, the UI's
+ * inline validation, bundles and tests. Objects are strict (unknown fields are rejected) and every
+ * error names the field's path.
+ */
+import { z } from 'zod';
+import { GUEST_SCHEDULER_NAMES, SCHEDULER_NAMES } from './tunables';
+
+const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().finite().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+
+// ---------------------------------------------------------------- disk
+
+export const ZoneSchema = z.strictObject({
+  cylinders: int(1, 10_000_000),
+  sectors_per_track: int(1, 100_000),
+  track_skew_sectors: int(0, 100_000).optional(),
+  cylinder_skew_sectors: int(0, 100_000).optional(),
+});
+
+export const SeekSchema = z.discriminatedUnion('model', [
+  z.strictObject({
+    model: z.literal('two-piece'),
+    boundary_cyl: int(1),
+    short_a_ms: num(0, 1000),
+    short_b_ms: num(0, 1000),
+    long_a_ms: num(0, 1000),
+    long_b_ms: num(0, 1000),
+  }),
+  z.strictObject({
+    model: z.literal('three-point'),
+    track_to_track_ms: num(0, 1000),
+    average_ms: num(0, 1000),
+    full_stroke_ms: num(0, 1000),
+  }),
+  z.strictObject({
+    model: z.literal('table'),
+    points: z.array(z.tuple([num(0), num(0, 10_000)])).min(1),
+  }),
+]);
+
+export const CacheSchema = z.strictObject({
+  segments: int(1, 4096),
+  segment_kb: int(1, 1_048_576),
+  readahead: z.boolean().default(true),
+  readahead_min_kb: num(0, 1_048_576).default(0),
+});
+
+export const HddSchema = z.strictObject({
+  kind: z.literal('hdd'),
+  name: z.string().optional(),
+  source: z.string().optional(),
+  rpm: num(60, 100_000),
+  sector_bytes: int(256, 65536).default(512),
+  heads: int(1, 1024),
+  zones: z.array(ZoneSchema).min(1),
+  seek: SeekSchema,
+  head_switch_ms: num(0, 1000),
+  track_skew_sectors: int(0, 100_000).optional(),
+  cylinder_skew_sectors: int(0, 100_000).optional(),
+  controller_overhead_ms: num(0, 1000).default(0),
+  interface_mbps: num(1, 1_000_000).default(300),
+  cache: CacheSchema.nullable().default(null),
+  queue_depth: int(1, 256).default(1),
+});
+
+export const SsdSchema = z.strictObject({
+  kind: z.literal('ssd'),
+  name: z.string().optional(),
+  source: z.string().optional(),
+  capacity_gb: num(0.001, 1_000_000),
+  read_latency_us: num(0, 1_000_000),
+  write_latency_us: num(0, 1_000_000),
+  channels: int(1, 1024),
+  bandwidth_mbps: num(1, 1_000_000),
+  queue_depth: int(1, 1024).default(32),
+});
+
+export const DiskPresetRefSchema = z.strictObject({ preset: z.string().min(1) });
+
+export const DiskSpecSchema = z.union([DiskPresetRefSchema, HddSchema, SsdSchema]);
+
+// ---------------------------------------------------------------- workload
+
+export const ArrivalSchema = z.strictObject({
+  type: z.literal('poisson'),
+  rate_iops: num(0.000001, 100_000_000),
+});
+
+export const ThreadSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  count: int(1, 1024).default(1),
+  op: z.enum(['read', 'write', 'rw']).default('read'),
+  rwmix_read: num(0, 100).default(50),
+  pattern: z.enum(['sequential', 'random']).default('sequential'),
+  block_kb: num(0.5, 65536).default(64),
+  iodepth: int(1, 1024).default(1),
+  think_ms: num(0, 3_600_000).default(0),
+  offset_gb: num(0).default(0),
+  size_gb: num(0.000001).optional(),
+  arrival: ArrivalSchema.optional(),
+  start_s: num(0).default(0),
+  stop_s: num(0).optional(),
+  /** Writes are O_DIRECT (sync) by default, like fio direct=1 and Qemu cache=none; false = buffered writeback (async). */
+  sync_writes: z.boolean().default(true),
+  /** Best-effort I/O priority 0..7 (ionice -c2 -n). */
+  ioprio: int(0, 7).default(4),
+});
+
+// ---------------------------------------------------------------- stack
+
+export const MAPPINGS = ['vm', 'pool', 'vpid', 'vpid-hash', 'vpid-group'] as const;
+export type Mapping = (typeof MAPPINGS)[number];
+
+const ParamsSchema = z.record(z.string(), z.number());
+
+export const VmSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  mapping: z.enum(MAPPINGS).default('vm'),
+  pool_threads: int(1, 1024).default(8),
+  hash_buckets: int(1, 1024).default(4),
+  weight: int(1, 1000).default(100),
+  image: z
+    .strictObject({
+      offset_gb: num(0),
+      size_gb: num(0.000001),
+    })
+    .optional(),
+  virtio_queue_depth: int(1, 1024).default(128),
+  guest_scheduler: z.enum(GUEST_SCHEDULER_NAMES).default('noop'),
+  guest_params: ParamsSchema.default({}),
+  qemu_overhead_us: num(0, 1_000_000).default(20),
+  start_s: num(0).default(0),
+  threads: z.array(ThreadSchema).default([]),
+});
+
+export const HostSchema = z.strictObject({
+  scheduler: z.enum(SCHEDULER_NAMES).default('cfq'),
+  params: ParamsSchema.default({}),
+});
+
+export const SpecSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().max(10_000).optional(),
+  seed: int(0, 2 ** 32 - 1).default(1),
+  duration_s: num(0.001, 86_400 * 7),
+  warmup_s: num(0).default(0),
+  sample_interval_ms: num(1, 3_600_000).default(250),
+  disk: DiskSpecSchema.default({ preset: 'sata-7200' }),
+  host: HostSchema.default({ scheduler: 'cfq', params: {} }),
+  vms: z.array(VmSchema).default([]),
+  native: z.array(ThreadSchema).default([]),
+  matrix: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional(),
+  /** Cap on recorded dispatch points for the seek-pattern chart and trace export. */
+  trace_max_points: int(0, 10_000_000).default(20_000),
+});
+
+export type ZoneSpec = z.infer<typeof ZoneSchema>;
+export type SeekSpec = z.infer<typeof SeekSchema>;
+export type CacheSpec = z.infer<typeof CacheSchema>;
+export type HddSpec = z.infer<typeof HddSchema>;
+export type SsdSpec = z.infer<typeof SsdSchema>;
+export type DiskModelSpec = HddSpec | SsdSpec;
+export type DiskSpec = z.infer<typeof DiskSpecSchema>;
+export type ThreadSpec = z.infer<typeof ThreadSchema>;
+export type VmSpec = z.infer<typeof VmSchema>;
+export type HostSpec = z.infer<typeof HostSchema>;
+/** A spec after parsing (defaults filled). */
+export type Spec = z.infer<typeof SpecSchema>;
+/** What a user writes (defaults optional). */
+export type SpecInput = z.input<typeof SpecSchema>;

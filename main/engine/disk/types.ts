@@ -1,0 +1,54 @@
+/**
+ * The device interface. A disk owns its own timing: the block layer submits a request when the
+ * device has a free slot (in flight < queueDepth); the disk schedules its completion on the
+ * simulator and calls `onComplete`. With queueDepth > 1 the disk reorders its queued requests
+ * itself (shortest positioning time first, like NCQ/TCQ).
+ */
+import type { Simulator } from '../core/sim';
+import type { BlockRequest } from '../io/request';
+
+export interface ServiceInfo {
+  /** When the mechanism started on this request (ns); device busy from here to completion. */
+  readonly startNs: number;
+  readonly endNs: number;
+  /** Seek distance in cylinders (0 for a cache hit or same cylinder). */
+  readonly seekCyl: number;
+  readonly seekNs: number;
+  readonly rotationNs: number;
+  readonly transferNs: number;
+  /** Served from the drive's cache (no media access). */
+  readonly cacheHit: boolean;
+}
+
+export interface Disk {
+  readonly kind: 'hdd' | 'ssd';
+  readonly rotational: boolean;
+  readonly queueDepth: number;
+  /** Capacity in 512-byte sectors. */
+  readonly capacitySectors: number;
+  /** Number of requests currently in the device (queued inside it or being served). */
+  inFlight(): number;
+  /** Accept a request (caller guarantees inFlight() < queueDepth). `rq.sector` is a host sector (512 B). */
+  submit(rq: BlockRequest): void;
+  /** Set by the host block layer before the run. */
+  onComplete: (rq: BlockRequest, info: ServiceInfo) => void;
+  /** Cylinder of a 512-byte host sector (for seek-pattern views); 0 on an SSD. */
+  cylinderOf(sector: number): number;
+  /** Counters for the summary. */
+  stats(): DiskStats;
+}
+
+export interface DiskStats {
+  /** Total time the mechanism was busy (ns). */
+  busyNs: number;
+  requests: number;
+  /** Requests that needed a seek (distance > 0 cylinders). */
+  seeks: number;
+  /** Sum of seek distances (cylinders) over all requests that reached the media. */
+  seekCylSum: number;
+  mediaRequests: number;
+  readRequests: number;
+  cacheHits: number;
+}
+
+export type DiskFactory = (sim: Simulator) => Disk;

@@ -1,0 +1,7 @@
+// PLACEHOLDER until the scheduler lands in this session: replaced by the real implementation.
+import type { TunableValues } from '../../common/spec/tunables';
+import type { IoScheduler, SchedulerEnv } from './types';
+
+export function createCfq(_env: SchedulerEnv, _params: TunableValues): IoScheduler {
+  throw new Error('cfq scheduler not implemented yet');
+}

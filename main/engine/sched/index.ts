@@ -1,0 +1,21 @@
+/** The scheduler registry: one factory per name, each taking resolved tunables. */
+import { resolveTunables, type SchedulerName, type TunableValues } from '../../common/spec/tunables';
+import { createAnticipatory } from './anticipatory';
+import { createBfq } from './bfq';
+import { createCfq } from './cfq';
+import { createDeadline } from './deadline';
+import { createNoop } from './noop';
+import type { IoScheduler, SchedulerEnv } from './types';
+
+const FACTORIES: Record<SchedulerName, (env: SchedulerEnv, params: TunableValues) => IoScheduler> = {
+  noop: (env) => createNoop(env),
+  deadline: createDeadline,
+  anticipatory: createAnticipatory,
+  cfq: createCfq,
+  bfq: createBfq,
+};
+
+/** Create a scheduler with Linux's defaults overridden by `params` (validated beforehand). */
+export function createScheduler(name: SchedulerName, env: SchedulerEnv, params: TunableValues = {}): IoScheduler {
+  return FACTORIES[name](env, resolveTunables(name, params));
+}
