@@ -1,0 +1,210 @@
+/**
+ * Spec validation beyond types: tunables, disk presets, regions that must lie inside images and
+ * images inside the disk, `vpid-group` only under a group scheduler, matrix paths. Every error
+ * names the field's path, e.g. `vms.1.threads.0.size_gb: region [36, 44) GiB ends beyond the
+ * image (40 GiB)`.
+ */
+import type { z } from 'zod';
+import { resolveDiskSpec } from '../../engine/disk/index';
+import { type DiskModelSpec, type Spec, SpecSchema, type ThreadSpec } from './schema';
+import { checkTunables, GROUP_SCHEDULERS } from './tunables';
+
+export interface SpecError {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; spec: Spec } | { ok: false; errors: SpecError[] };
+
+export type MatrixValue = string | number | boolean;
+export type RunParams = Record<string, MatrixValue>;
+
+const GIB = 1024 ** 3;
+
+export function formatZodIssues(error: z.ZodError, prefix = ''): SpecError[] {
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || '(root)',
+    message: i.message,
+  }));
+}
+
+export function formatErrors(errors: SpecError[]): string {
+  return errors.map((e) => `${e.path}: ${e.message}`).join('\n');
+}
+
+export class SpecValidationError extends Error {
+  constructor(readonly errors: SpecError[]) {
+    super(formatErrors(errors));
+    this.name = 'SpecValidationError';
+  }
+}
+
+/** Disk capacity in bytes of a resolved disk model. */
+export function diskCapacityBytes(d: DiskModelSpec): number {
+  if (d.kind === 'ssd') return d.capacity_gb * GIB;
+  const perCyl = d.zones.reduce((s, z) => s + z.cylinders * z.sectors_per_track, 0);
+  return perCyl * d.heads * d.sector_bytes;
+}
+
+/** Checks of one concrete run (no matrix). */
+function checkRun(spec: Spec): SpecError[] {
+  const errors: SpecError[] = [];
+  const p = (s: string) => s;
+  for (const msg of checkTunables(spec.host.scheduler, spec.host.params))
+    errors.push({ path: p(`host.params.${msg.split(':')[0]}`), message: msg.slice(msg.indexOf(':') + 2) });
+  let disk: DiskModelSpec | null = null;
+  try {
+    disk = resolveDiskSpec(spec.disk);
+  } catch (e) {
+    errors.push({ path: p('disk'), message: (e as Error).message.replace(/^disk(\.preset)?: /, '') });
+  }
+  if (spec.warmup_s >= spec.duration_s)
+    errors.push({ path: p('warmup_s'), message: `must be shorter than duration_s (${spec.duration_s} s)` });
+  const capGb = disk ? diskCapacityBytes(disk) / GIB : Number.POSITIVE_INFINITY;
+  const names = new Set<string>();
+  spec.vms.forEach((vm, i) => {
+    const at = `vms.${i}`;
+    if (names.has(vm.name)) errors.push({ path: p(`${at}.name`), message: `duplicate VM name "${vm.name}"` });
+    names.add(vm.name);
+    for (const msg of checkTunables(vm.guest_scheduler, vm.guest_params))
+      errors.push({ path: p(`${at}.guest_params.${msg.split(':')[0]}`), message: msg.slice(msg.indexOf(':') + 2) });
+    if (vm.mapping === 'vpid-group' && !GROUP_SCHEDULERS.includes(spec.host.scheduler))
+      errors.push({
+        path: p(`${at}.mapping`),
+        message: `vpid-group needs a host scheduler with group scheduling (${GROUP_SCHEDULERS.join(' or ')}), not ${spec.host.scheduler}`,
+      });
+    const img = imageOf(spec, i, capGb);
+    if (img.offset_gb + img.size_gb > capGb + 1e-9)
+      errors.push({
+        path: p(`${at}.image`),
+        message: `image [${img.offset_gb}, ${img.offset_gb + img.size_gb}) GiB ends beyond the disk (${capGb.toFixed(2)} GiB)`,
+      });
+    vm.threads.forEach((th, j) => {
+      errors.push(...checkRegion(th, img.size_gb, p(`${at}.threads.${j}`), 'image'));
+    });
+  });
+  spec.native.forEach((th, j) => {
+    if (Number.isFinite(capGb)) errors.push(...checkRegion(th, capGb, p(`native.${j}`), 'disk'));
+  });
+  const threadNames = new Set<string>();
+  spec.native.forEach((th, j) => {
+    if (threadNames.has(th.name))
+      errors.push({ path: p(`native.${j}.name`), message: `duplicate native thread name "${th.name}"` });
+    threadNames.add(th.name);
+  });
+  return errors;
+}
+
+function checkRegion(th: ThreadSpec, spaceGb: number, at: string, what: string): SpecError[] {
+  const errors: SpecError[] = [];
+  if (th.stop_s !== undefined && th.stop_s <= th.start_s)
+    errors.push({ path: `${at}.stop_s`, message: `must be later than start_s (${th.start_s})` });
+  if (th.offset_gb >= spaceGb)
+    errors.push({ path: `${at}.offset_gb`, message: `${th.offset_gb} GiB is beyond the ${what} (${spaceGb.toFixed(2)} GiB)` });
+  else {
+    const size = th.size_gb ?? spaceGb - th.offset_gb;
+    const end = th.offset_gb + size * th.count;
+    if (end > spaceGb + 1e-9)
+      errors.push({
+        path: `${at}.${th.size_gb === undefined ? 'count' : 'size_gb'}`,
+        message: `region of ${th.count} × ${size} GiB from ${th.offset_gb} GiB ends at ${end} GiB, beyond the ${what} (${spaceGb.toFixed(2)} GiB)`,
+      });
+  }
+  if ((th.block_kb * 1024) % 512 !== 0)
+    errors.push({ path: `${at}.block_kb`, message: 'must be a multiple of 0.5 (512-byte sectors)' });
+  return errors;
+}
+
+/** A VM's image: given, or by default an equal share of the disk in VM order. */
+export function imageOf(spec: Spec, vmIndex: number, capGb: number): { offset_gb: number; size_gb: number } {
+  const vm = spec.vms[vmIndex];
+  if (vm.image) return vm.image;
+  const share = capGb / Math.max(1, spec.vms.length);
+  return { offset_gb: share * vmIndex, size_gb: share };
+}
+
+/** Set `value` at a dot path; `*` addresses every element of an array. Returns false if the path does not exist. */
+export function setPath(obj: unknown, path: string, value: unknown): boolean {
+  const parts = path.split('.');
+  const walk = (node: unknown, i: number): boolean => {
+    if (node === null || typeof node !== 'object') return false;
+    const key = parts[i];
+    const last = i === parts.length - 1;
+    if (Array.isArray(node)) {
+      const idxs = key === '*' ? node.map((_, k) => k) : /^\d+$/.test(key) ? [Number(key)] : [];
+      if (idxs.length === 0 || idxs.some((k) => k >= node.length)) return key === '*' && node.length === 0;
+      return idxs.every((k) => (last ? ((node[k] = value), true) : walk(node[k], i + 1)));
+    }
+    const rec = node as Record<string, unknown>;
+    if (last) {
+      rec[key] = value;
+      return true;
+    }
+    if (!(key in rec)) return false;
+    return walk(rec[key], i + 1);
+  };
+  return walk(obj, 0);
+}
+
+/** Expand a spec's matrix into its runs (cartesian product, in the order the keys and values are listed). */
+export function expandMatrix(spec: Spec): { params: RunParams; spec: Spec }[] {
+  const matrix = spec.matrix ?? {};
+  const keys = Object.keys(matrix);
+  let combos: RunParams[] = [{}];
+  for (const k of keys) {
+    const next: RunParams[] = [];
+    for (const c of combos) for (const v of matrix[k]) next.push({ ...c, [k]: v });
+    combos = next;
+  }
+  return combos.map((params) => {
+    const copy = structuredClone(spec) as Spec & { matrix?: unknown };
+    delete copy.matrix;
+    for (const [k, v] of Object.entries(params)) setPath(copy, k, v);
+    return { params, spec: SpecSchema.parse(copy) };
+  });
+}
+
+/** Parse and check a spec (and every run of its matrix). */
+export function validateSpec(input: unknown): ValidationResult {
+  const parsed = SpecSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: formatZodIssues(parsed.error) };
+  const spec = parsed.data;
+  const errors: SpecError[] = [];
+  if (spec.matrix) {
+    for (const [k, values] of Object.entries(spec.matrix)) {
+      for (const v of values) {
+        const copy = structuredClone(spec) as Spec & { matrix?: unknown };
+        delete copy.matrix;
+        if (!setPath(copy, k, v)) {
+          errors.push({ path: `matrix.${k}`, message: `no such field in the spec` });
+          break;
+        }
+        const r = SpecSchema.safeParse(copy);
+        if (!r.success) {
+          for (const e of formatZodIssues(r.error)) errors.push({ path: `matrix.${k}`, message: `value ${JSON.stringify(v)}: ${e.path}: ${e.message}` });
+        }
+      }
+    }
+    if (errors.length) return { ok: false, errors };
+    const runs = expandMatrix(spec);
+    if (runs.length > 1000) return { ok: false, errors: [{ path: 'matrix', message: `${runs.length} runs; at most 1000` }] };
+    const seen = new Set<string>();
+    for (const run of runs) {
+      const label = Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(', ');
+      for (const e of checkRun(run.spec)) {
+        const key = e.path + e.message;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        errors.push(label ? { path: e.path, message: `${e.message} (in the run with ${label})` } : e);
+      }
+    }
+  } else errors.push(...checkRun(spec));
+  return errors.length ? { ok: false, errors } : { ok: true, spec };
+}
+
+/** Validate or throw a SpecValidationError. */
+export function parseSpec(input: unknown): Spec {
+  const r = validateSpec(input);
+  if (!r.ok) throw new SpecValidationError(r.errors);
+  return r.spec;
+}

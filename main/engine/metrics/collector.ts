@@ -1,0 +1,385 @@
+/**
+ * Everything measured in a run: per thread, per VM and total throughput and latency (summary
+ * figures exclude the warm-up), disk utilisation and seeks, fairness, scheduler activity, and the
+ * live series sampled every `sample_interval_ms` of simulated time.
+ */
+import {
+  type ActivityEvent,
+  type DispatchPoint,
+  LATENCY_BUCKETS_MS,
+  type LatencyBreakdown,
+  type RunSummary,
+  type Sample,
+  type ThreadSummary,
+} from '../../common/result';
+import type { Disk, DiskStats, ServiceInfo } from '../disk/types';
+import { type BlockRequest, SECTOR_BYTES } from '../io/request';
+import type { SchedTrace } from '../sched/types';
+import type { HostObserver } from '../stack/host';
+import type { StackLayout } from '../stack/layout';
+import { jainIndex } from './fairness';
+import { LatencyRecorder } from './latency';
+
+class Counter {
+  bytes = 0;
+  readBytes = 0;
+  writeBytes = 0;
+  ios = 0;
+  deviceNs = 0;
+  readonly lat = new LatencyRecorder();
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+
+/** Keeps at most `cap` points by thinning evenly (drop every other point, double the stride). */
+class Thinned<T> {
+  readonly items: T[] = [];
+  private stride = 1;
+  private seen = 0;
+  truncated = false;
+  private fresh: T[] = [];
+  constructor(private readonly cap: number) {}
+  push(x: T): void {
+    if (this.cap === 0) {
+      this.truncated = true;
+      return;
+    }
+    if (this.seen++ % this.stride !== 0) return;
+    this.items.push(x);
+    this.fresh.push(x);
+    if (this.items.length >= this.cap) {
+      this.truncated = true;
+      let w = 0;
+      for (let i = 0; i < this.items.length; i += 2) this.items[w++] = this.items[i];
+      this.items.length = w;
+      this.stride *= 2;
+    }
+  }
+  /** Points added since the last call (for streaming). */
+  drain(): T[] {
+    const f = this.fresh;
+    this.fresh = [];
+    return f;
+  }
+}
+
+export class MetricsCollector implements HostObserver, SchedTrace {
+  private readonly threads: Counter[];
+  private readonly vms: Counter[];
+  private readonly total = new Counter();
+  private nativeDeviceNs = 0;
+  // interval state
+  private readonly iThreads: Counter[];
+  private readonly iVms: Counter[];
+  private readonly iTotal = new Counter();
+  private iHist: number[] = LATENCY_BUCKETS_MS.map(() => 0);
+  private iStart = 0;
+  private iBusyNs = 0;
+  // disk busy (at least one request in the device)
+  private inDevice = 0;
+  private busySince = 0;
+  private busyNs = 0;
+  private warmStats: DiskStats | null = null;
+  // fairness running from warm-up end (or 0 before it)
+  private readonly runVmBytes: number[];
+  // scheduler activity
+  private serviceCtx = -1;
+  private serviceSince = 0;
+  private idleCtx = -1;
+  private idleSince = 0;
+  private idleWindows = 0;
+  private idlePaid = 0;
+  private idleNs = 0;
+  private switches = 0;
+  readonly dispatch: Thinned<DispatchPoint>;
+  readonly activity: Thinned<ActivityEvent>;
+  private readonly samples: Sample[] = [];
+  private freshSamples: Sample[] = [];
+
+  constructor(
+    private readonly layout: StackLayout,
+    private readonly disk: Disk,
+    private readonly warmupNs: number,
+    private readonly now: () => number,
+    traceMax: number,
+  ) {
+    this.threads = layout.threads.map(() => new Counter());
+    this.vms = layout.vms.map(() => new Counter());
+    this.iThreads = layout.threads.map(() => new Counter());
+    this.iVms = layout.vms.map(() => new Counter());
+    this.runVmBytes = layout.vms.map(() => 0);
+    this.dispatch = new Thinned(traceMax);
+    this.activity = new Thinned(traceMax);
+  }
+
+  // ------------------------------------------------------------ host observer
+
+  dispatched(rq: BlockRequest): void {
+    const now = this.now();
+    if (this.inDevice++ === 0) this.busySince = now;
+    const u = rq.units[0];
+    this.dispatch.push({
+      t: now / 1e9,
+      sector: rq.sector,
+      sectors: rq.sectors,
+      vm: u.vm,
+      thread: u.thread,
+      ctx: rq.ctx,
+      write: rq.op === 'write',
+    });
+  }
+
+  completed(rq: BlockRequest, info: ServiceInfo): void {
+    const now = this.now();
+    if (--this.inDevice === 0) this.addBusy(this.busySince, now);
+    const busy = info.endNs - info.startNs;
+    for (const u of rq.units) {
+      const share = (busy * u.sectors) / rq.sectors;
+      const measured = this.clip(info.startNs, info.endNs) / Math.max(1, busy);
+      const dev = share * measured;
+      this.threads[u.thread].deviceNs += dev;
+      if (u.vm >= 0) this.vms[u.vm].deviceNs += dev;
+      else this.nativeDeviceNs += dev;
+      this.total.deviceNs += dev;
+      const iDev = share * (this.overlap(info.startNs, info.endNs, this.iStart, now) / Math.max(1, busy));
+      this.iThreads[u.thread].deviceNs += iDev;
+      if (u.vm >= 0) this.iVms[u.vm].deviceNs += iDev;
+      this.iTotal.deviceNs += iDev;
+    }
+  }
+
+  /** A unit is back at its thread (latency complete). */
+  unitDone(u: BlockRequest['units'][number]): void {
+    const bytes = u.sectors * SECTOR_BYTES;
+    const isRead = u.op === 'read';
+    const add = (c: Counter, lat: boolean) => {
+      c.bytes += bytes;
+      c.ios++;
+      if (isRead) c.readBytes += bytes;
+      else c.writeBytes += bytes;
+      if (lat) c.lat.record(u);
+    };
+    add(this.iThreads[u.thread], true);
+    if (u.vm >= 0) add(this.iVms[u.vm], true);
+    add(this.iTotal, false);
+    const latMs = (u.tDone - u.tSubmit) / 1e6;
+    let b = 0;
+    while (latMs > LATENCY_BUCKETS_MS[b]) b++;
+    this.iHist[b]++;
+    if (u.vm >= 0) this.runVmBytes[u.vm] += bytes;
+    if (u.tDone < this.warmupNs) return;
+    add(this.threads[u.thread], true);
+    if (u.vm >= 0) add(this.vms[u.vm], true);
+    add(this.total, true);
+  }
+
+  private clip(s: number, e: number): number {
+    return Math.max(0, e - Math.max(s, this.warmupNs));
+  }
+
+  private overlap(s: number, e: number, a: number, b: number): number {
+    return Math.max(0, Math.min(e, b) - Math.max(s, a));
+  }
+
+  private addBusy(s: number, e: number): void {
+    this.busyNs += this.clip(s, e);
+    this.iBusyNs += this.overlap(s, e, this.iStart, e);
+  }
+
+  /** Called by the simulation when the warm-up ends. */
+  warmupEnded(): void {
+    this.warmStats = { ...this.disk.stats() };
+    this.runVmBytes.fill(0);
+  }
+
+  // ------------------------------------------------------------ scheduler trace
+
+  serviceStart(ctx: number): void {
+    const now = this.now();
+    if (ctx === this.serviceCtx) return;
+    if (this.serviceCtx >= 0 && now > this.serviceSince)
+      this.activity.push({ kind: 'service', ctx: this.serviceCtx, t: this.serviceSince / 1e9, end: now / 1e9 });
+    if (now >= this.warmupNs) this.switches++;
+    this.serviceCtx = ctx;
+    this.serviceSince = now;
+  }
+
+  idleStart(ctx: number): void {
+    if (this.idleCtx >= 0) this.idleEnd(this.idleCtx, false);
+    this.idleCtx = ctx;
+    this.idleSince = this.now();
+  }
+
+  idleEnd(ctx: number, paidOff: boolean): void {
+    if (this.idleCtx < 0) return;
+    const now = this.now();
+    this.activity.push({ kind: 'idle', ctx, t: this.idleSince / 1e9, end: now / 1e9, paid_off: paidOff });
+    if (this.idleSince >= this.warmupNs) {
+      this.idleWindows++;
+      if (paidOff) this.idlePaid++;
+    }
+    this.idleNs += this.clip(this.idleSince, now);
+    this.idleCtx = -1;
+  }
+
+  // ------------------------------------------------------------ samples
+
+  /** Close the interval ending now and start the next one. */
+  sample(hostQueued: number): void {
+    const now = this.now();
+    const dt = Math.max(1, now - this.iStart);
+    let busy = this.iBusyNs;
+    if (this.inDevice > 0) busy += now - Math.max(this.busySince, this.iStart);
+    const mbps = (b: number) => r3(b / (dt / 1e9) / 1e6);
+    const devTotal = this.iTotal.deviceNs;
+    const lv = this.layout.vms;
+    const vmWeighted = this.iVms.map((c, i) => c.bytes / lv[i].weight);
+    const s: Sample = {
+      t: r4(now / 1e9),
+      total_mbps: mbps(this.iTotal.bytes),
+      total_iops: r3(this.iTotal.ios / (dt / 1e9)),
+      vm_mbps: this.iVms.map((c) => mbps(c.bytes)),
+      vm_iops: this.iVms.map((c) => r3(c.ios / (dt / 1e9))),
+      vm_disk_share: this.iVms.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
+      vm_p50: this.iVms.map((c) => r3(c.lat.percentile(50))),
+      vm_p95: this.iVms.map((c) => r3(c.lat.percentile(95))),
+      vm_p99: this.iVms.map((c) => r3(c.lat.percentile(99))),
+      vm_breakdown: this.iVms.map((c) => c.lat.breakdown()),
+      thread_mbps: this.iThreads.map((c) => mbps(c.bytes)),
+      thread_p50: this.iThreads.map((c) => r3(c.lat.percentile(50))),
+      thread_p99: this.iThreads.map((c) => r3(c.lat.percentile(99))),
+      thread_disk_share: this.iThreads.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
+      jain_vms: roundOrNull(jainIndex(this.runVmBytes.map((b, i) => b / lv[i].weight))),
+      jain_vms_interval: roundOrNull(jainIndex(vmWeighted)),
+      utilization: r4(Math.min(1, busy / dt)),
+      host_queue: hostQueued,
+      latency_hist: this.iHist,
+    };
+    this.samples.push(s);
+    this.freshSamples.push(s);
+    for (const c of this.iThreads) resetCounter(c);
+    for (const c of this.iVms) resetCounter(c);
+    resetCounter(this.iTotal);
+    this.iHist = LATENCY_BUCKETS_MS.map(() => 0);
+    this.iBusyNs = 0;
+    if (this.inDevice > 0) this.busySince = Math.max(this.busySince, this.iStart);
+    this.iStart = now;
+  }
+
+  drainSamples(): Sample[] {
+    const f = this.freshSamples;
+    this.freshSamples = [];
+    return f;
+  }
+
+  allSamples(): Sample[] {
+    return this.samples;
+  }
+
+  // ------------------------------------------------------------ summary
+
+  summary(schedulerName: string): RunSummary {
+    const end = this.now();
+    if (this.serviceCtx >= 0 && end > this.serviceSince) {
+      this.activity.push({ kind: 'service', ctx: this.serviceCtx, t: this.serviceSince / 1e9, end: end / 1e9 });
+      this.serviceCtx = -1;
+    }
+    if (this.idleCtx >= 0) this.idleEnd(this.idleCtx, false);
+    let busyNs = this.busyNs;
+    if (this.inDevice > 0) busyNs += this.clip(this.busySince, end);
+    const measuredNs = Math.max(1, end - this.warmupNs);
+    const secs = measuredNs / 1e9;
+    const st = this.disk.stats();
+    const w = this.warmStats ?? { busyNs: 0, requests: 0, seeks: 0, seekCylSum: 0, mediaRequests: 0, readRequests: 0, cacheHits: 0 };
+    const seeks = st.seeks - w.seeks;
+    const media = st.mediaRequests - w.mediaRequests;
+    const reads = st.readRequests - w.readRequests;
+    const devTotal = Math.max(1e-9, this.total.deviceNs);
+    const L = this.layout;
+    const threadSummary = (i: number): ThreadSummary => {
+      const c = this.threads[i];
+      const p = L.threads[i];
+      return {
+        name: p.name,
+        vm: p.vm >= 0 ? L.vms[p.vm].name : null,
+        pid: p.pid,
+        mbps: r3(c.bytes / secs / 1e6),
+        iops: r3(c.ios / secs),
+        read_mbps: r3(c.readBytes / secs / 1e6),
+        write_mbps: r3(c.writeBytes / secs / 1e6),
+        bytes: c.bytes,
+        ios: c.ios,
+        latency_ms: c.lat.summary(),
+        latency_breakdown_ms: c.lat.breakdown(),
+        disk_time_share: r4(c.deviceNs / devTotal),
+      };
+    };
+    const vms = L.vms.map((v, i) => {
+      const c = this.vms[i];
+      return {
+        name: v.name,
+        mapping: v.mapping,
+        weight: v.weight,
+        mbps: r3(c.bytes / secs / 1e6),
+        iops: r3(c.ios / secs),
+        bytes: c.bytes,
+        ios: c.ios,
+        latency_ms: c.lat.summary(),
+        latency_breakdown_ms: c.lat.breakdown() as LatencyBreakdown,
+        disk_time_share: r4(c.deviceNs / devTotal),
+        threads: v.threads.map(threadSummary),
+      };
+    });
+    const native = L.threads.filter((t) => t.vm < 0).map((t) => threadSummary(t.index));
+    const share: Record<string, number> = {};
+    for (const v of vms) share[v.name] = v.disk_time_share;
+    const allThreads = L.threads.map((_, i) => this.threads[i].bytes / secs);
+    return {
+      total: {
+        mbps: r3(this.total.bytes / secs / 1e6),
+        iops: r3(this.total.ios / secs),
+        bytes: this.total.bytes,
+        ios: this.total.ios,
+        latency_ms: this.total.lat.summary(),
+      },
+      disk: {
+        utilization: r4(Math.min(1, busyNs / measuredNs)),
+        busy_s: r4(busyNs / 1e9),
+        idle_s: r4(Math.max(0, measuredNs - busyNs) / 1e9),
+        requests: st.requests - w.requests,
+        seeks,
+        mean_seek_cyl: media > 0 ? r3((st.seekCylSum - w.seekCylSum) / media) : 0,
+        cache_hit_ratio: reads > 0 ? r4((st.cacheHits - w.cacheHits) / reads) : 0,
+      },
+      fairness: {
+        jain_vms: roundOrNull(jainIndex(vms.map((v) => v.bytes / v.weight))),
+        jain_threads: roundOrNull(jainIndex(allThreads)),
+        disk_time_share: share,
+      },
+      vms,
+      native,
+      scheduler: {
+        name: schedulerName,
+        idle_windows: this.idleWindows,
+        idle_paid_off: this.idlePaid,
+        idle_s: r4(this.idleNs / 1e9),
+        switches: this.switches,
+      },
+      measured_s: r4(secs),
+    };
+  }
+}
+
+function resetCounter(c: Counter): void {
+  c.bytes = 0;
+  c.readBytes = 0;
+  c.writeBytes = 0;
+  c.ios = 0;
+  c.deviceNs = 0;
+  c.lat.reset();
+}
+
+function roundOrNull(x: number | null): number | null {
+  return x === null ? null : r4(x);
+}

@@ -1,0 +1,203 @@
+/**
+ * One run of an experiment: builds the stack (workload threads → guest block layers → virtio →
+ * Qemu mapping → host scheduler → disk) for a validated, matrix-free spec and advances it in
+ * simulated time. Pure and synchronous: the same spec and seed give the same result, byte for
+ * byte, whether it runs in a worker, the CLI or a test.
+ *
+ *   const sim = new Simulation(spec);
+ *   while (!sim.done) render(sim.advance(sim.simTimeS + 1));
+ *   const result = sim.result();
+ */
+import type { ActivityEvent, DispatchPoint, RunLayout, RunResult, Sample } from '../common/result';
+import type { DiskModelSpec, Spec } from '../common/spec/schema';
+import type { RunParams } from '../common/spec/validate';
+import { Rng } from './core/rng';
+import { Simulator } from './core/sim';
+import { msToNs, sToNs, usToNs } from './core/time';
+import { createDisk, resolveDiskSpec } from './disk/index';
+import type { Disk } from './disk/types';
+import type { BlockRequest, IoUnit } from './io/request';
+import { MetricsCollector } from './metrics/collector';
+import { createScheduler } from './sched/index';
+import { GuestBlockLayer } from './stack/guest';
+import { HostBlockLayer } from './stack/host';
+import { buildLayout, runLayout, type StackLayout } from './stack/layout';
+import { Qemu } from './stack/qemu';
+import { ContextRegistry } from './stack/request-queue';
+import { WorkloadThread } from './workload/thread';
+
+export interface StepOutput {
+  samples: Sample[];
+  dispatch: DispatchPoint[];
+  activity: ActivityEvent[];
+}
+
+/** The spec with its disk preset expanded (what a bundle stores as spec.json). */
+export function resolveSpec(spec: Spec): Spec & { disk: DiskModelSpec } {
+  return { ...spec, disk: resolveDiskSpec(spec.disk) };
+}
+
+export class Simulation {
+  readonly layout: RunLayout;
+  readonly durationS: number;
+  private readonly sim = new Simulator();
+  private readonly stack: StackLayout;
+  private readonly disk: Disk;
+  private readonly host: HostBlockLayer;
+  private readonly metrics: MetricsCollector;
+  private readonly threads: WorkloadThread[] = [];
+  private readonly endNs: number;
+  private finished: RunResult | null = null;
+
+  constructor(
+    private readonly spec: Spec,
+    private readonly params: RunParams = {},
+  ) {
+    const diskSpec = resolveDiskSpec(spec.disk);
+    this.durationS = spec.duration_s;
+    this.endNs = sToNs(spec.duration_s);
+    const sim = this.sim;
+    this.stack = buildLayout(spec, diskSpec);
+    this.layout = runLayout(spec, this.stack);
+    this.disk = createDisk(diskSpec, sim);
+    const warmupNs = sToNs(spec.warmup_s);
+    this.metrics = new MetricsCollector(this.stack, this.disk, warmupNs, () => sim.now, spec.trace_max_points);
+
+    const registry = new ContextRegistry();
+    for (const g of this.stack.groups) registry.addGroup(g);
+    for (const c of this.stack.contexts)
+      registry.addContext({ id: c.id, group: c.group, name: c.name, ioprio: c.ioprio });
+    this.host = new HostBlockLayer(
+      sim,
+      this.disk,
+      registry,
+      this.metrics,
+      (env) => createScheduler(spec.host.scheduler, env, spec.host.params),
+      this.metrics,
+    );
+
+    let unitId = 1;
+    const newUnitId = () => unitId++;
+    const complete = (u: IoUnit) => {
+      this.metrics.unitDone(u);
+      this.threads[u.thread].onComplete(u);
+    };
+
+    const guests = this.stack.vms.map((vm, vi) => {
+      const vmSpec = spec.vms[vi];
+      let qemu: Qemu | null = null;
+      const guest = new GuestBlockLayer(
+        sim,
+        vmSpec.virtio_queue_depth,
+        (env) => createScheduler(vmSpec.guest_scheduler, env, vmSpec.guest_params),
+        (rq) => qemu!.receive(rq),
+      );
+      qemu = new Qemu(
+        sim,
+        vm,
+        this.stack,
+        this.host,
+        usToNs(vmSpec.qemu_overhead_us),
+        new Rng(spec.seed, `pool:${vm.name}`),
+        (grq: BlockRequest) => {
+          guest.complete(grq);
+          for (const u of grq.units) complete(u);
+        },
+      );
+      return guest;
+    });
+
+    for (const plan of this.stack.threads) {
+      const vmName = plan.vm >= 0 ? this.stack.vms[plan.vm].name : 'native';
+      const rng = new Rng(spec.seed, `thread:${vmName}/${plan.name}`);
+      let submit: (u: IoUnit) => void;
+      if (plan.vm >= 0) {
+        const guest = guests[plan.vm];
+        submit = (u) => guest.submit(u);
+      } else {
+        const ctx = this.stack.nativeCtx.get(plan.index)!;
+        submit = (u) => {
+          u.tGuestOut = u.tSubmit;
+          u.hostSector = u.sector;
+          this.host.submit(
+            {
+              id: this.host.newId(),
+              op: u.op,
+              sync: u.sync,
+              sector: u.sector,
+              sectors: u.sectors,
+              ctx,
+              group: 0,
+              insertedAt: sim.now,
+              units: [u],
+            },
+            () => complete(u),
+          );
+        };
+      }
+      const t = new WorkloadThread(plan, sim, rng, newUnitId, submit);
+      this.threads.push(t);
+    }
+    for (const t of this.threads) t.start();
+
+    if (warmupNs > 0) sim.at(warmupNs, () => this.metrics.warmupEnded());
+    else this.metrics.warmupEnded();
+    const interval = Math.max(1, msToNs(spec.sample_interval_ms));
+    for (let t = interval; t < this.endNs; t += interval) sim.at(t, () => this.takeSample());
+  }
+
+  private takeSample(): void {
+    this.metrics.sample(this.host.queue.scheduler.queued());
+  }
+
+  get simTimeS(): number {
+    return this.sim.now / 1e9;
+  }
+
+  get done(): boolean {
+    return this.sim.now >= this.endNs;
+  }
+
+  /** Events executed so far (benchmarks). */
+  get events(): number {
+    return this.sim.executed;
+  }
+
+  /** Advance to `untilS` (capped at the duration); returns what was produced since the last call. */
+  advance(untilS: number): StepOutput {
+    const until = Math.min(this.endNs, sToNs(untilS));
+    if (until > this.sim.now) {
+      this.sim.runUntil(until);
+      if (this.sim.now >= this.endNs && !this.finished) this.takeSample();
+    }
+    return {
+      samples: this.metrics.drainSamples(),
+      dispatch: this.metrics.dispatch.drain(),
+      activity: this.metrics.activity.drain(),
+    };
+  }
+
+  /** Run to the end (if needed) and return the run's result. */
+  result(): RunResult {
+    if (this.finished) return this.finished;
+    if (!this.done) this.advance(this.durationS);
+    const summary = this.metrics.summary(this.spec.host.scheduler);
+    this.finished = {
+      params: this.params,
+      layout: this.layout,
+      summary,
+      timeseries: { samples: this.metrics.allSamples() },
+      trace: {
+        dispatch: this.metrics.dispatch.items,
+        activity: this.metrics.activity.items,
+        truncated: this.metrics.dispatch.truncated || this.metrics.activity.truncated,
+      },
+    };
+    return this.finished;
+  }
+}
+
+/** Run one matrix-free spec to completion. */
+export function simulate(spec: Spec, params: RunParams = {}): RunResult {
+  return new Simulation(spec, params).result();
+}

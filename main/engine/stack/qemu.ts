@@ -1,0 +1,117 @@
+/**
+ * One Qemu instance: takes requests off its VM's virtio ring, spends the emulation overhead, and
+ * issues each to the host block layer under the host context its mapping strategy decides:
+ *
+ *   vm         every request from the one Qemu context (Linux AIO from the main loop): one queue per VM
+ *   pool       a pool of worker threads, each doing one synchronous request at a time; a request goes
+ *              to a free worker chosen at random (seeded), or waits in Qemu until one is free
+ *   vpid       the guest PID carried through virtio selects a host context per guest thread
+ *   vpid-hash  guest PIDs hashed onto a bounded number of host contexts
+ *   vpid-group as vpid, with the VM's contexts in one host group weighted by the VM's weight
+ */
+import type { Rng } from '../core/rng';
+import type { Simulator } from '../core/sim';
+import type { BlockRequest } from '../io/request';
+import type { HostBlockLayer } from './host';
+import type { StackLayout, VmPlan } from './layout';
+
+export class Qemu {
+  private readonly freeWorkers: number[] = [];
+  private readonly waiting: BlockRequest[] = [];
+  private waitHead = 0;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly vm: VmPlan,
+    private readonly layout: StackLayout,
+    private readonly host: HostBlockLayer,
+    private readonly overheadNs: number,
+    private readonly rng: Rng,
+    /** Completes a ring entry back in the guest. */
+    private readonly completeInGuest: (rq: BlockRequest) => void,
+  ) {
+    if (vm.mapping === 'pool') this.freeWorkers.push(...vm.contexts);
+  }
+
+  /** A request left the guest through the virtio ring. */
+  receive(grq: BlockRequest): void {
+    if (this.overheadNs > 0) this.sim.after(this.overheadNs, () => this.issue(grq));
+    else this.issue(grq);
+  }
+
+  /** The host context a guest request is issued from (pool: decided when a worker is free). */
+  private contextFor(grq: BlockRequest): number {
+    const vm = this.vm;
+    const pid = grq.units[0].pid;
+    switch (vm.mapping) {
+      case 'vm':
+        return vm.contexts[0];
+      case 'vpid':
+      case 'vpid-group':
+        return this.layout.vpidCtx.get(`${vm.index}:${pid}`) ?? vm.contexts[0];
+      case 'vpid-hash':
+        return vm.contexts[hashPid(pid) % vm.contexts.length];
+      case 'pool':
+        return -1;
+    }
+  }
+
+  private issue(grq: BlockRequest): void {
+    if (this.vm.mapping === 'pool') {
+      if (this.freeWorkers.length === 0) {
+        this.waiting.push(grq);
+        return;
+      }
+      const k = this.rng.int(this.freeWorkers.length);
+      const worker = this.freeWorkers[k];
+      this.freeWorkers[k] = this.freeWorkers[this.freeWorkers.length - 1];
+      this.freeWorkers.pop();
+      this.toHost(grq, worker, () => this.workerFree(worker));
+      return;
+    }
+    this.toHost(grq, this.contextFor(grq), null);
+  }
+
+  private workerFree(worker: number): void {
+    this.freeWorkers.push(worker);
+    if (this.waitHead < this.waiting.length) {
+      const next = this.waiting[this.waitHead++];
+      if (this.waitHead > 256 && this.waitHead * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.waitHead);
+        this.waitHead = 0;
+      }
+      this.issue(next);
+    }
+  }
+
+  private toHost(grq: BlockRequest, ctx: number, then: (() => void) | null): void {
+    const offset = this.vm.imageStart;
+    for (const u of grq.units) u.hostSector = u.sector + offset;
+    const hrq: BlockRequest = {
+      id: this.host.newId(),
+      op: grq.op,
+      sync: grq.sync,
+      sector: grq.sector + offset,
+      sectors: grq.sectors,
+      ctx,
+      group: this.vm.group,
+      insertedAt: this.sim.now,
+      units: grq.units.slice(),
+    };
+    this.host.submit(hrq, () => {
+      // Free the worker before the guest reacts, so a request the guest issues next finds it free.
+      then?.();
+      this.completeInGuest(grq);
+    });
+  }
+
+  /** Requests waiting in Qemu for a free pool worker. */
+  get waitingCount(): number {
+    return this.waiting.length - this.waitHead;
+  }
+}
+
+/** A small integer hash (Knuth's multiplicative) so neighbouring PIDs spread over the buckets. */
+export function hashPid(pid: number): number {
+  return (Math.imul(pid, 2654435761) >>> 0) >>> 16;
+}

@@ -1,0 +1,50 @@
+/** Human-readable report of an experiment result (the CLI's default output). */
+import type { ExperimentResult, RunResult } from '../../common/result';
+import { fmt, table } from './table';
+
+const paramLabel = (r: RunResult): string =>
+  Object.entries(r.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ') || '(single run)';
+
+function runDetail(r: RunResult): string {
+  const s = r.summary;
+  const rows: (string | number)[][] = [];
+  for (const vm of s.vms) {
+    rows.push([vm.name, vm.mapping, fmt(vm.mbps), fmt(vm.iops, 0), fmt(vm.disk_time_share * 100), fmt(vm.latency_ms.mean, 2), fmt(vm.latency_ms.p99, 2)]);
+    for (const t of vm.threads)
+      rows.push([`  ${t.name}`, '', fmt(t.mbps), fmt(t.iops, 0), fmt(t.disk_time_share * 100), fmt(t.latency_ms.mean, 2), fmt(t.latency_ms.p99, 2)]);
+  }
+  for (const t of s.native)
+    rows.push([`native ${t.name}`, '', fmt(t.mbps), fmt(t.iops, 0), fmt(t.disk_time_share * 100), fmt(t.latency_ms.mean, 2), fmt(t.latency_ms.p99, 2)]);
+  const head = [
+    `total ${fmt(s.total.mbps)} MB/s, ${fmt(s.total.iops, 0)} IOPS, mean latency ${fmt(s.total.latency_ms.mean, 2)} ms (p99 ${fmt(s.total.latency_ms.p99, 2)})`,
+    `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
+    `fairness: Jain over VMs ${fmt(s.fairness.jain_vms, 3)}, over threads ${fmt(s.fairness.jain_threads, 3)}`,
+    `scheduler ${s.scheduler.name}: ${s.scheduler.idle_windows} idle windows (${s.scheduler.idle_paid_off} paid off, ${fmt(s.scheduler.idle_s, 2)} s), ${s.scheduler.switches} queue switches`,
+  ];
+  return `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms'], rows)}`;
+}
+
+export function report(res: ExperimentResult): string {
+  const out: string[] = [`${res.name} (seed ${res.seed}, engine ${res.engine_version})`, ''];
+  if (res.runs.length > 1) {
+    const vmNames = res.runs[0].summary.vms.map((v) => v.name);
+    out.push(
+      table(
+        ['run', 'total MB/s', 'Jain VMs', ...vmNames.map((n) => `${n} MB/s`), ...vmNames.map((n) => `${n} disk %`), 'p99 ms'],
+        res.runs.map((r) => [
+          paramLabel(r),
+          fmt(r.summary.total.mbps),
+          fmt(r.summary.fairness.jain_vms, 3),
+          ...r.summary.vms.map((v) => fmt(v.mbps)),
+          ...r.summary.vms.map((v) => fmt(v.disk_time_share * 100)),
+          fmt(r.summary.total.latency_ms.p99, 2),
+        ]),
+      ),
+      '',
+    );
+  }
+  for (const r of res.runs) out.push(`== ${paramLabel(r)}`, runDetail(r), '');
+  return out.join('\n');
+}
