@@ -1,0 +1,125 @@
+/**
+ * Zoned disk geometry. Zones run from the outer edge (LBA 0) inward; inside a zone LBAs fill a
+ * track, then the next head (surface), then the next cylinder. Each track's logical sector 0 sits
+ * at a skewed physical slot so that a sequential transfer crossing a track (cylinder) boundary
+ * only loses the head-switch (cylinder-switch) time:
+ *   slot(cylIdx, head, s) = (cylIdx·((heads−1)·trackSkew + cylSkew) + head·trackSkew + s) mod spt.
+ * All LBAs here are in disk sectors (`sector_bytes`), not 512-byte host sectors.
+ */
+import type { HddSpec } from '../../common/spec/schema';
+import type { SeekFn } from './seek';
+
+export interface ZoneGeom {
+  readonly firstCyl: number;
+  readonly cylinders: number;
+  readonly firstLba: number;
+  readonly sectors: number;
+  readonly spt: number;
+  readonly trackSkew: number;
+  readonly cylSkew: number;
+}
+
+/** Result of `locate` (a reused scratch object). */
+export interface Chs {
+  zone: number;
+  cyl: number;
+  head: number;
+  sector: number;
+}
+
+export class Geometry {
+  readonly heads: number;
+  readonly cylinders: number;
+  readonly totalSectors: number;
+  readonly sectorBytes: number;
+  readonly revNs: number;
+  readonly zones: ZoneGeom[];
+  private readonly firstLbas: Float64Array;
+
+  constructor(spec: HddSpec, seek: SeekFn) {
+    this.heads = spec.heads;
+    this.sectorBytes = spec.sector_bytes;
+    this.revNs = 60e9 / spec.rpm;
+    const hsNs = spec.head_switch_ms * 1e6;
+    const cylSwitchNs = Math.max(seek(1) * 1e6, hsNs);
+    const zones: ZoneGeom[] = [];
+    let cyl = 0;
+    let lba = 0;
+    for (const z of spec.zones) {
+      const secNs = this.revNs / z.sectors_per_track;
+      const ts = z.track_skew_sectors ?? spec.track_skew_sectors ?? Math.ceil(hsNs / secNs - 1e-9);
+      const cs =
+        z.cylinder_skew_sectors ?? spec.cylinder_skew_sectors ?? Math.ceil(cylSwitchNs / secNs - 1e-9);
+      const sectors = z.cylinders * spec.heads * z.sectors_per_track;
+      zones.push({
+        firstCyl: cyl,
+        cylinders: z.cylinders,
+        firstLba: lba,
+        sectors,
+        spt: z.sectors_per_track,
+        trackSkew: ts,
+        cylSkew: cs,
+      });
+      cyl += z.cylinders;
+      lba += sectors;
+    }
+    this.zones = zones;
+    this.cylinders = cyl;
+    this.totalSectors = lba;
+    this.firstLbas = Float64Array.from(zones.map((z) => z.firstLba));
+  }
+
+  zoneOf(lba: number): number {
+    const f = this.firstLbas;
+    let lo = 0;
+    let hi = f.length - 1;
+    if (lba >= f[hi]) return hi;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (f[mid] <= lba) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Fill `out` with the zone/cylinder/head/sector of a disk LBA (clamped to the disk). */
+  locate(lba: number, out: Chs): Chs {
+    if (lba < 0) lba = 0;
+    if (lba >= this.totalSectors) lba = this.totalSectors - 1;
+    const zi = this.zoneOf(lba);
+    const z = this.zones[zi];
+    const off = lba - z.firstLba;
+    const perCyl = this.heads * z.spt;
+    const ci = Math.floor(off / perCyl);
+    const rem = off - ci * perCyl;
+    const head = Math.floor(rem / z.spt);
+    out.zone = zi;
+    out.cyl = z.firstCyl + ci;
+    out.head = head;
+    out.sector = rem - head * z.spt;
+    return out;
+  }
+
+  /** Inverse of `locate`. */
+  toLba(cyl: number, head: number, sector: number): number {
+    let zi = this.zones.length - 1;
+    while (zi > 0 && this.zones[zi].firstCyl > cyl) zi--;
+    const z = this.zones[zi];
+    return z.firstLba + ((cyl - z.firstCyl) * this.heads + head) * z.spt + sector;
+  }
+
+  /** Physical slot (0..spt−1) of logical sector `sector` on track (cyl, head) of zone `zi`. */
+  slotOf(zi: number, cyl: number, head: number, sector: number): number {
+    const z = this.zones[zi];
+    const ci = cyl - z.firstCyl;
+    const perCyl = ((this.heads - 1) * z.trackSkew + z.cylSkew) % z.spt;
+    return ((((ci % z.spt) * perCyl + head * z.trackSkew + sector) % z.spt) + z.spt) % z.spt;
+  }
+
+  cylinderOfLba(lba: number): number {
+    if (lba < 0) lba = 0;
+    if (lba >= this.totalSectors) lba = this.totalSectors - 1;
+    const z = this.zones[this.zoneOf(lba)];
+    return z.firstCyl + Math.floor((lba - z.firstLba) / (this.heads * z.spt));
+  }
+}

@@ -1,0 +1,449 @@
+/**
+ * The HDD model (DESIGN.md "Disk (HDD)"). One mechanism serves one request at a time; with
+ * queue_depth > 1 the drive keeps the others and picks the next by shortest positioning time.
+ *
+ * Timing of a media access: controller overhead, then seek (or head switch), then rotational wait
+ * computed from the platter's actual angle (angle(t) = (t mod rev) / rev, never random), then the
+ * transfer track by track, paying head / cylinder switches and the rotational wait to each next
+ * track's skewed first sector. Internal mechanism times are float ns; completions are scheduled at
+ * the next integer ns.
+ *
+ * Read cache: after a media read the drive keeps reading ahead into the request's segment
+ * (a "stream"). Progress of the stream is evaluated lazily, when the next request is dispatched,
+ * from a checkpoint (next LBA, time, head position): no per-sector events. A read fully inside
+ * cached data is a hit (overhead + bytes / interface rate). A read starting inside the stream's
+ * window continues the stream (it completes when the stream has read its last sector). Any other
+ * media request preempts the stream (once readahead_min_kb has been read). Writes are
+ * write-through and invalidate overlapping cached data.
+ */
+import type { HddSpec } from '../../common/spec/schema';
+import type { Simulator } from '../core/sim';
+import { type BlockRequest, SECTOR_BYTES } from '../io/request';
+import { SegmentCache } from './cache';
+import { type Chs, Geometry } from './geometry';
+import { makeSeekFn, type SeekFn } from './seek';
+import type { Disk, DiskStats, ServiceInfo } from './types';
+
+/** Tolerance (ns) when comparing a computed angle with a sector boundary. */
+const ANGLE_EPS = 0.01;
+
+export class HddDisk implements Disk {
+  readonly kind = 'hdd' as const;
+  readonly rotational = true;
+  readonly queueDepth: number;
+  readonly capacitySectors: number;
+  onComplete: (rq: BlockRequest, info: ServiceInfo) => void = () => {};
+
+  readonly geom: Geometry;
+  readonly seekMs: SeekFn;
+  private readonly sim: Simulator;
+  private readonly bytesPerSector: number;
+  private readonly ovhNs: number;
+  private readonly hsNs: number;
+  private readonly busNsPerByte: number;
+  private readonly revNs: number;
+  private readonly cache: SegmentCache | null;
+  private readonly readahead: boolean;
+  private readonly raMinSectors: number;
+
+  // mechanism
+  private cyl = 0;
+  private head = 0;
+  private busy = false;
+  private readonly queue: BlockRequest[] = [];
+  private inflight = 0;
+  private curRq: BlockRequest | null = null;
+  private curInfo: ServiceInfo | null = null;
+  private readonly doneCb = (): void => this.finish();
+
+  // read-ahead stream: checkpoint (sLba at sTime with the head on (sCyl, sHead)), window end sLimit
+  private sSeg = -1;
+  private sActive = false;
+  /** Stream stopped because its segment filled up, and the head has not moved since. */
+  private sResumable = false;
+  private sLba = 0;
+  private sTime = 0;
+  private sCyl = 0;
+  private sHead = 0;
+  private sLimit = 0;
+  private sMinEnd = 0;
+
+  // walk() results (scratch, no allocation)
+  private wLba = 0;
+  private wTime = 0;
+  private wCyl = 0;
+  private wHead = 0;
+  private readonly chs: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
+
+  private readonly st: DiskStats = {
+    busyNs: 0,
+    requests: 0,
+    seeks: 0,
+    seekCylSum: 0,
+    mediaRequests: 0,
+    readRequests: 0,
+    cacheHits: 0,
+  };
+
+  constructor(spec: HddSpec, sim: Simulator) {
+    this.sim = sim;
+    this.queueDepth = spec.queue_depth;
+    this.seekMs = makeSeekFn(
+      spec.seek,
+      spec.zones.reduce((s, z) => s + z.cylinders, 0),
+    );
+    this.geom = new Geometry(spec, this.seekMs);
+    this.bytesPerSector = spec.sector_bytes;
+    this.capacitySectors = Math.floor((this.geom.totalSectors * spec.sector_bytes) / SECTOR_BYTES);
+    this.ovhNs = spec.controller_overhead_ms * 1e6;
+    this.hsNs = spec.head_switch_ms * 1e6;
+    this.busNsPerByte = 1e3 / spec.interface_mbps; // MB = 10^6 B: ns per byte = 1e9 / (mbps·1e6)
+    this.revNs = this.geom.revNs;
+    const c = spec.cache;
+    this.cache = c
+      ? new SegmentCache(c.segments, Math.floor((c.segment_kb * 1024) / spec.sector_bytes))
+      : null;
+    this.readahead = c ? c.readahead : false;
+    this.raMinSectors = c ? Math.ceil((c.readahead_min_kb * 1024) / spec.sector_bytes) : 0;
+  }
+
+  inFlight(): number {
+    return this.inflight;
+  }
+
+  cylinderOf(sector: number): number {
+    return this.geom.cylinderOfLba(Math.floor((sector * SECTOR_BYTES) / this.bytesPerSector));
+  }
+
+  stats(): DiskStats {
+    return { ...this.st };
+  }
+
+  /** Current head position (for tests and views). */
+  headPosition(): { cyl: number; head: number } {
+    return this.sSeg >= 0 ? { cyl: this.sCyl, head: this.sHead } : { cyl: this.cyl, head: this.head };
+  }
+
+  submit(rq: BlockRequest): void {
+    this.inflight++;
+    this.queue.push(rq);
+    if (!this.busy) this.dispatch();
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  private dispatch(): void {
+    const t = this.sim.now;
+    let idx = 0;
+    if (this.queue.length > 1) idx = this.pickSptf(t);
+    const rq = this.queue[idx];
+    if (idx === 0) this.queue.shift();
+    else this.queue.splice(idx, 1);
+    this.busy = true;
+    const info = this.serve(rq, t);
+    this.curRq = rq;
+    this.curInfo = info;
+    this.st.busyNs += info.endNs - info.startNs;
+    this.sim.at(info.endNs, this.doneCb);
+  }
+
+  private finish(): void {
+    const rq = this.curRq!;
+    const info = this.curInfo!;
+    this.curRq = null;
+    this.curInfo = null;
+    this.busy = false;
+    this.inflight--;
+    this.onComplete(rq, info);
+    if (!this.busy && this.queue.length > 0) this.dispatch();
+  }
+
+  private lbaRange(rq: BlockRequest): number {
+    // returns a; b stored in this.rb
+    const bps = this.bytesPerSector;
+    const total = this.geom.totalSectors;
+    let a = Math.floor((rq.sector * SECTOR_BYTES) / bps);
+    let b = Math.ceil(((rq.sector + rq.sectors) * SECTOR_BYTES) / bps);
+    if (a >= total) a = total - 1;
+    if (a < 0) a = 0;
+    if (b > total) b = total;
+    if (b <= a) b = a + 1;
+    this.rb = b;
+    return a;
+  }
+  private rb = 0;
+
+  /** Shortest positioning time first over the queue (ties: oldest first). */
+  private pickSptf(t: number): number {
+    this.settle(t);
+    const cache = this.cache;
+    const streaming = this.sSeg >= 0;
+    const cyl0 = streaming ? this.sCyl : this.cyl;
+    const head0 = streaming ? this.sHead : this.head;
+    const g = this.geom;
+    const chs = this.chs;
+    let best = 0;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.queue.length; i++) {
+      const rq = this.queue[i];
+      const a = this.lbaRange(rq);
+      const b = this.rb;
+      if (cache !== null && rq.op === 'read' && (cache.find(a, b) >= 0 || this.continues(a, b))) return i;
+      g.locate(a, chs);
+      const pos = this.positionNs(chs.cyl, chs.head, cyl0, head0);
+      const t1 = t + this.ovhNs + pos;
+      const z = g.zones[chs.zone];
+      const cost =
+        pos + this.rotWait(t1, (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / z.spt);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  // ------------------------------------------------------------------ mechanics
+
+  private seekNs(d: number): number {
+    return this.seekMs(d) * 1e6;
+  }
+
+  /** Seek (or head switch) time from (fromCyl, fromHead) to (cyl, head). */
+  private positionNs(cyl: number, head: number, fromCyl: number, fromHead: number): number {
+    if (cyl !== fromCyl) {
+      const s = this.seekNs(Math.abs(cyl - fromCyl));
+      return head !== fromHead && this.hsNs > s ? this.hsNs : s;
+    }
+    return head !== fromHead ? this.hsNs : 0;
+  }
+
+  /** Wait from time t until the platter angle reaches `slotNs` (offset within a revolution). */
+  private rotWait(t: number, slotNs: number): number {
+    const rev = this.revNs;
+    let w = slotNs - (t % rev);
+    if (w < 0) w += rev;
+    if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
+    return w;
+  }
+
+  /**
+   * Read/write LBAs [lba, endLba) sequentially starting at time t with the head at (cyl, head),
+   * stopping early at the last whole sector finished by `until`. Leaves the checkpoint in wLba,
+   * wTime (when reading wLba can begin, head aligned), wCyl, wHead.
+   */
+  private walk(lba: number, t: number, cyl: number, head: number, endLba: number, until: number): void {
+    const g = this.geom;
+    const chs = this.chs;
+    while (lba < endLba) {
+      g.locate(lba, chs);
+      const z = g.zones[chs.zone];
+      const pos = this.positionNs(chs.cyl, chs.head, cyl, head);
+      let ts = t + pos;
+      if (ts > until) break;
+      const secNs = this.revNs / z.spt;
+      ts += this.rotWait(ts, g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * secNs);
+      cyl = chs.cyl;
+      head = chs.head;
+      let k = z.spt - chs.sector;
+      if (endLba - lba < k) k = endLba - lba;
+      const te = ts + k * secNs;
+      if (te > until) {
+        const done = until > ts ? Math.floor((until - ts) / secNs) : 0;
+        this.wLba = lba + done;
+        this.wTime = ts + done * secNs;
+        this.wCyl = cyl;
+        this.wHead = head;
+        return;
+      }
+      t = te;
+      lba += k;
+    }
+    this.wLba = lba;
+    this.wTime = t;
+    this.wCyl = cyl;
+    this.wHead = head;
+  }
+
+  // ------------------------------------------------------------------ read-ahead stream
+
+  /** Advance the active stream to time t (lazy evaluation). */
+  private settle(t: number): void {
+    if (!this.sActive) return;
+    this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, this.sLimit, t);
+    this.adoptWalk();
+    if (this.sLba >= this.sLimit) {
+      this.sActive = false;
+      this.sResumable = true;
+    }
+  }
+
+  private adoptWalk(): void {
+    this.sLba = this.wLba;
+    this.sTime = this.wTime;
+    this.sCyl = this.wCyl;
+    this.sHead = this.wHead;
+    const c = this.cache!;
+    if (c.end[this.sSeg] < this.wLba) c.end[this.sSeg] = this.wLba;
+  }
+
+  /** Stop the stream for a media request at t; returns when the mechanism is free (after readahead_min). */
+  private preempt(t: number): number {
+    if (this.sSeg < 0) return t;
+    this.settle(t);
+    if (this.sActive) {
+      const minEnd = Math.min(this.sMinEnd, this.sLimit);
+      if (this.sLba < minEnd) {
+        this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, minEnd, Number.POSITIVE_INFINITY);
+        this.adoptWalk();
+        if (this.sTime > t) t = this.sTime;
+      }
+    }
+    this.sActive = false;
+    this.sResumable = false;
+    this.cyl = this.sCyl;
+    this.head = this.sHead;
+    this.sSeg = -1;
+    return t;
+  }
+
+  /** Does a read of [a, b) start inside the (active or resumable) stream's window? */
+  private continues(a: number, b: number): boolean {
+    if (this.sSeg < 0 || !this.readahead) return false;
+    const c = this.cache!;
+    if (a < c.start[this.sSeg]) return false;
+    if (this.sActive) return a < this.sLimit || a <= c.end[this.sSeg];
+    return this.sResumable && a <= c.end[this.sSeg] && b > c.end[this.sSeg];
+  }
+
+  /** Let the stream's window cover up to max(b, a + segment) (the segment works as a ring). */
+  private extendStream(a: number, b: number, t: number): void {
+    const c = this.cache!;
+    const cap = c.capSectors;
+    let lim = Math.max(a + cap, b);
+    if (lim > this.geom.totalSectors) lim = this.geom.totalSectors;
+    if (lim > this.sLimit) {
+      if (!this.sActive) {
+        if (!this.sResumable) return;
+        this.sActive = true;
+        this.sResumable = false;
+        if (this.sTime < t) this.sTime = t;
+      }
+      this.sLimit = lim;
+    }
+    const s = lim - cap;
+    if (s > c.start[this.sSeg]) c.start[this.sSeg] = Math.min(s, a);
+    const me = b + this.raMinSectors;
+    if (me > this.sMinEnd) this.sMinEnd = me;
+  }
+
+  // ------------------------------------------------------------------ service
+
+  private serve(rq: BlockRequest, t: number): ServiceInfo {
+    const st = this.st;
+    const a = this.lbaRange(rq);
+    const b = this.rb;
+    const bytes = rq.sectors * SECTOR_BYTES;
+    const isRead = rq.op === 'read';
+    const cache = this.cache;
+    st.requests++;
+    if (isRead) st.readRequests++;
+
+    if (cache !== null && isRead) {
+      this.settle(t);
+      const seg = cache.find(a, b);
+      if (seg >= 0) {
+        cache.touch(seg);
+        if (seg === this.sSeg && this.readahead) this.extendStream(a, b, t);
+        st.cacheHits++;
+        const xfer = bytes * this.busNsPerByte;
+        const end = Math.ceil(t + this.ovhNs + xfer - 1e-6);
+        return {
+          startNs: t,
+          endNs: end,
+          seekCyl: 0,
+          seekNs: 0,
+          rotationNs: 0,
+          transferNs: xfer,
+          cacheHit: true,
+        };
+      }
+      if (this.continues(a, b)) {
+        cache.touch(this.sSeg);
+        this.extendStream(a, b, t);
+        this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, b, Number.POSITIVE_INFINITY);
+        this.adoptWalk();
+        const tr = this.sTime;
+        if (this.sLba >= this.sLimit) {
+          this.sActive = false;
+          this.sResumable = true;
+        }
+        let e = t + this.ovhNs + bytes * this.busNsPerByte;
+        if (tr > e) e = tr;
+        const end = Math.ceil(e - 1e-6);
+        st.mediaRequests++;
+        return {
+          startNs: t,
+          endNs: end,
+          seekCyl: 0,
+          seekNs: 0,
+          rotationNs: 0,
+          transferNs: end - t,
+          cacheHit: false,
+        };
+      }
+    }
+
+    // media access
+    const t0 = this.preempt(t) + this.ovhNs;
+    if (cache !== null && !isRead) cache.invalidate(a, b);
+    const g = this.geom;
+    const chs = g.locate(a, this.chs);
+    const dist = Math.abs(chs.cyl - this.cyl);
+    const pos = this.positionNs(chs.cyl, chs.head, this.cyl, this.head);
+    const z = g.zones[chs.zone];
+    const t1 = t0 + pos;
+    const rot = this.rotWait(t1, (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / z.spt);
+    const t2 = t1 + rot;
+    this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY);
+    const tm = this.wTime;
+    this.cyl = this.wCyl;
+    this.head = this.wHead;
+    let e = t2 + bytes * this.busNsPerByte;
+    if (tm > e) e = tm;
+    const end = Math.ceil(e - 1e-6);
+    st.mediaRequests++;
+    st.seekCylSum += dist;
+    if (dist > 0) st.seeks++;
+
+    if (cache !== null && isRead) {
+      cache.invalidate(a, b);
+      const seg = cache.allocate();
+      const cap = cache.capSectors;
+      const s0 = Math.max(b - cap, a);
+      cache.start[seg] = s0;
+      cache.end[seg] = b;
+      if (this.readahead && b < this.geom.totalSectors) {
+        this.sSeg = seg;
+        this.sLba = b;
+        this.sTime = tm;
+        this.sCyl = this.wCyl;
+        this.sHead = this.wHead;
+        const lim = s0 + cap;
+        this.sLimit = Math.min(lim, this.geom.totalSectors);
+        this.sMinEnd = b + this.raMinSectors;
+        this.sActive = b < this.sLimit;
+        this.sResumable = !this.sActive;
+      }
+    }
+    return {
+      startNs: t,
+      endNs: end,
+      seekCyl: dist,
+      seekNs: pos,
+      rotationNs: rot,
+      transferNs: e - t2,
+      cacheHit: false,
+    };
+  }
+}
