@@ -163,6 +163,11 @@ export class Simulation {
     return this.sim.executed;
   }
 
+  /** Per thread: I/Os issued, completed and still outstanding (conservation checks). */
+  accounting(): { issued: number; completed: number; outstanding: number }[] {
+    return this.threads.map((t) => ({ issued: t.issued, completed: t.completed, outstanding: t.inFlight }));
+  }
+
   /** Advance to `untilS` (capped at the duration); returns what was produced since the last call. */
   advance(untilS: number): StepOutput {
     const until = Math.min(this.endNs, sToNs(untilS));
