@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { HddSpec } from '../../common/spec/schema';
+import { Simulator } from '../core/sim';
+import { type Chs, Geometry } from './geometry';
+import { HddDisk } from './hdd';
+import { DISK_PRESETS } from './index';
+import { makeSeekFn } from './seek';
+
+const sata = DISK_PRESETS['sata-7200'].spec as HddSpec;
+
+describe('zoned geometry', () => {
+  const g = new Geometry(sata, makeSeekFn(sata.seek, 120000));
+  const out: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
+
+  it('LBAs fill a track, then the next head, then the next cylinder; zones outer to inner', () => {
+    expect(g.locate(0, out)).toEqual({ zone: 0, cyl: 0, head: 0, sector: 0 });
+    expect(g.locate(1999, out)).toEqual({ zone: 0, cyl: 0, head: 0, sector: 1999 });
+    expect(g.locate(2000, out)).toEqual({ zone: 0, cyl: 0, head: 1, sector: 0 });
+    expect(g.locate(4 * 2000, out)).toEqual({ zone: 0, cyl: 1, head: 0, sector: 0 });
+    const z1 = 15000 * 4 * 2000;
+    expect(g.locate(z1 - 1, out)).toEqual({ zone: 0, cyl: 14999, head: 3, sector: 1999 });
+    expect(g.locate(z1, out)).toEqual({ zone: 1, cyl: 15000, head: 0, sector: 0 });
+    expect(g.locate(z1 + 1860, out)).toEqual({ zone: 1, cyl: 15000, head: 1, sector: 0 });
+    expect(g.totalSectors).toBe(15000 * 4 * (2000 + 1860 + 1720 + 1580 + 1440 + 1300 + 1160 + 1020));
+    expect(g.locate(g.totalSectors - 1, out)).toEqual({ zone: 7, cyl: 119999, head: 3, sector: 1019 });
+  });
+
+  it('round-trips LBA → CHS → LBA at every zone edge and track edges', () => {
+    for (const z of g.zones) {
+      for (const lba of [
+        z.firstLba - 1,
+        z.firstLba,
+        z.firstLba + 1,
+        z.firstLba + z.spt - 1,
+        z.firstLba + z.spt,
+      ]) {
+        if (lba < 0 || lba >= g.totalSectors) continue;
+        g.locate(lba, out);
+        expect(g.toLba(out.cyl, out.head, out.sector)).toBe(lba);
+        expect(g.cylinderOfLba(lba)).toBe(out.cyl);
+      }
+    }
+  });
+
+  it('skew: track (cylinder) k starts trackSkew (cylSkew) slots after the previous one', () => {
+    const z = g.zones[2];
+    const c = z.firstCyl + 7;
+    for (let h = 0; h + 1 < 4; h++)
+      expect((g.slotOf(2, c, h + 1, 0) - g.slotOf(2, c, h, 0) + z.spt) % z.spt).toBe(z.trackSkew % z.spt);
+    expect((g.slotOf(2, c + 1, 0, 0) - g.slotOf(2, c, 3, 0) + z.spt) % z.spt).toBe(z.cylSkew % z.spt);
+  });
+
+  it('converts 512-byte host sectors to larger disk sectors', () => {
+    const spec4k: HddSpec = {
+      ...sata,
+      sector_bytes: 4096,
+      zones: [{ cylinders: 100, sectors_per_track: 250 }],
+    };
+    const d = new HddDisk(spec4k, new Simulator());
+    expect(d.capacitySectors).toBe(100 * 4 * 250 * 8);
+    // host sector 8·1000 = disk LBA 1000 = cylinder 1 (1000 disk sectors per cylinder)
+    expect(d.cylinderOf(8 * 1000 - 1)).toBe(0);
+    expect(d.cylinderOf(8 * 1000)).toBe(1);
+  });
+});
