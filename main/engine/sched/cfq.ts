@@ -552,7 +552,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     const cic = activeCic;
     if (!cic) return;
     if (sampleValid(cic.ttime) && q.sliceEnd - t < cic.ttime.mean) return;
-    if (gIdle && (q.group.nrCfqq > 1 || (q.tree >= 0 && ttimeBig(q.group.treeTtime[q.tree as WlType], true)))) return;
+    if (gIdle && (q.group.nrCfqq > 1 || (q.tree >= 0 && ttimeBig(q.group.treeTtime[q.tree as WlType], true))))
+      return;
     q.waitRequest = true;
     const sl = gIdle ? gIdle : sliceIdle;
     if (idleTimer) env.cancelTimer(idleTimer);
