@@ -30,6 +30,42 @@ describe('HDD rotation', () => {
   });
 });
 
+describe('HDD multi-track transfers (hp97560: 72 sectors/track, track skew 8, cylinder skew 18)', () => {
+  const hp = DISK_PRESETS.hp97560.spec as HddSpec;
+  const secNs = 60e9 / 4002 / 72;
+  const one = (sector: number, sectors: number) =>
+    new DiskBench({ ...hp, cache: null }).closedLoop(1, 1, () => ({ op: 'read', sector, sectors }))[0].info;
+
+  it('a two-track transfer pays the head switch as the track skew', () => {
+    expect(one(0, 144).transferNs).toBeCloseTo((144 + 8) * secNs, 0);
+    expect(one(0, 72).transferNs).toBeCloseTo(72 * secNs, 0);
+  });
+
+  it('crossing a cylinder boundary pays the cylinder skew', () => {
+    const lastTrack = 18 * 72; // cylinder 0, head 18
+    expect(one(lastTrack, 144).transferNs).toBeCloseTo((144 + 18) * secNs, 0);
+  });
+
+  it('random 4 KB reads: overhead + mean seek + half a revolution + transfer (Ruemmler & Wilkes numbers)', () => {
+    const C = 1962;
+    const rev = 60e9 / 4002;
+    const rnd = mulberry32(5);
+    const N = 20000;
+    const done = new DiskBench(hp).closedLoop(1, N, () => {
+      const cyl = Math.floor(rnd() * C);
+      const head = Math.floor(rnd() * 19);
+      return { op: 'read', sector: (cyl * 19 + head) * 72 + Math.floor(rnd() * 64), sectors: 8 };
+    });
+    let eSeek = 0;
+    for (let d = 1; d < C; d++) eSeek += (seekTimeMs(hp, d) * 1e6 * 2 * (C - d)) / (C * C);
+    const expected = 2.2e6 + eSeek + rev / 2 + (8 * rev) / 72;
+    const mean = sum(done.map((d) => d.info.endNs - d.info.startNs)) / N;
+    expect(Math.abs(mean - expected) / expected).toBeLessThan(0.015);
+    // the published derivation of the same quantity (data/published-disks.json, derived.simple_random_4KiB_read_service_ms)
+    expect(Math.abs(expected / 1e6 - 24.194)).toBeLessThan(0.01);
+  });
+});
+
 describe('HDD sequential reads (sata-7200, outer zone, 64 KB, QD1)', () => {
   const spt = 2000;
   const media = (spt * 512 * 7200) / 60; // B/s
@@ -137,6 +173,24 @@ describe('HDD cache', () => {
     b.sim.runUntil(1e12);
     expect(done[0]).toBe(false);
     expect(done.slice(1).every((h) => h)).toBe(true);
+  });
+
+  it('readahead_min_kb: a new request waits until the minimum read-ahead is done', () => {
+    const secNs = REV_NS / 2000;
+    const far = 15000 * 4 * 2000; // zone 1, cylinder 15000
+    const run = (minKb: number) =>
+      new DiskBench({
+        ...sata,
+        cache: { segments: 1, segment_kb: 512, readahead: true, readahead_min_kb: minKb },
+      })
+        .closedLoop(1, 2, (i) => ({ op: 'read', sector: i === 0 ? 0 : far, sectors: 8 }))
+        .map((d) => d.info);
+    const [a0, a1] = run(256);
+    const [, b1] = run(0);
+    // 256 KB = 512 sectors after the request's end, all on track 0 (2000 sectors): at least 512 sector times
+    expect(a1.endNs - a0.endNs).toBeGreaterThanOrEqual(512 * secNs + seekTimeMs(sata, 15000) * 1e6 - 2);
+    expect(b1.endNs - a0.endNs).toBeLessThan(OVH_NS + seekTimeMs(sata, 15000) * 1e6 + REV_NS + 8 * secNs + 2);
+    expect(a1.seekCyl).toBe(15000);
   });
 
   it('is deterministic', () => {

@@ -52,6 +52,9 @@ export class HddDisk implements Disk {
   private busy = false;
   private readonly queue: BlockRequest[] = [];
   private inflight = 0;
+  /** Dispatches that bypassed the oldest queued request (SPTF aging guard). */
+  private bypassed = 0;
+  private readonly maxBypass: number;
   private curRq: BlockRequest | null = null;
   private curInfo: ServiceInfo | null = null;
   private readonly doneCb = (): void => this.finish();
@@ -88,6 +91,7 @@ export class HddDisk implements Disk {
   constructor(spec: HddSpec, sim: Simulator) {
     this.sim = sim;
     this.queueDepth = spec.queue_depth;
+    this.maxBypass = 4 * spec.queue_depth;
     this.seekMs = makeSeekFn(
       spec.seek,
       spec.zones.reduce((s, z) => s + z.cylinders, 0),
@@ -135,10 +139,15 @@ export class HddDisk implements Disk {
   private dispatch(): void {
     const t = this.sim.now;
     let idx = 0;
-    if (this.queue.length > 1) idx = this.pickSptf(t);
+    if (this.queue.length > 1 && this.bypassed < this.maxBypass) idx = this.pickSptf(t);
     const rq = this.queue[idx];
-    if (idx === 0) this.queue.shift();
-    else this.queue.splice(idx, 1);
+    if (idx === 0) {
+      this.queue.shift();
+      this.bypassed = 0;
+    } else {
+      this.queue.splice(idx, 1);
+      this.bypassed++;
+    }
     this.busy = true;
     const info = this.serve(rq, t);
     this.curRq = rq;
@@ -173,7 +182,10 @@ export class HddDisk implements Disk {
   }
   private rb = 0;
 
-  /** Shortest positioning time first over the queue (ties: oldest first). */
+  /**
+   * Shortest positioning time first over the queue (ties: oldest first). Aging guard: once the oldest
+   * request has been bypassed 4 × queue_depth times it is served next (firmware-style starvation bound).
+   */
   private pickSptf(t: number): number {
     this.settle(t);
     const cache = this.cache;

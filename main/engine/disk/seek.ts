@@ -76,7 +76,11 @@ export function makeSeekFn(seek: SeekSpec, cylinders: number): SeekFn {
         seek.full_stroke_ms,
         cylinders,
       );
-      return (d) => (d <= 0 ? 0 : a + b * Math.sqrt(d - 1) + c * (d - 1));
+      return (d) => {
+        if (d <= 0) return 0;
+        const v = a + b * Math.sqrt(d - 1) + c * (d - 1);
+        return Math.max(v, 0);
+      };
     }
     case 'table': {
       const pts = [...seek.points].sort((p, q) => p[0] - q[0]);
