@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'electron-vite';
+
+const r = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rolldownOptions: {
+        input: {
+          index: r('./main/electron/index.ts'),
+          cli: r('./main/node/cli/pvblk.ts'),
+          'sim-worker': r('./main/node/session/sim-worker.ts'),
+          'run-worker': r('./main/node/run-worker.ts'),
+          // `npm run bench` (engine speed, one core)
+          bench: r('./main/node/bench.ts'),
+          // Browser mode as a library entry (scripts/start.mjs and the e2e server import it).
+          serve: r('./main/node/serve/server.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      rolldownOptions: {
+        input: { index: r('./preload/index.ts') },
+        // A sandboxed preload cannot be an ES module: emit CommonJS (out/preload/index.cjs).
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: r('./renderer'),
+    resolve: { alias: { '@common': r('./main/common') } },
+    plugins: [vue()],
+    build: {
+      outDir: 'out/renderer',
+      rolldownOptions: { input: { index: r('./renderer/index.html') } },
+    },
+  },
+});

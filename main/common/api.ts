@@ -1,0 +1,143 @@
+/**
+ * The one typed API between the renderer and the Node side (Electron main or `pvblk serve`).
+ * Two transports carry it, Electron IPC (preload bridge) and HTTP + WebSocket (browser mode);
+ * the renderer only sees `PvblkApi`. Every request crossing a boundary is checked against
+ * `API_ARGS` with zod, and every event against `EventEnvelopeSchema`.
+ */
+import { z } from 'zod';
+import type { ActivityEvent, DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from './result';
+
+export const PACINGS = ['max', 1, 10, 100] as const;
+export type Pacing = (typeof PACINGS)[number];
+export const PacingSchema = z.union([z.literal('max'), z.literal(1), z.literal(10), z.literal(100)]);
+
+export type ParamValue = string | number | boolean;
+
+export interface PresetInfo {
+  name: string;
+  title: string;
+  description: string;
+  /** True when the preset's spec has a `matrix` (several runs). */
+  matrix: boolean;
+}
+
+export interface ValidationError {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; runs: number } | { ok: false; errors: ValidationError[] };
+
+export interface DiskCharacterization {
+  [key: string]: unknown;
+}
+
+/** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */
+const SpecJson = z.unknown();
+const RunId = z.string().min(1).max(64);
+
+/** Argument tuples of every method, validated at each boundary. */
+export const API_ARGS = {
+  listPresets: z.tuple([]),
+  getPreset: z.tuple([z.string().min(1).max(200)]),
+  validateSpec: z.tuple([SpecJson]),
+  startRun: z.tuple([z.strictObject({ spec: SpecJson, pacing: PacingSchema })]),
+  setPacing: z.tuple([RunId, PacingSchema]),
+  pause: z.tuple([RunId]),
+  resume: z.tuple([RunId]),
+  stop: z.tuple([RunId]),
+  characterizeDisk: z.tuple([SpecJson]),
+  loadSpec: z.tuple([]),
+  saveSpec: z.tuple([SpecJson, z.string().max(200)]),
+  getLastSpec: z.tuple([]),
+  setLastSpec: z.tuple([SpecJson]),
+} as const;
+
+export type ApiMethod = keyof typeof API_ARGS;
+export const API_METHODS = Object.keys(API_ARGS) as ApiMethod[];
+export const ApiMethodSchema = z.enum(API_METHODS as [ApiMethod, ...ApiMethod[]]);
+
+export type RunEvent =
+  | { type: 'layout'; runIndex: number; runs: number; params: Record<string, ParamValue>; layout: RunLayout }
+  | {
+      type: 'samples';
+      runIndex: number;
+      samples: Sample[];
+      dispatch: DispatchPoint[];
+      activity: ActivityEvent[];
+      simTimeS: number;
+      /** Progress of the whole experiment, 0..1. */
+      progress: number;
+    }
+  | { type: 'run-done'; runIndex: number; result: RunResult }
+  | { type: 'state'; state: 'running' | 'paused' }
+  | { type: 'done'; result: ExperimentResult }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string };
+
+export interface EventEnvelope {
+  runId: string;
+  event: RunEvent;
+}
+
+const obj = z.record(z.string(), z.unknown());
+/** Shallow check of events arriving in the renderer: the envelope and each variant's fields. */
+export const EventEnvelopeSchema = z.object({
+  runId: RunId,
+  event: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('layout'),
+      runIndex: z.number().int(),
+      runs: z.number().int(),
+      params: obj,
+      layout: obj,
+    }),
+    z.object({
+      type: z.literal('samples'),
+      runIndex: z.number().int(),
+      samples: z.array(obj),
+      dispatch: z.array(obj),
+      activity: z.array(obj),
+      simTimeS: z.number(),
+      progress: z.number(),
+    }),
+    z.object({ type: z.literal('run-done'), runIndex: z.number().int(), result: obj }),
+    z.object({ type: z.literal('state'), state: z.enum(['running', 'paused']) }),
+    z.object({ type: z.literal('done'), result: obj }),
+    z.object({ type: z.literal('stopped') }),
+    z.object({ type: z.literal('error'), message: z.string() }),
+  ]),
+});
+
+/** What the renderer calls. Both transports implement it. */
+export interface PvblkApi {
+  /** 'electron' or 'browser' — for labels only; behaviour must not depend on it. */
+  readonly transport: 'electron' | 'browser';
+  listPresets(): Promise<PresetInfo[]>;
+  getPreset(name: string): Promise<unknown>;
+  validateSpec(spec: unknown): Promise<ValidationResult>;
+  startRun(req: { spec: unknown; pacing: Pacing }): Promise<string>;
+  setPacing(runId: string, pacing: Pacing): Promise<void>;
+  pause(runId: string): Promise<void>;
+  resume(runId: string): Promise<void>;
+  stop(runId: string): Promise<void>;
+  characterizeDisk(spec: unknown): Promise<DiskCharacterization>;
+  /** Opens a spec file (Electron: file dialog; browser: file picker). Null when cancelled. */
+  loadSpec(): Promise<{ name: string; spec: unknown } | null>;
+  /** Saves a spec (Electron: save dialog; browser: download). False when cancelled. */
+  saveSpec(spec: unknown, suggestedName: string): Promise<boolean>;
+  getLastSpec(): Promise<unknown>;
+  setLastSpec(spec: unknown): Promise<void>;
+  onEvent(listener: (e: EventEnvelope) => void): () => void;
+}
+
+/** The raw bridge the preload exposes as `window.pvblk` (the renderer wraps it into a PvblkApi). */
+export interface PvblkBridge {
+  call(method: ApiMethod, args: unknown[]): Promise<unknown>;
+  onEvent(listener: (e: unknown) => void): () => void;
+}
+
+/** Wire format of an HTTP call's reply (and of the IPC handler's). */
+export type CallReply = { ok: true; value: unknown } | { ok: false; error: string };
+
+export type { ExperimentResult, RunResult };

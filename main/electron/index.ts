@@ -1,0 +1,155 @@
+/**
+ * The thin Electron main process: one secure window, the IPC bridge to the shared API handler, file
+ * dialogs and settings. The simulation runs in worker threads (SessionManager), never here.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, type IpcMainInvokeEvent, ipcMain, session, shell } from 'electron';
+import type { CallReply, EventEnvelope } from '../common/api';
+import { createApiHandler } from '../node/session/api-handler';
+import { SessionManager } from '../node/session/manager';
+import { loadSettings, type Settings, saveSettings } from './settings';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererIndex = join(here, '..', 'renderer', 'index.html');
+const rendererUrl = pathToFileURL(rendererIndex).href;
+const preloadPath = join(here, '..', 'preload', 'index.cjs');
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+let settingsFile = '';
+let settings: Settings = {};
+let win: BrowserWindow | null = null;
+const manager = new SessionManager();
+
+function trustedSender(e: IpcMainInvokeEvent): boolean {
+  const url = e.senderFrame?.url ?? '';
+  return win !== null && e.sender === win.webContents && url.startsWith(rendererUrl.split('#')[0]);
+}
+
+const call = createApiHandler(manager, {
+  async loadSpec() {
+    if (!win) return null;
+    const r = await dialog.showOpenDialog(win, {
+      title: 'Open experiment spec',
+      filters: [{ name: 'Experiment spec', extensions: ['json'] }],
+      properties: ['openFile'],
+    });
+    if (r.canceled || r.filePaths.length === 0) return null;
+    const file = r.filePaths[0];
+    return { name: basename(file), spec: JSON.parse(await readFile(file, 'utf8')) as unknown };
+  },
+  async saveSpec(spec, suggestedName) {
+    if (!win) return false;
+    const r = await dialog.showSaveDialog(win, {
+      title: 'Save experiment spec',
+      defaultPath: `${suggestedName.replace(/[^\w.-]+/g, '_') || 'experiment'}.json`,
+      filters: [{ name: 'Experiment spec', extensions: ['json'] }],
+    });
+    if (r.canceled || !r.filePath) return false;
+    await writeFile(r.filePath, `${JSON.stringify(spec, null, 2)}\n`);
+    return true;
+  },
+  async getLastSpec() {
+    return settings.lastSpec ?? null;
+  },
+  async setLastSpec(spec) {
+    settings.lastSpec = spec;
+    saveSettings(settingsFile, settings);
+  },
+});
+
+function createWindow(): void {
+  const b = settings.bounds;
+  win = new BrowserWindow({
+    width: b?.width ?? 1400,
+    height: b?.height ?? 900,
+    ...(b?.x !== undefined && b?.y !== undefined ? { x: b.x, y: b.y } : {}),
+    minWidth: 900,
+    minHeight: 600,
+    title: 'PV Block Lab',
+    show: false,
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  if (settings.maximized) win.maximize();
+  win.once('ready-to-show', () => win?.show());
+  const remember = () => {
+    if (!win) return;
+    settings.maximized = win.isMaximized();
+    if (!settings.maximized) settings.bounds = win.getBounds();
+    saveSettings(settingsFile, settings);
+  };
+  win.on('close', remember);
+  win.on('closed', () => {
+    win = null;
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (e, url) => {
+    if (url !== win?.webContents.getURL()) e.preventDefault();
+  });
+  win.webContents.on('will-attach-webview', (e) => e.preventDefault());
+  void win.loadFile(rendererIndex);
+}
+
+app.enableSandbox();
+app.whenReady().then(() => {
+  settingsFile = join(app.getPath('userData'), 'pvblk-settings.json');
+  settings = loadSettings(settingsFile);
+
+  session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+
+  ipcMain.handle('pvblk:call', async (e, method: unknown, args: unknown): Promise<CallReply> => {
+    if (!trustedSender(e)) return { ok: false, error: 'untrusted sender' };
+    try {
+      return { ok: true, value: (await call(method, args)) ?? null };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  });
+  manager.onEvent((env: EventEnvelope) => {
+    if (win && !win.isDestroyed()) win.webContents.send('pvblk:event', env);
+  });
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('web-contents-created', (_e, contents) => {
+  contents.on('will-navigate', (ev, url) => {
+    if (!url.startsWith(rendererUrl)) ev.preventDefault();
+  });
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+app.on('window-all-closed', () => {
+  void manager.close();
+  if (process.platform !== 'darwin') app.quit();
+});

@@ -1,0 +1,218 @@
+/**
+ * Browser mode (`pvblk serve`): serves the built renderer and the API on 127.0.0.1 only.
+ * - POST /api/<method> with JSON body { args: [...] } → { ok, value } | { ok: false, error }
+ * - WebSocket /api/events → { runId, event } messages
+ * Every request must carry the per-start random token: `?token=` (first page load, which also sets
+ * an HttpOnly SameSite=Strict cookie), the `x-pvblk-token` header, or that cookie. Anything else is 403.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import type { CallReply } from '../../common/api';
+import { ApiError, createApiHandler } from '../session/api-handler';
+import { SessionManager } from '../session/manager';
+
+export interface ServerOptions {
+  port?: number;
+  distDir?: string;
+  /** Wall time between streamed batches (ms). */
+  batchMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+const MAX_BODY = 8 * 1024 * 1024;
+const CallBody = z.strictObject({ args: z.array(z.unknown()).max(8) });
+
+function defaultDistDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '..', 'renderer'),
+    join(here, '..', '..', 'renderer'),
+    join(here, '..', '..', '..', 'out', 'renderer'),
+  ];
+  return candidates.find((p) => existsSync(join(p, 'index.html'))) ?? candidates[0];
+}
+
+function cspFor(port: number): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self' ws://127.0.0.1:${port}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const token = randomBytes(24).toString('base64url');
+  const tokenBuf = Buffer.from(token);
+  const distDir = resolve(opts.distDir ?? defaultDistDir());
+  const manager = new SessionManager({ batchMs: opts.batchMs });
+  const call = createApiHandler(manager);
+  const sockets = new Set<WebSocket>();
+  let port = 0;
+
+  const tokenOk = (t: string | null | undefined) => {
+    if (!t) return false;
+    const b = Buffer.from(t);
+    return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
+  };
+  const cookieToken = (req: IncomingMessage) => {
+    const m = /(?:^|;\s*)pvblk_token=([^;]+)/.exec(req.headers.cookie ?? '');
+    return m ? m[1] : null;
+  };
+  const hostOk = (req: IncomingMessage) => {
+    const h = req.headers.host;
+    return h === `127.0.0.1:${port}` || h === `localhost:${port}`;
+  };
+  const originOk = (req: IncomingMessage) => {
+    const o = req.headers.origin;
+    return o === undefined || o === `http://127.0.0.1:${port}` || o === `http://localhost:${port}`;
+  };
+  const authorized = (req: IncomingMessage, url: URL) =>
+    hostOk(req) &&
+    originOk(req) &&
+    (tokenOk(url.searchParams.get('token')) ||
+      tokenOk(req.headers['x-pvblk-token'] as string | undefined) ||
+      tokenOk(cookieToken(req)));
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: string | Buffer,
+    type = 'text/plain; charset=utf-8',
+  ) => {
+    res.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'content-security-policy': cspFor(port),
+    });
+    res.end(body);
+  };
+
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string>((res, rej) => {
+      let size = 0;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) {
+          rej(new ApiError('request body too large'));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => res(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', rej);
+    });
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (!authorized(req, url)) return send(res, 403, 'forbidden');
+      if (url.pathname.startsWith('/api/')) {
+        if (req.method !== 'POST') return send(res, 405, 'method not allowed');
+        if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+          return send(res, 415, 'json only');
+        const method = url.pathname.slice('/api/'.length);
+        let reply: CallReply;
+        try {
+          const body = CallBody.safeParse(JSON.parse((await readBody(req)) || '{}'));
+          if (!body.success) throw new ApiError('body must be { "args": [...] }');
+          reply = { ok: true, value: (await call(method, body.data.args)) ?? null };
+        } catch (err) {
+          reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
+        }
+        return send(res, reply.ok ? 200 : 400, JSON.stringify(reply), MIME['.json']);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+      let rel = decodeURIComponent(url.pathname);
+      if (rel === '/' || rel === '') rel = '/index.html';
+      const file = normalize(join(distDir, rel));
+      if (!file.startsWith(distDir + sep)) return send(res, 403, 'forbidden');
+      const st = await stat(file).catch(() => null);
+      if (!st?.isFile()) return send(res, 404, 'not found');
+      const data = await readFile(file);
+      if (tokenOk(url.searchParams.get('token'))) {
+        res.setHeader('set-cookie', `pvblk_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      }
+      return send(res, 200, data, MIME[extname(file)] ?? 'application/octet-stream');
+    } catch (err) {
+      return send(res, 500, err instanceof Error ? err.message : 'error');
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/api/events' || !authorized(req, url)) {
+      socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      // The event channel is one-way; anything a client sends is ignored.
+      ws.on('message', () => {});
+    });
+  });
+  const unsubscribe = manager.onEvent((e) => {
+    const msg = JSON.stringify(e);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
+  });
+
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => res());
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/?token=${token}`;
+
+  return {
+    url,
+    port,
+    token,
+    async close() {
+      unsubscribe();
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      await manager.close();
+      const closed = new Promise<void>((res) => server.close(() => res()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

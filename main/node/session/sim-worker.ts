@@ -1,0 +1,127 @@
+/**
+ * Runs one experiment (every run of its matrix, one after another) in a worker thread and streams
+ * batched samples to the parent. Honours pause / resume / stop and pacing (simulated seconds per
+ * wall second; 'max' = as fast as possible, yielding between batches so control messages get in).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Pacing, RunEvent } from '../../common/api';
+import type { ActivityEvent, DispatchPoint, RunResult, Sample } from '../../common/result';
+import { ENGINE_VERSION, expandMatrix, Simulation, validateSpec } from './engine';
+import type { SimWorkerData, ToWorker } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('sim-worker must run in a worker thread');
+const data = workerData as SimWorkerData;
+const batchMs = data.batchMs ?? 80;
+
+let pacing: Pacing = data.pacing;
+let paused = false;
+let stopped = false;
+let wake: (() => void) | null = null;
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'pause') paused = true;
+  else if (m.type === 'resume') paused = false;
+  else if (m.type === 'stop') stopped = true;
+  else if (m.type === 'pacing') pacing = m.pacing;
+  if (m.type === 'pause' || m.type === 'resume')
+    post({ type: 'state', state: paused ? 'paused' : 'running' });
+  wake?.();
+});
+
+function post(e: RunEvent): void {
+  port!.postMessage(e);
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((res) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      wake = null;
+      res();
+    }
+    wake = done;
+  });
+
+async function main(): Promise<void> {
+  const v = validateSpec(data.spec);
+  if (!v.ok) {
+    post({ type: 'error', message: v.errors.map((e) => `${e.path || '(spec)'}: ${e.message}`).join('\n') });
+    return;
+  }
+  const runs = expandMatrix(v.spec);
+  const totalS = runs.reduce((a, r) => a + r.spec.duration_s, 0) || 1;
+  let doneS = 0;
+  const results: RunResult[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i];
+    const sim = new Simulation(run.spec, run.params);
+    post({ type: 'layout', runIndex: i, runs: runs.length, params: run.params, layout: sim.layout });
+    let samples: Sample[] = [];
+    let dispatch: DispatchPoint[] = [];
+    let activity: ActivityEvent[] = [];
+    const flush = () => {
+      post({
+        type: 'samples',
+        runIndex: i,
+        samples,
+        dispatch,
+        activity,
+        simTimeS: sim.simTimeS,
+        progress: Math.min(1, (doneS + sim.simTimeS) / totalS),
+      });
+      samples = [];
+      dispatch = [];
+      activity = [];
+    };
+    // Sim-time budget for paced runs: grows with unpaused wall time.
+    let budgetS = sim.simTimeS;
+    let last = performance.now();
+    const step = Math.max(sim.layout.sample_interval_ms / 1000, sim.durationS / 2000);
+    while (!sim.done) {
+      if (stopped) return;
+      if (paused) {
+        if (samples.length || dispatch.length) flush();
+        await sleep(1000);
+        last = performance.now();
+        continue;
+      }
+      const start = performance.now();
+      if (pacing === 'max') {
+        while (!sim.done && performance.now() - start < batchMs) {
+          const out = sim.advance(Math.min(sim.durationS, sim.simTimeS + step));
+          samples.push(...out.samples);
+          dispatch.push(...out.dispatch);
+          activity.push(...out.activity);
+        }
+        flush();
+        await sleep(0);
+      } else {
+        const now = performance.now();
+        budgetS += ((now - last) / 1000) * pacing;
+        last = now;
+        const out = sim.advance(Math.min(sim.durationS, budgetS));
+        samples.push(...out.samples);
+        dispatch.push(...out.dispatch);
+        activity.push(...out.activity);
+        flush();
+        if (!sim.done) await sleep(Math.max(5, batchMs - (performance.now() - start)));
+      }
+    }
+    if (stopped) return;
+    const result = sim.result();
+    results.push(result);
+    doneS += sim.durationS;
+    post({ type: 'run-done', runIndex: i, result });
+  }
+  post({
+    type: 'done',
+    result: { name: v.spec.name, seed: v.spec.seed, engine_version: ENGINE_VERSION, runs: results },
+  });
+}
+
+// The parent terminates the worker once it has seen 'done', 'error' or a stop.
+main().catch((err: unknown) => {
+  post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+});

@@ -1,0 +1,180 @@
+/**
+ * Picks the transport: the Electron preload bridge (`window.pvblk`) when present, otherwise HTTP +
+ * WebSocket to `pvblk serve` with the token from the page URL. The rest of the renderer only sees
+ * `PvblkApi`.
+ */
+import {
+  type ApiMethod,
+  type CallReply,
+  type DiskCharacterization,
+  type EventEnvelope,
+  EventEnvelopeSchema,
+  type Pacing,
+  type PresetInfo,
+  type PvblkApi,
+  type PvblkBridge,
+  type ValidationResult,
+} from '@common/api';
+
+type Caller = (method: ApiMethod, args: unknown[]) => Promise<unknown>;
+type Subscribe = (listener: (e: unknown) => void) => () => void;
+
+const LAST_SPEC_KEY = 'pvblk.lastSpec';
+
+function build(
+  transport: PvblkApi['transport'],
+  call: Caller,
+  subscribe: Subscribe,
+  overrides: Partial<PvblkApi> = {},
+): PvblkApi {
+  const api: PvblkApi = {
+    transport,
+    listPresets: () => call('listPresets', []) as Promise<PresetInfo[]>,
+    getPreset: (name) => call('getPreset', [name]),
+    validateSpec: (spec) => call('validateSpec', [spec]) as Promise<ValidationResult>,
+    startRun: (req) => call('startRun', [req]) as Promise<string>,
+    setPacing: async (id, p: Pacing) => void (await call('setPacing', [id, p])),
+    pause: async (id) => void (await call('pause', [id])),
+    resume: async (id) => void (await call('resume', [id])),
+    stop: async (id) => void (await call('stop', [id])),
+    characterizeDisk: (spec) => call('characterizeDisk', [spec]) as Promise<DiskCharacterization>,
+    loadSpec: async () => (await call('loadSpec', [])) as { name: string; spec: unknown } | null,
+    saveSpec: async (spec, name) => Boolean(await call('saveSpec', [spec, name])),
+    getLastSpec: () => call('getLastSpec', []),
+    setLastSpec: async (spec) => void (await call('setLastSpec', [spec])),
+    onEvent(listener) {
+      return subscribe((raw) => {
+        const r = EventEnvelopeSchema.safeParse(raw);
+        if (r.success) listener(raw as EventEnvelope);
+        else console.warn('pvblk: dropped malformed event', r.error.issues[0]);
+      });
+    },
+    ...overrides,
+  };
+  return api;
+}
+
+export function electronApi(bridge: PvblkBridge): PvblkApi {
+  return build(
+    'electron',
+    (m, a) => bridge.call(m, a),
+    (l) => bridge.onEvent(l),
+  );
+}
+
+/** Browser file picker → parsed JSON. */
+function pickJsonFile(): Promise<{ name: string; spec: unknown } | null> {
+  return new Promise((resolve, reject) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.json,application/json';
+    input.addEventListener('change', async () => {
+      const f = input.files?.[0];
+      if (!f) return resolve(null);
+      try {
+        resolve({ name: f.name, spec: JSON.parse(await f.text()) as unknown });
+      } catch (err) {
+        reject(new Error(`${f.name} is not valid JSON: ${(err as Error).message}`));
+      }
+    });
+    input.addEventListener('cancel', () => resolve(null));
+    input.click();
+  });
+}
+
+function downloadJson(spec: unknown, name: string): boolean {
+  const blob = new Blob([`${JSON.stringify(spec, null, 2)}\n`], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `${name.replace(/[^\w.-]+/g, '_') || 'experiment'}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  return true;
+}
+
+export function browserApi(base: URL, token: string): PvblkApi {
+  const call: Caller = async (method, args) => {
+    const res = await fetch(new URL(`/api/${method}`, base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-pvblk-token': token },
+      body: JSON.stringify({ args }),
+    });
+    let reply: CallReply;
+    try {
+      reply = (await res.json()) as CallReply;
+    } catch {
+      throw new Error(`${method}: HTTP ${res.status}`);
+    }
+    if (!reply.ok) throw new Error(reply.error);
+    return reply.value;
+  };
+
+  const listeners = new Set<(e: unknown) => void>();
+  let ws: WebSocket | null = null;
+  let retry = 250;
+  let opened: () => void = () => {};
+  let open = new Promise<void>((r) => {
+    opened = r;
+  });
+  const connect = () => {
+    const u = new URL('/api/events', base);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.searchParams.set('token', token);
+    ws = new WebSocket(u);
+    ws.onopen = () => {
+      retry = 250;
+      opened();
+    };
+    ws.onmessage = (m) => {
+      let data: unknown;
+      try {
+        data = JSON.parse(String(m.data));
+      } catch {
+        return;
+      }
+      for (const l of listeners) l(data);
+    };
+    ws.onclose = () => {
+      ws = null;
+      open = new Promise<void>((r) => {
+        opened = r;
+      });
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 5000);
+    };
+  };
+  connect();
+
+  return build(
+    'browser',
+    call,
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    {
+      // Events are only delivered to connected sockets: connect before starting a run.
+      startRun: async (req) => {
+        await Promise.race([open, new Promise((r) => setTimeout(r, 3000))]);
+        return (await call('startRun', [req])) as string;
+      },
+      loadSpec: pickJsonFile,
+      saveSpec: async (spec, name) => downloadJson(spec, name),
+      getLastSpec: async () => {
+        const s = localStorage.getItem(LAST_SPEC_KEY);
+        try {
+          return s ? (JSON.parse(s) as unknown) : null;
+        } catch {
+          return null;
+        }
+      },
+      setLastSpec: async (spec) => localStorage.setItem(LAST_SPEC_KEY, JSON.stringify(spec)),
+    },
+  );
+}
+
+export function createApi(): PvblkApi {
+  if (window.pvblk) return electronApi(window.pvblk);
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  return browserApi(new URL(location.origin), token);
+}

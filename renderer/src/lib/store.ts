@@ -1,0 +1,290 @@
+/**
+ * The lab's state: presets, the spec being edited (text + validation), and the live/finished run.
+ * Large series live in plain (non-reactive) arrays; `tick` bumps once per streamed batch so charts
+ * recompute at the batch rate rather than per sample.
+ */
+import type {
+  EventEnvelope,
+  Pacing,
+  ParamValue,
+  PresetInfo,
+  PvblkApi,
+  RunEvent,
+  ValidationError,
+} from '@common/api';
+import type {
+  ActivityEvent,
+  DispatchPoint,
+  ExperimentResult,
+  RunLayout,
+  RunResult,
+  Sample,
+} from '@common/result';
+import { markRaw, reactive, shallowRef } from 'vue';
+
+export const MAX_DISPATCH_POINTS = 30_000;
+
+export interface RunView {
+  index: number;
+  params: Record<string, ParamValue>;
+  layout: RunLayout;
+  samples: Sample[];
+  dispatch: DispatchPoint[];
+  activity: ActivityEvent[];
+  simTimeS: number;
+  result: RunResult | null;
+}
+
+export type Status = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
+
+export function createStore(api: PvblkApi) {
+  const state = reactive({
+    presets: [] as PresetInfo[],
+    presetName: '',
+    specText: '',
+    parseError: null as string | null,
+    errors: [] as ValidationError[],
+    validating: false,
+    runsInSpec: 0,
+    status: 'idle' as Status,
+    runId: null as string | null,
+    pacing: 'max' as Pacing,
+    progress: 0,
+    simTimeS: 0,
+    totalRuns: 0,
+    currentRun: -1,
+    message: null as string | null,
+    tick: 0,
+    sampleCount: 0,
+  });
+  /** Runs of the current experiment (raw; charts read them when `tick` changes). */
+  const runs = shallowRef<RunView[]>([]);
+  const experiment = shallowRef<ExperimentResult | null>(null);
+  const buffered = new Map<string, RunEvent[]>();
+  let validateSeq = 0;
+  let validateTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const valid = () =>
+    state.parseError === null && state.errors.length === 0 && !state.validating && state.specText !== '';
+
+  function parsedSpec(): unknown {
+    return JSON.parse(state.specText) as unknown;
+  }
+
+  async function validateNow(): Promise<void> {
+    const seq = ++validateSeq;
+    let spec: unknown;
+    try {
+      spec = parsedSpec();
+      state.parseError = null;
+    } catch (err) {
+      state.parseError = (err as Error).message;
+      state.errors = [];
+      state.validating = false;
+      return;
+    }
+    state.validating = true;
+    try {
+      const r = await api.validateSpec(spec);
+      if (seq !== validateSeq) return;
+      state.errors = r.ok ? [] : r.errors;
+      state.runsInSpec = r.ok ? r.runs : 0;
+      if (r.ok) void api.setLastSpec(spec).catch(() => {});
+    } catch (err) {
+      if (seq !== validateSeq) return;
+      state.errors = [{ path: '(spec)', message: `validation failed: ${(err as Error).message}` }];
+    } finally {
+      if (seq === validateSeq) state.validating = false;
+    }
+  }
+
+  function setSpecText(text: string, immediate = false): void {
+    state.specText = text;
+    state.validating = true;
+    if (validateTimer) clearTimeout(validateTimer);
+    validateTimer = setTimeout(() => void validateNow(), immediate ? 0 : 250);
+  }
+
+  async function loadPreset(name: string): Promise<void> {
+    try {
+      const spec = await api.getPreset(name);
+      state.presetName = name;
+      setSpecText(JSON.stringify(spec, null, 2), true);
+    } catch (err) {
+      state.message = `Could not load preset ${name}: ${(err as Error).message}`;
+    }
+  }
+
+  async function init(): Promise<void> {
+    try {
+      state.presets = await api.listPresets();
+    } catch (err) {
+      state.message = `Could not list presets: ${(err as Error).message}`;
+      return;
+    }
+    const last = await api.getLastSpec().catch(() => null);
+    if (last && typeof last === 'object') {
+      const name = (last as { name?: unknown }).name;
+      const match = state.presets.find((p) => p.name === name);
+      state.presetName = match ? match.name : '';
+      setSpecText(JSON.stringify(last, null, 2), true);
+    } else if (state.presets.length > 0) {
+      await loadPreset(state.presets[0].name);
+    }
+  }
+
+  function handle(e: RunEvent): void {
+    switch (e.type) {
+      case 'layout': {
+        const view: RunView = markRaw({
+          index: e.runIndex,
+          params: e.params,
+          layout: e.layout,
+          samples: [],
+          dispatch: [],
+          activity: [],
+          simTimeS: 0,
+          result: null,
+        });
+        runs.value = [...runs.value.filter((r) => r.index !== e.runIndex), view].sort(
+          (a, b) => a.index - b.index,
+        );
+        state.totalRuns = e.runs;
+        state.currentRun = e.runIndex;
+        state.simTimeS = 0;
+        break;
+      }
+      case 'samples': {
+        const v = runs.value.find((r) => r.index === e.runIndex);
+        if (!v) return;
+        v.samples.push(...e.samples);
+        const room = MAX_DISPATCH_POINTS - v.dispatch.length;
+        if (room > 0) v.dispatch.push(...e.dispatch.slice(0, room));
+        v.activity.push(...e.activity);
+        v.simTimeS = e.simTimeS;
+        state.simTimeS = e.simTimeS;
+        state.progress = e.progress;
+        state.sampleCount += e.samples.length;
+        state.tick++;
+        break;
+      }
+      case 'run-done': {
+        const v = runs.value.find((r) => r.index === e.runIndex);
+        if (v) v.result = e.result;
+        runs.value = [...runs.value];
+        state.tick++;
+        break;
+      }
+      case 'state':
+        if (state.status === 'running' || state.status === 'paused') state.status = e.state;
+        break;
+      case 'done':
+        experiment.value = markRaw(e.result);
+        state.status = 'done';
+        state.progress = 1;
+        state.tick++;
+        break;
+      case 'stopped':
+        state.status = 'stopped';
+        break;
+      case 'error':
+        state.status = 'error';
+        state.message = e.message;
+        break;
+    }
+  }
+
+  api.onEvent((env: EventEnvelope) => {
+    if (state.runId === null && state.status === 'starting') {
+      const list = buffered.get(env.runId) ?? [];
+      list.push(env.event);
+      buffered.set(env.runId, list);
+      return;
+    }
+    if (env.runId === state.runId) handle(env.event);
+  });
+
+  async function run(): Promise<void> {
+    if (!valid() || state.status === 'running' || state.status === 'paused' || state.status === 'starting')
+      return;
+    runs.value = [];
+    experiment.value = null;
+    state.message = null;
+    state.progress = 0;
+    state.simTimeS = 0;
+    state.sampleCount = 0;
+    state.currentRun = -1;
+    state.totalRuns = state.runsInSpec;
+    state.status = 'starting';
+    state.runId = null;
+    buffered.clear();
+    try {
+      const id = await api.startRun({ spec: parsedSpec(), pacing: state.pacing });
+      state.runId = id;
+      state.status = 'running';
+      for (const e of buffered.get(id) ?? []) handle(e);
+      buffered.clear();
+    } catch (err) {
+      state.status = 'error';
+      state.message = (err as Error).message;
+    }
+  }
+
+  async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
+    const id = state.runId;
+    if (!id) return;
+    try {
+      await api[action](id);
+      if (action === 'pause' && state.status === 'running') state.status = 'paused';
+      if (action === 'resume' && state.status === 'paused') state.status = 'running';
+      if (action === 'stop') state.status = 'stopped';
+    } catch (err) {
+      state.message = (err as Error).message;
+    }
+  }
+
+  async function setPacing(p: Pacing): Promise<void> {
+    state.pacing = p;
+    if (state.runId && (state.status === 'running' || state.status === 'paused')) {
+      await api.setPacing(state.runId, p).catch(() => {});
+    }
+  }
+
+  async function openSpec(): Promise<void> {
+    try {
+      const r = await api.loadSpec();
+      if (!r) return;
+      state.presetName = '';
+      setSpecText(JSON.stringify(r.spec, null, 2), true);
+    } catch (err) {
+      state.message = (err as Error).message;
+    }
+  }
+
+  async function saveSpec(): Promise<void> {
+    try {
+      const spec = parsedSpec() as { name?: unknown };
+      await api.saveSpec(spec, typeof spec.name === 'string' ? spec.name : 'experiment');
+    } catch (err) {
+      state.message = (err as Error).message;
+    }
+  }
+
+  return {
+    state,
+    runs,
+    experiment,
+    api,
+    valid,
+    init,
+    loadPreset,
+    setSpecText,
+    run,
+    control,
+    setPacing,
+    openSpec,
+    saveSpec,
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
