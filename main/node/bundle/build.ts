@@ -1,0 +1,260 @@
+/**
+ * Builds a bundle's bytes in memory (pure: no Node APIs, so the UI can build one for a download).
+ * `write.ts` puts them on disk atomically.
+ */
+import { type Zippable, zipSync } from 'fflate';
+import type { ExperimentResult, RunResult } from '../../common/result';
+import type { Spec } from '../../common/spec/schema';
+import { resolveSpec } from '../../engine/simulation';
+import {
+  APP_VERSION,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  CHART_RE,
+  MANIFEST,
+  type Manifest,
+  README,
+  RESULTS,
+  SPEC,
+  sha256Hex,
+  TRACE,
+  TRACE_MAX_ROWS,
+} from './format';
+
+export interface BundleExtras {
+  /** PNG images by name (`"throughput"` or `"throughput.png"` → `charts/throughput.png`). */
+  charts?: Record<string, Uint8Array>;
+  /** Write trace.csv from the runs' recorded dispatch points (default true). */
+  trace?: boolean;
+  /** Row cap for trace.csv over all runs (default TRACE_MAX_ROWS). */
+  traceMaxRows?: number;
+  /** Overrides for the manifest (tests; the UI may pass its own platform string). */
+  created?: Date;
+  platform?: string;
+  appVersion?: string;
+}
+
+const enc = new TextEncoder();
+
+/** One CSV field: numbers exactly as JS prints them (round-trip), null/undefined empty, text quoted when needed. */
+function field(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csv(header: string[], rows: (string | number | boolean | null | undefined)[][]): string {
+  const lines = [header.join(',')];
+  for (const r of rows) lines.push(r.map(field).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export const VMS_CSV_COLUMNS = [
+  't_s',
+  'vm',
+  'mbps',
+  'iops',
+  'disk_share',
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'guest_ms',
+  'qemu_ms',
+  'host_queue_ms',
+  'device_ms',
+];
+export const THREADS_CSV_COLUMNS = ['t_s', 'thread', 'vm', 'pid', 'mbps', 'disk_share', 'p50_ms', 'p99_ms'];
+export const TOTAL_CSV_COLUMNS = [
+  't_s',
+  'mbps',
+  'iops',
+  'utilization',
+  'host_queue',
+  'jain_vms',
+  'jain_vms_interval',
+];
+export const TRACE_CSV_COLUMNS = [
+  'run',
+  't_s',
+  'pid',
+  'vm',
+  'thread',
+  'host_context',
+  'lba',
+  'sectors',
+  'bytes',
+  'op',
+];
+
+export function vmsCsv(run: RunResult): string {
+  const rows: (string | number | null)[][] = [];
+  for (const s of run.timeseries.samples)
+    run.layout.vms.forEach((vm, i) => {
+      const b = s.vm_breakdown?.[i];
+      rows.push([
+        s.t,
+        vm.name,
+        s.vm_mbps?.[i],
+        s.vm_iops?.[i],
+        s.vm_disk_share?.[i],
+        s.vm_p50?.[i],
+        s.vm_p95?.[i],
+        s.vm_p99?.[i],
+        b?.guest,
+        b?.qemu,
+        b?.host_queue,
+        b?.device,
+      ]);
+    });
+  return csv(VMS_CSV_COLUMNS, rows);
+}
+
+export function threadsCsv(run: RunResult): string {
+  const rows: (string | number | null)[][] = [];
+  for (const s of run.timeseries.samples)
+    run.layout.threads.forEach((th, i) => {
+      rows.push([
+        s.t,
+        th.name,
+        th.vm >= 0 ? (run.layout.vms[th.vm]?.name ?? th.vm) : '',
+        th.pid,
+        s.thread_mbps?.[i],
+        s.thread_disk_share?.[i],
+        s.thread_p50?.[i],
+        s.thread_p99?.[i],
+      ]);
+    });
+  return csv(THREADS_CSV_COLUMNS, rows);
+}
+
+export function totalCsv(run: RunResult): string {
+  return csv(
+    TOTAL_CSV_COLUMNS,
+    run.timeseries.samples.map((s) => [
+      s.t,
+      s.total_mbps,
+      s.total_iops,
+      s.utilization,
+      s.host_queue,
+      s.jain_vms,
+      s.jain_vms_interval,
+    ]),
+  );
+}
+
+/** trace.csv over all runs, capped at `maxRows`; `truncated` also when a run's own trace cap cut it. */
+export function traceCsv(result: ExperimentResult, maxRows: number): { text: string; rows: number; truncated: boolean } {
+  const rows: (string | number)[][] = [];
+  let truncated = false;
+  outer: for (let r = 0; r < result.runs.length; r++) {
+    const run = result.runs[r];
+    if (run.trace.truncated) truncated = true;
+    const ctxName = new Map(run.layout.contexts.map((c) => [c.id, c.name]));
+    const sectorBytes = 512;
+    for (const d of run.trace.dispatch) {
+      if (rows.length >= maxRows) {
+        truncated = true;
+        break outer;
+      }
+      const th = run.layout.threads[d.thread];
+      rows.push([
+        r,
+        d.t,
+        th?.pid ?? '',
+        d.vm >= 0 ? (run.layout.vms[d.vm]?.name ?? d.vm) : '',
+        th?.name ?? d.thread,
+        ctxName.get(d.ctx) ?? d.ctx,
+        d.sector,
+        d.sectors,
+        d.sectors * sectorBytes,
+        d.write ? 'W' : 'R',
+      ]);
+    }
+  }
+  return { text: csv(TRACE_CSV_COLUMNS, rows), rows: rows.length, truncated };
+}
+
+/**
+ * The spec as stored in spec.json: defaults filled (the caller passes a parsed spec) and the disk
+ * preset expanded. When a matrix key addresses the disk (e.g. `disk.preset`), the disk is kept as
+ * written, since the matrix values would not apply to an expanded model.
+ */
+export function bundleSpec(spec: Spec): Spec {
+  const touchesDisk = Object.keys(spec.matrix ?? {}).some((k) => k === 'disk' || k.startsWith('disk.'));
+  return touchesDisk ? structuredClone(spec) : resolveSpec(spec);
+}
+
+function readme(spec: Spec, result: ExperimentResult, file = 'FILE.pvblk.zip'): string {
+  return `# PV Block Lab experiment bundle: ${spec.name}
+
+${spec.description ? `${spec.description}\n\n` : ''}This zip is a complete, shareable PV Block Lab experiment (bundle format ${BUNDLE_FORMAT_VERSION},
+engine ${result.engine_version}, ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}, seed ${result.seed}).
+
+- \`spec.json\` — the experiment spec, fully resolved (disk preset expanded, defaults filled)
+- \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the engine produced it
+- \`timeseries/run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — the time series per run (units in the column names)
+- \`trace.csv\` — the dispatched requests (capped), when present
+- \`charts/*.png\` — charts as exported from the app, when present
+- \`manifest.json\` — format and versions, and the sha256 of every other file
+
+Open it in the app (File → Import bundle) to see the spec, results and charts without re-running.
+Replay it from the command line, re-running the spec and comparing every number:
+
+    npx pvblk replay ${file}
+
+The simulation is deterministic: with the same engine version the replay is identical.
+See docs/bundles.md in the PV Block Lab repository for the format and the CSV columns.
+`;
+}
+
+/** Build the bundle's zip bytes. */
+export async function buildBundle(spec: Spec, result: ExperimentResult, extras: BundleExtras = {}): Promise<Uint8Array> {
+  const created = extras.created ?? new Date();
+  const files = new Map<string, Uint8Array>();
+  files.set(SPEC, enc.encode(`${JSON.stringify(bundleSpec(spec), null, 2)}\n`));
+  files.set(RESULTS, enc.encode(JSON.stringify(result)));
+  result.runs.forEach((run, i) => {
+    files.set(`timeseries/run-${i}-vms.csv`, enc.encode(vmsCsv(run)));
+    files.set(`timeseries/run-${i}-threads.csv`, enc.encode(threadsCsv(run)));
+    files.set(`timeseries/run-${i}-total.csv`, enc.encode(totalCsv(run)));
+  });
+  let trace: Manifest['trace'];
+  if (extras.trace ?? true) {
+    const t = traceCsv(result, extras.traceMaxRows ?? TRACE_MAX_ROWS);
+    files.set(TRACE, enc.encode(t.text));
+    trace = { rows: t.rows, truncated: t.truncated };
+  }
+  for (const [key, png] of Object.entries(extras.charts ?? {})) {
+    const name = `charts/${key.endsWith('.png') ? key : `${key}.png`}`;
+    if (!CHART_RE.test(name)) throw new Error(`chart name "${key}": use letters, digits, ".", "_" and "-" only`);
+    files.set(name, png);
+  }
+  files.set(README, enc.encode(readme(spec, result)));
+
+  const hashes: Record<string, string> = {};
+  for (const [name, data] of files) hashes[name] = await sha256Hex(data);
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    format_version: BUNDLE_FORMAT_VERSION,
+    app_version: extras.appVersion ?? APP_VERSION,
+    engine_version: result.engine_version,
+    created: created.toISOString(),
+    platform: extras.platform ?? defaultPlatform(),
+    files: hashes,
+    ...(trace ? { trace } : {}),
+  };
+
+  const zippable: Zippable = {};
+  const opts = { os: 3, attrs: (0o100644 << 16) >>> 0, mtime: created };
+  zippable[MANIFEST] = [enc.encode(`${JSON.stringify(manifest, null, 2)}\n`), { ...opts, level: 6 }];
+  for (const [name, data] of files) zippable[name] = [data, { ...opts, level: name.endsWith('.png') ? 0 : 6 }];
+  return zipSync(zippable);
+}
+
+function defaultPlatform(): string {
+  const p = (globalThis as { process?: { platform?: string; arch?: string; versions?: { node?: string } } }).process;
+  if (p?.platform) return `${p.platform}-${p.arch ?? '?'} node ${p.versions?.node ?? '?'}`;
+  const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
+  return nav?.userAgent ? `browser ${nav.userAgent}`.slice(0, 200) : 'unknown';
+}

@@ -1,0 +1,112 @@
+/**
+ * Experiment bundle format, version 1 (docs/bundles.md): one zip file (`*.pvblk.zip`) carrying an
+ * experiment completely — manifest, fully resolved spec, result JSON, CSV time series, an optional
+ * capped request trace, optional chart images and a README.
+ *
+ * This module is pure (no Node APIs) so the UI can share it: names, limits, the manifest schema,
+ * the file-name rules, CRC-32 and SHA-256 (Web Crypto, present in Node ≥ 19 and browsers).
+ */
+import { z } from 'zod';
+import pkg from '../../../package.json';
+
+export const BUNDLE_FORMAT = 'pvblk-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+export const BUNDLE_EXTENSION = '.pvblk.zip';
+/** The app version written into manifests (package.json). */
+export const APP_VERSION: string = (pkg as { version: string }).version;
+
+export interface BundleLimits {
+  /** Most entries in the zip's central directory. */
+  maxEntries: number;
+  /** Most bytes all entries may expand to together (declared and actual). */
+  maxTotalBytes: number;
+  /** Most bytes one entry may expand to (declared and actual). */
+  maxFileBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<BundleLimits> = Object.freeze({
+  maxEntries: 10_000,
+  maxTotalBytes: 512 * 1024 * 1024,
+  maxFileBytes: 256 * 1024 * 1024,
+});
+
+/** Rows written to trace.csv at most, over all runs. */
+export const TRACE_MAX_ROWS = 100_000;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export const ManifestSchema = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  format_version: z.literal(BUNDLE_FORMAT_VERSION),
+  app_version: z.string().min(1).max(100),
+  engine_version: z.string().min(1).max(100),
+  created: z.iso.datetime({ offset: true }),
+  platform: z.string().max(200),
+  /** sha256 (lowercase hex) of every other file in the bundle, by zip entry name. */
+  files: z.record(z.string().min(1).max(255), z.string().regex(SHA256_HEX, 'expected a lowercase hex sha256')),
+  /** Present when trace.csv was written: rows, and whether the cap or the run's own cap cut it. */
+  trace: z.strictObject({ rows: z.number().int().min(0), truncated: z.boolean() }).optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export const MANIFEST = 'manifest.json';
+export const SPEC = 'spec.json';
+export const RESULTS = 'results.json';
+export const README = 'README.md';
+export const TRACE = 'trace.csv';
+
+/** Files every bundle has besides the manifest. */
+export const REQUIRED_FILES = [SPEC, RESULTS, README] as const;
+
+/** timeseries/run-<i>-<vms|threads|total>.csv (i from 0, no leading zeros). */
+export const TIMESERIES_RE = /^timeseries\/run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
+export const CHART_RE = /^charts\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png$/;
+
+/** Is `name` one of the files format version 1 knows (other than the manifest)? */
+export function isKnownFile(name: string): boolean {
+  return (REQUIRED_FILES as readonly string[]).includes(name) || name === TRACE || TIMESERIES_RE.test(name) || CHART_RE.test(name);
+}
+
+/**
+ * Why a zip entry name is unsafe, or null when it is a plain relative path: no absolute paths,
+ * drive letters, backslashes, `.`/`..` or empty segments, control characters or over-long names.
+ */
+export function unsafeNameReason(name: string): string | null {
+  if (name.length === 0) return 'empty name';
+  if (name.length > 255) return 'name longer than 255 characters';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'control character in name';
+  if (name.includes('\\')) return 'backslash in name';
+  if (/^[A-Za-z]:/.test(name)) return 'drive letter in name';
+  if (name.startsWith('/')) return 'absolute path';
+  const parts = name.split('/');
+  if (parts.includes('..')) return '".." path segment';
+  if (parts.includes('.')) return '"." path segment';
+  if (parts.some((p) => p === '')) return 'empty path segment';
+  return null;
+}
+
+// ---------------------------------------------------------------- hashing
+
+let crcTable: Uint32Array | null = null;
+
+/** CRC-32 (zip's, polynomial 0xEDB88320). */
+export function crc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** SHA-256 as lowercase hex. */
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}

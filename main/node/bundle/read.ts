@@ -1,0 +1,232 @@
+/**
+ * Reading (importing) a bundle, strictly. Every problem is a BundleError naming the file or entry:
+ * not a zip or truncated; unsafe entry names (`..`, absolute, backslashes, drive letters);
+ * symlinks and other non-regular entries; duplicate names; too many entries or declared sizes
+ * beyond the limits (checked before inflating, and enforced while inflating); files the format
+ * does not know, or that the manifest does not list, or that it lists but are missing; wrong
+ * sha256; an unknown format version; a spec failing validation; results.json not shaped like a
+ * result. The reader never writes anything anywhere: the bundle stays in memory.
+ *
+ * Pure apart from reading a path (a dynamic import of node:fs), so the UI can pass bytes.
+ */
+import { z } from 'zod';
+import type { ExperimentResult } from '../../common/result';
+import type { Spec } from '../../common/spec/schema';
+import { expandMatrix, formatErrors, validateSpec } from '../../common/spec/validate';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  type BundleLimits,
+  CHART_RE,
+  DEFAULT_LIMITS,
+  isKnownFile,
+  MANIFEST,
+  type Manifest,
+  ManifestSchema,
+  README,
+  REQUIRED_FILES,
+  RESULTS,
+  SPEC,
+  sha256Hex,
+  TRACE,
+} from './format';
+import { BundleError, extractEntry, listZip } from './zip';
+
+export { BundleError, type BundleErrorCode } from './zip';
+
+export interface Bundle {
+  manifest: Manifest;
+  /** The validated spec (defaults filled; disk as stored, normally expanded). */
+  spec: Spec;
+  results: ExperimentResult;
+  readme: string;
+  /** Chart images by file name without the `charts/` prefix (e.g. `throughput.png`). */
+  charts: Record<string, Uint8Array>;
+  /** trace.csv text, when present. */
+  trace?: string;
+  /** Every file's bytes by entry name (manifest included), for inspection or re-export. */
+  files: Map<string, Uint8Array>;
+}
+
+export interface ReadOptions {
+  limits?: Partial<BundleLimits>;
+}
+
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+const numOrNull = z.union([finite, z.null()]);
+
+/** The minimal shape of results.json the app relies on (extra fields are allowed). */
+const LatencySchema = z.looseObject({ mean: finite, p50: finite, p95: finite, p99: finite, max: finite });
+const ThreadSummarySchema = z.looseObject({ name: z.string(), mbps: finite, iops: finite, latency_ms: LatencySchema });
+export const ResultsShapeSchema = z.looseObject({
+  name: z.string(),
+  seed: finite,
+  engine_version: z.string(),
+  runs: z.array(
+    z.looseObject({
+      params: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
+      layout: z.looseObject({
+        vms: z.array(z.looseObject({ name: z.string() })),
+        threads: z.array(z.looseObject({ name: z.string(), vm: finite, pid: finite })),
+        contexts: z.array(z.looseObject({ id: finite, name: z.string() })),
+      }),
+      summary: z.looseObject({
+        total: z.looseObject({ mbps: finite, iops: finite, latency_ms: LatencySchema }),
+        disk: z.looseObject({ utilization: finite }),
+        fairness: z.looseObject({ jain_vms: numOrNull, jain_threads: numOrNull }),
+        vms: z.array(
+          z.looseObject({ name: z.string(), mbps: finite, iops: finite, latency_ms: LatencySchema, threads: z.array(ThreadSummarySchema) }),
+        ),
+        native: z.array(ThreadSummarySchema),
+      }),
+      timeseries: z.looseObject({
+        samples: z.array(z.looseObject({ t: finite, total_mbps: finite, vm_mbps: z.array(finite), thread_mbps: z.array(finite) })),
+      }),
+      trace: z.looseObject({ dispatch: z.array(z.looseObject({ t: finite })), truncated: z.boolean() }),
+    }),
+  ),
+});
+
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+function text(name: string, data: Uint8Array): string {
+  try {
+    return dec.decode(data);
+  } catch {
+    throw new BundleError('corrupt', `${name}: not valid UTF-8 text`, name);
+  }
+}
+
+function json(name: string, data: Uint8Array, code: 'invalid-manifest' | 'invalid-spec' | 'invalid-results'): unknown {
+  const t = text(name, data);
+  try {
+    return JSON.parse(t);
+  } catch (e) {
+    throw new BundleError(code, `${name}: not valid JSON (${(e as Error).message})`, name);
+  }
+}
+
+function issues(error: z.ZodError, max = 10): string {
+  const lines = error.issues
+    .slice(0, max)
+    .map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  if (error.issues.length > max) lines.push(`  … and ${error.issues.length - max} more`);
+  return lines.join('\n');
+}
+
+/** Read and check a bundle from a file path or its bytes. Throws BundleError on any problem. */
+export async function readBundle(pathOrBytes: string | Uint8Array, opts: ReadOptions = {}): Promise<Bundle> {
+  let bytes: Uint8Array;
+  const what = typeof pathOrBytes === 'string' ? pathOrBytes : 'bundle';
+  if (typeof pathOrBytes === 'string') {
+    const { readFile, stat } = await import('node:fs/promises');
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    try {
+      const st = await stat(pathOrBytes);
+      if (!st.isFile()) throw new BundleError('io', `${pathOrBytes}: not a regular file`);
+      if (st.size > limits.maxTotalBytes + 64 * 1024 * 1024)
+        throw new BundleError('too-large', `${pathOrBytes}: ${st.size} bytes; larger than any valid bundle`);
+      bytes = await readFile(pathOrBytes);
+    } catch (e) {
+      if (e instanceof BundleError) throw e;
+      throw new BundleError('io', `${pathOrBytes}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  } else bytes = pathOrBytes;
+  try {
+    return await parseBundle(bytes, opts, what);
+  } catch (e) {
+    if (e instanceof BundleError) throw e;
+    // Defence in depth: hostile input must never surface as anything but a BundleError.
+    throw new BundleError('internal', `${what}: unreadable bundle (${(e as Error)?.message ?? String(e)})`);
+  }
+}
+
+async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): Promise<Bundle> {
+  const limits: BundleLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const entries = listZip(bytes, limits, what);
+
+  // Names first: only known files, the manifest present.
+  for (const e of entries)
+    if (e.name !== MANIFEST && !isKnownFile(e.name))
+      throw new BundleError('unknown-file', `${what}: unexpected entry ${JSON.stringify(e.name)} (not part of bundle format ${BUNDLE_FORMAT_VERSION})`, e.name);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const manifestEntry = byName.get(MANIFEST);
+  if (!manifestEntry) throw new BundleError('missing-file', `${what}: no ${MANIFEST}; not a PV Block Lab bundle`, MANIFEST);
+
+  // The manifest: format and version before anything else.
+  const rawManifest = json(MANIFEST, extractEntry(bytes, manifestEntry, what), 'invalid-manifest');
+  if (!rawManifest || typeof rawManifest !== 'object' || Array.isArray(rawManifest))
+    throw new BundleError('invalid-manifest', `${MANIFEST}: expected a JSON object`, MANIFEST);
+  const m = rawManifest as Record<string, unknown>;
+  if (m.format !== BUNDLE_FORMAT)
+    throw new BundleError('invalid-manifest', `${MANIFEST}: format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}"`, MANIFEST);
+  if (m.format_version !== BUNDLE_FORMAT_VERSION)
+    throw new BundleError(
+      'format-version',
+      `${MANIFEST}: unknown bundle format_version ${JSON.stringify(m.format_version)} (this app reads version ${BUNDLE_FORMAT_VERSION}; a newer app may read it)`,
+      MANIFEST,
+    );
+  const parsed = ManifestSchema.safeParse(rawManifest);
+  if (!parsed.success) throw new BundleError('invalid-manifest', `${MANIFEST}: invalid manifest\n${issues(parsed.error)}`, MANIFEST);
+  const manifest = parsed.data;
+
+  // Manifest and zip must list the same files.
+  for (const name of Object.keys(manifest.files)) {
+    if (name === MANIFEST) throw new BundleError('invalid-manifest', `${MANIFEST}: lists itself`, MANIFEST);
+    if (!isKnownFile(name))
+      throw new BundleError('invalid-manifest', `${MANIFEST}: lists ${JSON.stringify(name)}, which is not part of the format`, name);
+    if (!byName.has(name))
+      throw new BundleError('missing-file', `${what}: ${name} is listed in the manifest but missing from the zip`, name);
+  }
+  for (const e of entries)
+    if (e.name !== MANIFEST && !(e.name in manifest.files))
+      throw new BundleError('unknown-file', `${what}: entry ${JSON.stringify(e.name)} is not listed in the manifest`, e.name);
+  for (const name of REQUIRED_FILES)
+    if (!byName.has(name)) throw new BundleError('missing-file', `${what}: ${name} is missing`, name);
+
+  // Inflate (bounded) and verify every file.
+  const files = new Map<string, Uint8Array>();
+  for (const e of entries) {
+    const data = extractEntry(bytes, e, what);
+    if (e.name !== MANIFEST) {
+      const h = await sha256Hex(data);
+      if (h !== manifest.files[e.name])
+        throw new BundleError('hash', `${e.name}: sha256 ${h} does not match the manifest (${manifest.files[e.name]})`, e.name);
+    }
+    files.set(e.name, data);
+  }
+
+  // spec.json must validate.
+  const rawSpec = json(SPEC, files.get(SPEC)!, 'invalid-spec');
+  const v = validateSpec(rawSpec);
+  if (!v.ok) throw new BundleError('invalid-spec', `${SPEC}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}`, SPEC);
+  const spec = v.spec;
+
+  // results.json must look like a result of that spec.
+  const rawResults = json(RESULTS, files.get(RESULTS)!, 'invalid-results');
+  const r = ResultsShapeSchema.safeParse(rawResults);
+  if (!r.success) throw new BundleError('invalid-results', `${RESULTS}: not a result JSON\n${issues(r.error)}`, RESULTS);
+  const results = r.data as unknown as ExperimentResult;
+  const expected = expandMatrix(spec).length;
+  if (results.runs.length !== expected)
+    throw new BundleError('invalid-results', `${RESULTS}: runs: ${results.runs.length} runs, but the spec has ${expected}`, RESULTS);
+  if (results.engine_version !== manifest.engine_version)
+    throw new BundleError(
+      'invalid-results',
+      `${RESULTS}: engine_version ${JSON.stringify(results.engine_version)} differs from the manifest's ${JSON.stringify(manifest.engine_version)}`,
+      RESULTS,
+    );
+
+  const charts: Record<string, Uint8Array> = {};
+  for (const [name, data] of files) if (CHART_RE.test(name)) charts[name.slice('charts/'.length)] = data;
+  const traceBytes = files.get(TRACE);
+  return {
+    manifest,
+    spec,
+    results,
+    readme: text(README, files.get(README)!),
+    charts,
+    ...(traceBytes ? { trace: text(TRACE, traceBytes) } : {}),
+    files,
+  };
+}

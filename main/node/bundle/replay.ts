@@ -1,0 +1,98 @@
+/**
+ * Replay: re-run a bundle's spec and compare every summary number and every time-series sample
+ * value with the bundle's results. The engine is deterministic, so with the same engine version
+ * the comparison is exact; a different engine version is noted (numbers may legitimately differ).
+ */
+import type { ExperimentResult } from '../../common/result';
+import { ENGINE_VERSION } from '../../engine/version';
+import { runExperiment } from '../runner';
+import { type Bundle, type ReadOptions, readBundle } from './read';
+
+export interface ReplayOptions extends ReadOptions {
+  /** Worker threads for the re-run (see runExperiment). */
+  jobs?: number;
+  /** Most difference lines listed (default 50); the rest are counted. */
+  maxDifferences?: number;
+}
+
+export interface ReplayReport {
+  identical: boolean;
+  /** Readable differences, e.g. `runs[1].summary.vms[0].mbps: 41.2 (bundle) vs 40.9 (now)`; capped, with a final count line. */
+  differences: string[];
+  /** Total number of differing values (the list may be capped). */
+  differenceCount: number;
+  engineVersionNote?: string;
+  /** Runs compared. */
+  runs: number;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Every leaf that differs between `a` (bundle) and `b` (now), with its path. */
+export function diffValues(a: unknown, b: unknown, path: string, out: (line: string) => void): void {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) out(`${path}: ${a.length} entries (bundle) vs ${b.length} (now)`);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) diffValues(a[i], b[i], `${path}[${i}]`, out);
+    return;
+  }
+  if (isObj(a) && isObj(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) diffValues(a[k], b[k], path ? `${path}.${k}` : k, out);
+    return;
+  }
+  if (a === b) return;
+  out(`${path}: ${show(a)} (bundle) vs ${show(b)} (now)`);
+}
+
+/** Compare the bundle's result with a fresh one: params, summaries and time series of every run. */
+export function compareResults(
+  bundle: ExperimentResult,
+  now: ExperimentResult,
+  maxDifferences = 50,
+): { differences: string[]; count: number } {
+  // Normalize the fresh result as results.json was (JSON: no undefined, non-finite → null).
+  const fresh = JSON.parse(JSON.stringify(now)) as ExperimentResult;
+  const differences: string[] = [];
+  let count = 0;
+  const out = (line: string) => {
+    count++;
+    if (differences.length < maxDifferences) differences.push(line);
+  };
+  if (bundle.runs.length !== fresh.runs.length) out(`runs: ${bundle.runs.length} runs (bundle) vs ${fresh.runs.length} (now)`);
+  for (let i = 0; i < Math.min(bundle.runs.length, fresh.runs.length); i++) {
+    const a = bundle.runs[i];
+    const b = fresh.runs[i];
+    diffValues(a.params, b.params, `runs[${i}].params`, out);
+    diffValues(a.summary, b.summary, `runs[${i}].summary`, out);
+    diffValues(a.timeseries?.samples, b.timeseries?.samples, `runs[${i}].timeseries.samples`, out);
+  }
+  if (count > differences.length) differences.push(`… and ${count - differences.length} more differences (${count} in all)`);
+  return { differences, count };
+}
+
+/** Re-run an already read bundle and compare. */
+export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  const now = await runExperiment(bundle.spec, { jobs: opts.jobs });
+  const { differences, count } = compareResults(bundle.results, now, opts.maxDifferences ?? 50);
+  const report: ReplayReport = {
+    identical: count === 0,
+    differences,
+    differenceCount: count,
+    runs: now.runs.length,
+  };
+  const bundled = bundle.manifest.engine_version;
+  if (bundled !== ENGINE_VERSION)
+    report.engineVersionNote = `the bundle was made with engine ${bundled}, this is engine ${ENGINE_VERSION}; numbers may differ because the model changed`;
+  return report;
+}
+
+/** Read a bundle (strictly; throws BundleError), re-run its spec and compare with its results. */
+export async function replayBundle(pathOrBytes: string | Uint8Array, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  return replayLoaded(await readBundle(pathOrBytes, opts), opts);
+}
