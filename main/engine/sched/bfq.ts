@@ -164,7 +164,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   let budgetsAssigned = 0;
   let bfqMaxBudget = userMaxBudget > 0 ? userMaxBudget : DEFAULT_MAX_BUDGET;
   let inDriver = 0;
-  let hwTag = -1;
+  // bfq_update_hw_tag starts at -1 (unknown) and samples max in-driver when > 3 requests are
+  // outstanding; a device whose queue depth is <= 3 can only ever be detected as 0, so that
+  // outcome is taken from the start (see docs: hw_tag).
+  let hwTag = env.deviceQueueDepth <= HW_QUEUE_THRESHOLD ? 0 : -1;
   let maxRqInDriver = 0;
   let hwTagSamples = 0;
   // Peak rate estimator.
@@ -617,7 +620,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
           applyWeight(q);
         }
       }
-      if (q.wrCoeff > 1 && q.wrCurMaxTime !== WR_RT_MAX_TIME && q.serviceFromWr > MAX_SERVICE_FROM_WR) endWr(q);
+      if (q.wrCoeff > 1 && q.wrCurMaxTime !== WR_RT_MAX_TIME && q.serviceFromWr > MAX_SERVICE_FROM_WR)
+        endWr(q);
     }
   };
   const softrtNextStart = (q: Queue) =>
@@ -639,7 +643,12 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     q.fifoChecked = false;
     q.fifoPick = null;
     budgetsAssigned = Math.floor((budgetsAssigned * 7 + 256) / 8);
-    if (now > q.lastWrStartFinish && q.wrCoeff > 1 && q.wrCurMaxTime === WR_RT_MAX_TIME && now > q.budgetTimeout) {
+    if (
+      now > q.lastWrStartFinish &&
+      q.wrCoeff > 1 &&
+      q.wrCurMaxTime === WR_RT_MAX_TIME &&
+      now > q.budgetTimeout
+    ) {
       // Soft-rt: move the raising period forward by the time the queue received no service.
       if (q.budgetTimeout > q.lastWrStartFinish) q.lastWrStartFinish += now - q.budgetTimeout;
       else q.lastWrStartFinish = now;
@@ -681,7 +690,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       }
     } else if (!q.sync) budget = bfqMaxBudget;
     q.maxBudget = budget;
-    if (budgetsAssigned >= STATS_MIN_BUDGETS && userMaxBudget === 0) q.maxBudget = Math.min(q.maxBudget, bfqMaxBudget);
+    if (budgetsAssigned >= STATS_MIN_BUDGETS && userMaxBudget === 0)
+      q.maxBudget = Math.min(q.maxBudget, bfqMaxBudget);
     const rq = nextRq(q);
     if (rq) q.entity.budget = Math.max(q.maxBudget, serviceToCharge(q, rq));
   };
@@ -819,7 +829,12 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     activateQueue(q, backshift);
     // Preemption of the in-service queue.
     const cur = inService;
-    if (cur && cur !== q && ((wantsToPreempt && q.wrCoeff >= cur.wrCoeff) || higherWeight(q, cur)) && mayPreempt(cur))
+    if (
+      cur &&
+      cur !== q &&
+      ((wantsToPreempt && q.wrCoeff >= cur.wrCoeff) || higherWeight(q, cur)) &&
+      mayPreempt(cur)
+    )
       expire(cur, false, 'preempted');
   };
   /** bfq_bfqq_higher_class_or_weight (only the BE class is modelled). */
@@ -1011,7 +1026,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
         if (mustIdle(q)) {
           if (q.dispatched === 0 && !waitRequest) armIdleTimer(q);
         } else if (mayExpireForBudgTimeout(q)) expire(q, false, 'budget_timeout');
-        else if (q.queued.size === 0 && (q.dispatched === 0 || !betterToIdle(q))) expire(q, false, 'no_more_requests');
+        else if (q.queued.size === 0 && (q.dispatched === 0 || !betterToIdle(q)))
+          expire(q, false, 'no_more_requests');
       }
     },
 
