@@ -187,7 +187,8 @@ describe('bfq', () => {
     expect(raised).toHaveLength(20);
     expect(plain).toHaveLength(20);
     expect(Math.max(...raised)).toBeLessThan(20 * MS);
-    expect(plain[0]).toBeGreaterThan(20 * MS);
+    // Unraised, some read has to wait for (part of) a 125 ms slot of the reader.
+    expect(Math.max(...plain)).toBeGreaterThan(50 * MS);
   });
 
   it('emits serviceStart, idleStart and idleEnd trace events', () => {
@@ -256,6 +257,26 @@ describe('bfq', () => {
     expect((s.get(2) ?? 0) / tot).toBeLessThan(0.5 * 1.15);
     expect((s.get(3) ?? 0) / (s.get(4) ?? 1)).toBeGreaterThan(3 * 0.8);
     expect((s.get(3) ?? 0) / (s.get(4) ?? 1)).toBeLessThan(3 * 1.2);
+  });
+
+  it('does not idle on an NCQ SSD with equal weights and keeps the device saturated', () => {
+    // Non-rotational, queue depth 32: hw_tag is detected (> 3 requests in driver), so idling
+    // neither boosts throughput nor is needed for guarantees (symmetric scenario). BFQ should then
+    // keep the device as busy as noop does.
+    const ssd = (_head: number, rq: BlockRequest) => 100_000 + rq.sectors * 2000;
+    const run = (make: (env: SchedulerEnv) => ReturnType<typeof createNoop>) => {
+      const b = new SchedBench(make, { queueDepth: 32, rotational: false, serviceNs: ssd });
+      b.stream(1, { start: 0, sectors: 8 });
+      b.stream(2, { start: 50_000_000, sectors: 8 });
+      b.stream(3, { start: 60_000_000, sectors: 8, depth: 16 });
+      b.run(2 * SEC);
+      return b;
+    };
+    const b = run(bfq({ low_latency: 0 }));
+    const n = run((env) => createNoop(env));
+    const total = (x: SchedBench) => [...x.sectorsByCtx().values()].reduce((a, v) => a + v, 0);
+    expect(b.events.filter((e) => e.kind === 'idleStart')).toHaveLength(0);
+    expect(total(b)).toBeGreaterThan(0.9 * total(n));
   });
 
   it('strict_guarantees keeps at most one request in flight', () => {

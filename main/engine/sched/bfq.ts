@@ -196,7 +196,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       g = { id, sched: newSched(), entity: null, parent: null };
     } else {
       const info = env.groupInfo(id);
-      const parent = getGroup(info.parent >= 0 ? info.parent : 0);
+      const parent = getGroup(Math.max(0, info.parent));
       g = { id, sched: newSched(), entity: null, parent };
       g.entity = {
         weight: Math.max(1, info.weight),
@@ -296,7 +296,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     }
     if (e.where === 'idle') {
       st.idle.delete(e);
-      e.S = minStart > e.F ? minStart : e.F;
+      e.S = Math.max(minStart, e.F);
     } else {
       e.S = minStart;
       if (!e.counted) {
@@ -812,13 +812,6 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
         }
       }
       applyWeight(q);
-    } else if (lowLatency && !q.sync && q.wrCoeff === 1 && now - q.lastArrival > WR_MIN_INTER_ARR_ASYNC) {
-      // Simplified async raising (see docs): a long-silent async queue is raised like an interactive one.
-      q.wrCoeff = WR_COEFF;
-      q.wrCurMaxTime = wrDuration();
-      q.lastWrStartFinish = now;
-      q.serviceFromWr = 0;
-      applyWeight(q);
     }
     q.lastIdleBklogged = now;
     q.serviceFromBacklogged = 0;
@@ -977,6 +970,21 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
             q.entity.F = q.entity.S + nb / q.entity.weight;
           }
         }
+      }
+      if (
+        lowLatency &&
+        !q.sync &&
+        q.busy &&
+        q.wrCoeff === 1 &&
+        now - q.lastArrival > WR_MIN_INTER_ARR_ASYNC
+      ) {
+        // Async raising (simplified, see docs): a request reaching the busy, unraised async queue
+        // more than 500 ms after its previous arrival raises it like an interactive queue.
+        q.wrCoeff = WR_COEFF;
+        q.wrCurMaxTime = wrDuration();
+        q.lastWrStartFinish = now;
+        q.serviceFromWr = 0;
+        applyWeight(q);
       }
       q.lastArrival = now;
       if (q === inService && waitRequest) {
