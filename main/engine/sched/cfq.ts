@@ -596,6 +596,10 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (q.onRr) serviceTreeAdd(q, false);
     active = null;
     activeCic = null;
+    if (!busyQueues && lastTraced !== -1) {
+      lastTraced = -1;
+      env.trace.serviceStart(-1);
+    }
   }
 
   // --- selection ---
@@ -791,8 +795,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (rqInDriver > hwTagEstDepth) hwTagEstDepth = rqInDriver;
     if (hwTag === 1) return;
     if (rqQueued <= HW_QUEUE_MIN && rqInDriver <= HW_QUEUE_MIN) return;
-    if (q && q.idleWindow && q.dispatched + q.sorted.length < HW_QUEUE_MIN && rqInDriver < HW_QUEUE_MIN)
-      return;
+    if (q?.idleWindow && q.dispatched + q.sorted.length < HW_QUEUE_MIN && rqInDriver < HW_QUEUE_MIN) return;
     if (hwTagSamples++ < 50) return;
     hwTag = hwTagEstDepth >= HW_QUEUE_MIN ? 1 : 0;
   }
