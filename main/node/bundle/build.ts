@@ -144,7 +144,10 @@ export function totalCsv(run: RunResult): string {
 }
 
 /** trace.csv over all runs, capped at `maxRows`; `truncated` also when a run's own trace cap cut it. */
-export function traceCsv(result: ExperimentResult, maxRows: number): { text: string; rows: number; truncated: boolean } {
+export function traceCsv(
+  result: ExperimentResult,
+  maxRows: number,
+): { text: string; rows: number; truncated: boolean } {
   const rows: (string | number)[][] = [];
   let truncated = false;
   outer: for (let r = 0; r < result.runs.length; r++) {
@@ -209,7 +212,11 @@ See docs/bundles.md in the PV Block Lab repository for the format and the CSV co
 }
 
 /** Build the bundle's zip bytes. */
-export async function buildBundle(spec: Spec, result: ExperimentResult, extras: BundleExtras = {}): Promise<Uint8Array> {
+export async function buildBundle(
+  spec: Spec,
+  result: ExperimentResult,
+  extras: BundleExtras = {},
+): Promise<Uint8Array> {
   const created = extras.created ?? new Date();
   const files = new Map<string, Uint8Array>();
   files.set(SPEC, enc.encode(`${JSON.stringify(bundleSpec(spec), null, 2)}\n`));
@@ -227,7 +234,8 @@ export async function buildBundle(spec: Spec, result: ExperimentResult, extras: 
   }
   for (const [key, png] of Object.entries(extras.charts ?? {})) {
     const name = `charts/${key.endsWith('.png') ? key : `${key}.png`}`;
-    if (!CHART_RE.test(name)) throw new Error(`chart name "${key}": use letters, digits, ".", "_" and "-" only`);
+    if (!CHART_RE.test(name))
+      throw new Error(`chart name "${key}": use letters, digits, ".", "_" and "-" only`);
     files.set(name, png);
   }
   files.set(README, enc.encode(readme(spec, result)));
@@ -248,12 +256,14 @@ export async function buildBundle(spec: Spec, result: ExperimentResult, extras: 
   const zippable: Zippable = {};
   const opts = { os: 3, attrs: (0o100644 << 16) >>> 0, mtime: created };
   zippable[MANIFEST] = [enc.encode(`${JSON.stringify(manifest, null, 2)}\n`), { ...opts, level: 6 }];
-  for (const [name, data] of files) zippable[name] = [data, { ...opts, level: name.endsWith('.png') ? 0 : 6 }];
+  for (const [name, data] of files)
+    zippable[name] = [data, { ...opts, level: name.endsWith('.png') ? 0 : 6 }];
   return zipSync(zippable);
 }
 
 function defaultPlatform(): string {
-  const p = (globalThis as { process?: { platform?: string; arch?: string; versions?: { node?: string } } }).process;
+  const p = (globalThis as { process?: { platform?: string; arch?: string; versions?: { node?: string } } })
+    .process;
   if (p?.platform) return `${p.platform}-${p.arch ?? '?'} node ${p.versions?.node ?? '?'}`;
   const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
   return nav?.userAgent ? `browser ${nav.userAgent}`.slice(0, 200) : 'unknown';

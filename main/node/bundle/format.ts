@@ -43,7 +43,10 @@ export const ManifestSchema = z.strictObject({
   created: z.iso.datetime({ offset: true }),
   platform: z.string().max(200),
   /** sha256 (lowercase hex) of every other file in the bundle, by zip entry name. */
-  files: z.record(z.string().min(1).max(255), z.string().regex(SHA256_HEX, 'expected a lowercase hex sha256')),
+  files: z.record(
+    z.string().min(1).max(255),
+    z.string().regex(SHA256_HEX, 'expected a lowercase hex sha256'),
+  ),
   /** Present when trace.csv was written: rows, and whether the cap or the run's own cap cut it. */
   trace: z.strictObject({ rows: z.number().int().min(0), truncated: z.boolean() }).optional(),
 });
@@ -64,7 +67,12 @@ export const CHART_RE = /^charts\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png$/;
 
 /** Is `name` one of the files format version 1 knows (other than the manifest)? */
 export function isKnownFile(name: string): boolean {
-  return (REQUIRED_FILES as readonly string[]).includes(name) || name === TRACE || TIMESERIES_RE.test(name) || CHART_RE.test(name);
+  return (
+    (REQUIRED_FILES as readonly string[]).includes(name) ||
+    name === TRACE ||
+    TIMESERIES_RE.test(name) ||
+    CHART_RE.test(name)
+  );
 }
 
 /**

@@ -57,7 +57,12 @@ const numOrNull = z.union([finite, z.null()]);
 
 /** The minimal shape of results.json the app relies on (extra fields are allowed). */
 const LatencySchema = z.looseObject({ mean: finite, p50: finite, p95: finite, p99: finite, max: finite });
-const ThreadSummarySchema = z.looseObject({ name: z.string(), mbps: finite, iops: finite, latency_ms: LatencySchema });
+const ThreadSummarySchema = z.looseObject({
+  name: z.string(),
+  mbps: finite,
+  iops: finite,
+  latency_ms: LatencySchema,
+});
 export const ResultsShapeSchema = z.looseObject({
   name: z.string(),
   seed: finite,
@@ -75,12 +80,25 @@ export const ResultsShapeSchema = z.looseObject({
         disk: z.looseObject({ utilization: finite }),
         fairness: z.looseObject({ jain_vms: numOrNull, jain_threads: numOrNull }),
         vms: z.array(
-          z.looseObject({ name: z.string(), mbps: finite, iops: finite, latency_ms: LatencySchema, threads: z.array(ThreadSummarySchema) }),
+          z.looseObject({
+            name: z.string(),
+            mbps: finite,
+            iops: finite,
+            latency_ms: LatencySchema,
+            threads: z.array(ThreadSummarySchema),
+          }),
         ),
         native: z.array(ThreadSummarySchema),
       }),
       timeseries: z.looseObject({
-        samples: z.array(z.looseObject({ t: finite, total_mbps: finite, vm_mbps: z.array(finite), thread_mbps: z.array(finite) })),
+        samples: z.array(
+          z.looseObject({
+            t: finite,
+            total_mbps: finite,
+            vm_mbps: z.array(finite),
+            thread_mbps: z.array(finite),
+          }),
+        ),
       }),
       trace: z.looseObject({ dispatch: z.array(z.looseObject({ t: finite })), truncated: z.boolean() }),
     }),
@@ -97,7 +115,11 @@ function text(name: string, data: Uint8Array): string {
   }
 }
 
-function json(name: string, data: Uint8Array, code: 'invalid-manifest' | 'invalid-spec' | 'invalid-results'): unknown {
+function json(
+  name: string,
+  data: Uint8Array,
+  code: 'invalid-manifest' | 'invalid-spec' | 'invalid-results',
+): unknown {
   const t = text(name, data);
   try {
     return JSON.parse(t);
@@ -126,10 +148,14 @@ export async function readBundle(pathOrBytes: string | Uint8Array, opts: ReadOpt
       if (!st.isFile()) throw new BundleError('io', `${pathOrBytes}: not a regular file`);
       if (st.size > limits.maxTotalBytes + 64 * 1024 * 1024)
         throw new BundleError('too-large', `${pathOrBytes}: ${st.size} bytes; larger than any valid bundle`);
-      bytes = await readFile(pathOrBytes);
+      const buf = await readFile(pathOrBytes);
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       if (e instanceof BundleError) throw e;
-      throw new BundleError('io', `${pathOrBytes}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new BundleError(
+        'io',
+        `${pathOrBytes}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
   } else bytes = pathOrBytes;
   try {
@@ -148,10 +174,15 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   // Names first: only known files, the manifest present.
   for (const e of entries)
     if (e.name !== MANIFEST && !isKnownFile(e.name))
-      throw new BundleError('unknown-file', `${what}: unexpected entry ${JSON.stringify(e.name)} (not part of bundle format ${BUNDLE_FORMAT_VERSION})`, e.name);
+      throw new BundleError(
+        'unknown-file',
+        `${what}: unexpected entry ${JSON.stringify(e.name)} (not part of bundle format ${BUNDLE_FORMAT_VERSION})`,
+        e.name,
+      );
   const byName = new Map(entries.map((e) => [e.name, e]));
   const manifestEntry = byName.get(MANIFEST);
-  if (!manifestEntry) throw new BundleError('missing-file', `${what}: no ${MANIFEST}; not a PV Block Lab bundle`, MANIFEST);
+  if (!manifestEntry)
+    throw new BundleError('missing-file', `${what}: no ${MANIFEST}; not a PV Block Lab bundle`, MANIFEST);
 
   // The manifest: format and version before anything else.
   const rawManifest = json(MANIFEST, extractEntry(bytes, manifestEntry, what), 'invalid-manifest');
@@ -159,7 +190,11 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     throw new BundleError('invalid-manifest', `${MANIFEST}: expected a JSON object`, MANIFEST);
   const m = rawManifest as Record<string, unknown>;
   if (m.format !== BUNDLE_FORMAT)
-    throw new BundleError('invalid-manifest', `${MANIFEST}: format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}"`, MANIFEST);
+    throw new BundleError(
+      'invalid-manifest',
+      `${MANIFEST}: format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}"`,
+      MANIFEST,
+    );
   if (m.format_version !== BUNDLE_FORMAT_VERSION)
     throw new BundleError(
       'format-version',
@@ -167,20 +202,37 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
       MANIFEST,
     );
   const parsed = ManifestSchema.safeParse(rawManifest);
-  if (!parsed.success) throw new BundleError('invalid-manifest', `${MANIFEST}: invalid manifest\n${issues(parsed.error)}`, MANIFEST);
+  if (!parsed.success)
+    throw new BundleError(
+      'invalid-manifest',
+      `${MANIFEST}: invalid manifest\n${issues(parsed.error)}`,
+      MANIFEST,
+    );
   const manifest = parsed.data;
 
   // Manifest and zip must list the same files.
   for (const name of Object.keys(manifest.files)) {
     if (name === MANIFEST) throw new BundleError('invalid-manifest', `${MANIFEST}: lists itself`, MANIFEST);
     if (!isKnownFile(name))
-      throw new BundleError('invalid-manifest', `${MANIFEST}: lists ${JSON.stringify(name)}, which is not part of the format`, name);
+      throw new BundleError(
+        'invalid-manifest',
+        `${MANIFEST}: lists ${JSON.stringify(name)}, which is not part of the format`,
+        name,
+      );
     if (!byName.has(name))
-      throw new BundleError('missing-file', `${what}: ${name} is listed in the manifest but missing from the zip`, name);
+      throw new BundleError(
+        'missing-file',
+        `${what}: ${name} is listed in the manifest but missing from the zip`,
+        name,
+      );
   }
   for (const e of entries)
     if (e.name !== MANIFEST && !(e.name in manifest.files))
-      throw new BundleError('unknown-file', `${what}: entry ${JSON.stringify(e.name)} is not listed in the manifest`, e.name);
+      throw new BundleError(
+        'unknown-file',
+        `${what}: entry ${JSON.stringify(e.name)} is not listed in the manifest`,
+        e.name,
+      );
   for (const name of REQUIRED_FILES)
     if (!byName.has(name)) throw new BundleError('missing-file', `${what}: ${name} is missing`, name);
 
@@ -191,7 +243,11 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     if (e.name !== MANIFEST) {
       const h = await sha256Hex(data);
       if (h !== manifest.files[e.name])
-        throw new BundleError('hash', `${e.name}: sha256 ${h} does not match the manifest (${manifest.files[e.name]})`, e.name);
+        throw new BundleError(
+          'hash',
+          `${e.name}: sha256 ${h} does not match the manifest (${manifest.files[e.name]})`,
+          e.name,
+        );
     }
     files.set(e.name, data);
   }
@@ -199,17 +255,27 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   // spec.json must validate.
   const rawSpec = json(SPEC, files.get(SPEC)!, 'invalid-spec');
   const v = validateSpec(rawSpec);
-  if (!v.ok) throw new BundleError('invalid-spec', `${SPEC}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}`, SPEC);
+  if (!v.ok)
+    throw new BundleError(
+      'invalid-spec',
+      `${SPEC}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}`,
+      SPEC,
+    );
   const spec = v.spec;
 
   // results.json must look like a result of that spec.
   const rawResults = json(RESULTS, files.get(RESULTS)!, 'invalid-results');
   const r = ResultsShapeSchema.safeParse(rawResults);
-  if (!r.success) throw new BundleError('invalid-results', `${RESULTS}: not a result JSON\n${issues(r.error)}`, RESULTS);
+  if (!r.success)
+    throw new BundleError('invalid-results', `${RESULTS}: not a result JSON\n${issues(r.error)}`, RESULTS);
   const results = r.data as unknown as ExperimentResult;
   const expected = expandMatrix(spec).length;
   if (results.runs.length !== expected)
-    throw new BundleError('invalid-results', `${RESULTS}: runs: ${results.runs.length} runs, but the spec has ${expected}`, RESULTS);
+    throw new BundleError(
+      'invalid-results',
+      `${RESULTS}: runs: ${results.runs.length} runs, but the spec has ${expected}`,
+      RESULTS,
+    );
   if (results.engine_version !== manifest.engine_version)
     throw new BundleError(
       'invalid-results',

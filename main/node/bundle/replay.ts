@@ -32,7 +32,8 @@ function show(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Every leaf that differs between `a` (bundle) and `b` (now), with its path. */
 export function diffValues(a: unknown, b: unknown, path: string, out: (line: string) => void): void {
@@ -64,7 +65,8 @@ export function compareResults(
     count++;
     if (differences.length < maxDifferences) differences.push(line);
   };
-  if (bundle.runs.length !== fresh.runs.length) out(`runs: ${bundle.runs.length} runs (bundle) vs ${fresh.runs.length} (now)`);
+  if (bundle.runs.length !== fresh.runs.length)
+    out(`runs: ${bundle.runs.length} runs (bundle) vs ${fresh.runs.length} (now)`);
   for (let i = 0; i < Math.min(bundle.runs.length, fresh.runs.length); i++) {
     const a = bundle.runs[i];
     const b = fresh.runs[i];
@@ -72,7 +74,8 @@ export function compareResults(
     diffValues(a.summary, b.summary, `runs[${i}].summary`, out);
     diffValues(a.timeseries?.samples, b.timeseries?.samples, `runs[${i}].timeseries.samples`, out);
   }
-  if (count > differences.length) differences.push(`… and ${count - differences.length} more differences (${count} in all)`);
+  if (count > differences.length)
+    differences.push(`… and ${count - differences.length} more differences (${count} in all)`);
   return { differences, count };
 }
 
@@ -93,6 +96,9 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
 }
 
 /** Read a bundle (strictly; throws BundleError), re-run its spec and compare with its results. */
-export async function replayBundle(pathOrBytes: string | Uint8Array, opts: ReplayOptions = {}): Promise<ReplayReport> {
+export async function replayBundle(
+  pathOrBytes: string | Uint8Array,
+  opts: ReplayOptions = {},
+): Promise<ReplayReport> {
   return replayLoaded(await readBundle(pathOrBytes, opts), opts);
 }

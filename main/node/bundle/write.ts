@@ -19,7 +19,11 @@ export interface AtomicWriteHooks {
 }
 
 /** Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename). */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWriteHooks = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  hooks: AtomicWriteHooks = {},
+): Promise<void> {
   const target = resolve(path);
   const dir = dirname(target);
   const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

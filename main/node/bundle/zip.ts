@@ -89,7 +89,8 @@ function u32(b: Uint8Array, o: number): number {
 export function listZip(bytes: Uint8Array, limits: BundleLimits, what = 'bundle'): ZipEntry[] {
   const len = bytes.length;
   if (len < 22) {
-    if (len >= 4 && u32(bytes, 0) === SIG_LOCAL) throw new BundleError('truncated', `${what}: truncated zip (${len} bytes)`);
+    if (len >= 4 && u32(bytes, 0) === SIG_LOCAL)
+      throw new BundleError('truncated', `${what}: truncated zip (${len} bytes)`);
     throw new BundleError('not-zip', `${what}: not a zip file (${len} bytes)`);
   }
   // Find the EOCD: scan back over at most a 65535-byte comment.
@@ -102,7 +103,10 @@ export function listZip(bytes: Uint8Array, limits: BundleLimits, what = 'bundle'
   }
   if (eocd < 0) {
     if (u32(bytes, 0) === SIG_LOCAL)
-      throw new BundleError('truncated', `${what}: truncated or damaged zip (no end-of-central-directory record)`);
+      throw new BundleError(
+        'truncated',
+        `${what}: truncated or damaged zip (no end-of-central-directory record)`,
+      );
     throw new BundleError('not-zip', `${what}: not a zip file`);
   }
   if (eocd >= 20 && u32(bytes, eocd - 20) === SIG_EOCD64_LOCATOR)
@@ -144,7 +148,8 @@ export function listZip(bytes: Uint8Array, limits: BundleLimits, what = 'bundle'
     const external = u32(bytes, p + 38);
     const localOffset = u32(bytes, p + 42);
     const end = p + 46 + nameLen + extraLen + commentLen;
-    if (end > eocd) throw new BundleError('corrupt', `${what}: central directory entry ${i} runs past the directory`);
+    if (end > eocd)
+      throw new BundleError('corrupt', `${what}: central directory entry ${i} runs past the directory`);
     let name: string;
     try {
       name = utf8.decode(bytes.subarray(p + 46, p + 46 + nameLen));
@@ -154,21 +159,34 @@ export function listZip(bytes: Uint8Array, limits: BundleLimits, what = 'bundle'
     p = end;
     const shown = JSON.stringify(name);
     const unsafe = unsafeNameReason(name);
-    if (unsafe) throw new BundleError('unsafe-name', `${what}: entry ${shown}: unsafe name (${unsafe})`, name);
-    if (names.has(name)) throw new BundleError('duplicate', `${what}: entry ${shown} appears more than once`, name);
+    if (unsafe)
+      throw new BundleError('unsafe-name', `${what}: entry ${shown}: unsafe name (${unsafe})`, name);
+    if (names.has(name))
+      throw new BundleError('duplicate', `${what}: entry ${shown} appears more than once`, name);
     names.add(name);
     const unixMode = madeBy >> 8 === 3 ? external >>> 16 : null;
     if (unixMode !== null) {
       const type = unixMode & S_IFMT;
-      if (type === S_IFLNK) throw new BundleError('symlink', `${what}: entry ${shown} is a symbolic link`, name);
-      if (type === S_IFDIR) throw new BundleError('unknown-file', `${what}: entry ${shown} is a directory`, name);
+      if (type === S_IFLNK)
+        throw new BundleError('symlink', `${what}: entry ${shown} is a symbolic link`, name);
+      if (type === S_IFDIR)
+        throw new BundleError('unknown-file', `${what}: entry ${shown} is a directory`, name);
       if (type !== 0 && type !== S_IFREG)
-        throw new BundleError('unsupported', `${what}: entry ${shown} is not a regular file (mode ${unixMode.toString(8)})`, name);
+        throw new BundleError(
+          'unsupported',
+          `${what}: entry ${shown} is not a regular file (mode ${unixMode.toString(8)})`,
+          name,
+        );
     }
-    if (external & 0x10) throw new BundleError('unknown-file', `${what}: entry ${shown} is a directory`, name);
+    if (external & 0x10)
+      throw new BundleError('unknown-file', `${what}: entry ${shown} is a directory`, name);
     if (flags & 0x41) throw new BundleError('unsupported', `${what}: entry ${shown} is encrypted`, name);
     if (method !== 0 && method !== 8)
-      throw new BundleError('unsupported', `${what}: entry ${shown} uses compression method ${method} (only stored and deflate)`, name);
+      throw new BundleError(
+        'unsupported',
+        `${what}: entry ${shown} uses compression method ${method} (only stored and deflate)`,
+        name,
+      );
     if (method === 0 && compressedSize !== size)
       throw new BundleError('corrupt', `${what}: entry ${shown} is stored but its sizes differ`, name);
     if (size > limits.maxFileBytes)
@@ -185,18 +203,34 @@ export function listZip(bytes: Uint8Array, limits: BundleLimits, what = 'bundle'
         name,
       );
     if (localOffset + 30 > cdOffset)
-      throw new BundleError('corrupt', `${what}: entry ${shown}: local header offset ${localOffset} outside the data area`, name);
+      throw new BundleError(
+        'corrupt',
+        `${what}: entry ${shown}: local header offset ${localOffset} outside the data area`,
+        name,
+      );
     if (u32(bytes, localOffset) !== SIG_LOCAL)
-      throw new BundleError('corrupt', `${what}: entry ${shown}: no local header at offset ${localOffset}`, name);
+      throw new BundleError(
+        'corrupt',
+        `${what}: entry ${shown}: no local header at offset ${localOffset}`,
+        name,
+      );
     const lNameLen = u16(bytes, localOffset + 26);
     const lExtraLen = u16(bytes, localOffset + 28);
     const dataOffset = localOffset + 30 + lNameLen + lExtraLen;
     if (dataOffset + compressedSize > cdOffset)
-      throw new BundleError('truncated', `${what}: entry ${shown}: data runs past the end of the data area`, name);
+      throw new BundleError(
+        'truncated',
+        `${what}: entry ${shown}: data runs past the end of the data area`,
+        name,
+      );
     const lName = bytes.subarray(localOffset + 30, localOffset + 30 + lNameLen);
     const cName = bytes.subarray(end - extraLen - commentLen - nameLen, end - extraLen - commentLen);
     if (lName.length !== cName.length || lName.some((b, k) => b !== cName[k]))
-      throw new BundleError('corrupt', `${what}: entry ${shown}: local header name differs from the central directory`, name);
+      throw new BundleError(
+        'corrupt',
+        `${what}: entry ${shown}: local header name differs from the central directory`,
+        name,
+      );
     entries.push({ name, method, flags, crc, compressedSize, size, unixMode, localOffset, dataOffset });
   }
   if (p !== eocd) throw new BundleError('corrupt', `${what}: central directory has trailing bytes`);
@@ -205,7 +239,10 @@ export function listZip(bytes: Uint8Array, limits: BundleLimits, what = 'bundle'
   for (let i = 1; i < byOffset.length; i++) {
     const prev = byOffset[i - 1];
     if (prev.dataOffset + prev.compressedSize > byOffset[i].localOffset)
-      throw new BundleError('corrupt', `${what}: entries ${JSON.stringify(prev.name)} and ${JSON.stringify(byOffset[i].name)} overlap`);
+      throw new BundleError(
+        'corrupt',
+        `${what}: entries ${JSON.stringify(prev.name)} and ${JSON.stringify(byOffset[i].name)} overlap`,
+      );
   }
   return entries;
 }
@@ -217,7 +254,7 @@ export function extractEntry(bytes: Uint8Array, e: ZipEntry, what = 'bundle'): U
   const shown = JSON.stringify(e.name);
   const data = bytes.subarray(e.dataOffset, e.dataOffset + e.compressedSize);
   let out: Uint8Array;
-  if (e.method === 0) out = data.slice();
+  if (e.method === 0) out = new Uint8Array(data);
   else {
     out = new Uint8Array(e.size);
     let n = 0;
@@ -234,15 +271,25 @@ export function extractEntry(bytes: Uint8Array, e: ZipEntry, what = 'bundle'): U
       if (final) ended = true;
     });
     try {
-      for (let o = 0; o < data.length; o += CHUNK) inf.push(data.subarray(o, o + CHUNK), o + CHUNK >= data.length);
+      for (let o = 0; o < data.length; o += CHUNK)
+        inf.push(data.subarray(o, o + CHUNK), o + CHUNK >= data.length);
       if (data.length === 0) inf.push(new Uint8Array(0), true);
     } catch (err) {
       if (err instanceof BundleError) throw err;
-      throw new BundleError('corrupt', `${what}: entry ${shown}: damaged compressed data (${(err as Error).message})`, e.name);
+      throw new BundleError(
+        'corrupt',
+        `${what}: entry ${shown}: damaged compressed data (${(err as Error).message})`,
+        e.name,
+      );
     }
     if (!ended || n !== e.size)
-      throw new BundleError('corrupt', `${what}: entry ${shown}: inflated to ${n} bytes, declared ${e.size}`, e.name);
+      throw new BundleError(
+        'corrupt',
+        `${what}: entry ${shown}: inflated to ${n} bytes, declared ${e.size}`,
+        e.name,
+      );
   }
-  if (crc32(out) !== e.crc) throw new BundleError('corrupt', `${what}: entry ${shown}: CRC-32 mismatch`, e.name);
+  if (crc32(out) !== e.crc)
+    throw new BundleError('corrupt', `${what}: entry ${shown}: CRC-32 mismatch`, e.name);
   return out;
 }

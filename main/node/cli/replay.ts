@@ -21,7 +21,9 @@ export async function cmdReplay(argv: string[]): Promise<number> {
     return 2;
   }
   if (positionals.length !== 1) {
-    process.stderr.write('pvblk replay: expected one bundle file (pvblk replay FILE.pvblk.zip [--json] [--jobs N])\n');
+    process.stderr.write(
+      'pvblk replay: expected one bundle file (pvblk replay FILE.pvblk.zip [--json] [--jobs N])\n',
+    );
     return 2;
   }
   let jobs: number | undefined;
@@ -49,7 +51,8 @@ export async function cmdReplay(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     if (report.engineVersionNote) process.stdout.write(`note: ${report.engineVersionNote}\n`);
-    if (report.identical) process.stdout.write(`identical (${report.runs} run${report.runs === 1 ? '' : 's'})\n`);
+    if (report.identical)
+      process.stdout.write(`identical (${report.runs} run${report.runs === 1 ? '' : 's'})\n`);
     else
       process.stdout.write(
         `different: ${report.differenceCount} value${report.differenceCount === 1 ? '' : 's'} differ\n${report.differences.map((d) => `  ${d}`).join('\n')}\n`,
