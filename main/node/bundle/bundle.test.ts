@@ -10,7 +10,7 @@ import { ENGINE_VERSION } from '../../engine/version';
 import { cmdReplay } from '../cli/replay';
 import { runExperiment } from '../runner';
 import { buildBundle, THREADS_CSV_COLUMNS, VMS_CSV_COLUMNS } from './build';
-import { BUNDLE_FORMAT, MANIFEST, RESULTS, SPEC } from './format';
+import { BUNDLE_FORMAT, MANIFEST, README, RESULTS, SPEC } from './format';
 import { type Bundle, BundleError, type BundleErrorCode, readBundle } from './read';
 import { compareResults, replayBundle } from './replay';
 import { makeZip, rebuild } from './testing';
@@ -471,4 +471,3 @@ describe('atomic write', () => {
   });
 });
 
-const README = 'README.md';
