@@ -1020,7 +1020,17 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       const now = env.now();
       // bfq_update_hw_tag
       maxRqInDriver = Math.max(maxRqInDriver, inDriver);
-      if (hwTag !== 1 && inDriver + totalQueued > HW_QUEUE_THRESHOLD && ++hwTagSamples >= HW_QUEUE_SAMPLES) {
+      const cur = inService;
+      const mayStarve =
+        cur?.hasShortTtime === true &&
+        cur.dispatched + cur.queued.size < HW_QUEUE_THRESHOLD &&
+        inDriver < HW_QUEUE_THRESHOLD;
+      if (
+        hwTag !== 1 &&
+        inDriver + totalQueued > HW_QUEUE_THRESHOLD &&
+        !mayStarve &&
+        ++hwTagSamples >= HW_QUEUE_SAMPLES
+      ) {
         hwTag = maxRqInDriver > HW_QUEUE_THRESHOLD ? 1 : 0;
         maxRqInDriver = 0;
         hwTagSamples = 0;
