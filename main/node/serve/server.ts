@@ -23,6 +23,8 @@ export interface ServerOptions {
   distDir?: string;
   /** Wall time between streamed batches (ms). */
   batchMs?: number;
+  /** Fixed access token (tests only); random per start by default. At least 16 characters. */
+  token?: string;
 }
 
 export interface RunningServer {
@@ -73,7 +75,7 @@ function cspFor(port: number): string {
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
-  const token = randomBytes(24).toString('base64url');
+  const token = opts.token && opts.token.length >= 16 ? opts.token : randomBytes(24).toString('base64url');
   const tokenBuf = Buffer.from(token);
   const distDir = resolve(opts.distDir ?? defaultDistDir());
   const manager = new SessionManager({ batchMs: opts.batchMs });

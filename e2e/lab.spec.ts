@@ -1,0 +1,102 @@
+import { canvasHash, expect, pickPreset, sampleCount, shot, test } from './fixtures';
+
+// A single-run preset (noop host scheduler, one native random reader) and the default matrix one.
+const SINGLE = 'native-random-fifo';
+const MATRIX = 'paper-fairness';
+
+test('loads the lab with presets and a valid default spec', async ({ lab }) => {
+  await expect(lab.getByTestId('preset-select').locator('option')).not.toHaveCount(0);
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await expect(lab.getByTestId('run')).toBeEnabled();
+  await expect(lab.getByTestId('status')).toHaveText('idle');
+  await shot(lab, '01-start');
+});
+
+test('runs a preset and the live throughput chart grows', async ({ lab }) => {
+  await pickPreset(lab, SINGLE);
+  await lab.getByTestId('pacing-select').selectOption('10');
+  const before = await canvasHash(lab, 'throughput-chart');
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('status')).toHaveText('running');
+  await expect.poll(() => sampleCount(lab)).toBeGreaterThan(4);
+  await expect.poll(() => canvasHash(lab, 'throughput-chart')).not.toBe(before);
+  const mid = await canvasHash(lab, 'throughput-chart');
+  await expect.poll(() => sampleCount(lab)).toBeGreaterThan(12);
+  await expect.poll(() => canvasHash(lab, 'throughput-chart')).not.toBe(mid);
+  await shot(lab, '02-running');
+  await lab.getByTestId('pacing-select').selectOption('max');
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
+  await expect(lab.getByTestId('progress')).toHaveAttribute('aria-valuenow', '100');
+  await expect(lab.getByTestId('thread-table').locator('tbody tr')).not.toHaveCount(0);
+  await shot(lab, '03-done');
+});
+
+test('pause, resume and stop', async ({ lab }) => {
+  await pickPreset(lab, SINGLE);
+  await lab.getByTestId('pacing-select').selectOption('1');
+  await lab.getByTestId('run').click();
+  await expect.poll(() => sampleCount(lab)).toBeGreaterThan(2);
+  await lab.getByTestId('pause').click();
+  await expect(lab.getByTestId('status')).toHaveText('paused');
+  await lab.waitForTimeout(400);
+  const paused = await sampleCount(lab);
+  await lab.waitForTimeout(1200);
+  expect(await sampleCount(lab)).toBe(paused);
+  await lab.getByTestId('resume').click();
+  await expect(lab.getByTestId('status')).toHaveText('running');
+  await expect.poll(() => sampleCount(lab)).toBeGreaterThan(paused);
+  await lab.getByTestId('stop').click();
+  await expect(lab.getByTestId('status')).toHaveText('stopped');
+  const stopped = await sampleCount(lab);
+  await lab.waitForTimeout(800);
+  expect(await sampleCount(lab)).toBe(stopped);
+  await expect(lab.getByTestId('run')).toBeEnabled();
+});
+
+test('an invalid value shows an inline error naming the field and disables Run', async ({ lab }) => {
+  await pickPreset(lab, SINGLE);
+  await lab.getByTestId('mode-json').click();
+  const editor = lab.getByTestId('spec-json');
+  const text = await editor.inputValue();
+  await editor.fill(text.replace(/"duration_s":\s*[0-9.]+/, '"duration_s": -5'));
+  await expect(lab.getByTestId('spec-error').first()).toContainText('duration_s');
+  await expect(lab.getByTestId('run')).toBeDisabled();
+  await shot(lab, '04-invalid');
+  await editor.fill(text);
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await expect(lab.getByTestId('run')).toBeEnabled();
+  // Broken JSON is reported too.
+  await editor.fill('{ "name": ');
+  await expect(lab.getByTestId('spec-error').first()).toContainText('(json)');
+  await expect(lab.getByTestId('run')).toBeDisabled();
+});
+
+test('the form editor changes the mapping and thread count', async ({ lab }) => {
+  await pickPreset(lab, MATRIX);
+  await lab.getByTestId('mode-form').click();
+  await lab.getByTestId('vm-1-thread-0-count').fill('0');
+  await lab.getByTestId('vm-1-thread-0-count').blur();
+  await expect(lab.getByTestId('spec-error').first()).toContainText('vms.1.threads.0.count');
+  await expect(lab.getByTestId('run')).toBeDisabled();
+  await lab.getByTestId('vm-1-thread-0-count').fill('2');
+  await lab.getByTestId('vm-1-thread-0-count').blur();
+  await lab.getByTestId('vm-0-mapping').selectOption('vpid');
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await lab.getByTestId('mode-json').click();
+  const json = JSON.parse(await lab.getByTestId('spec-json').inputValue());
+  expect(json.vms[0].mapping).toBe('vpid');
+  expect(json.vms[1].threads[0].count).toBe(2);
+});
+
+test('a matrix preset runs every run and shows the compare view', async ({ lab }) => {
+  await pickPreset(lab, MATRIX);
+  await expect(lab.getByTestId('run')).toContainText('runs');
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('compare-view')).toBeVisible();
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 50_000 });
+  const n = await lab.getByTestId('run-tabs').locator('button').count();
+  expect(n).toBeGreaterThan(1);
+  await expect(lab.getByTestId('compare-count')).toHaveText(`${n} of ${n} runs finished`);
+  await expect(lab.getByTestId('compare-table').locator('tbody tr')).toHaveCount(n);
+  await shot(lab, '05-matrix');
+});
