@@ -26,6 +26,8 @@ Usage:
   pvblk disk [DISK.json | --preset NAME] [--json]
                                     characterize a disk model (zones, media rate, seek curve)
   pvblk serve [--port N]            serve the lab UI and its API on 127.0.0.1 (browser mode)
+  pvblk replay FILE.pvblk.zip [--json] [--jobs N]
+                                    re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -200,6 +202,10 @@ export async function main(argv: string[]): Promise<number> {
         return cmdDisk(rest);
       case 'serve':
         return await cmdServe(rest);
+      case 'replay': {
+        const { cmdReplay } = await import('./replay');
+        return await cmdReplay(rest);
+      }
       default:
         throw new UsageError(`unknown command "${cmd}" (try pvblk --help)`);
     }
