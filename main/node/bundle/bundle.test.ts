@@ -223,6 +223,24 @@ describe('pvblk replay', () => {
     expect(r.out).toMatch(/^identical/);
   });
 
+  it('is wired into pvblk', async () => {
+    const { main } = await import('../cli/pvblk');
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['replay', file, '--jobs', '1'])).toBe(0);
+      expect(o.mock.calls.map((c) => String(c[0])).join('')).toMatch(/identical/);
+      // pvblk run --out writes a bundle that replays identical.
+      const specFile = join(dir, 'spec.json');
+      const out = join(dir, 'cli.pvblk.zip');
+      writeFileSync(specFile, JSON.stringify(SPEC_INPUT));
+      expect(await main(['run', specFile, '--json', '--jobs', '1', '--out', out])).toBe(0);
+      expect((await readBundle(out)).spec.disk).toMatchObject({ kind: 'hdd' });
+      expect((await replayBundle(out, { jobs: 1 })).identical).toBe(true);
+    } finally {
+      o.mockRestore();
+    }
+  });
+
   it('exit 1 with differences', async () => {
     const t = join(dir, 'tampered.pvblk.zip');
     writeFileSync(
@@ -470,4 +488,3 @@ describe('atomic write', () => {
     expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 });
-
