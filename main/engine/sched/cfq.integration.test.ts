@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../common/result';
-import { parseSpec } from '../../common/spec/validate';
+import { expandMatrix, parseSpec } from '../../common/spec/validate';
+import { presetSpec } from '../presets';
 import { simulate } from '../simulation';
 
 function run(scheduler: 'noop' | 'cfq', params: Record<string, number> = {}): RunResult {
@@ -50,4 +51,19 @@ describe('cfq on the sata-7200 disk model', () => {
     expect(svc).toHaveLength(2);
     expect(Math.abs(svc[0] - svc[1])).toBeLessThan(0.1 * Math.max(...svc));
   });
+
+  it('paper presets: the mapping results emerge from CFQ', () => {
+    const runs = (name: string) =>
+      expandMatrix(parseSpec(presetSpec(name))).map(({ params, spec }) => simulate(spec, params));
+    // Throughput: one host queue per VM (vm) sees four interleaved streams and seeks on every
+    // request; per-guest-process queues (vpid) get slices with idling and stream: >= 3x.
+    const [vm, , vpid] = runs('paper-throughput');
+    expect(vpid.summary.total.mbps).toBeGreaterThan(3 * vm.summary.total.mbps);
+    // Fairness: vm → two queues, equal time; vpid → five equal queues, VM-B (4 streams) ≈ 4/5 of
+    // the time; vpid-group → two equal-weight groups, equal time again.
+    const [fvm, fvpid, fgroup] = runs('paper-fairness');
+    expect(fvm.summary.fairness.disk_time_share['qemu-B']).toBeCloseTo(0.5, 1);
+    expect(fvpid.summary.fairness.disk_time_share['qemu-B']).toBeGreaterThan(0.7);
+    expect(fgroup.summary.fairness.disk_time_share['qemu-B']).toBeCloseTo(0.5, 1);
+  }, 120_000);
 });
