@@ -26,9 +26,9 @@ export class SegmentCache {
     return -1;
   }
 
-  /** Segment with start ≤ a ≤ end (a range that could be continued), or −1. */
-  findStartingIn(a: number, seg: number): boolean {
-    return this.start[seg] <= a && a <= this.end[seg];
+  /** Does segment i hold all of [a, b)? */
+  holds(i: number, a: number, b: number): boolean {
+    return this.start[i] <= a && b <= this.end[i] && this.end[i] > this.start[i];
   }
 
   touch(i: number): void {

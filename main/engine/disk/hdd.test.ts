@@ -193,6 +193,34 @@ describe('HDD cache', () => {
     expect(a1.seekCyl).toBe(15000);
   });
 
+  it('SPTF hit detection with incremental re-checks equals a full cache scan at every pick', () => {
+    const run = (bruteForce: boolean) => {
+      const r = mulberry32(21);
+      const b = new DiskBench({
+        ...sata,
+        queue_depth: 8,
+        cache: { segments: 32, segment_kb: 64, readahead: true, readahead_min_kb: 0 },
+      });
+      if (bruteForce) {
+        const d = b.disk as unknown as { markGrown: (s: number) => void; grownAll: boolean };
+        d.markGrown = function (this: { grownAll: boolean }) {
+          this.grownAll = true;
+        };
+      }
+      // small hot region so that re-reads and read-ahead hits are frequent
+      const done = b.closedLoop(8, 3000, () => ({
+        op: r() < 0.1 ? 'write' : 'read',
+        sector: Math.floor(r() * 300) * 8,
+        sectors: 8,
+      }));
+      return { ends: done.map((x) => x.info.endNs), hits: b.disk.stats().cacheHits };
+    };
+    const fast = run(false);
+    const brute = run(true);
+    expect(brute.hits).toBeGreaterThan(100);
+    expect(fast).toEqual(brute);
+  });
+
   it('is deterministic', () => {
     const run = () => {
       const r = mulberry32(11);

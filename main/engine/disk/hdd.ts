@@ -37,6 +37,8 @@ export class HddDisk implements Disk {
   readonly geom: Geometry;
   readonly seekMs: SeekFn;
   private readonly sim: Simulator;
+  /** Seek time (ns) by integer distance, precomputed when the disk is not huge. */
+  private readonly seekTab: Float64Array | null;
   private readonly bytesPerSector: number;
   private readonly ovhNs: number;
   private readonly hsNs: number;
@@ -51,6 +53,18 @@ export class HddDisk implements Disk {
   private head = 0;
   private busy = false;
   private readonly queue: BlockRequest[] = [];
+  // Per queued request (parallel to `queue`, only with queue_depth > 1): disk LBA range, track and
+  // the angular offset (ns within a revolution) of its first sector, computed once at submit.
+  private readonly qA: number[] = [];
+  private readonly qB: number[] = [];
+  private readonly qCyl: number[] = [];
+  private readonly qHead: number[] = [];
+  private readonly qSlotNs: number[] = [];
+  /** Whether the queued request was already checked against the whole cache (then only grown segments are re-checked). */
+  private readonly qChecked: boolean[] = [];
+  /** Segments whose cached range grew since the last SPTF pick (−1 entries unused); overflow forces full checks. */
+  private readonly grown: number[] = [];
+  private grownAll = false;
   private inflight = 0;
   /** Dispatches that bypassed the oldest queued request (SPTF aging guard). */
   private bypassed = 0;
@@ -97,6 +111,12 @@ export class HddDisk implements Disk {
       spec.zones.reduce((s, z) => s + z.cylinders, 0),
     );
     this.geom = new Geometry(spec, this.seekMs);
+    const C = this.geom.cylinders;
+    if (C <= 4_000_000) {
+      const tab = new Float64Array(C);
+      for (let d = 1; d < C; d++) tab[d] = this.seekMs(d) * 1e6;
+      this.seekTab = tab;
+    } else this.seekTab = null;
     this.bytesPerSector = spec.sector_bytes;
     this.capacitySectors = Math.floor((this.geom.totalSectors * spec.sector_bytes) / SECTOR_BYTES);
     this.ovhNs = spec.controller_overhead_ms * 1e6;
@@ -131,6 +151,19 @@ export class HddDisk implements Disk {
   submit(rq: BlockRequest): void {
     this.inflight++;
     this.queue.push(rq);
+    if (this.queueDepth > 1) {
+      const a = this.lbaRange(rq);
+      const g = this.geom;
+      const chs = g.locate(a, this.chs);
+      this.qA.push(a);
+      this.qB.push(this.rb);
+      this.qCyl.push(chs.cyl);
+      this.qHead.push(chs.head);
+      this.qChecked.push(false);
+      this.qSlotNs.push(
+        (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / g.zones[chs.zone].spt,
+      );
+    }
     if (!this.busy) this.dispatch();
   }
 
@@ -147,6 +180,14 @@ export class HddDisk implements Disk {
     } else {
       this.queue.splice(idx, 1);
       this.bypassed++;
+    }
+    if (this.queueDepth > 1) {
+      this.qA.splice(idx, 1);
+      this.qB.splice(idx, 1);
+      this.qCyl.splice(idx, 1);
+      this.qHead.splice(idx, 1);
+      this.qSlotNs.splice(idx, 1);
+      this.qChecked.splice(idx, 1);
     }
     this.busy = true;
     const info = this.serve(rq, t);
@@ -192,33 +233,55 @@ export class HddDisk implements Disk {
     const streaming = this.sSeg >= 0;
     const cyl0 = streaming ? this.sCyl : this.cyl;
     const head0 = streaming ? this.sHead : this.head;
-    const g = this.geom;
-    const chs = this.chs;
+    const tpos = t + this.ovhNs;
     let best = 0;
     let bestCost = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.queue.length; i++) {
-      const rq = this.queue[i];
-      const a = this.lbaRange(rq);
-      const b = this.rb;
-      if (cache !== null && rq.op === 'read' && (cache.find(a, b) >= 0 || this.continues(a, b))) return i;
-      g.locate(a, chs);
-      const pos = this.positionNs(chs.cyl, chs.head, cyl0, head0);
-      const t1 = t + this.ovhNs + pos;
-      const z = g.zones[chs.zone];
-      const cost =
-        pos + this.rotWait(t1, (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / z.spt);
+    const n = this.queue.length;
+    for (let i = 0; i < n; i++) {
+      const a = this.qA[i];
+      if (cache !== null && this.queue[i].op === 'read') {
+        const b = this.qB[i];
+        if (this.continues(a, b)) return this.pickDone(i);
+        if (this.qChecked[i] && !this.grownAll) {
+          for (let k = 0; k < this.grown.length; k++)
+            if (cache.holds(this.grown[k], a, b)) return this.pickDone(i);
+        } else {
+          this.qChecked[i] = true;
+          if (cache.find(a, b) >= 0) return this.pickDone(i);
+        }
+      }
+      const pos = this.positionNs(this.qCyl[i], this.qHead[i], cyl0, head0);
+      if (pos >= bestCost) continue;
+      const cost = pos + this.rotWait(tpos + pos, this.qSlotNs[i]);
       if (cost < bestCost) {
         bestCost = cost;
         best = i;
       }
     }
-    return best;
+    return this.pickDone(best);
+  }
+
+  private pickDone(i: number): number {
+    // Requests before i have been checked against the cache as it is now; those after it have not.
+    for (let j = i + 1; j < this.qChecked.length; j++) this.qChecked[j] = false;
+    this.grown.length = 0;
+    this.grownAll = false;
+    return i;
+  }
+
+  /** Record that segment `seg`'s cached range grew (for the SPTF hit re-check). */
+  private markGrown(seg: number): void {
+    const g = this.grown;
+    if (g.length > 0 && g[g.length - 1] === seg) return;
+    if (g.length >= 4) this.grownAll = true;
+    else g.push(seg);
   }
 
   // ------------------------------------------------------------------ mechanics
 
   private seekNs(d: number): number {
-    return this.seekMs(d) * 1e6;
+    const tab = this.seekTab;
+    return tab !== null ? tab[d] : this.seekMs(d) * 1e6;
   }
 
   /** Seek (or head switch) time from (fromCyl, fromHead) to (cyl, head). */
@@ -296,7 +359,10 @@ export class HddDisk implements Disk {
     this.sCyl = this.wCyl;
     this.sHead = this.wHead;
     const c = this.cache!;
-    if (c.end[this.sSeg] < this.wLba) c.end[this.sSeg] = this.wLba;
+    if (c.end[this.sSeg] < this.wLba) {
+      c.end[this.sSeg] = this.wLba;
+      this.markGrown(this.sSeg);
+    }
   }
 
   /** Stop the stream for a media request at t; returns when the mechanism is free (after readahead_min). */
@@ -435,6 +501,7 @@ export class HddDisk implements Disk {
       const s0 = Math.max(b - cap, a);
       cache.start[seg] = s0;
       cache.end[seg] = b;
+      this.markGrown(seg);
       if (this.readahead && b < this.geom.totalSectors) {
         this.sSeg = seg;
         this.sLba = b;
