@@ -18,7 +18,9 @@ export const test = base.extend<{ lab: Page }>({
     if (testInfo.project.name === 'electron') {
       const app = await _electron.launch({
         args: ['out/main/index.js'],
-        ...(process.env.ELECTRON_OVERRIDE_DIST_PATH ? { executablePath: process.env.ELECTRON_OVERRIDE_DIST_PATH } : {}),
+        ...(process.env.ELECTRON_OVERRIDE_DIST_PATH
+          ? { executablePath: process.env.ELECTRON_OVERRIDE_DIST_PATH }
+          : {}),
       });
       const win = await app.firstWindow();
       win.on('pageerror', (e) => errors.push(e.message));
@@ -56,16 +58,28 @@ export async function sampleCount(page: Page): Promise<number> {
 
 /** A cheap fingerprint of a chart canvas' pixels. */
 export async function canvasHash(page: Page, testId: string): Promise<number> {
-  return page.getByTestId(testId).locator('canvas').evaluate((c: HTMLCanvasElement) => {
-    const ctx = c.getContext('2d');
-    if (!ctx) return -1;
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let h = 0;
-    let painted = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      if (d[i + 3] !== 0) painted++;
-      h = (h * 31 + d[i] + d[i + 1] * 3 + d[i + 2] * 7 + d[i + 3] * 11) | 0;
-    }
-    return painted === 0 ? 0 : h;
-  });
+  // Typed structurally: the node tsconfig has no DOM lib.
+  interface Canvas2d {
+    width: number;
+    height: number;
+    getContext(
+      kind: '2d',
+    ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  }
+  return page
+    .getByTestId(testId)
+    .locator('canvas')
+    .evaluate((el) => {
+      const c = el as unknown as Canvas2d;
+      const ctx = c.getContext('2d');
+      if (!ctx) return -1;
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let h = 0;
+      let painted = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] !== 0) painted++;
+        h = (h * 31 + d[i] + d[i + 1] * 3 + d[i + 2] * 7 + d[i + 3] * 11) | 0;
+      }
+      return painted === 0 ? 0 : h;
+    });
 }

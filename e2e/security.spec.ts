@@ -20,7 +20,10 @@ test('every request without the token is refused', async ({ request }) => {
 
 test('malformed calls are rejected at the boundary', async ({ request }) => {
   const headers = { 'x-pvblk-token': process.env.PVBLK_E2E_TOKEN ?? '' };
-  const bad = await request.post(`${base}/api/startRun`, { data: { args: [{ spec: {}, pacing: 7 }] }, headers });
+  const bad = await request.post(`${base}/api/startRun`, {
+    data: { args: [{ spec: {}, pacing: 7 }] },
+    headers,
+  });
   expect(bad.status()).toBe(400);
   expect((await bad.json()).error).toContain('pacing');
   const unknown = await request.post(`${base}/api/eval`, { data: { args: [] }, headers });

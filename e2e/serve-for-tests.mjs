@@ -13,7 +13,11 @@ if (!existsSync(serveJs) || !existsSync(join(root, 'out/renderer/index.html'))) 
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 const { startServer } = await import(pathToFileURL(serveJs).href);
-const server = await startServer({ port, distDir: join(root, 'out/renderer'), token: process.env.PVBLK_E2E_TOKEN });
+const server = await startServer({
+  port,
+  distDir: join(root, 'out/renderer'),
+  token: process.env.PVBLK_E2E_TOKEN,
+});
 console.log(`PV Block Lab test server at ${server.url}`);
 const stop = () => void server.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);

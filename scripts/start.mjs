@@ -1,0 +1,76 @@
+// `npm start`: the desktop app when an Electron binary is available, otherwise browser mode.
+// Builds first when out/ is missing (or with --build).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const portArg = args.indexOf('--port');
+const port = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.PVBLK_PORT ?? 0);
+
+function electronBinary() {
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const p = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+    return existsSync(p) ? p : null;
+  }
+  try {
+    const dir = dirname(require.resolve('electron/package.json'));
+    const txt = join(dir, 'path.txt');
+    if (!existsSync(txt)) return null;
+    const bin = join(dir, 'dist', readFileSync(txt, 'utf8').trim());
+    return existsSync(bin) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+const built = [
+  'out/main/index.js',
+  'out/main/serve.js',
+  'out/main/sim-worker.js',
+  'out/renderer/index.html',
+].every((f) => existsSync(join(root, f)));
+if (!built || args.includes('--build')) {
+  console.log('[pvblk] building (electron-vite build)…');
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) {
+    console.error('[pvblk] build failed');
+    process.exit(r.status ?? 1);
+  }
+}
+
+const bin = args.includes('--browser') ? null : electronBinary();
+if (bin) {
+  console.log(`[pvblk] starting the desktop app (${bin})`);
+  const child = spawn(bin, [root], {
+    stdio: 'inherit',
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: undefined },
+  });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  if (!args.includes('--browser')) {
+    console.log(
+      '[pvblk] The Electron binary is not available (node_modules/electron/path.txt missing and\n' +
+        '[pvblk] ELECTRON_OVERRIDE_DIST_PATH unset), so the lab starts in browser mode instead.\n' +
+        '[pvblk] Get the desktop app with `npx install-electron`, or point ELECTRON_OVERRIDE_DIST_PATH at an Electron binary.',
+    );
+  }
+  const { startServer } = await import(pathToFileURL(join(root, 'out/main/serve.js')).href);
+  const server = await startServer({ port, distDir: join(root, 'out/renderer') });
+  console.log(`[pvblk] PV Block Lab (browser mode) at ${server.url}`);
+  console.log('[pvblk] Open that URL in a browser (the token in it is required). Ctrl+C to stop.');
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
