@@ -131,10 +131,10 @@ describe('HDD random reads', () => {
 
   it('queue_depth 8 (SPTF) gives lower mean service than FIFO at QD1', () => {
     const N = 4000;
-    const cap = 15000 * 4 * 8000; // stay well inside the disk
+    const cap = 15000 * 4 * (2000 + 1860); // the first two zones, in 512-byte sectors
     const gen = (seed: number) => {
       const r = mulberry32(seed);
-      return () => ({ op: 'read' as const, sector: Math.floor(r() * cap) * 8, sectors: 8 });
+      return () => ({ op: 'read' as const, sector: Math.floor((r() * cap) / 8) * 8, sectors: 8 });
     };
     const fifo = new DiskBench({ ...sata, queue_depth: 1 }).closedLoop(1, N, gen(3));
     const sptf = new DiskBench({ ...sata, queue_depth: 8 }).closedLoop(8, N, gen(3));

@@ -112,7 +112,7 @@ export class HddDisk implements Disk {
     );
     this.geom = new Geometry(spec, this.seekMs);
     const C = this.geom.cylinders;
-    if (C <= 4_000_000) {
+    if (C <= 1_000_000) {
       const tab = new Float64Array(C);
       for (let d = 1; d < C; d++) tab[d] = this.seekMs(d) * 1e6;
       this.seekTab = tab;
