@@ -191,6 +191,29 @@ describe('bfq', () => {
     expect(Math.max(...plain)).toBeGreaterThan(50 * MS);
   });
 
+  it('low_latency makes a periodic low-rate reader soft real-time once interactive raising ends', () => {
+    // ctx 3 reads 16 sectors, thinks 30 ms, repeats (≈ 500 sectors/s ≪ 7000 sectors/s). As a new
+    // queue it is first raised as interactive for clamp(ref_rate·7 s/peak_rate, 3 s, 25 s) ≤ 25 s.
+    // After that it no longer idles ≥ 2 s, but each time it becomes busy after soft_rt_next_start
+    // (≈ 12 ms after it emptied) with nothing in flight, so it is raised ×3000 and preempts the
+    // heavy reader: its latency stays near one seek. Without low_latency it waits for the heavy
+    // reader's 125 ms slots.
+    const run = (ll: number) => {
+      const b = new SchedBench(bfq({ low_latency: ll }));
+      b.stream(1, { start: 0, sectors: 64 });
+      b.stream(3, { start: 60_000_000, sectors: 16, thinkNs: 30 * MS });
+      b.run(40 * SEC);
+      const late = b.completed.filter((c) => c.rq.ctx === 3 && c.t > 30 * SEC);
+      return { n: late.length, max: Math.max(...late.map((c) => c.t - c.rq.insertedAt)) };
+    };
+    const rt = run(1);
+    const plain = run(0);
+    expect(rt.max).toBeLessThan(30 * MS);
+    expect(plain.max).toBeGreaterThan(60 * MS);
+    // Served every period: 10 s / (30 ms think + ~8.5 ms service) ≈ 260 reads.
+    expect(rt.n).toBeGreaterThan(200);
+  });
+
   it('emits serviceStart, idleStart and idleEnd trace events', () => {
     const b = new SchedBench(bfq({ low_latency: 0 }));
     b.stream(1, { start: 0, sectors: 64, thinkNs: 20 * MS }); // thinks longer than slice_idle
