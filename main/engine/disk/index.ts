@@ -1,4 +1,20 @@
-/** The disk layer: HDD and SSD models, presets, spec resolution and characterization. */
+/**
+ * The disk layer: HDD and SSD models, presets, spec resolution and characterization.
+ *
+ * Modelling choices and simplifications (see hdd.ts for the mechanics):
+ * - One mechanism; requests are served one at a time (cache hits included). queue_depth > 1 reorders
+ *   by shortest positioning time (seek + rotational wait from the current head and platter angle),
+ *   with an aging bound (the oldest request is served after 4 × queue_depth bypasses).
+ * - Controller overhead precedes the seek (no overlap); the seek/head-switch time is the max of both
+ *   when the head also changes; no separate settle or write-settle time; no sparing/slipping.
+ * - Read-ahead stream: one at a time (the last read miss's segment), evaluated lazily; a read
+ *   starting inside its window continues it; a read fully inside any segment is a hit; the segment
+ *   acts as a ring once the host consumes it. Partial hits on non-stream segments are misses.
+ * - Writes are write-through (no write cache, no read-modify-write for sub-sector writes when
+ *   sector_bytes > 512).
+ * - busyNs sums request service intervals (start..end); read-ahead in the background is not busy
+ *   time, read-ahead the next request must wait for (readahead_min_kb) is.
+ */
 import { type DiskModelSpec, type DiskSpec, HddSchema, SsdSchema } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { HddDisk } from './hdd';
