@@ -763,15 +763,22 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     const oldWr = q.wrCoeff;
     const idleForLong = q.dispatched === 0 && now > q.budgetTimeout + WR_MIN_IDLE_TIME;
     const inBurst = q.inLargeBurst;
-    const softRt = !inBurst && now > q.softRtNextStart && q.dispatched === 0;
-    const interactive = !inBurst && idleForLong;
+    // Only queues with the default weight are raised (user-set weights are respected).
+    const defaultWeight = q.origWeight === 40;
+    const softRt =
+      popcount(q.seekHistory) < 32 &&
+      !inBurst &&
+      now > q.softRtNextStart &&
+      q.dispatched === 0 &&
+      defaultWeight;
+    const interactive = !inBurst && idleForLong && defaultWeight;
     const wrOrDeserves = lowLatency && (q.wrCoeff > 1 || (q.sync && (interactive || softRt)));
     const arrivedInTime = now <= q.lastEndRequest + sliceIdle * 3;
     // bfq_bfqq_update_budg_for_activation
     let wantsToPreempt = false;
     if (q.nonBlockingWaitRq && arrivedInTime && budgetLeft(q) > 0) {
       q.entity.budget = Math.min(budgetLeft(q), q.maxBudget);
-      wantsToPreempt = wrOrDeserves;
+      wantsToPreempt = true;
     } else {
       q.entity.budget = Math.max(q.maxBudget, serviceToCharge(q, rq));
       q.nonBlockingWaitRq = false;
@@ -820,12 +827,13 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     q.busy = true;
     busyCount++;
     activateQueue(q, backshift);
-    // Preemption of the in-service queue.
+    // Preemption (5.x): a hole-recovering queue at least as raised, a heavier queue, or an
+    // in-service queue that no longer deserves idling.
     const cur = inService;
     if (
       cur &&
       cur !== q &&
-      ((wantsToPreempt && q.wrCoeff >= cur.wrCoeff) || higherWeight(q, cur)) &&
+      ((wantsToPreempt && q.wrCoeff >= cur.wrCoeff) || higherWeight(q, cur) || !betterToIdle(cur)) &&
       mayPreempt(cur)
     )
       expire(cur, false, 'preempted');
