@@ -256,8 +256,11 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     const boosts = rotWithoutQueueing || ((rot || hwTag === 0) && seqIoBound);
     return boosts && wrBusy() === 0;
   };
+  /** Since 5.3 a lone busy queue also counts as asymmetric (a new queue could otherwise flood the drive). */
   const idlingNeededForGuarantees = (q: Queue): boolean =>
-    (q.wrCoeff > 1 && (wrBusy() < busyCount || inDriver >= q.dispatched + 4)) || asymmetric(q);
+    (q.wrCoeff > 1 && (wrBusy() < busyCount || inDriver >= q.dispatched + 4)) ||
+    asymmetric(q) ||
+    busyCount === 1;
   const betterToIdle = (q: Queue): boolean => {
     if (strict) return true;
     if (sliceIdle === 0 || !q.sync) return false;
