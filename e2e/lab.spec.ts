@@ -9,6 +9,7 @@ test('loads the lab with presets and a valid default spec', async ({ lab }) => {
   await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
   await expect(lab.getByTestId('run')).toBeEnabled();
   await expect(lab.getByTestId('status')).toHaveText('idle');
+  await expect(lab.getByTestId('disk-summary')).toContainText('rpm');
   await shot(lab, '01-start');
 });
 
@@ -28,6 +29,7 @@ test('runs a preset and the live throughput chart grows', async ({ lab }) => {
   await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
   await expect(lab.getByTestId('progress')).toHaveAttribute('aria-valuenow', '100');
   await expect(lab.getByTestId('thread-table').locator('tbody tr')).not.toHaveCount(0);
+  await lab.setViewportSize({ width: 1440, height: 2000 });
   await shot(lab, '03-done');
 });
 
@@ -99,4 +101,6 @@ test('a matrix preset runs every run and shows the compare view', async ({ lab }
   await expect(lab.getByTestId('compare-count')).toHaveText(`${n} of ${n} runs finished`);
   await expect(lab.getByTestId('compare-table').locator('tbody tr')).toHaveCount(n);
   await shot(lab, '05-matrix');
+  await lab.setViewportSize({ width: 1440, height: 2400 });
+  await shot(lab, '06-matrix-all-panels');
 });

@@ -28,8 +28,23 @@ export interface ValidationError {
 
 export type ValidationResult = { ok: true; runs: number } | { ok: false; errors: ValidationError[] };
 
+/** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
 export interface DiskCharacterization {
-  [key: string]: unknown;
+  name: string;
+  kind: 'hdd' | 'ssd';
+  capacity_bytes: number;
+  capacity_gb: number;
+  rpm: number | null;
+  rotation_ms: number | null;
+  heads: number | null;
+  cylinders: number | null;
+  sector_bytes: number;
+  zones: { first_cyl: number; cylinders: number; sectors_per_track: number; media_mbps: number }[];
+  /** [distance in cylinders, seek time ms] */
+  seek_curve: [number, number][];
+  seek_avg_ms: number;
+  track_to_track_ms: number;
+  full_stroke_ms: number;
 }
 
 /** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */

@@ -27,7 +27,7 @@ export function defaultWorkerPath(): string {
   const candidates = [
     join(here, 'sim-worker.js'),
     join(here, '..', 'sim-worker.js'),
-    join(here, '..', '..', 'out', 'main', 'sim-worker.js'),
+    join(here, '..', '..', '..', 'out', 'main', 'sim-worker.js'),
   ];
   return candidates.find((p) => existsSync(p)) ?? candidates[0];
 }

@@ -47,7 +47,9 @@ function fakeApi() {
     pause: async () => {},
     resume: async () => {},
     stop: async () => {},
-    characterizeDisk: async () => ({}),
+    characterizeDisk: async () => {
+      throw new Error('no disk');
+    },
     loadSpec: async () => null,
     saveSpec: async () => true,
     getLastSpec: async () => null,

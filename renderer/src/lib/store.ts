@@ -4,6 +4,7 @@
  * recompute at the batch rate rather than per sample.
  */
 import type {
+  DiskCharacterization,
   EventEnvelope,
   Pacing,
   ParamValue,
@@ -22,7 +23,7 @@ import type {
 } from '@common/result';
 import { markRaw, reactive, shallowRef } from 'vue';
 
-export const MAX_DISPATCH_POINTS = 30_000;
+export const MAX_DISPATCH_POINTS = 20_000;
 
 export interface RunView {
   index: number;
@@ -30,6 +31,9 @@ export interface RunView {
   layout: RunLayout;
   samples: Sample[];
   dispatch: DispatchPoint[];
+  /** Dispatch points received, and the decimation stride applied to them. */
+  dispatchSeen: number;
+  dispatchStride: number;
   activity: ActivityEvent[];
   simTimeS: number;
   result: RunResult | null;
@@ -60,6 +64,9 @@ export function createStore(api: PvblkApi) {
   /** Runs of the current experiment (raw; charts read them when `tick` changes). */
   const runs = shallowRef<RunView[]>([]);
   const experiment = shallowRef<ExperimentResult | null>(null);
+  /** Characterization of the spec's disk (for the disk panel); refreshed when `disk` changes. */
+  const disk = shallowRef<DiskCharacterization | null>(null);
+  let diskKey = '';
   const buffered = new Map<string, RunEvent[]>();
   let validateSeq = 0;
   let validateTimer: ReturnType<typeof setTimeout> | null = null;
@@ -89,12 +96,27 @@ export function createStore(api: PvblkApi) {
       if (seq !== validateSeq) return;
       state.errors = r.ok ? [] : r.errors;
       state.runsInSpec = r.ok ? r.runs : 0;
-      if (r.ok) void api.setLastSpec(spec).catch(() => {});
+      if (r.ok) {
+        void api.setLastSpec(spec).catch(() => {});
+        void refreshDisk(spec);
+      }
     } catch (err) {
       if (seq !== validateSeq) return;
       state.errors = [{ path: '(spec)', message: `validation failed: ${(err as Error).message}` }];
     } finally {
       if (seq === validateSeq) state.validating = false;
+    }
+  }
+
+  async function refreshDisk(spec: unknown): Promise<void> {
+    const key = JSON.stringify((spec as { disk?: unknown }).disk ?? null);
+    if (key === diskKey) return;
+    diskKey = key;
+    try {
+      const d = await api.characterizeDisk(spec);
+      if (key === diskKey) disk.value = markRaw(d);
+    } catch {
+      if (key === diskKey) disk.value = null;
     }
   }
 
@@ -142,6 +164,8 @@ export function createStore(api: PvblkApi) {
           layout: e.layout,
           samples: [],
           dispatch: [],
+          dispatchSeen: 0,
+          dispatchStride: 1,
           activity: [],
           simTimeS: 0,
           result: null,
@@ -158,8 +182,15 @@ export function createStore(api: PvblkApi) {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (!v) return;
         v.samples.push(...e.samples);
-        const room = MAX_DISPATCH_POINTS - v.dispatch.length;
-        if (room > 0) v.dispatch.push(...e.dispatch.slice(0, room));
+        // Keep the seek chart bounded over the whole run: past the cap, halve the points and
+        // keep every 2nd, 4th, … new point (uniform decimation instead of a cut-off).
+        for (const d of e.dispatch) {
+          if (v.dispatchSeen++ % v.dispatchStride === 0) v.dispatch.push(d);
+        }
+        if (v.dispatch.length > MAX_DISPATCH_POINTS) {
+          v.dispatch = v.dispatch.filter((_, k) => k % 2 === 0);
+          v.dispatchStride *= 2;
+        }
         v.activity.push(...e.activity);
         v.simTimeS = e.simTimeS;
         state.simTimeS = e.simTimeS;
@@ -274,6 +305,7 @@ export function createStore(api: PvblkApi) {
     state,
     runs,
     experiment,
+    disk,
     api,
     valid,
     init,
