@@ -180,6 +180,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   let deltaFromFirst = 0;
   let lastCompletion = Number.NEGATIVE_INFINITY;
   let lastPosition = 0;
+  let lastRqMaxSize = 0;
   // Burst detection.
   let burstList: Queue[] = [];
   let largeBurst = false;
@@ -332,10 +333,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   /** __bfq_deactivate_entity: park on the idle tree if F > V, else forget. */
   const deactivateEntity = (e: Entity) => {
     const st = e.tree;
-    if (st.inService === e) {
-      e.F = e.S + e.service / e.weight;
-      st.inService = null;
-    } else if (e.where === 'active') st.active.delete(e);
+    e.F = e.S + e.service / e.weight;
+    if (st.inService === e) st.inService = null;
+    else e.service = 0;
+    if (e.where === 'active') st.active.delete(e);
     else if (e.where === 'idle') st.idle.delete(e);
     e.where = 'none';
     if (e.F > st.vtime) {
@@ -786,6 +787,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       q.entity.budget = Math.max(q.maxBudget, serviceToCharge(q, rq));
       q.nonBlockingWaitRq = false;
     }
+    q.entity.service = 0;
     const backshift = q.nonBlockingWaitRq;
     q.nonBlockingWaitRq = false;
     if (!q.ioBound) {
@@ -852,14 +854,19 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   const mayPreempt = (_cur: Queue): boolean => getGroup(0).sched.active.size > 0;
 
   // ---- peak rate estimator (bfq_update_peak_rate / bfq_update_rate_reset) ----
-  const resetRate = (rq: BlockRequest) => {
+  const resetRate = (rq: BlockRequest | null) => {
+    if (!rq) {
+      rateSamples = 0;
+      return;
+    }
+    lastRqMaxSize = rq.sectors;
     firstDispatch = env.now();
     rateSamples = 1;
     seqSamples = 0;
     totSectorsDispatched = rq.sectors;
     deltaFromFirst = 0;
   };
-  const updateRateReset = (rq: BlockRequest) => {
+  const updateRateReset = (rq: BlockRequest | null) => {
     if (rateSamples >= RATE_MIN_SAMPLES && deltaFromFirst >= RATE_MIN_INTERVAL) {
       deltaFromFirst = Math.max(deltaFromFirst, lastCompletion - firstDispatch);
       const rate = totSectorsDispatched / (deltaFromFirst / 1000); // sectors/µs
@@ -879,6 +886,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     else if (now - lastDispatch > 100 * MS && inDriver === 0) updateRateReset(rq);
     else {
       rateSamples++;
+      lastRqMaxSize = rateSamples % 32 === 0 ? rq.sectors : Math.max(lastRqMaxSize, rq.sectors);
       const isSeeky = Math.abs(rq.sector - lastPosition) > SEEK_THR && (rot || rq.sectors < SECT_THR_NONROT);
       if ((inDriver > 0 || now - lastCompletion < MIN_TT) && !isSeeky) seqSamples++;
       totSectorsDispatched += rq.sectors;
@@ -911,6 +919,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
         if (waitRequest) stopIdling(true);
         return q;
       }
+      // Plugged for q (no injection modelled, see docs).
       if (waitRequest || (q.dispatched > 0 && betterToIdle(q))) return null;
       expire(q, false, 'no_more_requests');
     }
@@ -1020,7 +1029,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       q.dispatched++;
       inDriver++;
       if (!q.sync) q.ctx = rq.ctx;
-      updateWrData(q);
+      if (q === inService) updateWrData(q);
       return rq;
     },
 
@@ -1048,9 +1057,15 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       }
       inDriver--;
       q.dispatched--;
-      lastCompletion = now;
+      if (q.dispatched === 0 && !q.busy) q.budgetTimeout = now;
       q.lastEndRequest = now;
-      if (q.softrtUpdate && q.dispatched === 0 && q.queued.size === 0) q.softRtNextStart = softrtNextStart(q);
+      // A very slow completion (< 1/1024 sectors/µs for the largest recent request) closes the
+      // peak-rate observation interval.
+      const deltaUs = (now - lastCompletion) / 1000;
+      if (deltaUs > MIN_TT / 1000 && lastRqMaxSize / deltaUs < 1 / 1024) updateRateReset(null);
+      lastCompletion = now;
+      if (q.softrtUpdate && q.dispatched === 0 && q.queued.size === 0 && q.wrCoeff !== WR_COEFF)
+        q.softRtNextStart = softrtNextStart(q);
       if (q === inService) {
         if (mustIdle(q)) {
           if (q.dispatched === 0 && !waitRequest) armIdleTimer(q);
