@@ -4,6 +4,7 @@
  * streamed back through webContents.send).
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
@@ -55,7 +56,7 @@ vi.mock('electron', () => {
       new Promise<void>((r) => {
         h.ready = r;
       }),
-    getPath: () => join(process.cwd(), '.tmp', 'electron-test-userdata'),
+    getPath: () => join(tmpdir(), 'pvblk-electron-test-userdata'),
     on: vi.fn(),
     quit: vi.fn(),
   };
