@@ -551,7 +551,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       busy: false,
       maxBudget: (2 * bfqMaxBudget) / 3,
       budgetTimeout: Number.NEGATIVE_INFINITY, // bfq_smallest_from_now(): new queues count as long idle
-      seekHistory: 0,
+      seekHistory: 1, // bfq_init_bfqq: tentative initial value
       lastRequestPos: 0,
       ttSamples: 0,
       ttTotal: 0,
