@@ -22,7 +22,9 @@ if (!dir) {
   process.exit(0);
 }
 if (process.env.PVBLK_SKIP_ELECTRON === '1' || process.env.ELECTRON_SKIP_BINARY_DOWNLOAD === '1') {
-  console.log('[pvblk] Electron binary download skipped (PVBLK_SKIP_ELECTRON / ELECTRON_SKIP_BINARY_DOWNLOAD).');
+  console.log(
+    '[pvblk] Electron binary download skipped (PVBLK_SKIP_ELECTRON / ELECTRON_SKIP_BINARY_DOWNLOAD).',
+  );
   process.exit(0);
 }
 if (existsSync(join(dir, 'path.txt')) || process.env.ELECTRON_OVERRIDE_DIST_PATH) {
@@ -36,7 +38,8 @@ const result = spawnSync(process.execPath, [join(dir, 'install.js')], {
 if (result.status === 0 && existsSync(join(dir, 'path.txt'))) {
   console.log('[pvblk] Electron binary installed.');
 } else {
-  const why = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-1)[0] || 'unknown error';
+  const why =
+    `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-1)[0] || 'unknown error';
   console.log(
     `[pvblk] Could not download the Electron binary (${why}).\n` +
       '[pvblk] Everything except the desktop window still works: `npx pvblk serve` opens the same UI in a browser.\n' +

@@ -21,6 +21,13 @@ export interface PresetInfo {
   matrix: boolean;
 }
 
+export interface DiskPresetInfo {
+  name: string;
+  description: string;
+  /** The preset's full disk model (to start a custom model from). */
+  spec: Record<string, unknown>;
+}
+
 export interface ValidationError {
   path: string;
   message: string;
@@ -62,6 +69,7 @@ export const API_ARGS = {
   resume: z.tuple([RunId]),
   stop: z.tuple([RunId]),
   characterizeDisk: z.tuple([SpecJson]),
+  listDiskPresets: z.tuple([]),
   loadSpec: z.tuple([]),
   saveSpec: z.tuple([SpecJson, z.string().max(200)]),
   getLastSpec: z.tuple([]),
@@ -137,6 +145,7 @@ export interface PvblkApi {
   resume(runId: string): Promise<void>;
   stop(runId: string): Promise<void>;
   characterizeDisk(spec: unknown): Promise<DiskCharacterization>;
+  listDiskPresets(): Promise<DiskPresetInfo[]>;
   /** Opens a spec file (Electron: file dialog; browser: file picker). Null when cancelled. */
   loadSpec(): Promise<{ name: string; spec: unknown } | null>;
   /** Saves a spec (Electron: save dialog; browser: download). False when cancelled. */

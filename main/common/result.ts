@@ -120,7 +120,29 @@ export interface Sample {
 
 /** Log-spaced latency bucket upper bounds (ms) for heatmaps and histograms. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [
-  0.1, 0.2, 0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000,
+  0.1,
+  0.2,
+  0.5,
+  1,
+  2,
+  3,
+  5,
+  7,
+  10,
+  15,
+  20,
+  30,
+  50,
+  75,
+  100,
+  150,
+  200,
+  300,
+  500,
+  750,
+  1000,
+  2000,
+  5000,
   Number.POSITIVE_INFINITY,
 ];
 

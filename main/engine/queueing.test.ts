@@ -88,7 +88,10 @@ const spec = (seed: number, duration: number, rate?: number): SpecInput => ({
 
 /** Mean and 95 % half-width over independent replications (Student t). */
 function replicate(make: (seed: number) => SpecInput, n = 6): { mean: number; half: number } {
-  const xs = Array.from({ length: n }, (_, i) => simulate(parseSpec(make(100 + i))).summary.total.latency_ms.mean);
+  const xs = Array.from(
+    { length: n },
+    (_, i) => simulate(parseSpec(make(100 + i))).summary.total.latency_ms.mean,
+  );
   const m = xs.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1));
   const t975 = [0, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36][n - 1] ?? 2.3;

@@ -61,7 +61,13 @@ export class Simulation {
     this.layout = runLayout(spec, this.stack);
     this.disk = createDisk(diskSpec, sim);
     const warmupNs = sToNs(spec.warmup_s);
-    this.metrics = new MetricsCollector(this.stack, this.disk, warmupNs, () => sim.now, spec.trace_max_points);
+    this.metrics = new MetricsCollector(
+      this.stack,
+      this.disk,
+      warmupNs,
+      () => sim.now,
+      spec.trace_max_points,
+    );
 
     const registry = new ContextRegistry();
     for (const g of this.stack.groups) registry.addGroup(g);

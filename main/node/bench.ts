@@ -43,8 +43,16 @@ const CASES: Case[] = [
     repeats: 3,
     spec: { ...presetSpec('native-random-fifo'), duration_s: 3600, sample_interval_ms: 1000 },
   },
-  { name: 'five sequential streams, cfq, vpid (paper-fairness, 60 s)', repeats: 3, spec: fairness('vpid', 60) },
-  { name: 'five sequential streams, cfq, vpid (paper-fairness, 1 h)', repeats: 1, spec: fairness('vpid', 3600) },
+  {
+    name: 'five sequential streams, cfq, vpid (paper-fairness, 60 s)',
+    repeats: 3,
+    spec: fairness('vpid', 60),
+  },
+  {
+    name: 'five sequential streams, cfq, vpid (paper-fairness, 1 h)',
+    repeats: 1,
+    spec: fairness('vpid', 3600),
+  },
 ];
 
 function median(xs: number[]): number {
@@ -84,7 +92,21 @@ export function runBench(): string {
       (process.resourceUsage().maxRSS / 1024).toFixed(0),
     ]);
   }
-  return table(['case', 'requests', 'req/s (wall)', 'events/req', 'median wall s', 'RSS half MB', 'RSS end MB', 'peak RSS MB'], rows);
+  return table(
+    [
+      'case',
+      'requests',
+      'req/s (wall)',
+      'events/req',
+      'median wall s',
+      'RSS half MB',
+      'RSS end MB',
+      'peak RSS MB',
+    ],
+    rows,
+  );
 }
 
-process.stdout.write(`PV Block Lab engine benchmark (node ${process.version}, one thread)\n\n${runBench()}\n`);
+process.stdout.write(
+  `PV Block Lab engine benchmark (node ${process.version}, one thread)\n\n${runBench()}\n`,
+);

@@ -67,7 +67,10 @@ function checkRun(spec: Spec): SpecError[] {
     if (names.has(vm.name)) errors.push({ path: p(`${at}.name`), message: `duplicate VM name "${vm.name}"` });
     names.add(vm.name);
     for (const msg of checkTunables(vm.guest_scheduler, vm.guest_params))
-      errors.push({ path: p(`${at}.guest_params.${msg.split(':')[0]}`), message: msg.slice(msg.indexOf(':') + 2) });
+      errors.push({
+        path: p(`${at}.guest_params.${msg.split(':')[0]}`),
+        message: msg.slice(msg.indexOf(':') + 2),
+      });
     if (vm.mapping === 'vpid-group' && !GROUP_SCHEDULERS.includes(spec.host.scheduler))
       errors.push({
         path: p(`${at}.mapping`),
@@ -100,7 +103,10 @@ function checkRegion(th: ThreadSpec, spaceGb: number, at: string, what: string):
   if (th.stop_s !== undefined && th.stop_s <= th.start_s)
     errors.push({ path: `${at}.stop_s`, message: `must be later than start_s (${th.start_s})` });
   if (th.offset_gb >= spaceGb)
-    errors.push({ path: `${at}.offset_gb`, message: `${th.offset_gb} GiB is beyond the ${what} (${spaceGb.toFixed(2)} GiB)` });
+    errors.push({
+      path: `${at}.offset_gb`,
+      message: `${th.offset_gb} GiB is beyond the ${what} (${spaceGb.toFixed(2)} GiB)`,
+    });
   else {
     const size = th.size_gb ?? spaceGb - th.offset_gb;
     const end = th.offset_gb + size * th.count;
@@ -133,7 +139,11 @@ export function setPath(obj: unknown, path: string, value: unknown): boolean {
     if (Array.isArray(node)) {
       const idxs = key === '*' ? node.map((_, k) => k) : /^\d+$/.test(key) ? [Number(key)] : [];
       if (idxs.length === 0 || idxs.some((k) => k >= node.length)) return key === '*' && node.length === 0;
-      return idxs.every((k) => (last ? ((node[k] = value), true) : walk(node[k], i + 1)));
+      if (last) {
+        for (const k of idxs) node[k] = value;
+        return true;
+      }
+      return idxs.every((k) => walk(node[k], i + 1));
     }
     const rec = node as Record<string, unknown>;
     if (last) {
@@ -181,16 +191,23 @@ export function validateSpec(input: unknown): ValidationResult {
         }
         const r = SpecSchema.safeParse(copy);
         if (!r.success) {
-          for (const e of formatZodIssues(r.error)) errors.push({ path: `matrix.${k}`, message: `value ${JSON.stringify(v)}: ${e.path}: ${e.message}` });
+          for (const e of formatZodIssues(r.error))
+            errors.push({
+              path: `matrix.${k}`,
+              message: `value ${JSON.stringify(v)}: ${e.path}: ${e.message}`,
+            });
         }
       }
     }
     if (errors.length) return { ok: false, errors };
     const runs = expandMatrix(spec);
-    if (runs.length > 1000) return { ok: false, errors: [{ path: 'matrix', message: `${runs.length} runs; at most 1000` }] };
+    if (runs.length > 1000)
+      return { ok: false, errors: [{ path: 'matrix', message: `${runs.length} runs; at most 1000` }] };
     const seen = new Set<string>();
     for (const run of runs) {
-      const label = Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(', ');
+      const label = Object.entries(run.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
       for (const e of checkRun(run.spec)) {
         const key = e.path + e.message;
         if (seen.has(key)) continue;

@@ -40,7 +40,7 @@ export class Simulator {
 
   /** Schedule `fn` after `delay` ns. */
   after(delay: number, fn: () => void): TimerHandle {
-    return this.at(this._now + (delay > 0 ? delay : 0), fn);
+    return this.at(this._now + Math.max(delay, 0), fn);
   }
 
   /** Cancel a pending event; cancelling a fired or cancelled event is a no-op. */

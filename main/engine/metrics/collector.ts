@@ -199,7 +199,12 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const now = this.now();
     if (ctx === this.serviceCtx) return;
     if (this.serviceCtx >= 0 && now > this.serviceSince)
-      this.activity.push({ kind: 'service', ctx: this.serviceCtx, t: this.serviceSince / 1e9, end: now / 1e9 });
+      this.activity.push({
+        kind: 'service',
+        ctx: this.serviceCtx,
+        t: this.serviceSince / 1e9,
+        end: now / 1e9,
+      });
     if (now >= this.warmupNs) this.switches++;
     this.serviceCtx = ctx;
     this.serviceSince = now;
@@ -282,7 +287,12 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   summary(schedulerName: string): RunSummary {
     const end = this.now();
     if (this.serviceCtx >= 0 && end > this.serviceSince) {
-      this.activity.push({ kind: 'service', ctx: this.serviceCtx, t: this.serviceSince / 1e9, end: end / 1e9 });
+      this.activity.push({
+        kind: 'service',
+        ctx: this.serviceCtx,
+        t: this.serviceSince / 1e9,
+        end: end / 1e9,
+      });
       this.serviceCtx = -1;
     }
     if (this.idleCtx >= 0) this.idleEnd(this.idleCtx, false);
@@ -291,7 +301,15 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const measuredNs = Math.max(1, end - this.warmupNs);
     const secs = measuredNs / 1e9;
     const st = this.disk.stats();
-    const w = this.warmStats ?? { busyNs: 0, requests: 0, seeks: 0, seekCylSum: 0, mediaRequests: 0, readRequests: 0, cacheHits: 0 };
+    const w = this.warmStats ?? {
+      busyNs: 0,
+      requests: 0,
+      seeks: 0,
+      seekCylSum: 0,
+      mediaRequests: 0,
+      readRequests: 0,
+      cacheHits: 0,
+    };
     const seeks = st.seeks - w.seeks;
     const media = st.mediaRequests - w.mediaRequests;
     const reads = st.readRequests - w.readRequests;

@@ -13,7 +13,12 @@ export interface ExperimentPreset {
   spec: SpecInput;
 }
 
-const withScheduler = (spec: SpecInput, name: string, scheduler: 'bfq', params: Record<string, number>): SpecInput => ({
+const withScheduler = (
+  spec: SpecInput,
+  name: string,
+  scheduler: 'bfq',
+  params: Record<string, number>,
+): SpecInput => ({
   ...structuredClone(spec),
   name,
   host: { scheduler, params },
@@ -34,7 +39,7 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
     title: 'Fairness between two Qemu instances (CFQ)',
     description:
       'VM-A runs one sequential reader, VM-B four. With one queue per VM (vm) each VM gets about half the disk time, ' +
-      'but VM-B\'s interleaved streams seek. With vpid every guest thread has its own host queue and VM-B takes ~4/5 ' +
+      "but VM-B's interleaved streams seek. With vpid every guest thread has its own host queue and VM-B takes ~4/5 " +
       'of the disk; vpid-group keeps the per-thread queues inside one weighted group per VM.',
     spec: paperFairness as SpecInput,
   },
@@ -47,7 +52,8 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
   },
   'paper-fairness-bfq': {
     title: 'Fairness between two Qemu instances (BFQ)',
-    description: 'The fairness experiment under BFQ: budgets in sectors, B-WF2Q+ and hierarchical group weights.',
+    description:
+      'The fairness experiment under BFQ: budgets in sectors, B-WF2Q+ and hierarchical group weights.',
     spec: withScheduler(paperFairness as SpecInput, 'paper-fairness-bfq', 'bfq', { slice_idle_ms: 8 }),
   },
   'paper-throughput-bfq': {
@@ -58,8 +64,8 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
   'pool-vs-vm': {
     title: 'What an aio thread pool does to idling (CFQ)',
     description:
-      'Qemu\'s thread pool issues each request from whichever worker is free, so the host sees contexts that change ' +
-      'from request to request: CFQ\'s per-process idling waits for a worker that will not send the next request.',
+      "Qemu's thread pool issues each request from whichever worker is free, so the host sees contexts that change " +
+      "from request to request: CFQ's per-process idling waits for a worker that will not send the next request.",
     spec: {
       name: 'pool-vs-vm',
       seed: 1,
@@ -94,7 +100,12 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
       disk: { preset: 'sata-7200' },
       host: { scheduler: 'cfq', params: {} },
       vms: [
-        { name: 'qemu-A', mapping: 'vpid-group', image: { offset_gb: 0, size_gb: 40 }, threads: [seqReader('reader', 1)] },
+        {
+          name: 'qemu-A',
+          mapping: 'vpid-group',
+          image: { offset_gb: 0, size_gb: 40 },
+          threads: [seqReader('reader', 1)],
+        },
         {
           name: 'qemu-B',
           mapping: 'vpid-group',
@@ -120,7 +131,12 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
       disk: { preset: 'sata-7200' },
       host: { scheduler: 'cfq', params: {} },
       vms: [
-        { name: 'qemu-A', mapping: 'vm', image: { offset_gb: 0, size_gb: 40 }, threads: [seqReader('stream', 2)] },
+        {
+          name: 'qemu-A',
+          mapping: 'vm',
+          image: { offset_gb: 0, size_gb: 40 },
+          threads: [seqReader('stream', 2)],
+        },
         {
           name: 'qemu-B',
           mapping: 'vm',
@@ -135,7 +151,8 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
   },
   'native-random-fifo': {
     title: 'Random 4 KiB reads under FIFO (a disk baseline)',
-    description: 'One native process reading random 4 KiB blocks at queue depth 1 under noop: seek + rotation bound.',
+    description:
+      'One native process reading random 4 KiB blocks at queue depth 1 under noop: seek + rotation bound.',
     spec: nativeRandomFifo as SpecInput,
   },
 };

@@ -16,6 +16,10 @@ const FACTORIES: Record<SchedulerName, (env: SchedulerEnv, params: TunableValues
 };
 
 /** Create a scheduler with Linux's defaults overridden by `params` (validated beforehand). */
-export function createScheduler(name: SchedulerName, env: SchedulerEnv, params: TunableValues = {}): IoScheduler {
+export function createScheduler(
+  name: SchedulerName,
+  env: SchedulerEnv,
+  params: TunableValues = {},
+): IoScheduler {
   return FACTORIES[name](env, resolveTunables(name, params));
 }

@@ -126,12 +126,28 @@ export class SchedBench {
    * sequential from `start` (or random within [start, start+span) when `random`), waiting `thinkNs`
    * between a completion and the next submit.
    */
-  stream(ctx: number, o: { start: number; sectors: number; depth?: number; thinkNs?: number; random?: () => number; span?: number; op?: Op; sync?: boolean }): void {
+  stream(
+    ctx: number,
+    o: {
+      start: number;
+      sectors: number;
+      depth?: number;
+      thinkNs?: number;
+      random?: () => number;
+      span?: number;
+      op?: Op;
+      sync?: boolean;
+    },
+  ): void {
     let next = o.start;
     const issue = () => {
-      const sector = o.random ? o.start + Math.floor(o.random() * ((o.span ?? 1e7) / o.sectors)) * o.sectors : next;
+      const sector = o.random
+        ? o.start + Math.floor(o.random() * ((o.span ?? 1e7) / o.sectors)) * o.sectors
+        : next;
       next = sector + o.sectors;
-      this.submit(this.request(ctx, sector, o.sectors, o.op ?? 'read', o.sync ?? (o.op ?? 'read') === 'read'));
+      this.submit(
+        this.request(ctx, sector, o.sectors, o.op ?? 'read', o.sync ?? (o.op ?? 'read') === 'read'),
+      );
     };
     const prev = this.onComplete;
     this.onComplete = (rq) => {

@@ -5,7 +5,7 @@
  */
 import type { Simulator } from '../core/sim';
 import type { BlockRequest, IoUnit } from '../io/request';
-import { NO_TRACE, type IoScheduler, type SchedulerEnv } from '../sched/types';
+import { type IoScheduler, NO_TRACE, type SchedulerEnv } from '../sched/types';
 import { ContextRegistry, RequestQueue, type SlotDevice } from './request-queue';
 
 export class GuestBlockLayer {

@@ -88,7 +88,8 @@ export class WorkloadThread {
     const blocks = Math.max(1, Math.floor(p.regionSectors / p.blockSectors));
     if (p.random) sector = p.regionStart + this.rng.int(blocks) * p.blockSectors;
     else {
-      if (this.nextSeq + p.blockSectors > p.regionStart + blocks * p.blockSectors) this.nextSeq = p.regionStart;
+      if (this.nextSeq + p.blockSectors > p.regionStart + blocks * p.blockSectors)
+        this.nextSeq = p.regionStart;
       sector = this.nextSeq;
       this.nextSeq += p.blockSectors;
     }

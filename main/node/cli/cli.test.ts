@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
-const pvblk = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+const pvblk = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
 const dir = mkdtempSync(join(tmpdir(), 'pvblk-cli-'));
 const file = (name: string, content: string) => {
   const p = join(dir, name);
@@ -38,7 +39,13 @@ describe('pvblk CLI', () => {
         name: 'x',
         duration_s: 1,
         host: { scheduler: 'cfq', params: { slice_idle_ms: -1, bogus: 1 } },
-        vms: [{ name: 'a', image: { offset_gb: 0, size_gb: 1 }, threads: [{ name: 't', block_kb: 'big', size_gb: 2 }] }],
+        vms: [
+          {
+            name: 'a',
+            image: { offset_gb: 0, size_gb: 1 },
+            threads: [{ name: 't', block_kb: 'big', size_gb: 2 }],
+          },
+        ],
       }),
     );
     const r = pvblk('run', bad);
@@ -46,7 +53,14 @@ describe('pvblk CLI', () => {
     expect(r.stderr).toContain('vms.0.threads.0.block_kb');
     const r2 = pvblk(
       'run',
-      file('bad2.json', JSON.stringify({ name: 'x', duration_s: 1, host: { scheduler: 'cfq', params: { slice_idle_ms: -1, bogus: 1 } } })),
+      file(
+        'bad2.json',
+        JSON.stringify({
+          name: 'x',
+          duration_s: 1,
+          host: { scheduler: 'cfq', params: { slice_idle_ms: -1, bogus: 1 } },
+        }),
+      ),
     );
     expect(r2.status).toBe(2);
     expect(r2.stderr).toContain('host.params.slice_idle_ms');
@@ -59,7 +73,14 @@ describe('pvblk CLI', () => {
           name: 'x',
           duration_s: 1,
           host: { scheduler: 'deadline' },
-          vms: [{ name: 'a', mapping: 'vpid-group', image: { offset_gb: 0, size_gb: 1 }, threads: [{ name: 't', size_gb: 2 }] }],
+          vms: [
+            {
+              name: 'a',
+              mapping: 'vpid-group',
+              image: { offset_gb: 0, size_gb: 1 },
+              threads: [{ name: 't', size_gb: 2 }],
+            },
+          ],
         }),
       ),
     );
@@ -79,7 +100,9 @@ describe('pvblk CLI', () => {
   });
 
   it('every built-in preset runs (short) and prints JSON of the documented shape', () => {
-    const names: string[] = JSON.parse(pvblk('presets', '--json').stdout).experiments.map((p: { name: string }) => p.name);
+    const names: string[] = JSON.parse(pvblk('presets', '--json').stdout).experiments.map(
+      (p: { name: string }) => p.name,
+    );
     for (const n of names) {
       const r = pvblk('run', '--preset', n, '--duration', '2', '--json');
       expect(r.status, `${n}: ${r.stderr}`).toBe(0);

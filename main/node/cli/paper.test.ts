@@ -39,7 +39,9 @@ describe('paper-throughput (pvblk run --json)', () => {
   });
 
   it('vpid gives at least 3x the total throughput of vm', () => {
-    expect(byMapping(res, 'vpid').summary.total.mbps).toBeGreaterThanOrEqual(3 * byMapping(res, 'vm').summary.total.mbps);
+    expect(byMapping(res, 'vpid').summary.total.mbps).toBeGreaterThanOrEqual(
+      3 * byMapping(res, 'vm').summary.total.mbps,
+    );
   });
 
   it('the latency breakdown adds up to the mean latency', () => {

@@ -38,7 +38,9 @@ function readJson(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(
+      `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -51,7 +53,9 @@ function positiveNumber(name: string, v: string | undefined, integer = false): n
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
-    throw new UsageError(`--${name}: expected a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${v}"`);
+    throw new UsageError(
+      `--${name}: expected a ${integer ? 'non-negative integer' : 'non-negative number'}, got "${v}"`,
+    );
   return n;
 }
 
@@ -69,12 +73,15 @@ async function cmdRun(argv: string[]): Promise<number> {
     },
   });
   if (positionals.length > 1) throw new UsageError(`run: expected one spec file, got ${positionals.length}`);
-  if (positionals.length === 1 && values.preset) throw new UsageError('run: give a spec file or --preset, not both');
+  if (positionals.length === 1 && values.preset)
+    throw new UsageError('run: give a spec file or --preset, not both');
   let input: SpecInput;
   let source: string;
   if (values.preset) {
     if (!EXPERIMENT_PRESETS[values.preset])
-      throw new UsageError(`--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`);
+      throw new UsageError(
+        `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
+      );
     input = presetSpec(values.preset);
     source = `preset ${values.preset}`;
   } else if (positionals.length === 1) {
@@ -110,14 +117,24 @@ async function cmdRun(argv: string[]): Promise<number> {
 function cmdPresets(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
   if (values.json) {
-    const list = Object.entries(EXPERIMENT_PRESETS).map(([name, p]) => ({ name, title: p.title, description: p.description }));
+    const list = Object.entries(EXPERIMENT_PRESETS).map(([name, p]) => ({
+      name,
+      title: p.title,
+      description: p.description,
+    }));
     const disks = Object.entries(DISK_PRESETS).map(([name, d]) => ({ name, description: d.description }));
     process.stdout.write(`${JSON.stringify({ experiments: list, disks }, null, 2)}\n`);
     return 0;
   }
   process.stdout.write(
-    `Experiments:\n${table(['name', 'title'], Object.entries(EXPERIMENT_PRESETS).map(([n, p]) => [n, p.title]))}\n\n` +
-      `Disks:\n${table(['name', 'description'], Object.entries(DISK_PRESETS).map(([n, d]) => [n, d.description]))}\n`,
+    `Experiments:\n${table(
+      ['name', 'title'],
+      Object.entries(EXPERIMENT_PRESETS).map(([n, p]) => [n, p.title]),
+    )}\n\n` +
+      `Disks:\n${table(
+        ['name', 'description'],
+        Object.entries(DISK_PRESETS).map(([n, d]) => [n, d.description]),
+      )}\n`,
   );
   return 0;
 }
@@ -127,7 +144,9 @@ function cmdPreset(argv: string[]): number {
   if (positionals.length !== 1) throw new UsageError('preset: expected exactly one preset name');
   const name = positionals[0];
   if (!EXPERIMENT_PRESETS[name])
-    throw new UsageError(`preset: unknown preset "${name}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`);
+    throw new UsageError(
+      `preset: unknown preset "${name}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
+    );
   process.stdout.write(`${JSON.stringify(presetSpec(name), null, 2)}\n`);
   return 0;
 }
@@ -143,7 +162,9 @@ function cmdDisk(argv: string[]): number {
   else if (positionals.length === 1) {
     const parsed = DiskSpecSchema.safeParse(readJson(positionals[0]));
     if (!parsed.success) {
-      process.stderr.write(`${positionals[0]}: invalid disk\n${formatErrors(formatZodIssues(parsed.error)).replace(/^/gm, '  ')}\n`);
+      process.stderr.write(
+        `${positionals[0]}: invalid disk\n${formatErrors(formatZodIssues(parsed.error)).replace(/^/gm, '  ')}\n`,
+      );
       return 2;
     }
     spec = parsed.data;
@@ -219,4 +240,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-

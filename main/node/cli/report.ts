@@ -11,12 +11,36 @@ function runDetail(r: RunResult): string {
   const s = r.summary;
   const rows: (string | number)[][] = [];
   for (const vm of s.vms) {
-    rows.push([vm.name, vm.mapping, fmt(vm.mbps), fmt(vm.iops, 0), fmt(vm.disk_time_share * 100), fmt(vm.latency_ms.mean, 2), fmt(vm.latency_ms.p99, 2)]);
+    rows.push([
+      vm.name,
+      vm.mapping,
+      fmt(vm.mbps),
+      fmt(vm.iops, 0),
+      fmt(vm.disk_time_share * 100),
+      fmt(vm.latency_ms.mean, 2),
+      fmt(vm.latency_ms.p99, 2),
+    ]);
     for (const t of vm.threads)
-      rows.push([`  ${t.name}`, '', fmt(t.mbps), fmt(t.iops, 0), fmt(t.disk_time_share * 100), fmt(t.latency_ms.mean, 2), fmt(t.latency_ms.p99, 2)]);
+      rows.push([
+        `  ${t.name}`,
+        '',
+        fmt(t.mbps),
+        fmt(t.iops, 0),
+        fmt(t.disk_time_share * 100),
+        fmt(t.latency_ms.mean, 2),
+        fmt(t.latency_ms.p99, 2),
+      ]);
   }
   for (const t of s.native)
-    rows.push([`native ${t.name}`, '', fmt(t.mbps), fmt(t.iops, 0), fmt(t.disk_time_share * 100), fmt(t.latency_ms.mean, 2), fmt(t.latency_ms.p99, 2)]);
+    rows.push([
+      `native ${t.name}`,
+      '',
+      fmt(t.mbps),
+      fmt(t.iops, 0),
+      fmt(t.disk_time_share * 100),
+      fmt(t.latency_ms.mean, 2),
+      fmt(t.latency_ms.p99, 2),
+    ]);
   const head = [
     `total ${fmt(s.total.mbps)} MB/s, ${fmt(s.total.iops, 0)} IOPS, mean latency ${fmt(s.total.latency_ms.mean, 2)} ms (p99 ${fmt(s.total.latency_ms.p99, 2)})`,
     `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
@@ -32,7 +56,14 @@ export function report(res: ExperimentResult): string {
     const vmNames = res.runs[0].summary.vms.map((v) => v.name);
     out.push(
       table(
-        ['run', 'total MB/s', 'Jain VMs', ...vmNames.map((n) => `${n} MB/s`), ...vmNames.map((n) => `${n} disk %`), 'p99 ms'],
+        [
+          'run',
+          'total MB/s',
+          'Jain VMs',
+          ...vmNames.map((n) => `${n} MB/s`),
+          ...vmNames.map((n) => `${n} disk %`),
+          'p99 ms',
+        ],
         res.runs.map((r) => [
           paramLabel(r),
           fmt(r.summary.total.mbps),
