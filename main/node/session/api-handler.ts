@@ -7,6 +7,7 @@ import { DiskSpecSchema } from '../../common/spec/schema';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
+  DISK_PRESETS,
   EXPERIMENT_PRESETS,
   expandMatrix,
   resolveDiskSpec,
@@ -96,6 +97,12 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         }
         return characterizeDisk(resolveDiskSpec(disk.data));
       }
+      case 'listDiskPresets':
+        return Object.entries(DISK_PRESETS).map(([name, p]) => ({
+          name,
+          description: p.description,
+          spec: structuredClone(p.spec),
+        }));
       case 'loadSpec':
         if (!host.loadSpec) throw new ApiError('loadSpec is handled by the browser');
         return host.loadSpec();

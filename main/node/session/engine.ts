@@ -3,7 +3,7 @@
  * in one place (the worker and the API handler use it).
  */
 export { expandMatrix, validateSpec } from '../../common/spec/validate';
-export { characterizeDisk, resolveDiskSpec } from '../../engine/disk/index';
+export { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/disk/index';
 export { DEFAULT_PRESET, EXPERIMENT_PRESETS } from '../../engine/presets/index';
 export { Simulation } from '../../engine/simulation';
 export { ENGINE_VERSION } from '../../engine/version';

@@ -50,6 +50,7 @@ function fakeApi() {
     characterizeDisk: async () => {
       throw new Error('no disk');
     },
+    listDiskPresets: async () => [],
     loadSpec: async () => null,
     saveSpec: async () => true,
     getLastSpec: async () => null,

@@ -5,6 +5,7 @@
  */
 import type {
   DiskCharacterization,
+  DiskPresetInfo,
   EventEnvelope,
   Pacing,
   ParamValue,
@@ -44,6 +45,7 @@ export type Status = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stop
 export function createStore(api: PvblkApi) {
   const state = reactive({
     presets: [] as PresetInfo[],
+    diskPresets: [] as DiskPresetInfo[],
     presetName: '',
     specText: '',
     parseError: null as string | null,
@@ -144,6 +146,12 @@ export function createStore(api: PvblkApi) {
       state.message = `Could not list presets: ${(err as Error).message}`;
       return;
     }
+    void api
+      .listDiskPresets()
+      .then((d) => {
+        state.diskPresets = d;
+      })
+      .catch(() => {});
     const last = await api.getLastSpec().catch(() => null);
     if (last && typeof last === 'object') {
       const name = (last as { name?: unknown }).name;
