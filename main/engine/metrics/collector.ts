@@ -26,7 +26,10 @@ class Counter {
   writeBytes = 0;
   ios = 0;
   deviceNs = 0;
-  readonly lat = new LatencyRecorder();
+  readonly lat: LatencyRecorder;
+  constructor(digits: 2 | 3 = 3) {
+    this.lat = new LatencyRecorder(digits);
+  }
 }
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -72,7 +75,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   // interval state
   private readonly iThreads: Counter[];
   private readonly iVms: Counter[];
-  private readonly iTotal = new Counter();
+  private readonly iTotal = new Counter(2);
   private iHist: number[] = LATENCY_BUCKETS_MS.map(() => 0);
   private iStart = 0;
   private iBusyNs = 0;
@@ -106,8 +109,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   ) {
     this.threads = layout.threads.map(() => new Counter());
     this.vms = layout.vms.map(() => new Counter());
-    this.iThreads = layout.threads.map(() => new Counter());
-    this.iVms = layout.vms.map(() => new Counter());
+    this.iThreads = layout.threads.map(() => new Counter(2));
+    this.iVms = layout.vms.map(() => new Counter(2));
     this.runVmBytes = layout.vms.map(() => 0);
     this.dispatch = new Thinned(traceMax);
     this.activity = new Thinned(traceMax);

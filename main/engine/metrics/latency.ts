@@ -7,20 +7,20 @@ import { build, type Histogram } from 'hdr-histogram-js';
 import type { LatencyBreakdown, LatencySummary } from '../../common/result';
 import type { IoUnit } from '../io/request';
 
-const newHist = (): Histogram =>
+const newHist = (digits: 2 | 3): Histogram =>
   build({
-    bitBucketSize: 'packed',
+    bitBucketSize: 32,
     autoResize: true,
     lowestDiscernibleValue: 1,
     highestTrackableValue: 1_000_000,
-    numberOfSignificantValueDigits: 3,
+    numberOfSignificantValueDigits: digits,
     useWebAssembly: false,
   });
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class LatencyRecorder {
-  private hist: Histogram = newHist();
+  private readonly hist: Histogram;
   count = 0;
   private sumNs = 0;
   private maxNs = 0;
@@ -28,6 +28,11 @@ export class LatencyRecorder {
   private qemuNs = 0;
   private hostNs = 0;
   private deviceNs = 0;
+
+  /** `digits`: significant decimal digits of the percentiles (3 for summaries, 2 for live intervals). */
+  constructor(digits: 2 | 3 = 3) {
+    this.hist = newHist(digits);
+  }
 
   record(u: IoUnit): void {
     const lat = u.tDone - u.tSubmit;
