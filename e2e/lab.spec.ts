@@ -104,3 +104,41 @@ test('a matrix preset runs every run and shows the compare view', async ({ lab }
   await lab.setViewportSize({ width: 1440, height: 2400 });
   await shot(lab, '06-matrix-all-panels');
 });
+
+test('host tunables show Linux defaults and reset; a custom disk redraws the seek curve', async ({ lab }) => {
+  await pickPreset(lab, MATRIX);
+  await lab.getByTestId('tunables-section').locator('summary').click();
+  const quantum = lab.getByTestId('tunable-quantum');
+  await expect(quantum).toHaveAttribute('placeholder', '8');
+  await quantum.fill('4');
+  await quantum.blur();
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await lab.getByRole('button', { name: 'reset quantum to the Linux default 8' }).click();
+  await expect(quantum).toHaveValue('');
+  await lab.locator('summary', { hasText: 'Disk' }).click();
+  await lab.getByTestId('field-disk-preset').selectOption('__custom');
+  await expect(lab.getByTestId('field-seek-average')).toBeVisible();
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await expect(lab.getByTestId('disk-summary')).toContainText('avg seek');
+  const before = await lab.getByTestId('disk-summary').textContent();
+  await lab.getByTestId('field-seek-average').fill('12');
+  await lab.getByTestId('field-seek-average').blur();
+  await expect(lab.getByTestId('disk-summary')).not.toHaveText(before ?? '');
+  await lab.setViewportSize({ width: 1440, height: 2000 });
+  await shot(lab, '07-editor');
+});
+
+test('saves and loads a spec file', async ({ lab }) => {
+  await pickPreset(lab, SINGLE);
+  const [download] = await Promise.all([lab.waitForEvent('download'), lab.getByTestId('save-spec').click()]);
+  expect(download.suggestedFilename()).toBe('native-random-fifo.json');
+  const path = await download.path();
+  const { readFile } = await import('node:fs/promises');
+  const saved = JSON.parse(await readFile(path, 'utf8'));
+  expect(saved.name).toBe('native-random-fifo');
+  saved.name = 'loaded-from-file';
+  const [chooser] = await Promise.all([lab.waitForEvent('filechooser'), lab.getByTestId('open-spec').click()]);
+  await chooser.setFiles({ name: 'mine.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(saved)) });
+  await expect(lab.getByTestId('field-name')).toHaveValue('loaded-from-file');
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+});

@@ -25,6 +25,7 @@ import type {
 import { markRaw, reactive, shallowRef } from 'vue';
 
 export const MAX_DISPATCH_POINTS = 20_000;
+export const MAX_ACTIVITY_EVENTS = 100_000;
 
 export interface RunView {
   index: number;
@@ -200,6 +201,9 @@ export function createStore(api: PvblkApi) {
           v.dispatchStride *= 2;
         }
         v.activity.push(...e.activity);
+        // Scheduler activity is for zoomed windows: keep the most recent events only.
+        if (v.activity.length > MAX_ACTIVITY_EVENTS)
+          v.activity.splice(0, v.activity.length - MAX_ACTIVITY_EVENTS);
         v.simTimeS = e.simTimeS;
         state.simTimeS = e.simTimeS;
         state.progress = e.progress;
