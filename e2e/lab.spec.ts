@@ -88,6 +88,14 @@ test('the form editor changes the mapping and thread count', async ({ lab }) => 
   const json = JSON.parse(await lab.getByTestId('spec-json').inputValue());
   expect(json.vms[0].mapping).toBe('vpid');
   expect(json.vms[1].threads[0].count).toBe(2);
+  // Undo walks back to the preset as loaded: no unsaved changes left.
+  await expect(lab.getByTestId('spec-dirty')).toBeVisible();
+  for (let i = 0; i < 10 && (await lab.getByTestId('undo').isEnabled()); i++)
+    await lab.getByTestId('undo').click();
+  await expect(lab.getByTestId('spec-dirty')).toBeHidden();
+  const back = JSON.parse(await lab.getByTestId('spec-json').inputValue());
+  expect(back.vms[0].mapping).toBe('vm');
+  expect(back.vms[1].threads[0].count).toBe(4);
 });
 
 test('a matrix preset runs every run and shows the compare view', async ({ lab }) => {
@@ -137,8 +145,15 @@ test('saves and loads a spec file', async ({ lab }) => {
   const saved = JSON.parse(await readFile(path, 'utf8'));
   expect(saved.name).toBe('native-random-fifo');
   saved.name = 'loaded-from-file';
-  const [chooser] = await Promise.all([lab.waitForEvent('filechooser'), lab.getByTestId('open-spec').click()]);
-  await chooser.setFiles({ name: 'mine.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(saved)) });
+  const [chooser] = await Promise.all([
+    lab.waitForEvent('filechooser'),
+    lab.getByTestId('open-spec').click(),
+  ]);
+  await chooser.setFiles({
+    name: 'mine.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(saved)),
+  });
   await expect(lab.getByTestId('field-name')).toHaveValue('loaded-from-file');
   await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
 });

@@ -110,4 +110,18 @@ describe('store', () => {
     await s.control('stop');
     expect(s.state.status).toBe('stopped');
   });
+
+  it('undoes edits back to the loaded spec', async () => {
+    const { api } = fakeApi();
+    const s = createStore(api);
+    await s.init();
+    const loaded = s.state.specText;
+    expect(s.dirty()).toBe(false);
+    s.editSpecText(JSON.stringify({ name: 'p', duration_s: 2 }));
+    expect(s.dirty()).toBe(true);
+    expect(s.state.undoDepth).toBe(1);
+    s.undo();
+    expect(s.state.specText).toBe(loaded);
+    expect(s.dirty()).toBe(false);
+  });
 });

@@ -63,7 +63,12 @@ export function createStore(api: PvblkApi) {
     message: null as string | null,
     tick: 0,
     sampleCount: 0,
+    /** The spec text last loaded (preset, file) or saved; edits since then are "unsaved". */
+    baseline: '',
+    undoDepth: 0,
   });
+  const history: string[] = [];
+  let lastPush = 0;
   /** Runs of the current experiment (raw; charts read them when `tick` changes). */
   const runs = shallowRef<RunView[]>([]);
   const experiment = shallowRef<ExperimentResult | null>(null);
@@ -123,6 +128,39 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /** A user edit: remembered for undo (edits within 1 s coalesce). */
+  function editSpecText(text: string): void {
+    const now = Date.now();
+    if (now - lastPush > 1000 || history.length === 0) {
+      history.push(state.specText);
+      if (history.length > 100) history.shift();
+    }
+    lastPush = now;
+    state.undoDepth = history.length;
+    setSpecText(text);
+  }
+
+  function undo(): void {
+    const prev = history.pop();
+    state.undoDepth = history.length;
+    lastPush = 0;
+    if (prev !== undefined) setSpecText(prev, true);
+  }
+
+  const dirty = () => state.specText !== state.baseline;
+
+  /** Replaces the edited spec (preset, file): a fresh document, with its own undo history. */
+  function replaceSpec(text: string): void {
+    history.length = 0;
+    state.undoDepth = 0;
+    state.baseline = text;
+    setSpecText(text, true);
+  }
+
+  function confirmDiscard(): boolean {
+    return !dirty() || window.confirm('The spec has unsaved changes. Discard them?');
+  }
+
   function setSpecText(text: string, immediate = false): void {
     state.specText = text;
     state.validating = true;
@@ -131,10 +169,11 @@ export function createStore(api: PvblkApi) {
   }
 
   async function loadPreset(name: string): Promise<void> {
+    if (!confirmDiscard()) return;
     try {
       const spec = await api.getPreset(name);
       state.presetName = name;
-      setSpecText(JSON.stringify(spec, null, 2), true);
+      replaceSpec(JSON.stringify(spec, null, 2));
     } catch (err) {
       state.message = `Could not load preset ${name}: ${(err as Error).message}`;
     }
@@ -158,7 +197,8 @@ export function createStore(api: PvblkApi) {
       const name = (last as { name?: unknown }).name;
       const match = state.presets.find((p) => p.name === name);
       state.presetName = match ? match.name : '';
-      setSpecText(JSON.stringify(last, null, 2), true);
+      state.baseline = JSON.stringify(last, null, 2);
+      setSpecText(state.baseline, true);
     } else if (state.presets.length > 0) {
       await loadPreset(state.presets[0].name);
     }
@@ -295,10 +335,11 @@ export function createStore(api: PvblkApi) {
 
   async function openSpec(): Promise<void> {
     try {
+      if (!confirmDiscard()) return;
       const r = await api.loadSpec();
       if (!r) return;
       state.presetName = '';
-      setSpecText(JSON.stringify(r.spec, null, 2), true);
+      replaceSpec(JSON.stringify(r.spec, null, 2));
     } catch (err) {
       state.message = (err as Error).message;
     }
@@ -307,7 +348,9 @@ export function createStore(api: PvblkApi) {
   async function saveSpec(): Promise<void> {
     try {
       const spec = parsedSpec() as { name?: unknown };
-      await api.saveSpec(spec, typeof spec.name === 'string' ? spec.name : 'experiment');
+      const text = state.specText;
+      if (await api.saveSpec(spec, typeof spec.name === 'string' ? spec.name : 'experiment'))
+        state.baseline = text;
     } catch (err) {
       state.message = (err as Error).message;
     }
@@ -323,6 +366,9 @@ export function createStore(api: PvblkApi) {
     init,
     loadPreset,
     setSpecText,
+    editSpecText,
+    undo,
+    dirty,
     run,
     control,
     setPacing,
