@@ -18,6 +18,9 @@ export default defineConfig({
           bench: r('./main/node/bench.ts'),
           // Browser mode as a library entry (scripts/start.mjs and the e2e server import it).
           serve: r('./main/node/serve/server.ts'),
+          // Real-disk backend: a VM process (forked) and its I/O threads (worker_threads).
+          'real-vm': r('./main/node/real/vm-process.ts'),
+          'real-io': r('./main/node/real/io-thread.ts'),
         },
       },
     },

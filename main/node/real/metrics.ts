@@ -1,0 +1,266 @@
+/**
+ * The parent's accounting of a real run, computed like the simulator's collector
+ * (engine/metrics/collector.ts): MB/s = 10^6 B/s, latency percentiles from the same HDR recorder,
+ * Jain's index over VM throughput / weight, summary figures exclude the warm-up, samples every
+ * sample_interval_ms. The device's utilisation and queue come from /sys/block/X/stat and are
+ * device-wide (other processes' I/O included).
+ *
+ * Latency breakdown: guest = 0 (no guest kernel), qemu = waiting for the context's OS thread
+ * (ready → pread/pwrite issued), host_queue = 0 (the kernel's queue and the device are not told
+ * apart without blktrace), device = pread/pwrite call time.
+ */
+import { LATENCY_BUCKETS_MS, type RunSummary, type Sample, type ThreadSummary } from '../../common/result';
+import type { IoUnit } from '../../engine/io/request';
+import { jainIndex } from '../../engine/metrics/fairness';
+import { LatencyRecorder } from '../../engine/metrics/latency';
+import type { StackLayout } from '../../engine/stack/layout';
+import { RECORD } from './protocol';
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+const roundOrNull = (x: number | null): number | null => (x === null ? null : r4(x));
+
+class Counter {
+  bytes = 0;
+  readBytes = 0;
+  writeBytes = 0;
+  ios = 0;
+  deviceNs = 0;
+  readonly lat = new LatencyRecorder();
+  add(u: IoUnit, bytes: number, isRead: boolean, devNs: number, lat: boolean): void {
+    this.bytes += bytes;
+    this.ios++;
+    if (isRead) this.readBytes += bytes;
+    else this.writeBytes += bytes;
+    this.deviceNs += devNs;
+    if (lat) this.lat.record(u);
+  }
+}
+
+interface Interval {
+  threads: Counter[];
+  vms: Counter[];
+  total: Counter;
+  hist: number[];
+}
+
+export interface DeviceSnapshot {
+  /** Device busy fraction over the interval (io_ticks), or null when unknown. */
+  utilization: number | null;
+  inflight: number;
+}
+
+export class RealCollector {
+  private readonly threads: Counter[];
+  private readonly vms: Counter[];
+  private readonly total = new Counter();
+  private readonly open = new Map<number, Interval>();
+  private readonly device = new Map<number, DeviceSnapshot>();
+  private emitted = 0;
+  private readonly samples: Sample[] = [];
+  private readonly runVmBytes: number[];
+  private readonly intervalNs: number;
+  /** Completions that arrived after their interval was emitted (counted in the summary only). */
+  late = 0;
+  /** Sum of time requests waited for their context's thread, and their pread/pwrite time (ns). */
+  waitNs = 0;
+  callNs = 0;
+
+  constructor(
+    private readonly layout: StackLayout,
+    private readonly warmupNs: number,
+    private readonly durationNs: number,
+    sampleIntervalMs: number,
+  ) {
+    this.threads = layout.threads.map(() => new Counter());
+    this.vms = layout.vms.map(() => new Counter());
+    this.runVmBytes = layout.vms.map(() => 0);
+    this.intervalNs = sampleIntervalMs * 1e6;
+  }
+
+  get intervals(): number {
+    return Math.ceil(this.durationNs / this.intervalNs - 1e-9);
+  }
+
+  private interval(k: number): Interval {
+    let iv = this.open.get(k);
+    if (!iv) {
+      iv = {
+        threads: this.layout.threads.map(() => new Counter()),
+        vms: this.layout.vms.map(() => new Counter()),
+        total: new Counter(),
+        hist: LATENCY_BUCKETS_MS.map(() => 0),
+      };
+      this.open.set(k, iv);
+    }
+    return iv;
+  }
+
+  addRecords(data: Float64Array | number[]): void {
+    for (let r = 0; r + RECORD <= data.length; r += RECORD) {
+      const ti = data[r];
+      const tSubmit = data[r + 1];
+      const tDispatch = data[r + 2];
+      const tDone = data[r + 3];
+      const bytes = data[r + 4];
+      const isRead = data[r + 5] === 1;
+      if (tDone > this.durationNs) continue;
+      const vm = this.layout.threads[ti].vm;
+      const u = {
+        tSubmit,
+        tGuestOut: tSubmit,
+        tHostIn: tDispatch,
+        tHostOut: tDispatch,
+        tDone,
+      } as unknown as IoUnit;
+      const dev = tDone - tDispatch;
+      this.waitNs += tDispatch - tSubmit;
+      this.callNs += dev;
+      const k = Math.floor(tDone / this.intervalNs);
+      if (k >= this.emitted) {
+        const iv = this.interval(k);
+        iv.threads[ti].add(u, bytes, isRead, dev, true);
+        if (vm >= 0) iv.vms[vm].add(u, bytes, isRead, dev, true);
+        iv.total.add(u, bytes, isRead, dev, false);
+        const latMs = (tDone - tSubmit) / 1e6;
+        let b = 0;
+        while (latMs > LATENCY_BUCKETS_MS[b]) b++;
+        iv.hist[b]++;
+      } else this.late++;
+      if (tDone < this.warmupNs) continue;
+      this.threads[ti].add(u, bytes, isRead, dev, true);
+      if (vm >= 0) this.vms[vm].add(u, bytes, isRead, dev, true);
+      this.total.add(u, bytes, isRead, dev, true);
+    }
+  }
+
+  setDevice(k: number, d: DeviceSnapshot): void {
+    this.device.set(k, d);
+  }
+
+  /** Close intervals whose end is before `upToNs`; returns the new samples. */
+  emit(upToNs: number): Sample[] {
+    const out: Sample[] = [];
+    while (this.emitted < this.intervals && (this.emitted + 1) * this.intervalNs <= upToNs + 1) {
+      const k = this.emitted;
+      const iv = this.interval(k);
+      this.open.delete(k);
+      const start = k * this.intervalNs;
+      const end = Math.min(this.durationNs, (k + 1) * this.intervalNs);
+      const secs = Math.max(1e-9, (end - start) / 1e9);
+      const mbps = (b: number) => r3(b / secs / 1e6);
+      const devTotal = iv.total.deviceNs;
+      const lv = this.layout.vms;
+      // running Jain index: cumulative from 0, restarted when the warm-up ends (as the simulator)
+      if (this.warmupNs > 0 && start < this.warmupNs && end >= this.warmupNs) this.runVmBytes.fill(0);
+      iv.vms.forEach((c, i) => {
+        this.runVmBytes[i] += c.bytes;
+      });
+      const dev = this.device.get(k);
+      const s: Sample = {
+        t: r4(end / 1e9),
+        total_mbps: mbps(iv.total.bytes),
+        total_iops: r3(iv.total.ios / secs),
+        vm_mbps: iv.vms.map((c) => mbps(c.bytes)),
+        vm_iops: iv.vms.map((c) => r3(c.ios / secs)),
+        vm_disk_share: iv.vms.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
+        vm_p50: iv.vms.map((c) => r3(c.lat.percentile(50))),
+        vm_p95: iv.vms.map((c) => r3(c.lat.percentile(95))),
+        vm_p99: iv.vms.map((c) => r3(c.lat.percentile(99))),
+        vm_breakdown: iv.vms.map((c) => c.lat.breakdown()),
+        thread_mbps: iv.threads.map((c) => mbps(c.bytes)),
+        thread_p50: iv.threads.map((c) => r3(c.lat.percentile(50))),
+        thread_p99: iv.threads.map((c) => r3(c.lat.percentile(99))),
+        thread_disk_share: iv.threads.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
+        jain_vms: roundOrNull(jainIndex(this.runVmBytes.map((b, i) => b / lv[i].weight))),
+        jain_vms_interval: roundOrNull(jainIndex(iv.vms.map((c, i) => c.bytes / lv[i].weight))),
+        utilization: dev?.utilization != null ? r4(Math.min(1, dev.utilization)) : 0,
+        host_queue: dev?.inflight ?? 0,
+        latency_hist: iv.hist,
+      };
+      this.samples.push(s);
+      out.push(s);
+      this.emitted++;
+    }
+    return out;
+  }
+
+  allSamples(): Sample[] {
+    return this.samples;
+  }
+
+  summary(
+    schedulerName: string,
+    disk: { busyMs: number | null; requests: number | null },
+  ): RunSummary {
+    const measuredNs = Math.max(1, this.durationNs - this.warmupNs);
+    const secs = measuredNs / 1e9;
+    const devTotal = Math.max(1e-9, this.total.deviceNs);
+    const L = this.layout;
+    const threadSummary = (i: number): ThreadSummary => {
+      const c = this.threads[i];
+      const p = L.threads[i];
+      return {
+        name: p.name,
+        vm: p.vm >= 0 ? L.vms[p.vm].name : null,
+        pid: p.pid,
+        mbps: r3(c.bytes / secs / 1e6),
+        iops: r3(c.ios / secs),
+        read_mbps: r3(c.readBytes / secs / 1e6),
+        write_mbps: r3(c.writeBytes / secs / 1e6),
+        bytes: c.bytes,
+        ios: c.ios,
+        latency_ms: c.lat.summary(),
+        latency_breakdown_ms: c.lat.breakdown(),
+        disk_time_share: r4(c.deviceNs / devTotal),
+      };
+    };
+    const vms = L.vms.map((v, i) => {
+      const c = this.vms[i];
+      return {
+        name: v.name,
+        mapping: v.mapping,
+        weight: v.weight,
+        mbps: r3(c.bytes / secs / 1e6),
+        iops: r3(c.ios / secs),
+        bytes: c.bytes,
+        ios: c.ios,
+        latency_ms: c.lat.summary(),
+        latency_breakdown_ms: c.lat.breakdown(),
+        disk_time_share: r4(c.deviceNs / devTotal),
+        threads: v.threads.map(threadSummary),
+      };
+    });
+    const native = L.threads.filter((t) => t.vm < 0).map((t) => threadSummary(t.index));
+    const share: Record<string, number> = {};
+    for (const v of vms) share[v.name] = v.disk_time_share;
+    const busyS = disk.busyMs === null ? 0 : Math.min(secs, disk.busyMs / 1000);
+    return {
+      total: {
+        mbps: r3(this.total.bytes / secs / 1e6),
+        iops: r3(this.total.ios / secs),
+        bytes: this.total.bytes,
+        ios: this.total.ios,
+        latency_ms: this.total.lat.summary(),
+      },
+      disk: {
+        utilization: r4(Math.min(1, busyS / secs)),
+        busy_s: r4(busyS),
+        idle_s: r4(Math.max(0, secs - busyS)),
+        requests: disk.requests ?? this.total.ios,
+        seeks: 0,
+        mean_seek_cyl: 0,
+        cache_hit_ratio: 0,
+      },
+      fairness: {
+        jain_vms: roundOrNull(jainIndex(vms.map((v) => v.bytes / v.weight))),
+        jain_threads: roundOrNull(jainIndex(L.threads.map((_, i) => this.threads[i].bytes / secs))),
+        disk_time_share: share,
+      },
+      vms,
+      native,
+      scheduler: { name: schedulerName, idle_windows: 0, idle_paid_off: 0, idle_s: 0, switches: 0 },
+      measured_s: r4(secs),
+    };
+  }
+}

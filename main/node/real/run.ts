@@ -1,0 +1,424 @@
+/**
+ * The real-disk backend: every run of a spec's matrix against real files in DIR, with the kernel's
+ * own I/O scheduler in the host role. Each VM is a child process, each host context of its mapping
+ * an OS thread doing synchronous O_DIRECT I/O (see io-thread.ts); the result has the simulator's
+ * shape plus a `real` block (device, scheduler, rotational flag, artefact flags, the OS threads).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExperimentResult, RunResult, Sample } from '../../common/result';
+import type { Spec } from '../../common/spec/schema';
+import { expandMatrix, type RunParams } from '../../common/spec/validate';
+import { runLayout } from '../../engine/stack/layout';
+import { ENGINE_VERSION } from '../../engine/version';
+import { CgroupSet, cgroupUnavailable } from './cgroup';
+import { RealCollector } from './metrics';
+import { type RealPlan, planRun } from './plan';
+import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
+import {
+  alignedBuffer,
+  checkDir,
+  checkFreeSpace,
+  cleanLeftovers,
+  newRunId,
+  probeODirect,
+  RealRefusal,
+  removeOwnFile,
+  removeRunFiles,
+  writeLock,
+} from './safety';
+import { type DeviceInfo, deviceOf, diskStat } from './sysfs';
+
+export { RealRefusal } from './safety';
+
+export interface RealInfo {
+  /** Disk under DIR (partitions resolved to their disk), null when not a block device (overlay…). */
+  device: string | null;
+  partition: string | null;
+  /** The kernel's current I/O scheduler for the device (never changed by the lab). */
+  scheduler: string | null;
+  schedulers: string[];
+  rotational: boolean | null;
+  dir: string;
+  /** Possible artefacts, each "code: explanation". */
+  flags: string[];
+  /** Image / native files (bytes) and each VM image's scale (file bytes / spec image bytes). */
+  files: { name: string; bytes: number }[];
+  scale: number[];
+  /** The OS processes and threads that issued the I/O, one thread per host context. */
+  processes: { name: string; vm: number; pid: number; threads: ThreadReport[] }[];
+  /** Mean time a request waited for its context's thread, and mean pread/pwrite time (ms). */
+  mean_wait_ms: number;
+  mean_call_ms: number;
+  cgroups: string | null;
+}
+
+export interface RealRunResult extends RunResult {
+  real: RealInfo;
+}
+
+export interface RealExperimentResult extends ExperimentResult {
+  backend: 'real';
+  runs: RealRunResult[];
+}
+
+export interface RealOptions {
+  dir: string;
+  /** Cap per image / native file, GiB (default 1). */
+  sizeGb?: number;
+  signal?: AbortSignal;
+  /** Live samples of run `run` (same Sample shape as the simulator's). */
+  onSamples?: (run: number, samples: Sample[]) => void;
+  onRunDone?: (index: number, total: number, result: RealRunResult) => void;
+  /** Progress messages (preparing files, starting run…). */
+  onProgress?: (message: string) => void;
+}
+
+const MIB = 1024 ** 2;
+
+/** The built VM-process entry (out/main/real-vm.js) near this module, or null. */
+export function vmProcessFile(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, 'real-vm.js'),
+    join(here, '..', 'real-vm.js'),
+    join(here, '..', '..', '..', 'out', 'main', 'real-vm.js'),
+  ];
+  return candidates.find((f) => existsSync(f)) ?? null;
+}
+
+const abortError = (): Error => {
+  const e = new Error('real run cancelled');
+  e.name = 'AbortError';
+  return e;
+};
+
+/** Write a file of the lab with real data (not sparse, not fallocated: reads must reach the disk). */
+async function fillFile(path: string, bytes: number, signal?: AbortSignal): Promise<void> {
+  const chunk = 8 * MIB;
+  const buf = alignedBuffer(chunk);
+  for (let i = 0; i < chunk; i += 4096) buf.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const fh = await open(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_DIRECT,
+    0o600,
+  );
+  try {
+    for (let pos = 0; pos < bytes; pos += chunk) {
+      if (signal?.aborted) throw abortError();
+      const len = Math.min(chunk, bytes - pos);
+      buf.writeUInt32LE(pos / 4096, 4);
+      await fh.write(buf, 0, len, pos);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperimentResult> {
+  const dir = checkDir(opts.dir);
+  const capGb = opts.sizeGb ?? 1;
+  if (!(capGb > 0)) throw new RealRefusal('--size-gb: must be positive');
+  const runs = expandMatrix(spec);
+  if (runs.some((r) => r.spec.vms.some((v) => v.mapping === 'vpid-group'))) {
+    const why = cgroupUnavailable();
+    if (why) throw new RealRefusal(`vpid-group: ${why}`);
+  }
+  const vmFile = vmProcessFile();
+  if (!vmFile) throw new Error('real-disk backend: out/main/real-vm.js not found; run `npm run build`');
+  if (opts.signal?.aborted) throw abortError();
+  const removed = cleanLeftovers(dir);
+  if (removed.length) opts.onProgress?.(`removed leftovers of dead runs: ${removed.join(', ')}`);
+  const runId = newRunId();
+  writeLock(dir, runId);
+  const existing = new Map<string, number>();
+  const results: RealRunResult[] = [];
+  try {
+    probeODirect(dir, runId);
+    for (let i = 0; i < runs.length; i++) {
+      if (opts.signal?.aborted) throw abortError();
+      const r = runs[i];
+      const plan = planRun(r.spec, runId, capGb, r.spec.seed + i);
+      // files: reuse those of the previous run with the same name and size
+      const need = plan.files.filter((f) => existing.get(f.name) !== f.bytes);
+      for (const f of need)
+        if (existing.has(f.name)) {
+          removeOwnFile(dir, f.name);
+          existing.delete(f.name);
+        }
+      checkFreeSpace(
+        dir,
+        need.reduce((s, f) => s + f.bytes, 0),
+      );
+      for (const f of need) {
+        opts.onProgress?.(`writing ${f.name} (${(f.bytes / MIB).toFixed(0)} MiB)`);
+        existing.set(f.name, -1);
+        await fillFile(join(dir, f.name), f.bytes, opts.signal);
+        existing.set(f.name, f.bytes);
+      }
+      for (const p of plan.processes) for (const t of p.threads) t.file = join(dir, t.file);
+      opts.onProgress?.(`run ${i + 1}/${runs.length}${label(r.params)}`);
+      const res = await executeRun(r.spec, r.params, plan, dir, runId, vmFile, i, opts);
+      results.push(res);
+      opts.onRunDone?.(i, runs.length, res);
+    }
+  } finally {
+    removeRunFiles(dir, runId);
+  }
+  return { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION, backend: 'real', runs: results };
+}
+
+const label = (p: RunParams): string => {
+  const s = Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return s ? ` (${s})` : '';
+};
+
+interface Child {
+  proc: ChildProcess;
+  name: string;
+  vm: number;
+  ready: ThreadReport[] | null;
+  done: ThreadReport[] | null;
+  exited: boolean;
+}
+
+async function executeRun(
+  spec: Spec,
+  params: RunParams,
+  plan: RealPlan,
+  dir: string,
+  runId: string,
+  vmFile: string,
+  runIndex: number,
+  opts: RealOptions,
+): Promise<RealRunResult> {
+  const dev = deviceOf(dir);
+  const warmupNs = Math.min(spec.warmup_s, spec.duration_s * 0.99) * 1e9;
+  const durationNs = spec.duration_s * 1e9;
+  const collector = new RealCollector(plan.layout, warmupNs, durationNs, spec.sample_interval_ms);
+  const intervalNs = spec.sample_interval_ms * 1e6;
+  const cgroups = plan.layout.vms.some((v) => v.mapping === 'vpid-group') ? new CgroupSet(runId) : null;
+  const children: Child[] = [];
+  let failure: Error | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let wake: () => void = () => {};
+  const changed = () => wake();
+  const onAbort = () => {
+    failure ??= abortError();
+    changed();
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  const waitFor = async (cond: () => boolean, timeoutMs: number, what: string): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (failure) throw failure;
+      if (Date.now() > deadline) throw new Error(`real-disk backend: timed out ${what}`);
+      await new Promise<void>((res) => {
+        wake = res;
+        setTimeout(res, 100);
+      });
+    }
+    if (failure) throw failure;
+  };
+  const stopChildren = async (): Promise<void> => {
+    for (const c of children) if (!c.exited && c.proc.connected) c.proc.send({ type: 'stop' } satisfies ParentMessage);
+    const deadline = Date.now() + 3000;
+    while (children.some((c) => !c.exited) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of children) if (!c.exited) c.proc.kill('SIGKILL');
+    while (children.some((c) => !c.exited)) await new Promise((r) => setTimeout(r, 10));
+  };
+  try {
+    for (const p of plan.processes) {
+      const proc = fork(vmFile, [], {
+        serialization: 'advanced',
+        execArgv: [],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
+      const c: Child = { proc, name: p.name, vm: p.vm, ready: null, done: null, exited: false };
+      children.push(c);
+      proc.on('message', (m: ChildMessage) => {
+        if (m.type === 'ready') c.ready = m.threads;
+        else if (m.type === 'records') collector.addRecords(m.data);
+        else if (m.type === 'done') c.done = m.threads;
+        else if (m.type === 'error') failure ??= new Error(`${p.name}: ${m.message}`);
+        changed();
+      });
+      proc.on('exit', (code, sig) => {
+        c.exited = true;
+        if (!c.done && !failure) failure = new Error(`${p.name}: process exited early (${code ?? sig})`);
+        changed();
+      });
+      proc.on('error', (e) => {
+        failure ??= e;
+        changed();
+      });
+      if (cgroups && p.vm >= 0 && plan.layout.vms[p.vm].mapping === 'vpid-group' && proc.pid)
+        cgroups.place(cgroups.add(`vm-${p.vm}`, plan.layout.vms[p.vm].weight), proc.pid);
+      proc.send({ type: 'plan', plan: p } satisfies ParentMessage);
+    }
+    await waitFor(() => children.every((c) => c.ready), 30_000, 'starting the VM processes');
+    const startStat = diskStat(dev.sysPath);
+    const t0 = process.hrtime.bigint() + 20_000_000n;
+    const t0Ms = Date.now() + 20;
+    for (const c of children) c.proc.send({ type: 'go', t0: t0.toString() } satisfies ParentMessage);
+    // interval boundaries: device counters, then emit what is complete (with a lag for in-flight batches)
+    let k = 0;
+    let prev = startStat;
+    let prevT = t0Ms;
+    const lagMs = 300;
+    const busy: number[] = [];
+    const ios: number[] = [];
+    const tick = () => {
+      const nowMs = Date.now();
+      const elapsedNs = (nowMs - t0Ms) * 1e6;
+      while (k < collector.intervals && (k + 1) * intervalNs <= elapsedNs) {
+        const st = diskStat(dev.sysPath);
+        if (st && prev) {
+          const dt = Math.max(1, nowMs - prevT);
+          collector.setDevice(k, { utilization: (st.ioTicksMs - prev.ioTicksMs) / dt, inflight: st.inflight });
+          busy[k] = st.ioTicksMs - prev.ioTicksMs;
+          ios[k] = st.ios - prev.ios;
+        }
+        prev = st;
+        prevT = nowMs;
+        k++;
+      }
+      const s = collector.emit(elapsedNs - lagMs * 1e6);
+      if (s.length) opts.onSamples?.(runIndex, s);
+      const nextMs = t0Ms + ((k + 1) * intervalNs) / 1e6 - Date.now();
+      timer = setTimeout(tick, Math.max(1, Math.min(nextMs, 100)));
+    };
+    timer = setTimeout(tick, Math.max(1, t0Ms + intervalNs / 1e6 - Date.now()));
+    await waitFor(() => children.every((c) => c.done), spec.duration_s * 1000 + 30_000, 'waiting for the run to end');
+    if (timer) clearTimeout(timer);
+    await waitFor(() => children.every((c) => c.exited), 5000, 'waiting for the VM processes to exit').catch(
+      () => {},
+    );
+    // last intervals
+    const endStat = diskStat(dev.sysPath);
+    while (k < collector.intervals) {
+      if (endStat && prev) {
+        collector.setDevice(k, {
+          utilization: (endStat.ioTicksMs - prev.ioTicksMs) / Math.max(1, Date.now() - prevT),
+          inflight: endStat.inflight,
+        });
+        busy[k] = endStat.ioTicksMs - prev.ioTicksMs;
+        ios[k] = endStat.ios - prev.ios;
+        prev = endStat;
+      }
+      k++;
+    }
+    const last = collector.emit(Number.POSITIVE_INFINITY);
+    if (last.length) opts.onSamples?.(runIndex, last);
+    const firstMeasured = Math.floor(warmupNs / intervalNs);
+    const sum = (a: number[]) => a.slice(firstMeasured).reduce((s, x) => s + (x ?? 0), 0);
+    const summary = collector.summary(dev.scheduler ?? 'unknown', {
+      busyMs: startStat ? sum(busy) : null,
+      requests: startStat ? sum(ios) : null,
+    });
+    const processes = children.map((c) => ({
+      name: c.name,
+      vm: c.vm,
+      pid: c.proc.pid ?? -1,
+      threads: c.done ?? c.ready ?? [],
+    }));
+    const n = Math.max(1, summary.total.ios + collector.late);
+    const allIos = plan.layout.threads.length ? n : 1;
+    const real: RealInfo = {
+      device: dev.device,
+      partition: dev.partition,
+      scheduler: dev.scheduler,
+      schedulers: dev.schedulers,
+      rotational: dev.rotational,
+      dir,
+      flags: [],
+      files: plan.files,
+      scale: plan.scale,
+      processes,
+      mean_wait_ms: Math.round((collector.waitNs / allIos / 1e6) * 1000) / 1000,
+      mean_call_ms: Math.round((collector.callNs / allIos / 1e6) * 1000) / 1000,
+      cgroups: cgroups?.base ?? null,
+    };
+    const result: RealRunResult = {
+      params,
+      layout: runLayout(spec, plan.layout),
+      summary,
+      timeseries: { samples: collector.allSamples() },
+      trace: { dispatch: [], activity: [], truncated: false },
+      real,
+    };
+    real.flags = artefactFlags(result, dev, spec);
+    return result;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
+    await stopChildren();
+    cgroups?.remove();
+  }
+}
+
+/** Results that look like artefacts of the machine rather than the disk. */
+export function artefactFlags(res: RealRunResult, dev: DeviceInfo, spec: Spec): string[] {
+  const flags: string[] = [];
+  const real = res.real;
+  const name = dev.device ?? '';
+  if (!dev.device)
+    flags.push(
+      'device-unknown: the folder is not on a block device the kernel reports (overlay, network or FUSE filesystem); scheduler and device counters unknown',
+    );
+  if (/^(vd|xvd)/.test(name) || /qemu|vbox|vmware|virtual/i.test(`${dev.vendor ?? ''} ${dev.model ?? ''}`))
+    flags.push(
+      `virtual-device: ${name} is a virtual disk (virtio/Xen/emulated): the hypervisor underneath caches and schedules too, so latencies and fairness may not be the physical disk's`,
+    );
+  if (/^(loop|dm-|md|zram|nbd|rbd|bcache)/.test(name))
+    flags.push(
+      `stacked-device: ${name} is a loop/device-mapper/RAM/network device: the scheduler that matters may be on the device underneath, and a cache may answer`,
+    );
+  const callMs = real.mean_call_ms;
+  const ios = res.summary.total.ios;
+  if (ios > 0) {
+    if (dev.rotational && callMs < 0.05)
+      flags.push(
+        `latency-too-short: mean request time ${callMs} ms on a rotational device (a disk head needs milliseconds): something caches`,
+      );
+    else if (!dev.rotational && callMs < 0.01)
+      flags.push(`latency-too-short: mean request time ${callMs} ms is memory speed: something caches`);
+    // threads in layout order (VM threads, then native), replicas expanded
+    const specThreads = [...spec.vms.flatMap((v) => v.threads), ...spec.native].flatMap((t) =>
+      Array.from({ length: t.count }, () => t),
+    );
+    const summaries = [...res.summary.vms.flatMap((v) => v.threads), ...res.summary.native];
+    const randMeans = summaries
+      .filter((t, i) => t.ios > 0 && specThreads[i]?.pattern === 'random' && specThreads[i]?.op === 'read')
+      .map((t) => t.latency_breakdown_ms.device);
+    if (dev.rotational && randMeans.length && Math.min(...randMeans) < 1)
+      flags.push(
+        'ssd-like-latency: the device says rotational=1 but requests take under 1 ms on average: a virtual or cached device (rotational is often 1 on virtual disks)',
+      );
+  }
+  const cores = availableParallelism();
+  let cpu = 0;
+  let wall = 0;
+  for (const p of real.processes)
+    for (const t of p.threads) {
+      cpu += t.cpu_s;
+      wall = Math.max(wall, t.wall_s);
+      if (t.wall_s > 0.5 && t.cpu_s / t.wall_s > 0.8)
+        flags.push(`cpu-bound: I/O thread ${t.name} (tid ${t.tid}) was on the CPU ${Math.round((100 * t.cpu_s) / t.wall_s)}% of the time`);
+    }
+  if (wall > 0.5 && cpu / wall > 0.8 * cores)
+    flags.push(`cpu-bound: the I/O threads used ${(cpu / wall).toFixed(1)} of ${cores} cores`);
+  if (real.cgroups && dev.scheduler !== 'bfq')
+    flags.push(
+      `weights-inert: vpid-group weights act through io.bfq.weight (bfq) or io.weight (io.cost); the device's scheduler is ${dev.scheduler}`,
+    );
+  return flags;
+}
