@@ -24,7 +24,7 @@ import type {
 } from '@common/result';
 import { markRaw, reactive, shallowRef } from 'vue';
 
-export const MAX_DISPATCH_POINTS = 20_000;
+export const MAX_DISPATCH_POINTS = 10_000;
 export const MAX_ACTIVITY_EVENTS = 100_000;
 
 export interface RunView {
@@ -76,6 +76,24 @@ export function createStore(api: PvblkApi) {
   const disk = shallowRef<DiskCharacterization | null>(null);
   let diskKey = '';
   const buffered = new Map<string, RunEvent[]>();
+  /** Charts recompute when `tick` changes: at most every TICK_MS, however fast batches arrive. */
+  const TICK_MS = 200;
+  let lastTick = 0;
+  let tickTimer: ReturnType<typeof setTimeout> | null = null;
+  function bump(now = false): void {
+    const wait = TICK_MS - (performance.now() - lastTick);
+    if (now || wait <= 0) {
+      if (tickTimer) clearTimeout(tickTimer);
+      tickTimer = null;
+      lastTick = performance.now();
+      state.tick++;
+    } else if (!tickTimer) {
+      tickTimer = setTimeout(() => {
+        tickTimer = null;
+        bump(true);
+      }, wait);
+    }
+  }
   let validateSeq = 0;
   let validateTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -248,14 +266,14 @@ export function createStore(api: PvblkApi) {
         state.simTimeS = e.simTimeS;
         state.progress = e.progress;
         state.sampleCount += e.samples.length;
-        state.tick++;
+        bump();
         break;
       }
       case 'run-done': {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (v) v.result = e.result;
         runs.value = [...runs.value];
-        state.tick++;
+        bump(true);
         break;
       }
       case 'state':
@@ -265,10 +283,11 @@ export function createStore(api: PvblkApi) {
         experiment.value = markRaw(e.result);
         state.status = 'done';
         state.progress = 1;
-        state.tick++;
+        bump(true);
         break;
       case 'stopped':
         state.status = 'stopped';
+        bump(true);
         break;
       case 'error':
         state.status = 'error';
