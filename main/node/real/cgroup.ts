@@ -4,7 +4,15 @@
  * machine's settings, so when cgroup v2, the io controller or write access is missing it refuses
  * and says why.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { RealRefusal } from './safety';
 

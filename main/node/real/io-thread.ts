@@ -92,7 +92,8 @@ parentPort?.postMessage({
 });
 
 // wait for go (or stop)
-while (Atomics.load(ctl, CTL_GO) === 0 && Atomics.load(ctl, CTL_STOP) === 0) Atomics.wait(ctl, CTL_GO, 0, 100);
+while (Atomics.load(ctl, CTL_GO) === 0 && Atomics.load(ctl, CTL_STOP) === 0)
+  Atomics.wait(ctl, CTL_GO, 0, 100);
 t0 = clock[0];
 const cpu0 = threadCpuSeconds();
 const wall0 = now();

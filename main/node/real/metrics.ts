@@ -189,10 +189,7 @@ export class RealCollector {
     return this.samples;
   }
 
-  summary(
-    schedulerName: string,
-    disk: { busyMs: number | null; requests: number | null },
-  ): RunSummary {
+  summary(schedulerName: string, disk: { busyMs: number | null; requests: number | null }): RunSummary {
     const measuredNs = Math.max(1, this.durationNs - this.warmupNs);
     const secs = measuredNs / 1e9;
     const devTotal = Math.max(1e-9, this.total.deviceNs);

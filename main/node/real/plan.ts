@@ -7,8 +7,8 @@
 import type { Spec } from '../../common/spec/schema';
 import { resolveDiskSpec } from '../../engine/disk/index';
 import { SECTOR_BYTES } from '../../engine/io/request';
-import { hashPid } from '../../engine/stack/qemu';
 import { buildLayout, type StackLayout } from '../../engine/stack/layout';
+import { hashPid } from '../../engine/stack/qemu';
 import type { IoThreadPlan, IoWorkerPlan, ProcessPlan } from './protocol';
 import { safeName } from './safety';
 
@@ -46,7 +46,13 @@ export function planRun(spec: Spec, runId: string, capGb: number, seedBase: numb
     return n;
   };
 
-  const threadPlan = (ti: number, local: number, file: string, fileBytes: number, f: number): IoThreadPlan => {
+  const threadPlan = (
+    ti: number,
+    local: number,
+    file: string,
+    fileBytes: number,
+    f: number,
+  ): IoThreadPlan => {
     const t = layout.threads[ti];
     const blockBytes = t.blockSectors * SECTOR_BYTES;
     const align = blockBytes % 4096 === 0 ? 4096 : SECTOR_BYTES;

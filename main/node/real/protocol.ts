@@ -88,4 +88,7 @@ export type ChildMessage =
   | { type: 'error'; message: string };
 
 /** Parent → VM process. */
-export type ParentMessage = { type: 'plan'; plan: ProcessPlan } | { type: 'go'; t0: string } | { type: 'stop' };
+export type ParentMessage =
+  | { type: 'plan'; plan: ProcessPlan }
+  | { type: 'go'; t0: string }
+  | { type: 'stop' };

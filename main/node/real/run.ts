@@ -5,9 +5,8 @@
  * shape plus a `real` block (device, scheduler, rotational flag, artefact flags, the OS threads).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +17,7 @@ import { runLayout } from '../../engine/stack/layout';
 import { ENGINE_VERSION } from '../../engine/version';
 import { CgroupSet, cgroupUnavailable } from './cgroup';
 import { RealCollector } from './metrics';
-import { type RealPlan, planRun } from './plan';
+import { planRun, type RealPlan } from './plan';
 import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
 import {
   alignedBuffer,
@@ -228,9 +227,11 @@ async function executeRun(
     if (failure) throw failure;
   };
   const stopChildren = async (): Promise<void> => {
-    for (const c of children) if (!c.exited && c.proc.connected) c.proc.send({ type: 'stop' } satisfies ParentMessage);
+    for (const c of children)
+      if (!c.exited && c.proc.connected) c.proc.send({ type: 'stop' } satisfies ParentMessage);
     const deadline = Date.now() + 3000;
-    while (children.some((c) => !c.exited) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (children.some((c) => !c.exited) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     for (const c of children) if (!c.exited) c.proc.kill('SIGKILL');
     while (children.some((c) => !c.exited)) await new Promise((r) => setTimeout(r, 10));
   };
@@ -283,7 +284,10 @@ async function executeRun(
         const st = diskStat(dev.sysPath);
         if (st && prev) {
           const dt = Math.max(1, nowMs - prevT);
-          collector.setDevice(k, { utilization: (st.ioTicksMs - prev.ioTicksMs) / dt, inflight: st.inflight });
+          collector.setDevice(k, {
+            utilization: (st.ioTicksMs - prev.ioTicksMs) / dt,
+            inflight: st.inflight,
+          });
           busy[k] = st.ioTicksMs - prev.ioTicksMs;
           ios[k] = st.ios - prev.ios;
         }
@@ -297,7 +301,11 @@ async function executeRun(
       timer = setTimeout(tick, Math.max(1, Math.min(nextMs, 100)));
     };
     timer = setTimeout(tick, Math.max(1, t0Ms + intervalNs / 1e6 - Date.now()));
-    await waitFor(() => children.every((c) => c.done), spec.duration_s * 1000 + 30_000, 'waiting for the run to end');
+    await waitFor(
+      () => children.every((c) => c.done),
+      spec.duration_s * 1000 + 30_000,
+      'waiting for the run to end',
+    );
     if (timer) clearTimeout(timer);
     await waitFor(() => children.every((c) => c.exited), 5000, 'waiting for the VM processes to exit').catch(
       () => {},
@@ -412,7 +420,9 @@ export function artefactFlags(res: RealRunResult, dev: DeviceInfo, spec: Spec): 
       cpu += t.cpu_s;
       wall = Math.max(wall, t.wall_s);
       if (t.wall_s > 0.5 && t.cpu_s / t.wall_s > 0.8)
-        flags.push(`cpu-bound: I/O thread ${t.name} (tid ${t.tid}) was on the CPU ${Math.round((100 * t.cpu_s) / t.wall_s)}% of the time`);
+        flags.push(
+          `cpu-bound: I/O thread ${t.name} (tid ${t.tid}) was on the CPU ${Math.round((100 * t.cpu_s) / t.wall_s)}% of the time`,
+        );
     }
   if (wall > 0.5 && cpu / wall > 0.8 * cores)
     flags.push(`cpu-bound: the I/O threads used ${(cpu / wall).toFixed(1)} of ${cores} cores`);

@@ -107,7 +107,11 @@ interface LockInfo {
 
 export function writeLock(dir: string, runId: string): string {
   const p = join(dir, `pvblk-${runId}.lock`);
-  const fd = openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const fd = openSync(
+    p,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
     writeSync(fd, JSON.stringify(info));
@@ -212,4 +216,3 @@ export function probeODirect(dir: string, runId: string): void {
     removeOwnFile(dir, `pvblk-${runId}-probe.img`);
   }
 }
-

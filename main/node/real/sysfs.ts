@@ -55,7 +55,8 @@ export function deviceOf(dir: string): DeviceInfo {
   const sys = `/sys/block/${disk}`;
   const schedRaw = read(join(sys, 'queue/scheduler'));
   const schedulers = schedRaw ? schedRaw.split(/\s+/).map((s) => s.replace(/[[\]]/g, '')) : [];
-  const current = schedRaw?.match(/\[([^\]]+)\]/)?.[1] ?? (schedRaw && !schedRaw.includes(' ') ? schedRaw : null);
+  const current =
+    schedRaw?.match(/\[([^\]]+)\]/)?.[1] ?? (schedRaw && !schedRaw.includes(' ') ? schedRaw : null);
   const rot = read(join(sys, 'queue/rotational'));
   return {
     device: disk,

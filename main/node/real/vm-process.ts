@@ -74,7 +74,14 @@ function start(plan: ProcessPlan): void {
   const ready: ThreadReport[] = [];
   const done: ThreadReport[] = [];
   plan.workers.forEach((_, i) => {
-    const wd: WorkerData = { plan, worker: i, state: stateBuf, control: controlBuf, clock: clockBuf, stateOffsets: offsets };
+    const wd: WorkerData = {
+      plan,
+      worker: i,
+      state: stateBuf,
+      control: controlBuf,
+      clock: clockBuf,
+      stateOffsets: offsets,
+    };
     const w = new Worker(file, { workerData: wd });
     workers.push(w);
     w.on('message', (m: { type: string; report?: ThreadReport; data?: Float64Array; message?: string }) => {

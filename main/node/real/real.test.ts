@@ -1,0 +1,259 @@
+/**
+ * Real-disk backend (CI: root, a normal disk under os.tmpdir(), small sizes). Needs the build
+ * (out/main/real-vm.js, real-io.js): `npx electron-vite build`.
+ */
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Mapping, SpecInput } from '../../common/spec/schema';
+import { parseSpec } from '../../common/spec/validate';
+import { cgroupUnavailable } from './cgroup';
+import { RealRefusal, runReal, vmProcessFile } from './run';
+import { alignedBuffer, checkDir, cleanLeftovers, probeODirect, writeLock } from './safety';
+
+const base = mkdtempSync(join(tmpdir(), 'pvblk-real-test-'));
+const built = vmProcessFile() !== null;
+let directOk = true;
+let skipReason = '';
+try {
+  probeODirect(base, 'probe0');
+} catch (e) {
+  directOk = false;
+  skipReason = (e as Error).message;
+}
+if (!built)
+  console.log('real-disk tests skipped: out/main/real-vm.js missing (run `npx electron-vite build`)');
+if (!directOk) console.log(`real-disk tests skipped: ${skipReason}`);
+const canRun = built && directOk;
+
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+function spec(mapping: Mapping, extra: Partial<SpecInput> = {}): ReturnType<typeof parseSpec> {
+  return parseSpec({
+    name: `real-${mapping}`,
+    duration_s: 1,
+    sample_interval_ms: 250,
+    disk: { preset: 'sata-7200' },
+    host: { scheduler: mapping === 'vpid-group' ? 'cfq' : 'noop', params: {} },
+    vms: [
+      {
+        name: 'A',
+        mapping,
+        pool_threads: 3,
+        hash_buckets: 2,
+        image: { offset_gb: 0, size_gb: 40 },
+        threads: [{ name: 'seq', count: 1, pattern: 'sequential', block_kb: 64, size_gb: 4 }],
+      },
+      {
+        name: 'B',
+        mapping,
+        pool_threads: 3,
+        hash_buckets: 2,
+        image: { offset_gb: 100, size_gb: 40 },
+        threads: [{ name: 'rnd', count: 3, pattern: 'random', block_kb: 4, size_gb: 4 }],
+      },
+    ],
+    ...extra,
+  });
+}
+
+const dirFor = (name: string): string => {
+  const d = join(base, name);
+  mkdirSync(d, { recursive: true });
+  return d;
+};
+
+describe.runIf(canRun)('real-disk backend runs', () => {
+  for (const mapping of ['vm', 'pool', 'vpid', 'vpid-hash'] as const) {
+    it(`mapping ${mapping}: result shape and distinct OS threads/processes`, async () => {
+      const dir = dirFor(mapping);
+      const res = await runReal(spec(mapping), { dir, sizeGb: 0.0625 });
+      expect(res.runs).toHaveLength(1);
+      const run = res.runs[0];
+      expect(Object.keys(run).sort()).toEqual(['layout', 'params', 'real', 'summary', 'timeseries', 'trace']);
+      expect(run.summary.vms.map((v) => v.name)).toEqual(['A', 'B']);
+      expect(run.summary.total.ios).toBeGreaterThan(10);
+      for (const v of run.summary.vms) expect(v.ios).toBeGreaterThan(0);
+      expect(run.timeseries.samples.length).toBe(4);
+      const s = run.timeseries.samples[0];
+      expect(s.vm_mbps).toHaveLength(2);
+      expect(s.thread_mbps).toHaveLength(4);
+      expect(s.latency_hist.length).toBeGreaterThan(10);
+      // contexts: one process per VM, one kernel thread per host context
+      const procs = run.real.processes;
+      expect(procs).toHaveLength(2);
+      expect(new Set(procs.map((p) => p.pid)).size).toBe(2);
+      expect(procs.every((p) => p.pid !== process.pid)).toBe(true);
+      const expected = { vm: [1, 1], pool: [3, 3], vpid: [1, 3], 'vpid-hash': [2, 2] }[mapping];
+      expect(procs.map((p) => p.threads.length)).toEqual(expected);
+      const tids = procs.flatMap((p) => p.threads.map((t) => t.tid));
+      expect(new Set(tids).size).toBe(tids.length);
+      for (const p of procs)
+        for (const t of p.threads) {
+          expect(t.pid).toBe(p.pid);
+          expect(t.tid).toBeGreaterThan(0);
+          expect(t.tid).not.toBe(p.pid);
+        }
+      expect(run.layout.contexts.length).toBe(expected[0] + expected[1]);
+      expect(run.real.dir).toBe(dir);
+      expect(Array.isArray(run.real.flags)).toBe(true);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+  }
+
+  it('vpid-group: weighted cgroups, or a clear refusal when the machine does not allow them', async () => {
+    const dir = dirFor('group');
+    const why = cgroupUnavailable();
+    if (why) {
+      await expect(runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 })).rejects.toThrow(/vpid-group: /);
+      await expect(runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 })).rejects.toBeInstanceOf(RealRefusal);
+      console.log(`vpid-group refused as expected: ${why}`);
+    } else {
+      const res = await runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 });
+      expect(res.runs[0].real.cgroups).toMatch(/pvblk-/);
+      expect(res.runs[0].real.processes.map((p) => p.threads.length)).toEqual([1, 3]);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('native threads get their own file and thread; live samples stream', async () => {
+    const dir = dirFor('native');
+    const streamed: number[] = [];
+    const s = parseSpec({
+      name: 'native',
+      duration_s: 1.5,
+      sample_interval_ms: 250,
+      native: [{ name: 'n', count: 2, pattern: 'random', block_kb: 4, size_gb: 1, think_ms: 1 }],
+    });
+    const res = await runReal(s, {
+      dir,
+      sizeGb: 0.0625,
+      onSamples: (_r, xs) => streamed.push(...xs.map((x) => x.t)),
+    });
+    const run = res.runs[0];
+    expect(run.summary.native).toHaveLength(2);
+    expect(run.real.files).toHaveLength(2);
+    expect(run.real.processes[0].threads).toHaveLength(2);
+    expect(streamed).toEqual(run.timeseries.samples.map((x) => x.t));
+    // think time 1 ms bounds each thread's rate
+    for (const t of run.summary.native) expect(t.iops).toBeLessThan(1000);
+  });
+
+  it('O_DIRECT random 4 KiB reads are not served at memory speed (vs buffered reads of the same file)', async () => {
+    const dir = dirFor('direct');
+    const s = parseSpec({
+      name: 'direct',
+      duration_s: 1,
+      native: [{ name: 'r', pattern: 'random', block_kb: 4, size_gb: 0.0625 }],
+    });
+    const res = await runReal(s, { dir, sizeGb: 0.0625 });
+    const direct = res.runs[0].summary.native[0].latency_ms.mean;
+    // a buffered read of a cached small file: write it, read it twice (second pass from the page cache)
+    const f = join(dir, 'buffered.bin');
+    writeFileSync(f, Buffer.alloc(16 * 1024 * 1024, 7));
+    const fd = openSync(f, constants.O_RDONLY);
+    const b = Buffer.alloc(4096);
+    const n = 4096;
+    for (let i = 0; i < n; i++) readSync(fd, b, 0, 4096, (i % 4096) * 4096);
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) readSync(fd, b, 0, 4096, ((i * 2654435761) % 4096) * 4096);
+    const buffered = Number(process.hrtime.bigint() - t) / n / 1e6;
+    closeSync(fd);
+    rmSync(f);
+    console.log(
+      `random 4 KiB: O_DIRECT mean ${direct} ms, buffered (page cache) mean ${buffered.toFixed(4)} ms`,
+    );
+    expect(direct).toBeGreaterThan(0.02);
+    expect(direct).toBeGreaterThan(buffered * 3);
+  });
+
+  it('cancelling mid-run (and while preparing files) leaves no files', async () => {
+    const dir = dirFor('cancel');
+    const ac = new AbortController();
+    const p = runReal(spec('vpid', { duration_s: 10 }), {
+      dir,
+      sizeGb: 0.125,
+      signal: ac.signal,
+      onSamples: () => ac.abort(),
+    });
+    await expect(p).rejects.toThrow(/cancelled/);
+    expect(readdirSync(dir)).toEqual([]);
+    const ac2 = new AbortController();
+    const p2 = runReal(spec('vm', { duration_s: 10 }), {
+      dir,
+      sizeGb: 0.25,
+      signal: ac2.signal,
+      onProgress: (m) => {
+        if (m.startsWith('writing')) setTimeout(() => ac2.abort(), 5);
+      },
+    });
+    await expect(p2).rejects.toThrow(/cancelled/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('real-disk safety', () => {
+  let outside: string;
+  beforeAll(() => {
+    outside = mkdtempSync(join(tmpdir(), 'pvblk-outside-'));
+  });
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+  it('refuses hostile paths', async () => {
+    const s = spec('vm');
+    const refused = async (dir: string, re: RegExp) => {
+      await expect(runReal(s, { dir, sizeGb: 0.0625 })).rejects.toBeInstanceOf(RealRefusal);
+      await expect(runReal(s, { dir, sizeGb: 0.0625 })).rejects.toThrow(re);
+    };
+    await refused('/dev/null', /device|pseudo/);
+    if (existsSync('/dev/sda')) await refused('/dev/sda', /device|pseudo/);
+    await refused('/dev', /pseudo/);
+    const file = join(base, 'a-file');
+    writeFileSync(file, 'x');
+    await refused(file, /not a directory/);
+    await refused(join(base, 'does-not-exist'), /does not exist/);
+    const link = join(base, 'link-out');
+    symlinkSync(outside, link);
+    await refused(link, /symbolic link/);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(checkDir(base)).toBe(base);
+  });
+
+  it('removes leftovers of dead runs only, and nothing else', () => {
+    const dir = dirFor('leftovers');
+    writeFileSync(join(dir, 'pvblk-dead1.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+    writeFileSync(join(dir, 'pvblk-dead1-A.img'), 'x');
+    writeFileSync(join(dir, 'pvblk-orphan-B.img'), 'x');
+    writeLock(dir, 'alive1');
+    writeFileSync(join(dir, 'pvblk-alive1-A.img'), 'x');
+    writeFileSync(join(dir, 'user-data.img'), 'keep');
+    writeFileSync(join(dir, 'pvblk-notours.txt'), 'keep');
+    const removed = cleanLeftovers(dir).sort();
+    expect(removed).toEqual(['pvblk-dead1-A.img', 'pvblk-dead1.lock', 'pvblk-orphan-B.img']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'pvblk-alive1-A.img',
+      'pvblk-alive1.lock',
+      'pvblk-notours.txt',
+      'user-data.img',
+    ]);
+  });
+
+  it('aligned buffers are page aligned views usable with O_DIRECT', () => {
+    const b = alignedBuffer(8192);
+    expect(b.byteOffset % 4096).toBe(0);
+    expect(b.length).toBe(8192);
+  });
+});
