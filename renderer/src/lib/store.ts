@@ -186,10 +186,13 @@ export function createStore(api: PvblkApi) {
     validateTimer = setTimeout(() => void validateNow(), immediate ? 0 : 250);
   }
 
+  let loadSeq = 0;
   async function loadPreset(name: string): Promise<void> {
     if (!confirmDiscard()) return;
+    const seq = ++loadSeq;
     try {
       const spec = await api.getPreset(name);
+      if (seq !== loadSeq) return; // a later load won
       state.presetName = name;
       replaceSpec(JSON.stringify(spec, null, 2));
     } catch (err) {
@@ -210,7 +213,9 @@ export function createStore(api: PvblkApi) {
         state.diskPresets = d;
       })
       .catch(() => {});
+    const seq = loadSeq;
     const last = await api.getLastSpec().catch(() => null);
+    if (seq !== loadSeq) return; // the user already picked something
     if (last && typeof last === 'object') {
       const name = (last as { name?: unknown }).name;
       const match = state.presets.find((p) => p.name === name);
