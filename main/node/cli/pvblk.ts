@@ -28,6 +28,8 @@ Usage:
   pvblk serve [--port N]            serve the lab UI and its API on 127.0.0.1 (browser mode)
   pvblk replay FILE.pvblk.zip [--json] [--jobs N]
                                     re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
+  pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE]
+                                    run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md)
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -226,6 +228,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay': {
         const { cmdReplay } = await import('./replay');
         return await cmdReplay(rest);
+      }
+      case 'real': {
+        const { cmdReal } = await import('./real');
+        return await cmdReal(rest);
       }
       default:
         throw new UsageError(`unknown command "${cmd}" (try pvblk --help)`);
