@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pvblk = (...args) =>
-  JSON.parse(execFileSync(process.execPath, [join(root, 'bin', 'pvblk.mjs'), ...args], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+  JSON.parse(
+    execFileSync(process.execPath, [join(root, 'bin', 'pvblk.mjs'), ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    }),
+  );
 const f1 = (x) => (x === null || x === undefined ? '–' : x.toFixed(1));
 const f3 = (x) => (x === null || x === undefined ? '–' : x.toFixed(3));
 const pct = (x) => `${(100 * x).toFixed(0)} %`;
@@ -19,7 +24,13 @@ function throughputTable(preset) {
     const s = r.summary;
     return `| ${r.params['vms.*.mapping']} | ${f1(s.total.mbps)} | ${s.disk.seeks} | ${f1(s.total.latency_ms.mean)} | ${s.scheduler.idle_windows} (${s.scheduler.idle_paid_off} paid off) |`;
   });
-  return [`Engine ${res.engine_version}, seed ${res.seed}.`, '', '| mapping | total MB/s | seeks | mean latency ms | idle windows |', '|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    `Engine ${res.engine_version}, seed ${res.seed}.`,
+    '',
+    '| mapping | total MB/s | seeks | mean latency ms | idle windows |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 function fairnessTable(preset) {

@@ -12,8 +12,8 @@
  *  - every backlogged thread keeps completing requests under every scheduler.
  */
 import { describe, expect, it } from 'vitest';
-import type { SchedulerName } from '../../common/spec/tunables';
 import type { SpecInput, ThreadSpec } from '../../common/spec/schema';
+import type { SchedulerName } from '../../common/spec/tunables';
 import { parseSpec } from '../../common/spec/validate';
 import { simulate } from '../simulation';
 
@@ -97,8 +97,24 @@ describe('deadline under a write flood', () => {
     const res = simulate(
       parseSpec(
         native('deadline', [
-          { name: 'flood', op: 'write', pattern: 'random', block_kb: 64, iodepth: 64, offset_gb: 0, size_gb: 200 },
-          { name: 'reader', op: 'read', pattern: 'random', block_kb: 4, think_ms: 50, offset_gb: 200, size_gb: 50 },
+          {
+            name: 'flood',
+            op: 'write',
+            pattern: 'random',
+            block_kb: 64,
+            iodepth: 64,
+            offset_gb: 0,
+            size_gb: 200,
+          },
+          {
+            name: 'reader',
+            op: 'read',
+            pattern: 'random',
+            block_kb: 4,
+            think_ms: 50,
+            offset_gb: 200,
+            size_gb: 50,
+          },
         ]),
       ),
     ).summary;
@@ -120,8 +136,20 @@ describe('weights between groups (vpid-group VMs, one sequential reader each)', 
         disk: { preset: 'sata-7200' },
         host: { scheduler, params },
         vms: [
-          { name: 'A', mapping: 'vpid-group', weight: wA, image: { offset_gb: 0, size_gb: 40 }, threads: [{ name: 'r', size_gb: 30 }] },
-          { name: 'B', mapping: 'vpid-group', weight: wB, image: { offset_gb: 40, size_gb: 40 }, threads: [{ name: 'r', size_gb: 30 }] },
+          {
+            name: 'A',
+            mapping: 'vpid-group',
+            weight: wA,
+            image: { offset_gb: 0, size_gb: 40 },
+            threads: [{ name: 'r', size_gb: 30 }],
+          },
+          {
+            name: 'B',
+            mapping: 'vpid-group',
+            weight: wB,
+            image: { offset_gb: 40, size_gb: 40 },
+            threads: [{ name: 'r', size_gb: 30 }],
+          },
         ],
       }),
     ).summary;
@@ -145,7 +173,15 @@ describe('starvation freedom', () => {
   const mixed: ThreadIn[] = [
     ...seqReaders(2),
     { name: 'rand', op: 'read', pattern: 'random', block_kb: 4, offset_gb: 150, size_gb: 100 },
-    { name: 'writer', op: 'write', pattern: 'sequential', block_kb: 64, iodepth: 4, offset_gb: 260, size_gb: 4 },
+    {
+      name: 'writer',
+      op: 'write',
+      pattern: 'sequential',
+      block_kb: 64,
+      iodepth: 4,
+      offset_gb: 260,
+      size_gb: 4,
+    },
   ];
   for (const sched of ['noop', 'deadline', 'anticipatory', 'cfq', 'bfq'] as const) {
     it(`${sched}: every backlogged thread completes requests in every second, with bounded max latency`, () => {
