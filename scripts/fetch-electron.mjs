@@ -38,8 +38,11 @@ const result = spawnSync(process.execPath, [join(dir, 'install.js')], {
 if (result.status === 0 && existsSync(join(dir, 'path.txt'))) {
   console.log('[pvblk] Electron binary installed.');
 } else {
+  const lines = `${result.stderr ?? ''}${result.stdout ?? ''}`.split('\n').map((l) => l.trim());
   const why =
-    `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-1)[0] || 'unknown error';
+    lines.find((l) => /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|HTTPError|Error:/.test(l)) ??
+    result.error?.message ??
+    'unknown error';
   console.log(
     `[pvblk] Could not download the Electron binary (${why}).\n` +
       '[pvblk] Everything except the desktop window still works: `npx pvblk serve` opens the same UI in a browser.\n' +
