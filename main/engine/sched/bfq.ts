@@ -604,9 +604,19 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   // ---- weight raising ----
   const applyWeight = (q: Queue) => setWeight(q.entity, q.origWeight * q.wrCoeff);
   const endWr = (q: Queue) => {
+    // 5.12+ (3c337690d2eb "avoid spurious switches to soft_rt of interactive queues"): the end of
+    // interactive raising forgets the bandwidth consumed, so a soft real-time phase is detected soon.
+    if (q.wrCurMaxTime !== WR_RT_MAX_TIME) q.softRtNextStart = env.now();
     q.wrCoeff = 1;
     q.wrCurMaxTime = 0;
     q.lastWrStartFinish = env.now();
+    applyWeight(q);
+  };
+  /** switch_back_to_interactive_wr: resume the interactive period that soft-rt raising interrupted. */
+  const switchBackToInteractiveWr = (q: Queue) => {
+    q.wrCoeff = WR_COEFF;
+    q.wrCurMaxTime = wrDuration();
+    q.lastWrStartFinish = q.wrStartAtSwitchToSrt;
     applyWeight(q);
   };
   /** bfq_update_wr_data: end or switch raising at dispatch time. */
@@ -616,13 +626,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       if (q.inLargeBurst) endWr(q);
       else if (now > q.lastWrStartFinish + q.wrCurMaxTime) {
         if (q.wrCurMaxTime !== WR_RT_MAX_TIME || now > q.wrStartAtSwitchToSrt + wrDuration()) endWr(q);
-        else {
-          // switch_back_to_interactive_wr
-          q.wrCoeff = WR_COEFF;
-          q.wrCurMaxTime = wrDuration();
-          q.lastWrStartFinish = q.wrStartAtSwitchToSrt;
-          applyWeight(q);
-        }
+        else switchBackToInteractiveWr(q);
       }
       if (q.wrCoeff > 1 && q.wrCurMaxTime !== WR_RT_MAX_TIME && q.serviceFromWr > MAX_SERVICE_FROM_WR)
         endWr(q);
@@ -970,7 +974,12 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       const rqSeeky = dist > SEEK_THR && (rot || rq.sectors < SECT_THR_NONROT);
       q.seekHistory = ((q.seekHistory << 1) | (rqSeeky ? 1 : 0)) >>> 0;
       q.lastRequestPos = endSector(rq);
-      if (q.wrCoeff > 1 && q.wrCurMaxTime === WR_RT_MAX_TIME && popcount(q.seekHistory) === 32) endWr(q);
+      // bfq_update_io_seektime (5.2+): a totally seeky soft-rt queue loses soft-rt raising; it ends
+      // raising only if the interactive period it interrupted is over, else switches back to it.
+      if (q.wrCoeff > 1 && q.wrCurMaxTime === WR_RT_MAX_TIME && popcount(q.seekHistory) === 32) {
+        if (now > q.wrStartAtSwitchToSrt + wrDuration()) endWr(q);
+        else switchBackToInteractiveWr(q);
+      }
 
       q.queued.add(rq);
       q.fifo.push(rq);
@@ -1064,7 +1073,12 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       const deltaUs = (now - lastCompletion) / 1000;
       if (deltaUs > MIN_TT / 1000 && lastRqMaxSize / deltaUs < 1 / 1024) updateRateReset(null);
       lastCompletion = now;
-      if (q.softrtUpdate && q.dispatched === 0 && q.queued.size === 0 && q.wrCoeff !== WR_COEFF)
+      // soft_rt_next_start is computed for interactive queues too. 5.12–6.1 still skipped them here
+      // (only the bfq_bfqq_expire half of 3c337690d2eb was applied); fixed upstream in 6.2 (Kemeng
+      // Shi, "do srt filtering for interactive queues in bfq_completed_request"). Followed here: with
+      // the 5.x condition a preempted interactive queue keeps a stale soft_rt_next_start and flips
+      // to soft-rt (weight ×3000) at each activation, starving other raised queues for seconds.
+      if (q.softrtUpdate && q.dispatched === 0 && q.queued.size === 0)
         q.softRtNextStart = softrtNextStart(q);
       if (q === inService) {
         if (mustIdle(q)) {
