@@ -157,3 +157,14 @@ test('saves and loads a spec file', async ({ lab }) => {
   await expect(lab.getByTestId('field-name')).toHaveValue('loaded-from-file');
   await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
 });
+
+test.describe('dark theme', () => {
+  test.use({ colorScheme: 'dark' });
+  test('follows the OS colour scheme', async ({ lab }) => {
+    await pickPreset(lab, MATRIX);
+    await lab.getByTestId('run').click();
+    await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 50_000 });
+    await expect(lab.locator('body')).toHaveCSS('background-color', 'rgb(13, 17, 23)');
+    await shot(lab, '08-dark');
+  });
+});
