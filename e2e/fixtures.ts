@@ -18,6 +18,7 @@ export const test = base.extend<{ lab: Page }>({
     if (testInfo.project.name === 'electron') {
       const app = await _electron.launch({
         args: ['out/main/index.js'],
+        env: { ...process.env, PVBLK_USER_DATA: testInfo.outputPath('user-data') } as Record<string, string>,
         ...(process.env.ELECTRON_OVERRIDE_DIST_PATH
           ? { executablePath: process.env.ELECTRON_OVERRIDE_DIST_PATH }
           : {}),

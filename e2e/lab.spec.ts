@@ -136,7 +136,8 @@ test('host tunables show Linux defaults and reset; a custom disk redraws the see
   await shot(lab, '07-editor');
 });
 
-test('saves and loads a spec file', async ({ lab }) => {
+test('saves and loads a spec file', async ({ lab }, info) => {
+  test.skip(info.project.name === 'electron', 'native file dialogs: browser mode only');
   await pickPreset(lab, SINGLE);
   const [download] = await Promise.all([lab.waitForEvent('download'), lab.getByTestId('save-spec').click()]);
   expect(download.suggestedFilename()).toBe('native-random-fifo.json');
@@ -160,7 +161,8 @@ test('saves and loads a spec file', async ({ lab }) => {
 
 test.describe('dark theme', () => {
   test.use({ colorScheme: 'dark' });
-  test('follows the OS colour scheme', async ({ lab }) => {
+  test('follows the OS colour scheme', async ({ lab }, info) => {
+    test.skip(info.project.name === 'electron', 'colour-scheme emulation: browser mode only');
     await pickPreset(lab, MATRIX);
     await lab.getByTestId('run').click();
     await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 50_000 });

@@ -52,6 +52,7 @@ vi.mock('electron', () => {
   }
   const app = {
     enableSandbox: vi.fn(),
+    setPath: vi.fn(),
     whenReady: () =>
       new Promise<void>((r) => {
         h.ready = r;

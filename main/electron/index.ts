@@ -115,6 +115,8 @@ function createWindow(): void {
 }
 
 app.enableSandbox();
+// Tests (and users who want a scratch profile) can point the settings elsewhere.
+if (process.env.PVBLK_USER_DATA) app.setPath('userData', process.env.PVBLK_USER_DATA);
 app.whenReady().then(() => {
   settingsFile = join(app.getPath('userData'), 'pvblk-settings.json');
   settings = loadSettings(settingsFile);
