@@ -20,27 +20,23 @@ function electronBinaryAvailable(): string | null {
 }
 
 const electron = electronBinaryAvailable();
+const launchOptions = {
+  executablePath: process.env.PVBLK_CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+};
 const projects: Project[] = [
-  {
-    name: 'browser',
-    use: {
-      viewport: { width: 1440, height: 960 },
-      launchOptions: {
-        executablePath: process.env.PVBLK_CHROMIUM ?? '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      },
-    },
-  },
+  { name: 'browser', use: { viewport: { width: 1440, height: 960 }, launchOptions } },
 ];
 if (electron) {
-  projects.push({ name: 'electron', use: { viewport: null } });
+  // The `lab` fixture launches Electron itself; launchOptions only keep Playwright off its own browsers.
+  projects.push({ name: 'electron', use: { viewport: null, launchOptions } });
 } else if (!process.env.PVBLK_E2E_QUIET && !process.env.TEST_WORKER_INDEX) {
   console.log(
     '[e2e] electron project skipped: no Electron binary (node_modules/electron/path.txt missing and ELECTRON_OVERRIDE_DIST_PATH unset).',

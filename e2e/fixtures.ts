@@ -19,9 +19,7 @@ export const test = base.extend<{ lab: Page }>({
       const app = await _electron.launch({
         args: ['out/main/index.js'],
         env: { ...process.env, PVBLK_USER_DATA: testInfo.outputPath('user-data') } as Record<string, string>,
-        ...(process.env.ELECTRON_OVERRIDE_DIST_PATH
-          ? { executablePath: process.env.ELECTRON_OVERRIDE_DIST_PATH }
-          : {}),
+        // The electron package resolves the binary (path.txt, or ELECTRON_OVERRIDE_DIST_PATH: a directory).
       });
       const win = await app.firstWindow();
       win.on('pageerror', (e) => errors.push(e.message));

@@ -12,20 +12,17 @@ const args = process.argv.slice(2);
 const portArg = args.indexOf('--port');
 const port = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.PVBLK_PORT ?? 0);
 
+/** The Electron executable, resolved like the electron package does, without its download fallback. */
 function electronBinary() {
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
-    const p = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-    return existsSync(p) ? p : null;
-  }
+  let dir = null;
   try {
-    const dir = dirname(require.resolve('electron/package.json'));
-    const txt = join(dir, 'path.txt');
-    if (!existsSync(txt)) return null;
-    const bin = join(dir, 'dist', readFileSync(txt, 'utf8').trim());
-    return existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
+    dir = dirname(require.resolve('electron/package.json'));
+  } catch {}
+  const txt = dir ? join(dir, 'path.txt') : null;
+  const name = txt && existsSync(txt) ? readFileSync(txt, 'utf8').trim() : null;
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  const bin = override ? join(override, name || 'electron') : name && dir ? join(dir, 'dist', name) : null;
+  return bin && existsSync(bin) ? bin : null;
 }
 
 const built = [
@@ -61,9 +58,9 @@ if (bin) {
 } else {
   if (!args.includes('--browser')) {
     console.log(
-      '[pvblk] The Electron binary is not available (node_modules/electron/path.txt missing and\n' +
-        '[pvblk] ELECTRON_OVERRIDE_DIST_PATH unset), so the lab starts in browser mode instead.\n' +
-        '[pvblk] Get the desktop app with `npx install-electron`, or point ELECTRON_OVERRIDE_DIST_PATH at an Electron binary.',
+      '[pvblk] The Electron binary is not available (node_modules/electron/path.txt missing, or\n' +
+        '[pvblk] ELECTRON_OVERRIDE_DIST_PATH does not hold one), so the lab starts in browser mode instead.\n' +
+        '[pvblk] Get the desktop app with `npx install-electron`, or set ELECTRON_OVERRIDE_DIST_PATH to the directory of an Electron binary.',
     );
   }
   const { startServer } = await import(pathToFileURL(join(root, 'out/main/serve.js')).href);
