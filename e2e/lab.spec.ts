@@ -98,6 +98,24 @@ test('the form editor changes the mapping and thread count', async ({ lab }) => 
   expect(back.vms[1].threads[0].count).toBe(4);
 });
 
+test('an edited experiment runs and the fairness chart and thread table update', async ({ lab }) => {
+  await pickPreset(lab, MATRIX);
+  await lab.getByRole('button', { name: 'remove matrix field vms.*.mapping' }).click();
+  await lab.getByTestId('vm-1-thread-0-count').fill('2');
+  await lab.getByTestId('vm-1-thread-0-count').blur();
+  await lab.getByTestId('vm-0-mapping').selectOption('vpid-group');
+  await lab.getByTestId('vm-1-mapping').selectOption('vpid-group');
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await expect(lab.getByTestId('run')).toHaveText('Run');
+  await expect(lab.getByTestId('jain-value')).toHaveText('—');
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('jain-value')).toHaveText(/^0\.\d{3}$|^1\.000$/);
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
+  await expect(lab.getByTestId('thread-table').locator('tbody tr')).toHaveCount(3);
+  await expect(lab.getByTestId('compare-view')).toHaveCount(0);
+  await shot(lab, '09-edited-run');
+});
+
 test('a matrix preset runs every run and shows the compare view', async ({ lab }) => {
   await pickPreset(lab, MATRIX);
   await expect(lab.getByTestId('run')).toContainText('runs');
@@ -169,4 +187,39 @@ test.describe('dark theme', () => {
     await expect(lab.locator('body')).toHaveCSS('background-color', 'rgb(13, 17, 23)');
     await shot(lab, '08-dark');
   });
+});
+
+test('saves a result and compares it with a new run', async ({ lab }, info) => {
+  test.skip(info.project.name === 'electron', 'native file dialogs: browser mode only');
+  await pickPreset(lab, SINGLE);
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
+  const [download] = await Promise.all([
+    lab.waitForEvent('download'),
+    lab.getByTestId('save-results').click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('native-random-fifo.result.json');
+  const { readFile } = await import('node:fs/promises');
+  const buffer = await readFile(await download.path());
+  expect(JSON.parse(buffer.toString('utf8')).runs).toHaveLength(1);
+  const [chooser] = await Promise.all([
+    lab.waitForEvent('filechooser'),
+    lab.getByTestId('add-results').click(),
+  ]);
+  await chooser.setFiles({ name: 'baseline.result.json', mimeType: 'application/json', buffer });
+  await expect(lab.getByTestId('compare-view')).toBeVisible();
+  await expect(lab.getByTestId('compare-table').locator('tbody tr')).toHaveCount(2);
+  await expect(lab.getByTestId('compare-table')).toContainText('source=baseline');
+  // A file that is not a result is reported in place.
+  const [chooser2] = await Promise.all([
+    lab.waitForEvent('filechooser'),
+    lab.getByTestId('add-results').click(),
+  ]);
+  await chooser2.setFiles({
+    name: 'bad.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from('{"name":"x"}'),
+  });
+  await expect(lab.getByTestId('error-banner')).toContainText('bad.json is not an experiment result');
+  await shot(lab, '10-saved-compare');
 });

@@ -72,6 +72,8 @@ export const API_ARGS = {
   listDiskPresets: z.tuple([]),
   loadSpec: z.tuple([]),
   saveSpec: z.tuple([SpecJson, z.string().max(200)]),
+  saveResult: z.tuple([z.unknown(), z.string().max(200)]),
+  loadResult: z.tuple([]),
   getLastSpec: z.tuple([]),
   setLastSpec: z.tuple([SpecJson]),
 } as const;
@@ -104,6 +106,28 @@ export interface EventEnvelope {
 }
 
 const obj = z.record(z.string(), z.unknown());
+/** Shallow check of a result file before the renderer uses it. */
+export const SavedResultSchema = z
+  .object({
+    name: z.string(),
+    runs: z
+      .array(
+        z
+          .object({
+            params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+            summary: z
+              .object({
+                total: z.object({ mbps: z.number() }).loose(),
+                vms: z.array(z.object({ name: z.string(), mbps: z.number() }).loose()),
+              })
+              .loose(),
+          })
+          .loose(),
+      )
+      .min(1),
+  })
+  .loose();
+
 /** Shallow check of events arriving in the renderer: the envelope and each variant's fields. */
 export const EventEnvelopeSchema = z.object({
   runId: RunId,
@@ -150,6 +174,10 @@ export interface PvblkApi {
   loadSpec(): Promise<{ name: string; spec: unknown } | null>;
   /** Saves a spec (Electron: save dialog; browser: download). False when cancelled. */
   saveSpec(spec: unknown, suggestedName: string): Promise<boolean>;
+  /** Saves an experiment's result JSON (dialog / download). */
+  saveResult(result: unknown, suggestedName: string): Promise<boolean>;
+  /** Opens a saved result JSON (from the lab or `pvblk run --json`); null when cancelled. */
+  loadResult(): Promise<{ name: string; result: unknown } | null>;
   getLastSpec(): Promise<unknown>;
   setLastSpec(spec: unknown): Promise<void>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;

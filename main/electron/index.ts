@@ -61,6 +61,28 @@ const call = createApiHandler(manager, {
     await writeFile(r.filePath, `${JSON.stringify(spec, null, 2)}\n`);
     return true;
   },
+  async saveResult(result, suggestedName) {
+    if (!win) return false;
+    const r = await dialog.showSaveDialog(win, {
+      title: 'Save experiment result',
+      defaultPath: `${suggestedName.replace(/[^\w.-]+/g, '_') || 'experiment'}.result.json`,
+      filters: [{ name: 'Experiment result', extensions: ['json'] }],
+    });
+    if (r.canceled || !r.filePath) return false;
+    await writeFile(r.filePath, JSON.stringify(result));
+    return true;
+  },
+  async loadResult() {
+    if (!win) return null;
+    const r = await dialog.showOpenDialog(win, {
+      title: 'Open experiment result',
+      filters: [{ name: 'Experiment result', extensions: ['json'] }],
+      properties: ['openFile'],
+    });
+    if (r.canceled || r.filePaths.length === 0) return null;
+    const file = r.filePaths[0];
+    return { name: basename(file), result: JSON.parse(await readFile(file, 'utf8')) as unknown };
+  },
   async getLastSpec() {
     return settings.lastSpec ?? null;
   },

@@ -19,6 +19,8 @@ import type { SessionManager } from './manager';
 export interface HostServices {
   loadSpec?(): Promise<{ name: string; spec: unknown } | null>;
   saveSpec?(spec: unknown, suggestedName: string): Promise<boolean>;
+  saveResult?(result: unknown, suggestedName: string): Promise<boolean>;
+  loadResult?(): Promise<{ name: string; result: unknown } | null>;
   getLastSpec?(): Promise<unknown>;
   setLastSpec?(spec: unknown): Promise<void>;
 }
@@ -109,6 +111,12 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       case 'saveSpec':
         if (!host.saveSpec) throw new ApiError('saveSpec is handled by the browser');
         return host.saveSpec(a[0], a[1] as string);
+      case 'saveResult':
+        if (!host.saveResult) throw new ApiError('saveResult is handled by the browser');
+        return host.saveResult(a[0], a[1] as string);
+      case 'loadResult':
+        if (!host.loadResult) throw new ApiError('loadResult is handled by the browser');
+        return host.loadResult();
       case 'getLastSpec':
         return host.getLastSpec ? host.getLastSpec() : null;
       case 'setLastSpec':

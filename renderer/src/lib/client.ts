@@ -42,6 +42,8 @@ function build(
     listDiskPresets: () => call('listDiskPresets', []) as Promise<DiskPresetInfo[]>,
     loadSpec: async () => (await call('loadSpec', [])) as { name: string; spec: unknown } | null,
     saveSpec: async (spec, name) => Boolean(await call('saveSpec', [spec, name])),
+    saveResult: async (result, name) => Boolean(await call('saveResult', [result, name])),
+    loadResult: async () => (await call('loadResult', [])) as { name: string; result: unknown } | null,
     getLastSpec: () => call('getLastSpec', []),
     setLastSpec: async (spec) => void (await call('setLastSpec', [spec])),
     onEvent(listener) {
@@ -66,6 +68,10 @@ export function electronApi(bridge: PvblkBridge): PvblkApi {
 
 /** Browser file picker → parsed JSON. */
 function pickJsonFile(): Promise<{ name: string; spec: unknown } | null> {
+  return pickJson().then((r) => (r ? { name: r.name, spec: r.value } : null));
+}
+
+function pickJson(): Promise<{ name: string; value: unknown } | null> {
   return new Promise((resolve, reject) => {
     const input = document.createElement('input');
     input.type = 'file';
@@ -74,7 +80,7 @@ function pickJsonFile(): Promise<{ name: string; spec: unknown } | null> {
       const f = input.files?.[0];
       if (!f) return resolve(null);
       try {
-        resolve({ name: f.name, spec: JSON.parse(await f.text()) as unknown });
+        resolve({ name: f.name, value: JSON.parse(await f.text()) as unknown });
       } catch (err) {
         reject(new Error(`${f.name} is not valid JSON: ${(err as Error).message}`));
       }
@@ -84,11 +90,11 @@ function pickJsonFile(): Promise<{ name: string; spec: unknown } | null> {
   });
 }
 
-function downloadJson(spec: unknown, name: string): boolean {
-  const blob = new Blob([`${JSON.stringify(spec, null, 2)}\n`], { type: 'application/json' });
+function downloadJson(spec: unknown, name: string, suffix = '.json', indent = 2): boolean {
+  const blob = new Blob([`${JSON.stringify(spec, null, indent)}\n`], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `${name.replace(/[^\w.-]+/g, '_') || 'experiment'}.json`;
+  a.download = `${name.replace(/[^\w.-]+/g, '_') || 'experiment'}${suffix}`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   return true;
@@ -162,6 +168,8 @@ export function browserApi(base: URL, token: string): PvblkApi {
       },
       loadSpec: pickJsonFile,
       saveSpec: async (spec, name) => downloadJson(spec, name),
+      saveResult: async (result, name) => downloadJson(result, name, '.result.json', 0),
+      loadResult: () => pickJson().then((r) => (r ? { name: r.name, result: r.value } : null)),
       getLastSpec: async () => {
         const s = localStorage.getItem(LAST_SPEC_KEY);
         try {

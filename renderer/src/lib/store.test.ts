@@ -51,6 +51,8 @@ function fakeApi() {
       throw new Error('no disk');
     },
     listDiskPresets: async () => [],
+    saveResult: async () => true,
+    loadResult: async () => null,
     loadSpec: async () => null,
     saveSpec: async () => true,
     getLastSpec: async () => null,

@@ -3,6 +3,7 @@
  * Large series live in plain (non-reactive) arrays; `tick` bumps once per streamed batch so charts
  * recompute at the batch rate rather than per sample.
  */
+
 import type {
   DiskCharacterization,
   DiskPresetInfo,
@@ -14,6 +15,7 @@ import type {
   RunEvent,
   ValidationError,
 } from '@common/api';
+import { SavedResultSchema } from '@common/api';
 import type {
   ActivityEvent,
   DispatchPoint,
@@ -380,9 +382,77 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  async function saveResults(): Promise<void> {
+    const r = experiment.value;
+    if (!r) return;
+    try {
+      await api.saveResult(r, r.name);
+    } catch (err) {
+      state.message = (err as Error).message;
+    }
+  }
+
+  /** Adds the runs of a saved result file to the compare view (labelled with the file name). */
+  async function addResults(): Promise<void> {
+    if (state.status === 'running' || state.status === 'paused' || state.status === 'starting') return;
+    try {
+      const r = await api.loadResult();
+      if (!r) return;
+      const parsed = SavedResultSchema.safeParse(r.result);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw new Error(
+          `${r.name} is not an experiment result (${i.path.join('.') || '(file)'}: ${i.message})`,
+        );
+      }
+      const saved = r.result as ExperimentResult;
+      const label = r.name.replace(/(\.result)?\.json$/, '');
+      let next = runs.value.length ? Math.max(...runs.value.map((x) => x.index)) + 1 : 0;
+      const added = saved.runs.map((run) => {
+        const layout: RunLayout = run.layout ?? {
+          vms: run.summary.vms.map((v) => ({
+            name: v.name,
+            mapping: v.mapping,
+            weight: v.weight,
+            image_start: 0,
+            image_sectors: 0,
+          })),
+          threads: [],
+          contexts: [],
+          disk_sectors: 1,
+          sample_interval_ms: 250,
+          duration_s: run.summary.measured_s ?? 0,
+          warmup_s: 0,
+        };
+        const samples = run.timeseries?.samples ?? [];
+        return markRaw<RunView>({
+          index: next++,
+          params: { source: label, ...run.params },
+          layout,
+          samples,
+          dispatch: (run.trace?.dispatch ?? []).slice(0, MAX_DISPATCH_POINTS),
+          dispatchSeen: run.trace?.dispatch?.length ?? 0,
+          dispatchStride: 1,
+          activity: (run.trace?.activity ?? []).slice(-MAX_ACTIVITY_EVENTS),
+          simTimeS: samples.length ? samples[samples.length - 1].t : layout.duration_s,
+          result: run,
+        });
+      });
+      runs.value = [...runs.value, ...added];
+      state.totalRuns = runs.value.length;
+      state.currentRun = added[0].index;
+      if (state.status === 'idle') state.status = 'done';
+      bump(true);
+    } catch (err) {
+      state.message = (err as Error).message;
+    }
+  }
+
   return {
     state,
     runs,
+    saveResults,
+    addResults,
     experiment,
     disk,
     api,
