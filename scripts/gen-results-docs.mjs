@@ -99,6 +99,12 @@ ${fairnessTable('paper-fairness-bfq')}
 - With \`vpid-group\`, each VM's queues form a group with the VM's weight: the two groups share disk
   time equally, and inside qemu-B each stream still gets its own slice and idling, so the total stays
   close to \`vpid\`'s.
+- Under BFQ with \`low_latency\` on (the default), every new queue is weight-raised as interactive for
+  about 10 s, and raised queues do not idle for each other (Linux's \`bfq_better_to_idle\`), so the
+  first seconds of a run look like noop; the figures above include that period (see
+  \`docs/schedulers/bfq.md\`).
+- \`pool\` is worse than \`vm\` under CFQ: every worker is a separate sync queue that CFQ idles
+  for after its single request, but the next request comes from another worker.
 `;
 writeFileSync(join(root, 'docs', 'strategies.md'), doc);
 console.log('wrote docs/strategies.md');
