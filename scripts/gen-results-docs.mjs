@@ -103,8 +103,11 @@ ${fairnessTable('paper-fairness-bfq')}
   about 10 s, and raised queues do not idle for each other (Linux's \`bfq_better_to_idle\`), so the
   first seconds of a run look like noop; the figures above include that period (see
   \`docs/schedulers/bfq.md\`).
-- \`pool\` is worse than \`vm\` under CFQ: every worker is a separate sync queue that CFQ idles
-  for after its single request, but the next request comes from another worker.
+- \`pool\` is worse than \`vm\` under CFQ: each worker is a queue of its own holding one seeky
+  request, so CFQ never idles (no idle windows) and serves the workers one after another in
+  service-tree order, where inside the single \`vm\` queue it picks the queued request nearest the
+  head; the device time per request roughly doubles. An aio thread pool gives the host scheduler
+  neither the per-stream queues of \`vpid\` nor the sorting of one queue.
 `;
 writeFileSync(join(root, 'docs', 'strategies.md'), doc);
 console.log('wrote docs/strategies.md');
