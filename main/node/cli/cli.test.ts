@@ -115,6 +115,13 @@ describe('pvblk CLI', () => {
     }
   });
 
+  it('matrix results do not depend on the number of worker threads', () => {
+    const one = pvblk('run', '--preset', 'paper-fairness', '--duration', '3', '--json', '--jobs', '1');
+    const two = pvblk('run', '--preset', 'paper-fairness', '--duration', '3', '--json', '--jobs', '2');
+    expect(one.status).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+  });
+
   it('disk --json characterizes a preset', () => {
     const c = JSON.parse(pvblk('disk', '--preset', 'hp97560', '--json').stdout);
     expect(c.rpm).toBe(4002);
