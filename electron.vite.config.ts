@@ -21,6 +21,8 @@ export default defineConfig({
           // Real-disk backend: a VM process (forked) and its I/O threads (worker_threads).
           'real-vm': r('./main/node/real/vm-process.ts'),
           'real-io': r('./main/node/real/io-thread.ts'),
+          // The backend's API as a library entry (scripts/real-bench.mjs imports it).
+          real: r('./main/node/real/index.ts'),
         },
       },
     },

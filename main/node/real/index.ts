@@ -1,4 +1,6 @@
 /** The real-disk backend's API (CLI, UI session, bench). */
+
+export { parseSpec } from '../../common/spec/validate';
 export {
   artefactFlags,
   type RealExperimentResult,

@@ -76,6 +76,13 @@ export interface RealOptions {
   onRunDone?: (index: number, total: number, result: RealRunResult) => void;
   /** Progress messages (preparing files, starting run…). */
   onProgress?: (message: string) => void;
+  /**
+   * Called after the last run with the lab's files (absolute paths), before they are removed: e.g.
+   * the bench runs fio on the very same files. The files are removed afterwards whatever happens.
+   */
+  afterRuns?: (files: string[]) => Promise<void>;
+  /** Called once the first run's files are written, before it starts (same files as afterRuns when sizes do not change). */
+  beforeRuns?: (files: string[]) => Promise<void>;
 }
 
 const MIB = 1024 ** 2;
@@ -160,11 +167,17 @@ export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperi
         await fillFile(join(dir, f.name), f.bytes, opts.signal);
         existing.set(f.name, f.bytes);
       }
+      if (i === 0 && opts.beforeRuns) await opts.beforeRuns(plan.files.map((f) => join(dir, f.name)));
+      if (opts.signal?.aborted) throw abortError();
       for (const p of plan.processes) for (const t of p.threads) t.file = join(dir, t.file);
       opts.onProgress?.(`run ${i + 1}/${runs.length}${label(r.params)}`);
       const res = await executeRun(r.spec, r.params, plan, dir, runId, vmFile, i, opts);
       results.push(res);
       opts.onRunDone?.(i, runs.length, res);
+    }
+    if (opts.afterRuns) {
+      const files = [...existing.entries()].filter(([, b]) => b > 0).map(([n]) => join(dir, n));
+      await opts.afterRuns(files);
     }
   } finally {
     removeRunFiles(dir, runId);
@@ -412,6 +425,10 @@ export function artefactFlags(res: RealRunResult, dev: DeviceInfo, spec: Spec): 
         'ssd-like-latency: the device says rotational=1 but requests take under 1 ms on average: a virtual or cached device (rotational is often 1 on virtual disks)',
       );
   }
+  if (dev.rotational && res.summary.total.mbps > 300)
+    flags.push(
+      `ssd-like-throughput: ${res.summary.total.mbps} MB/s on a device that says rotational=1 (one disk head gives at most ~250 MB/s): a virtual, cached or array device`,
+    );
   const cores = availableParallelism();
   let cpu = 0;
   let wall = 0;
