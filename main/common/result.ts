@@ -104,6 +104,8 @@ export interface Sample {
   /** Per VM mean latency split by layer in the interval (ms). */
   vm_breakdown: LatencyBreakdown[];
   thread_mbps: number[];
+  /** Per thread IOPS in the interval (the real-disk backend may omit it). */
+  thread_iops?: number[];
   thread_p50: number[];
   thread_p99: number[];
   thread_disk_share: number[];

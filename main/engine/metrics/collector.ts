@@ -255,6 +255,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       vm_p99: this.iVms.map((c) => r3(c.lat.percentile(99))),
       vm_breakdown: this.iVms.map((c) => c.lat.breakdown()),
       thread_mbps: this.iThreads.map((c) => mbps(c.bytes)),
+      thread_iops: this.iThreads.map((c) => r3(c.ios / (dt / 1e9))),
       thread_p50: this.iThreads.map((c) => r3(c.lat.percentile(50))),
       thread_p99: this.iThreads.map((c) => r3(c.lat.percentile(99))),
       thread_disk_share: this.iThreads.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
