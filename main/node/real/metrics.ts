@@ -169,6 +169,7 @@ export class RealCollector {
         vm_p99: iv.vms.map((c) => r3(c.lat.percentile(99))),
         vm_breakdown: iv.vms.map((c) => c.lat.breakdown()),
         thread_mbps: iv.threads.map((c) => mbps(c.bytes)),
+        thread_iops: iv.threads.map((c) => r3(c.ios / secs)),
         thread_p50: iv.threads.map((c) => r3(c.lat.percentile(50))),
         thread_p99: iv.threads.map((c) => r3(c.lat.percentile(99))),
         thread_disk_share: iv.threads.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),

@@ -91,6 +91,7 @@ describe.runIf(canRun)('real-disk backend runs', () => {
       const s = run.timeseries.samples[0];
       expect(s.vm_mbps).toHaveLength(2);
       expect(s.thread_mbps).toHaveLength(4);
+      expect(s.thread_iops).toHaveLength(4);
       expect(s.latency_hist.length).toBeGreaterThan(10);
       // contexts: one process per VM, one kernel thread per host context
       const procs = run.real.processes;
