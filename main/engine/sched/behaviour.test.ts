@@ -91,7 +91,10 @@ describe('a random reader beside a sequential reader', () => {
       parseSpec(
         native(
           sched,
-          [...seqReaders(1), { name: 'rand', op: 'read', pattern: 'random', block_kb: 4, offset_gb: 100, size_gb: 100 }],
+          [
+            ...seqReaders(1),
+            { name: 'rand', op: 'read', pattern: 'random', block_kb: 4, offset_gb: 100, size_gb: 100 },
+          ],
           params,
         ),
       ),

@@ -1078,8 +1078,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       // Shi, "do srt filtering for interactive queues in bfq_completed_request"). Followed here: with
       // the 5.x condition a preempted interactive queue keeps a stale soft_rt_next_start and flips
       // to soft-rt (weight ×3000) at each activation, starving other raised queues for seconds.
-      if (q.softrtUpdate && q.dispatched === 0 && q.queued.size === 0)
-        q.softRtNextStart = softrtNextStart(q);
+      if (q.softrtUpdate && q.dispatched === 0 && q.queued.size === 0) q.softRtNextStart = softrtNextStart(q);
       if (q === inService) {
         if (mustIdle(q)) {
           if (q.dispatched === 0 && !waitRequest) armIdleTimer(q);
