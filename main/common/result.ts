@@ -114,8 +114,12 @@ export interface Sample {
   /** Jain's index over VMs within this interval only. */
   jain_vms_interval: number | null;
   utilization: number;
-  /** Requests queued in the host scheduler at the sample instant, per host context name. */
+  /** Requests queued in the host scheduler at the sample instant. */
   host_queue: number;
+  /** Requests queued in the host scheduler per host context (indexed like `layout.contexts`). */
+  ctx_queue?: number[];
+  /** Host context in service (the scheduler's active queue) at the sample instant, or -1. */
+  in_service_ctx?: number;
   /** Latency histogram of the interval over LATENCY_BUCKETS_MS (for the heatmap). */
   latency_hist: number[];
 }

@@ -103,3 +103,36 @@ describe('conservation (property)', () => {
     );
   });
 });
+
+describe('scheduler observability', () => {
+  it('samples carry per-context host queue lengths, the context in service, and idle windows in the trace', () => {
+    const spec = parseSpec({
+      name: 'obs',
+      duration_s: 3,
+      sample_interval_ms: 100,
+      host: { scheduler: 'cfq' },
+      vms: [
+        {
+          name: 'A',
+          mapping: 'vpid',
+          image: { offset_gb: 0, size_gb: 40 },
+          threads: [{ name: 'r', count: 3, size_gb: 4, iodepth: 2 }],
+        },
+      ],
+    });
+    const res = simulate(spec);
+    const ids = new Set(res.layout.contexts.map((c) => c.id));
+    for (const s of res.timeseries.samples) {
+      expect(s.ctx_queue).toHaveLength(res.layout.contexts.length);
+      expect(s.ctx_queue!.reduce((a, b) => a + b, 0)).toBe(s.host_queue);
+      expect(s.in_service_ctx === -1 || ids.has(s.in_service_ctx!)).toBe(true);
+    }
+    const idle = res.trace.activity.filter((a) => a.kind === 'idle');
+    expect(idle.length).toBeGreaterThan(0);
+    for (const a of idle) {
+      expect(a.end).toBeGreaterThanOrEqual(a.t);
+      expect(ids.has(a.ctx)).toBe(true);
+    }
+    expect(res.summary.scheduler.idle_paid_off).toBeLessThanOrEqual(res.summary.scheduler.idle_windows);
+  });
+});

@@ -153,7 +153,8 @@ export class Simulation {
   }
 
   private takeSample(): void {
-    this.metrics.sample(this.host.queue.scheduler.queued());
+    const sched = this.host.queue.scheduler;
+    this.metrics.sample(sched.queued(), sched.queueLengths());
   }
 
   get simTimeS(): number {

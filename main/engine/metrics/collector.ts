@@ -234,7 +234,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   // ------------------------------------------------------------ samples
 
   /** Close the interval ending now and start the next one. */
-  sample(hostQueued: number): void {
+  sample(hostQueued: number, perCtx: ReadonlyMap<number, number>): void {
     const now = this.now();
     const dt = Math.max(1, now - this.iStart);
     let busy = this.iBusyNs;
@@ -263,6 +263,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       jain_vms_interval: roundOrNull(jainIndex(vmWeighted)),
       utilization: r4(Math.min(1, busy / dt)),
       host_queue: hostQueued,
+      ctx_queue: this.layout.contexts.map((c) => perCtx.get(c.id) ?? 0),
+      in_service_ctx: this.serviceCtx,
       latency_hist: this.iHist,
     };
     this.samples.push(s);
