@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mapping, SpecInput } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
+import { runExperiment } from '../runner';
 import { cgroupUnavailable } from './cgroup';
 import { RealRefusal, runReal, vmProcessFile } from './run';
 import { alignedBuffer, checkDir, cleanLeftovers, probeODirect, writeLock } from './safety';
@@ -114,6 +115,38 @@ describe.runIf(canRun)('real-disk backend runs', () => {
       expect(readdirSync(dir)).toEqual([]);
     });
   }
+
+  it('has the simulator result shape (same keys at every level)', async () => {
+    const s = spec('vpid', { duration_s: 1, warmup_s: 0.25 });
+    const sim = await runExperiment(s, { jobs: 1 });
+    const simRun0 = () => sim.runs[0];
+    const real = await runReal(s, { dir: dirFor('shape'), sizeGb: 0.0625 });
+    const shape = (x: unknown): unknown => {
+      if (Array.isArray(x)) return x.length ? [shape(x[0])] : [];
+      if (x && typeof x === 'object')
+        return Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, shape((x as Record<string, unknown>)[k])]),
+        );
+      return x === null ? 'number' : typeof x; // nullable numbers (Jain with no data)
+    };
+    // optional Sample fields the real backend cannot observe (scheduler internals)
+    const OPTIONAL = ['ctx_queue', 'in_service_ctx'];
+    const simSample = { ...(shape(simRun0().timeseries.samples[0]) as Record<string, unknown>) };
+    for (const k of OPTIONAL) delete simSample[k];
+    const { real: info, ...run } = real.runs[0];
+    expect(info.device === null || typeof info.device === 'string').toBe(true);
+    const simRun = sim.runs[0];
+    expect(shape(run.summary)).toEqual(shape(simRun.summary));
+    expect(shape(run.layout)).toEqual(shape(simRun.layout));
+    expect(shape(run.timeseries.samples[0])).toEqual(simSample);
+    expect(run.timeseries.samples.length).toBe(simRun.timeseries.samples.length);
+    expect(run.layout).toEqual(simRun.layout);
+    expect(Object.keys(run.trace).sort()).toEqual(Object.keys(simRun.trace).sort());
+    expect(real.name).toBe(sim.name);
+    expect(real.engine_version).toBe(sim.engine_version);
+  });
 
   it('vpid-group: weighted cgroups, or a clear refusal when the machine does not allow them', async () => {
     const dir = dirFor('group');
