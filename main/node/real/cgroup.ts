@@ -70,18 +70,16 @@ export class CgroupSet {
     writeFileSync(join(cgroup, 'cgroup.procs'), String(pid));
   }
 
-  /** Remove the lab's cgroups (after their processes exited). */
-  remove(): void {
-    for (const l of this.leaves.reverse())
-      try {
-        rmdirSync(l);
-      } catch {
-        /* still populated for a moment, or gone */
+  /** Remove the lab's cgroups (after their processes exited; a cgroup may stay populated for a moment). */
+  async remove(): Promise<void> {
+    for (const dir of [...this.leaves.reverse(), this.base]) {
+      for (let tries = 0; tries < 50 && existsSync(dir); tries++) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
       }
-    try {
-      rmdirSync(this.base);
-    } catch {
-      /* ignore */
     }
   }
 }

@@ -253,7 +253,8 @@ describe('real-disk safety', () => {
       await expect(runReal(s, { dir, sizeGb: 0.0625 })).rejects.toThrow(re);
     };
     await refused('/dev/null', /device|pseudo/);
-    if (existsSync('/dev/sda')) await refused('/dev/sda', /device|pseudo/);
+    for (const dev of ['/dev/sda', '/dev/vda', '/dev/nvme0n1'])
+      if (existsSync(dev)) await refused(dev, /device|pseudo/);
     await refused('/dev', /pseudo/);
     const file = join(base, 'a-file');
     writeFileSync(file, 'x');

@@ -382,7 +382,7 @@ async function executeRun(
     opts.signal?.removeEventListener('abort', onAbort);
     if (timer) clearTimeout(timer);
     await stopChildren();
-    cgroups?.remove();
+    await cgroups?.remove();
   }
 }
 
