@@ -186,6 +186,38 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     for (const t of run.summary.native) expect(t.iops).toBeLessThan(1000);
   });
 
+  it('start/stop, Poisson arrivals and think time behave as in the simulator', async () => {
+    const s = parseSpec({
+      name: 'timing',
+      duration_s: 1,
+      sample_interval_ms: 250,
+      native: [
+        { name: 'early', pattern: 'random', block_kb: 4, size_gb: 0.01, stop_s: 0.5, think_ms: 2 },
+        { name: 'late', pattern: 'random', block_kb: 4, size_gb: 0.01, start_s: 0.5, think_ms: 2 },
+        {
+          name: 'poisson',
+          pattern: 'random',
+          block_kb: 4,
+          size_gb: 0.01,
+          arrival: { type: 'poisson', rate_iops: 200 },
+        },
+      ],
+    });
+    const res = await runReal(s, { dir: dirFor('timing'), sizeGb: 0.0625 });
+    const run = res.runs[0];
+    const iops = run.timeseries.samples.map((x) => x.thread_iops ?? []);
+    expect(iops[0][0]).toBeGreaterThan(0);
+    expect(iops[3][0]).toBe(0);
+    expect(iops[0][1]).toBe(0);
+    expect(iops[3][1]).toBeGreaterThan(0);
+    const [early, late, poisson] = run.summary.native;
+    // think 2 ms: at most 500 requests/s while running (half the run)
+    expect(early.ios).toBeLessThanOrEqual(260);
+    expect(late.ios).toBeLessThanOrEqual(260);
+    expect(poisson.ios).toBeGreaterThan(100);
+    expect(poisson.ios).toBeLessThan(320);
+  });
+
   it('O_DIRECT random 4 KiB reads are not served at memory speed (vs buffered reads of the same file)', async () => {
     const dir = dirFor('direct');
     const s = parseSpec({
