@@ -58,6 +58,19 @@ export interface DiskCharacterization {
 const SpecJson = z.unknown();
 const RunId = z.string().min(1).max(64);
 
+/** Largest bundle (zip bytes) the UI exports or imports; base64 adds a third. */
+export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+export const MAX_BUNDLE_BASE64 = Math.ceil(MAX_BUNDLE_BYTES / 3) * 4;
+/** Largest HTTP body for the bundle methods (the base64 payload plus JSON framing). */
+export const MAX_BUNDLE_BODY = MAX_BUNDLE_BASE64 + 1024 * 1024;
+const Base64 = z
+  .string()
+  .max(MAX_BUNDLE_BASE64, 'larger than the 64 MiB bundle limit')
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
+const ChartName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_", "-"');
+/** Methods whose payload may be a whole bundle (the server allows them a larger body). */
+export const BUNDLE_METHODS = ['exportBundle', 'importBundle'] as const;
+
 /** Argument tuples of every method, validated at each boundary. */
 export const API_ARGS = {
   listPresets: z.tuple([]),
@@ -76,6 +89,18 @@ export const API_ARGS = {
   loadResult: z.tuple([]),
   getLastSpec: z.tuple([]),
   setLastSpec: z.tuple([SpecJson]),
+  exportBundle: z.tuple([
+    z.strictObject({
+      spec: SpecJson,
+      result: z.unknown(),
+      charts: z.record(ChartName, Base64).optional(),
+    }),
+  ]),
+  /** With `{ base64 }`: the bundle's bytes (browser upload); without: the host's open dialog. */
+  importBundle: z.union([
+    z.tuple([z.strictObject({ base64: Base64, name: z.string().max(200).optional() })]),
+    z.tuple([]),
+  ]),
 } as const;
 
 export type ApiMethod = keyof typeof API_ARGS;
@@ -156,6 +181,19 @@ export const EventEnvelopeSchema = z.object({
   ]),
 });
 
+/** What exportBundle returns: the zip (browser mode, for a download) or whether the host saved it. */
+export type ExportBundleReply = { base64: string; fileName: string } | { saved: boolean; path?: string };
+
+/** An imported bundle: its validated spec, its result and its chart PNGs (base64, by file name). */
+export interface ImportedBundle {
+  name: string;
+  spec: unknown;
+  result: ExperimentResult;
+  charts: Record<string, string>;
+  engineVersion: string;
+  created: string;
+}
+
 /** What the renderer calls. Both transports implement it. */
 export interface PvblkApi {
   /** 'electron' or 'browser' — for labels only; behaviour must not depend on it. */
@@ -180,6 +218,13 @@ export interface PvblkApi {
   loadResult(): Promise<{ name: string; result: unknown } | null>;
   getLastSpec(): Promise<unknown>;
   setLastSpec(spec: unknown): Promise<void>;
+  /**
+   * Exports an experiment bundle (`*.pvblk.zip`) of `spec` and its result, with chart PNGs
+   * (base64). Electron: save dialog; browser: a download. False when cancelled.
+   */
+  exportBundle(req: { spec: unknown; result: unknown; charts?: Record<string, string> }): Promise<boolean>;
+  /** Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the BundleError message. */
+  importBundle(): Promise<ImportedBundle | null>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;
 }
 

@@ -2,11 +2,12 @@
  * The thin Electron main process: one secure window, the IPC bridge to the shared API handler, file
  * dialogs and settings. The simulation runs in worker threads (SessionManager), never here.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, type IpcMainInvokeEvent, ipcMain, session, shell } from 'electron';
-import type { CallReply, EventEnvelope } from '../common/api';
+import { type CallReply, type EventEnvelope, MAX_BUNDLE_BYTES } from '../common/api';
+import { writeFileAtomic } from '../node/bundle/write';
 import { createApiHandler } from '../node/session/api-handler';
 import { SessionManager } from '../node/session/manager';
 import { loadSettings, type Settings, saveSettings } from './settings';
@@ -82,6 +83,31 @@ const call = createApiHandler(manager, {
     if (r.canceled || r.filePaths.length === 0) return null;
     const file = r.filePaths[0];
     return { name: basename(file), result: JSON.parse(await readFile(file, 'utf8')) as unknown };
+  },
+  async saveBundle(bytes, fileName) {
+    if (!win) return { saved: false };
+    const r = await dialog.showSaveDialog(win, {
+      title: 'Export experiment bundle',
+      defaultPath: fileName,
+      filters: [{ name: 'PV Block Lab bundle', extensions: ['zip'] }],
+    });
+    if (r.canceled || !r.filePath) return { saved: false };
+    // Atomic (temp file + rename), like writeBundle; the bytes were built and read back already.
+    await writeFileAtomic(r.filePath, bytes);
+    return { saved: true, path: r.filePath };
+  },
+  async openBundle() {
+    if (!win) return null;
+    const r = await dialog.showOpenDialog(win, {
+      title: 'Import experiment bundle',
+      filters: [{ name: 'PV Block Lab bundle', extensions: ['zip'] }],
+      properties: ['openFile'],
+    });
+    if (r.canceled || r.filePaths.length === 0) return null;
+    const file = r.filePaths[0];
+    const st = await stat(file);
+    if (st.size > MAX_BUNDLE_BYTES) throw new Error(`${basename(file)}: larger than the 64 MiB bundle limit`);
+    return { name: basename(file), bytes: new Uint8Array(await readFile(file)) };
   },
   async getLastSpec() {
     return settings.lastSpec ?? null;

@@ -14,7 +14,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import type { CallReply } from '../../common/api';
+import { BUNDLE_METHODS, type CallReply, MAX_BUNDLE_BODY } from '../../common/api';
 import { ApiError, createApiHandler } from '../session/api-handler';
 import { SessionManager } from '../session/manager';
 
@@ -47,6 +47,9 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_BODY = 8 * 1024 * 1024;
+/** The bundle methods carry a whole bundle (64 MiB at most, as base64). */
+const bodyLimit = (method: string) =>
+  (BUNDLE_METHODS as readonly string[]).includes(method) ? MAX_BUNDLE_BODY : MAX_BODY;
 const CallBody = z.strictObject({ args: z.array(z.unknown()).max(8) });
 
 function defaultDistDir(): string {
@@ -123,13 +126,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     res.end(body);
   };
 
-  const readBody = (req: IncomingMessage) =>
+  const readBody = (req: IncomingMessage, limit: number) =>
     new Promise<string>((res, rej) => {
       let size = 0;
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_BODY) {
+        if (size > limit) {
           rej(new ApiError('request body too large'));
           req.destroy();
           return;
@@ -151,7 +154,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         const method = url.pathname.slice('/api/'.length);
         let reply: CallReply;
         try {
-          const body = CallBody.safeParse(JSON.parse((await readBody(req)) || '{}'));
+          const body = CallBody.safeParse(JSON.parse((await readBody(req, bodyLimit(method))) || '{}'));
           if (!body.success) throw new ApiError('body must be { "args": [...] }');
           reply = { ok: true, value: (await call(method, body.data.args)) ?? null };
         } catch (err) {

@@ -2,8 +2,19 @@
  * The Node side of the API contract: validates every call (method name and argument tuple, with
  * zod) and dispatches it. Shared by the Electron IPC wiring and the browser-mode server.
  */
-import { API_ARGS, ApiMethodSchema, type PresetInfo, type ValidationResult } from '../../common/api';
+import {
+  API_ARGS,
+  ApiMethodSchema,
+  type ExportBundleReply,
+  type ImportedBundle,
+  MAX_BUNDLE_BYTES,
+  type PresetInfo,
+  type ValidationResult,
+} from '../../common/api';
+import type { ExperimentResult } from '../../common/result';
 import { DiskSpecSchema } from '../../common/spec/schema';
+import { buildBundle } from '../bundle/build';
+import { BundleError, ResultsShapeSchema, readBundle } from '../bundle/read';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -23,6 +34,75 @@ export interface HostServices {
   loadResult?(): Promise<{ name: string; result: unknown } | null>;
   getLastSpec?(): Promise<unknown>;
   setLastSpec?(spec: unknown): Promise<void>;
+  /** Saves a built bundle (Electron: save dialog, then an atomic write). */
+  saveBundle?(bytes: Uint8Array, fileName: string): Promise<{ saved: boolean; path?: string }>;
+  /** Picks a bundle file and returns its bytes (Electron: open dialog); null when cancelled. */
+  openBundle?(): Promise<{ name: string; bytes: Uint8Array } | null>;
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function bundleFileName(name: string): string {
+  return `${name.replace(/[^\w.-]+/g, '_').slice(0, 120) || 'experiment'}.pvblk.zip`;
+}
+
+/**
+ * Builds a bundle of a finished experiment: the spec (validated, defaults filled), its result
+ * (checked against the shape readers rely on, one run per matrix cell) and chart PNGs. The bytes
+ * are read back strictly before anyone sees them, so an exported bundle always imports.
+ */
+export async function exportBundleBytes(req: {
+  spec: unknown;
+  result: unknown;
+  charts?: Record<string, string>;
+}): Promise<{ bytes: Uint8Array; fileName: string }> {
+  const v = validateSpec(req.spec);
+  if (!v.ok) throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const r = ResultsShapeSchema.safeParse(req.result);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ApiError(`not an experiment result (${i.path.join('.') || '(result)'}: ${i.message})`);
+  }
+  const result = req.result as ExperimentResult;
+  const expected = expandMatrix(v.spec).length;
+  if (result.runs.length !== expected)
+    throw new ApiError(`the result has ${result.runs.length} runs, but the spec has ${expected}`);
+  const charts: Record<string, Uint8Array> = {};
+  for (const [name, b64] of Object.entries(req.charts ?? {})) {
+    const png = new Uint8Array(Buffer.from(b64, 'base64'));
+    if (!PNG_MAGIC.every((b, k) => png[k] === b)) throw new ApiError(`chart ${name}: not a PNG image`);
+    charts[name] = png;
+  }
+  const bytes = await buildBundle(v.spec, result, { charts });
+  if (bytes.length > MAX_BUNDLE_BYTES)
+    throw new ApiError(`the bundle would be ${(bytes.length / 2 ** 20).toFixed(1)} MiB; the limit is 64 MiB`);
+  try {
+    await readBundle(bytes);
+  } catch (e) {
+    throw new ApiError(`the exported bundle does not read back: ${(e as Error).message}`);
+  }
+  return { bytes, fileName: bundleFileName(v.spec.name) };
+}
+
+/** Reads a bundle strictly; a broken or hostile one is an ApiError carrying the BundleError message. */
+export async function importBundleBytes(bytes: Uint8Array, name: string): Promise<ImportedBundle> {
+  if (bytes.length > MAX_BUNDLE_BYTES) throw new ApiError(`${name}: larger than the 64 MiB bundle limit`);
+  try {
+    const b = await readBundle(bytes);
+    const charts: Record<string, string> = {};
+    for (const [file, png] of Object.entries(b.charts)) charts[file] = Buffer.from(png).toString('base64');
+    return {
+      name,
+      spec: b.spec,
+      result: b.results,
+      charts,
+      engineVersion: b.manifest.engine_version,
+      created: b.manifest.created,
+    };
+  } catch (e) {
+    if (e instanceof BundleError) throw new ApiError(`${name}: ${e.message.replace(/^bundle: /, '')}`);
+    throw e;
+  }
 }
 
 export class ApiError extends Error {}
@@ -122,6 +202,22 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       case 'setLastSpec':
         if (host.setLastSpec) await host.setLastSpec(a[0]);
         return null;
+      case 'exportBundle': {
+        const { bytes, fileName } = await exportBundleBytes(
+          a[0] as { spec: unknown; result: unknown; charts?: Record<string, string> },
+        );
+        if (host.saveBundle) return (await host.saveBundle(bytes, fileName)) satisfies ExportBundleReply;
+        return { base64: Buffer.from(bytes).toString('base64'), fileName } satisfies ExportBundleReply;
+      }
+      case 'importBundle': {
+        const req = a[0] as { base64: string; name?: string } | undefined;
+        if (req) {
+          return importBundleBytes(new Uint8Array(Buffer.from(req.base64, 'base64')), req.name ?? 'bundle');
+        }
+        if (!host.openBundle) throw new ApiError('importBundle: give the bundle bytes (browser mode)');
+        const picked = await host.openBundle();
+        return picked ? importBundleBytes(picked.bytes, picked.name) : null;
+      }
     }
   };
 }

@@ -10,6 +10,8 @@ import {
   type DiskPresetInfo,
   type EventEnvelope,
   EventEnvelopeSchema,
+  type ExportBundleReply,
+  type ImportedBundle,
   type Pacing,
   type PresetInfo,
   type PvblkApi,
@@ -46,6 +48,14 @@ function build(
     loadResult: async () => (await call('loadResult', [])) as { name: string; result: unknown } | null,
     getLastSpec: () => call('getLastSpec', []),
     setLastSpec: async (spec) => void (await call('setLastSpec', [spec])),
+    exportBundle: async (req) => {
+      const reply = (await call('exportBundle', [req])) as ExportBundleReply;
+      // The Node side either saved it (Electron dialog) or handed back the zip to download.
+      if ('base64' in reply)
+        return downloadBytes(base64ToBytes(reply.base64), reply.fileName, 'application/zip');
+      return reply.saved;
+    },
+    importBundle: async () => (await call('importBundle', [])) as ImportedBundle | null,
     onEvent(listener) {
       return subscribe((raw) => {
         const r = EventEnvelopeSchema.safeParse(raw);
@@ -98,6 +108,52 @@ function downloadJson(spec: unknown, name: string, suffix = '.json', indent = 2)
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   return true;
+}
+
+function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function downloadBytes(bytes: Uint8Array<ArrayBuffer>, fileName: string, type: string): boolean {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes], { type }));
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  return true;
+}
+
+/** Browser file picker → the file's bytes as base64 (for importBundle). */
+function pickBase64(accept: string): Promise<{ name: string; base64: string } | null> {
+  return new Promise((resolve, reject) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = accept;
+    input.setAttribute('data-testid', 'bundle-file-input');
+    input.style.display = 'none';
+    document.body.append(input);
+    const done = () => input.remove();
+    input.addEventListener('change', () => {
+      const f = input.files?.[0];
+      done();
+      if (!f) return resolve(null);
+      const reader = new FileReader();
+      reader.onload = () => {
+        const url = String(reader.result);
+        resolve({ name: f.name, base64: url.slice(url.indexOf(',') + 1) });
+      };
+      reader.onerror = () => reject(new Error(`${f.name}: could not be read`));
+      reader.readAsDataURL(f);
+    });
+    input.addEventListener('cancel', () => {
+      done();
+      resolve(null);
+    });
+    input.click();
+  });
 }
 
 export function browserApi(base: URL, token: string): PvblkApi {
@@ -170,6 +226,11 @@ export function browserApi(base: URL, token: string): PvblkApi {
       saveSpec: async (spec, name) => downloadJson(spec, name),
       saveResult: async (result, name) => downloadJson(result, name, '.result.json', 0),
       loadResult: () => pickJson().then((r) => (r ? { name: r.name, result: r.value } : null)),
+      importBundle: async () => {
+        const f = await pickBase64('.zip,application/zip');
+        if (!f) return null;
+        return (await call('importBundle', [{ base64: f.base64, name: f.name }])) as ImportedBundle;
+      },
       getLastSpec: async () => {
         const s = localStorage.getItem(LAST_SPEC_KEY);
         try {

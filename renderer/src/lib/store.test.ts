@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import type { EventEnvelope, PvblkApi, RunEvent } from '@common/api';
-import type { RunLayout, Sample } from '@common/result';
+import type { ExperimentResult, RunLayout, Sample } from '@common/result';
 import { describe, expect, it } from 'vitest';
 import { createStore } from './store';
 
@@ -15,7 +15,7 @@ const layout: RunLayout = {
 };
 const sample = (t: number) => ({ t, total_mbps: 1, vm_mbps: [1] }) as unknown as Sample;
 
-function fakeApi() {
+function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
   const listeners = new Set<(e: EventEnvelope) => void>();
   const emit = (runId: string, event: RunEvent) => {
     for (const l of listeners) l({ runId, event });
@@ -57,6 +57,8 @@ function fakeApi() {
     saveSpec: async () => true,
     getLastSpec: async () => null,
     setLastSpec: async () => {},
+    exportBundle: async () => true,
+    importBundle,
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -125,5 +127,53 @@ describe('store', () => {
     s.undo();
     expect(s.state.specText).toBe(loaded);
     expect(s.dirty()).toBe(false);
+  });
+
+  it('imports a bundle without running: spec, samples, badge; a broken one is an inline error', async () => {
+    const result = {
+      name: 'b',
+      seed: 1,
+      engine_version: '1',
+      runs: [
+        {
+          params: {},
+          layout,
+          summary: { total: { mbps: 1 }, vms: [] },
+          timeseries: { samples: [sample(0.25), sample(0.5), sample(0.75)] },
+          trace: { dispatch: [], activity: [], truncated: false },
+        },
+      ],
+    } as unknown as ExperimentResult;
+    let fail = false;
+    const { api } = fakeApi(async () => {
+      if (fail) throw new Error('x.pvblk.zip: results.json: sha256 mismatch');
+      return {
+        name: 'b.pvblk.zip',
+        spec: { name: 'b', duration_s: 1 },
+        result,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+      };
+    });
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.importBundle();
+    expect(s.state.imported?.name).toBe('b.pvblk.zip');
+    expect(s.state.status).toBe('done');
+    expect(s.state.runId).toBeNull();
+    expect(s.state.sampleCount).toBe(3);
+    expect(s.runs.value[0].samples).toHaveLength(3);
+    expect(s.experiment.value).toBe(result);
+    expect(JSON.parse(s.state.specText)).toEqual({ name: 'b', duration_s: 1 });
+    fail = true;
+    await s.importBundle();
+    expect(s.state.bundleError).toContain('sha256');
+    // Re-running live clears the imported state.
+    await settle();
+    await s.run();
+    expect(s.state.imported).toBeNull();
+    expect(s.state.status).toBe('running');
   });
 });

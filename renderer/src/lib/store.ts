@@ -43,6 +43,49 @@ export interface RunView {
   result: RunResult | null;
 }
 
+/** Run views of a stored result (a saved result file or a bundle), indexed from `first`. */
+export function runViewsOf(
+  saved: ExperimentResult,
+  first: number,
+  extraParams: Record<string, ParamValue> = {},
+): RunView[] {
+  let next = first;
+  return saved.runs.map((run) => {
+    const layout: RunLayout = run.layout ?? {
+      vms: run.summary.vms.map((v) => ({
+        name: v.name,
+        mapping: v.mapping,
+        weight: v.weight,
+        image_start: 0,
+        image_sectors: 0,
+      })),
+      threads: [],
+      contexts: [],
+      disk_sectors: 1,
+      sample_interval_ms: 250,
+      duration_s: run.summary.measured_s ?? 0,
+      warmup_s: 0,
+    };
+    const samples = run.timeseries?.samples ?? [];
+    const dispatch = run.trace?.dispatch ?? [];
+    // Decimate like the live stream does past the cap, so the seek chart covers the whole run.
+    let stride = 1;
+    while (dispatch.length / stride > MAX_DISPATCH_POINTS) stride *= 2;
+    return markRaw<RunView>({
+      index: next++,
+      params: { ...extraParams, ...run.params },
+      layout,
+      samples,
+      dispatch: stride === 1 ? dispatch.slice() : dispatch.filter((_, k) => k % stride === 0),
+      dispatchSeen: dispatch.length,
+      dispatchStride: stride,
+      activity: (run.trace?.activity ?? []).slice(-MAX_ACTIVITY_EVENTS),
+      simTimeS: samples.length ? samples[samples.length - 1].t : layout.duration_s,
+      result: run,
+    });
+  });
+}
+
 export type Status = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
 export function createStore(api: PvblkApi) {
@@ -68,7 +111,16 @@ export function createStore(api: PvblkApi) {
     /** The spec text last loaded (preset, file) or saved; edits since then are "unsaved". */
     baseline: '',
     undoDepth: 0,
+    /** The bundle shown (imported, not re-run), or null for a live or no run. */
+    imported: null as { name: string; engineVersion: string; created: string } | null,
+    /** Export/import problem (a BundleError message), shown inline next to the bundle buttons. */
+    bundleError: null as string | null,
+    bundleBusy: false,
   });
+  /** The spec the current experiment ran (or the imported bundle's): what an export bundles. */
+  let experimentSpec: unknown = null;
+  /** Chart PNGs of an imported bundle (base64, by file name). */
+  const bundleCharts = shallowRef<Record<string, string>>({});
   const history: string[] = [];
   let lastPush = 0;
   /** Runs of the current experiment (raw; charts read them when `tick` changes). */
@@ -318,6 +370,10 @@ export function createStore(api: PvblkApi) {
       return;
     runs.value = [];
     experiment.value = null;
+    experimentSpec = null;
+    state.imported = null;
+    state.bundleError = null;
+    bundleCharts.value = {};
     state.message = null;
     state.progress = 0;
     state.simTimeS = 0;
@@ -328,7 +384,9 @@ export function createStore(api: PvblkApi) {
     state.runId = null;
     buffered.clear();
     try {
-      const id = await api.startRun({ spec: parsedSpec(), pacing: state.pacing });
+      const spec = parsedSpec();
+      const id = await api.startRun({ spec, pacing: state.pacing });
+      experimentSpec = spec;
       state.runId = id;
       state.status = 'running';
       for (const e of buffered.get(id) ?? []) handle(e);
@@ -407,37 +465,8 @@ export function createStore(api: PvblkApi) {
       }
       const saved = r.result as ExperimentResult;
       const label = r.name.replace(/(\.result)?\.json$/, '');
-      let next = runs.value.length ? Math.max(...runs.value.map((x) => x.index)) + 1 : 0;
-      const added = saved.runs.map((run) => {
-        const layout: RunLayout = run.layout ?? {
-          vms: run.summary.vms.map((v) => ({
-            name: v.name,
-            mapping: v.mapping,
-            weight: v.weight,
-            image_start: 0,
-            image_sectors: 0,
-          })),
-          threads: [],
-          contexts: [],
-          disk_sectors: 1,
-          sample_interval_ms: 250,
-          duration_s: run.summary.measured_s ?? 0,
-          warmup_s: 0,
-        };
-        const samples = run.timeseries?.samples ?? [];
-        return markRaw<RunView>({
-          index: next++,
-          params: { source: label, ...run.params },
-          layout,
-          samples,
-          dispatch: (run.trace?.dispatch ?? []).slice(0, MAX_DISPATCH_POINTS),
-          dispatchSeen: run.trace?.dispatch?.length ?? 0,
-          dispatchStride: 1,
-          activity: (run.trace?.activity ?? []).slice(-MAX_ACTIVITY_EVENTS),
-          simTimeS: samples.length ? samples[samples.length - 1].t : layout.duration_s,
-          result: run,
-        });
-      });
+      const next = runs.value.length ? Math.max(...runs.value.map((x) => x.index)) + 1 : 0;
+      const added = runViewsOf(saved, next, { source: label });
       runs.value = [...runs.value, ...added];
       state.totalRuns = runs.value.length;
       state.currentRun = added[0].index;
@@ -448,9 +477,63 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /** Exports the finished experiment as a bundle (spec, result, chart PNGs). */
+  async function exportBundle(charts: Record<string, string> = {}): Promise<void> {
+    const result = experiment.value;
+    if (!result || experimentSpec === null) return;
+    state.bundleError = null;
+    state.bundleBusy = true;
+    try {
+      await api.exportBundle({ spec: experimentSpec, result, charts });
+    } catch (err) {
+      state.bundleError = `Export failed: ${(err as Error).message}`;
+    } finally {
+      state.bundleBusy = false;
+    }
+  }
+
+  /**
+   * Opens a bundle without re-running it: its spec goes into the editor and its stored samples into
+   * the charts and compare view, as if they had streamed.
+   */
+  async function importBundle(): Promise<void> {
+    if (state.status === 'running' || state.status === 'paused' || state.status === 'starting') return;
+    if (!confirmDiscard()) return;
+    state.bundleError = null;
+    state.bundleBusy = true;
+    try {
+      const b = await api.importBundle();
+      if (!b) return;
+      const views = runViewsOf(b.result, 0);
+      runs.value = views;
+      experiment.value = markRaw(b.result);
+      experimentSpec = b.spec;
+      bundleCharts.value = markRaw(b.charts);
+      state.imported = { name: b.name, engineVersion: b.engineVersion, created: b.created };
+      state.runId = null;
+      state.message = null;
+      state.totalRuns = views.length;
+      state.currentRun = views.length ? views[0].index : -1;
+      state.sampleCount = views.reduce((a, v) => a + v.samples.length, 0);
+      state.simTimeS = views.length ? views[views.length - 1].simTimeS : 0;
+      state.progress = 1;
+      state.status = 'done';
+      state.presetName = '';
+      replaceSpec(JSON.stringify(b.spec, null, 2));
+      bump(true);
+    } catch (err) {
+      state.bundleError = (err as Error).message;
+    } finally {
+      state.bundleBusy = false;
+    }
+  }
+
   return {
     state,
     runs,
+    exportBundle,
+    importBundle,
+    bundleCharts,
     saveResults,
     addResults,
     experiment,
