@@ -81,7 +81,21 @@ describe.runIf(canRun)('real-disk backend runs', () => {
   for (const mapping of ['vm', 'pool', 'vpid', 'vpid-hash'] as const) {
     it(`mapping ${mapping}: result shape and distinct OS threads/processes`, async () => {
       const dir = dirFor(mapping);
-      const res = await runReal(spec(mapping), { dir, sizeGb: 0.0625 });
+      // while the run is up, every reported thread is a task of its VM process in /proc
+      let checked = 0;
+      const res = await runReal(spec(mapping), {
+        dir,
+        sizeGb: 0.0625,
+        onStarted: (_run, procs) => {
+          for (const p of procs) {
+            const tasks = readdirSync(`/proc/${p.pid}/task`).map(Number);
+            for (const t of p.threads) expect(tasks).toContain(t.tid);
+            expect(tasks.length).toBeGreaterThan(p.threads.length);
+            checked++;
+          }
+        },
+      });
+      expect(checked).toBe(2);
       expect(res.runs).toHaveLength(1);
       const run = res.runs[0];
       expect(Object.keys(run).sort()).toEqual(['layout', 'params', 'real', 'summary', 'timeseries', 'trace']);

@@ -81,6 +81,8 @@ export interface RealOptions {
    * the bench runs fio on the very same files. The files are removed afterwards whatever happens.
    */
   afterRuns?: (files: string[]) => Promise<void>;
+  /** Called when a run's processes and I/O threads are up, just before the I/O starts. */
+  onStarted?: (run: number, processes: RealInfo['processes']) => void;
   /** Called once the first run's files are written, before it starts (same files as afterRuns when sizes do not change). */
   beforeRuns?: (files: string[]) => Promise<void>;
 }
@@ -279,6 +281,10 @@ async function executeRun(
       proc.send({ type: 'plan', plan: p } satisfies ParentMessage);
     }
     await waitFor(() => children.every((c) => c.ready), 30_000, 'starting the VM processes');
+    opts.onStarted?.(
+      runIndex,
+      children.map((c) => ({ name: c.name, vm: c.vm, pid: c.proc.pid ?? -1, threads: c.ready ?? [] })),
+    );
     const startStat = diskStat(dev.sysPath);
     const t0 = process.hrtime.bigint() + 20_000_000n;
     const t0Ms = Date.now() + 20;
