@@ -52,13 +52,18 @@ const maxBlock = Math.max(4096, ...threads.map((t) => t.blockBytes));
 const buf = alignedBuffer(maxBlock);
 for (let i = 0; i < maxBlock; i += 8) buf.writeUInt32LE((i * 2654435761) >>> 0, i);
 
-const lock = (): void => {
-  while (Atomics.compareExchange(ctl, lockIdx, 0, 1) !== 0) Atomics.wait(ctl, lockIdx, 1, 1);
-};
-const unlock = (): void => {
-  Atomics.store(ctl, lockIdx, 0);
-  if (shared) Atomics.notify(ctl, lockIdx, 1);
-};
+// Only the workers of one pool share state; a context alone with its threads needs no lock.
+const lock = shared
+  ? (): void => {
+      while (Atomics.compareExchange(ctl, lockIdx, 0, 1) !== 0) Atomics.wait(ctl, lockIdx, 1, 1);
+    }
+  : (): void => {};
+const unlock = shared
+  ? (): void => {
+      Atomics.store(ctl, lockIdx, 0);
+      Atomics.notify(ctl, lockIdx, 1);
+    }
+  : (): void => {};
 
 // Run time in ns since t0. performance.now() is cheap (no BigInt); it is tied once to the shared
 // CLOCK_MONOTONIC instant t0 that every process agrees on.
