@@ -12,6 +12,7 @@ import {
   readdirSync,
   readSync,
   rmSync,
+  statfsSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,13 +24,14 @@ import { parseSpec } from '../../common/spec/validate';
 import { runExperiment } from '../runner';
 import { cgroupUnavailable } from './cgroup';
 import { RealRefusal, runReal, vmProcessFile } from './run';
-import { alignedBuffer, checkDir, cleanLeftovers, probeODirect, writeLock } from './safety';
+import { alignedBuffer, checkDir, checkFilesystem, cleanLeftovers, probeODirect, writeLock } from './safety';
 
 const base = mkdtempSync(join(tmpdir(), 'pvblk-real-test-'));
 const built = vmProcessFile() !== null;
 let directOk = true;
 let skipReason = '';
 try {
+  checkFilesystem(base);
   probeODirect(base, 'probe0');
 } catch (e) {
   directOk = false;
@@ -311,6 +313,15 @@ describe('real-disk safety', () => {
     await refused(link, /symbolic link/);
     expect(readdirSync(outside)).toEqual([]);
     expect(checkDir(base)).toBe(base);
+  });
+
+  it('refuses memory filesystems (tmpfs accepts O_DIRECT on recent kernels but never reaches a disk)', () => {
+    if (!existsSync('/dev/shm') || statfsSync('/dev/shm').type !== 0x01021994) {
+      console.log('tmpfs check skipped: /dev/shm is not a tmpfs here');
+      return;
+    }
+    expect(() => checkFilesystem('/dev/shm')).toThrow(/tmpfs/);
+    expect(() => checkFilesystem(base)).not.toThrow();
   });
 
   it('removes leftovers of dead runs only, and nothing else', () => {

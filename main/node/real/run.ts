@@ -22,6 +22,7 @@ import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
 import {
   alignedBuffer,
   checkDir,
+  checkFilesystem,
   checkFreeSpace,
   cleanLeftovers,
   newRunId,
@@ -130,12 +131,16 @@ async function fillFile(path: string, bytes: number, signal?: AbortSignal): Prom
 
 export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperimentResult> {
   const dir = checkDir(opts.dir);
+  checkFilesystem(dir);
   const capGb = opts.sizeGb ?? 1;
   if (!(capGb > 0)) throw new RealRefusal('--size-gb: must be positive');
   const runs = expandMatrix(spec);
   if (runs.some((r) => r.spec.vms.some((v) => v.mapping === 'vpid-group'))) {
     const why = cgroupUnavailable();
-    if (why) throw new RealRefusal(`vpid-group: ${why}`);
+    if (why)
+      throw new RealRefusal(
+        `vpid-group: ${why}. Remove vpid-group from the spec (or its matrix) to run the other strategies here.`,
+      );
   }
   const vmFile = vmProcessFile();
   if (!vmFile) throw new Error('real-disk backend: out/main/real-vm.js not found; run `npm run build`');

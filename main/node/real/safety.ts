@@ -198,6 +198,17 @@ export function alignedBuffer(bytes: number): Buffer {
   return Buffer.from(mem.buffer, 0, bytes);
 }
 
+/** Filesystems that live in memory (statfs f_type): O_DIRECT there (tmpfs accepts it since Linux 6.6) never reaches a disk. */
+const MEMORY_FS: Record<number, string> = { 16914836: 'tmpfs', 2240043254: 'ramfs' };
+
+export function checkFilesystem(dir: string): void {
+  const fs = MEMORY_FS[Number(statfsSync(dir).type)];
+  if (fs)
+    throw new RealRefusal(
+      `${dir}: is on ${fs} (memory): the run would measure RAM, not a disk; choose a folder on a local disk`,
+    );
+}
+
 /** Does the filesystem under DIR accept O_DIRECT? Writes and removes one 4 KiB probe file of the run. */
 export function probeODirect(dir: string, runId: string): void {
   const p = join(dir, `pvblk-${runId}-probe.img`);
