@@ -89,6 +89,8 @@ export interface RealOptions {
 }
 
 const MIB = 1024 ** 2;
+/** OS threads (host contexts) a run may start. */
+const MAX_OS_THREADS = 512;
 
 /** The built VM-process entry (out/main/real-vm.js) near this module, or null. */
 export function vmProcessFile(): string | null {
@@ -157,6 +159,11 @@ export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperi
       if (opts.signal?.aborted) throw abortError();
       const r = runs[i];
       const plan = planRun(r.spec, runId, capGb, r.spec.seed + i);
+      const osThreads = plan.processes.reduce((n, p) => n + p.workers.length, 0);
+      if (osThreads > MAX_OS_THREADS)
+        throw new RealRefusal(
+          `run ${i + 1}${label(r.params)}: ${osThreads} I/O threads (one per host context); the real backend starts at most ${MAX_OS_THREADS}`,
+        );
       // files: reuse those of the previous run with the same name and size
       const need = plan.files.filter((f) => existing.get(f.name) !== f.bytes);
       for (const f of need)
