@@ -144,6 +144,14 @@ export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperi
         `vpid-group: ${why}. Remove vpid-group from the spec (or its matrix) to run the other strategies here.`,
       );
   }
+  runs.forEach((r, i) => {
+    const plan = planRun(r.spec, 'check', capGb, 0);
+    const osThreads = plan.processes.reduce((n, p) => n + p.workers.length, 0);
+    if (osThreads > MAX_OS_THREADS)
+      throw new RealRefusal(
+        `run ${i + 1}${label(r.params)}: ${osThreads} I/O threads (one per host context); the real backend starts at most ${MAX_OS_THREADS}`,
+      );
+  });
   const vmFile = vmProcessFile();
   if (!vmFile) throw new Error('real-disk backend: out/main/real-vm.js not found; run `npm run build`');
   if (opts.signal?.aborted) throw abortError();
@@ -159,11 +167,6 @@ export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperi
       if (opts.signal?.aborted) throw abortError();
       const r = runs[i];
       const plan = planRun(r.spec, runId, capGb, r.spec.seed + i);
-      const osThreads = plan.processes.reduce((n, p) => n + p.workers.length, 0);
-      if (osThreads > MAX_OS_THREADS)
-        throw new RealRefusal(
-          `run ${i + 1}${label(r.params)}: ${osThreads} I/O threads (one per host context); the real backend starts at most ${MAX_OS_THREADS}`,
-        );
       // files: reuse those of the previous run with the same name and size
       const need = plan.files.filter((f) => existing.get(f.name) !== f.bytes);
       for (const f of need)
