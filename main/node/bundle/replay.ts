@@ -90,8 +90,16 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
     runs: now.runs.length,
   };
   const bundled = bundle.manifest.engine_version;
+  const notes: string[] = [];
+  if ((bundle.results as { backend?: string }).backend === 'real')
+    notes.push(
+      'the bundle holds results measured on a real disk (pvblk real); the replay re-runs the spec in the simulator, so differences are expected',
+    );
   if (bundled !== ENGINE_VERSION)
-    report.engineVersionNote = `the bundle was made with engine ${bundled}, this is engine ${ENGINE_VERSION}; numbers may differ because the model changed`;
+    notes.push(
+      `the bundle was made with engine ${bundled}, this is engine ${ENGINE_VERSION}; numbers may differ because the model changed`,
+    );
+  if (notes.length) report.engineVersionNote = notes.join('; ');
   return report;
 }
 
