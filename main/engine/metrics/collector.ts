@@ -7,10 +7,8 @@ import {
   type ActivityEvent,
   type DispatchPoint,
   LATENCY_BUCKETS_MS,
-  type LatencyBreakdown,
   type RunSummary,
   type Sample,
-  type ThreadSummary,
 } from '../../common/result';
 import type { Disk, DiskStats, ServiceInfo } from '../disk/types';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
@@ -18,22 +16,7 @@ import type { SchedTrace } from '../sched/types';
 import type { HostObserver } from '../stack/host';
 import type { StackLayout } from '../stack/layout';
 import { jainIndex } from './fairness';
-import { LatencyRecorder } from './latency';
-
-class Counter {
-  bytes = 0;
-  readBytes = 0;
-  writeBytes = 0;
-  ios = 0;
-  deviceNs = 0;
-  readonly lat: LatencyRecorder;
-  constructor(digits: 2 | 3 = 3) {
-    this.lat = new LatencyRecorder(digits);
-  }
-}
-
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+import { FlowCounter, r3, r4, roundOrNull, summarizeFlows } from './flows';
 
 /** Keeps at most `cap` points by thinning evenly (drop every other point, double the stride). */
 class Thinned<T> {
@@ -68,14 +51,14 @@ class Thinned<T> {
 }
 
 export class MetricsCollector implements HostObserver, SchedTrace {
-  private readonly threads: Counter[];
-  private readonly vms: Counter[];
-  private readonly total = new Counter();
+  private readonly threads: FlowCounter[];
+  private readonly vms: FlowCounter[];
+  private readonly total = new FlowCounter();
   private nativeDeviceNs = 0;
   // interval state
-  private readonly iThreads: Counter[];
-  private readonly iVms: Counter[];
-  private readonly iTotal = new Counter(2);
+  private readonly iThreads: FlowCounter[];
+  private readonly iVms: FlowCounter[];
+  private readonly iTotal = new FlowCounter(2);
   private iHist: number[] = LATENCY_BUCKETS_MS.map(() => 0);
   private iStart = 0;
   private iBusyNs = 0;
@@ -107,10 +90,10 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     private readonly now: () => number,
     traceMax: number,
   ) {
-    this.threads = layout.threads.map(() => new Counter());
-    this.vms = layout.vms.map(() => new Counter());
-    this.iThreads = layout.threads.map(() => new Counter(2));
-    this.iVms = layout.vms.map(() => new Counter(2));
+    this.threads = layout.threads.map(() => new FlowCounter());
+    this.vms = layout.vms.map(() => new FlowCounter());
+    this.iThreads = layout.threads.map(() => new FlowCounter(2));
+    this.iVms = layout.vms.map(() => new FlowCounter(2));
     this.runVmBytes = layout.vms.map(() => 0);
     this.dispatch = new Thinned(traceMax);
     this.activity = new Thinned(traceMax);
@@ -155,26 +138,18 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   /** A unit is back at its thread (latency complete). */
   unitDone(u: BlockRequest['units'][number]): void {
     const bytes = u.sectors * SECTOR_BYTES;
-    const isRead = u.op === 'read';
-    const add = (c: Counter, lat: boolean) => {
-      c.bytes += bytes;
-      c.ios++;
-      if (isRead) c.readBytes += bytes;
-      else c.writeBytes += bytes;
-      if (lat) c.lat.record(u);
-    };
-    add(this.iThreads[u.thread], true);
-    if (u.vm >= 0) add(this.iVms[u.vm], true);
-    add(this.iTotal, false);
+    this.iThreads[u.thread].add(u, bytes, true);
+    if (u.vm >= 0) this.iVms[u.vm].add(u, bytes, true);
+    this.iTotal.add(u, bytes, false);
     const latMs = (u.tDone - u.tSubmit) / 1e6;
     let b = 0;
     while (latMs > LATENCY_BUCKETS_MS[b]) b++;
     this.iHist[b]++;
     if (u.vm >= 0) this.runVmBytes[u.vm] += bytes;
     if (u.tDone < this.warmupNs) return;
-    add(this.threads[u.thread], true);
-    if (u.vm >= 0) add(this.vms[u.vm], true);
-    add(this.total, true);
+    this.threads[u.thread].add(u, bytes, true);
+    if (u.vm >= 0) this.vms[u.vm].add(u, bytes, true);
+    this.total.add(u, bytes, true);
   }
 
   private clip(s: number, e: number): number {
@@ -269,9 +244,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     };
     this.samples.push(s);
     this.freshSamples.push(s);
-    for (const c of this.iThreads) resetCounter(c);
-    for (const c of this.iVms) resetCounter(c);
-    resetCounter(this.iTotal);
+    for (const c of this.iThreads) c.reset();
+    for (const c of this.iVms) c.reset();
+    this.iTotal.reset();
     this.iHist = LATENCY_BUCKETS_MS.map(() => 0);
     this.iBusyNs = 0;
     if (this.inDevice > 0) this.busySince = Math.max(this.busySince, this.iStart);
@@ -319,54 +294,13 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const seeks = st.seeks - w.seeks;
     const media = st.mediaRequests - w.mediaRequests;
     const reads = st.readRequests - w.readRequests;
-    const devTotal = Math.max(1e-9, this.total.deviceNs);
-    const L = this.layout;
-    const threadSummary = (i: number): ThreadSummary => {
-      const c = this.threads[i];
-      const p = L.threads[i];
-      return {
-        name: p.name,
-        vm: p.vm >= 0 ? L.vms[p.vm].name : null,
-        pid: p.pid,
-        mbps: r3(c.bytes / secs / 1e6),
-        iops: r3(c.ios / secs),
-        read_mbps: r3(c.readBytes / secs / 1e6),
-        write_mbps: r3(c.writeBytes / secs / 1e6),
-        bytes: c.bytes,
-        ios: c.ios,
-        latency_ms: c.lat.summary(),
-        latency_breakdown_ms: c.lat.breakdown(),
-        disk_time_share: r4(c.deviceNs / devTotal),
-      };
-    };
-    const vms = L.vms.map((v, i) => {
-      const c = this.vms[i];
-      return {
-        name: v.name,
-        mapping: v.mapping,
-        weight: v.weight,
-        mbps: r3(c.bytes / secs / 1e6),
-        iops: r3(c.ios / secs),
-        bytes: c.bytes,
-        ios: c.ios,
-        latency_ms: c.lat.summary(),
-        latency_breakdown_ms: c.lat.breakdown() as LatencyBreakdown,
-        disk_time_share: r4(c.deviceNs / devTotal),
-        threads: v.threads.map(threadSummary),
-      };
-    });
-    const native = L.threads.filter((t) => t.vm < 0).map((t) => threadSummary(t.index));
-    const share: Record<string, number> = {};
-    for (const v of vms) share[v.name] = v.disk_time_share;
-    const allThreads = L.threads.map((_, i) => this.threads[i].bytes / secs);
+    const flows = summarizeFlows(
+      this.layout,
+      { threads: this.threads, vms: this.vms, total: this.total },
+      secs,
+    );
     return {
-      total: {
-        mbps: r3(this.total.bytes / secs / 1e6),
-        iops: r3(this.total.ios / secs),
-        bytes: this.total.bytes,
-        ios: this.total.ios,
-        latency_ms: this.total.lat.summary(),
-      },
+      total: flows.total,
       disk: {
         utilization: r4(Math.min(1, busyNs / measuredNs)),
         busy_s: r4(busyNs / 1e9),
@@ -376,13 +310,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
         mean_seek_cyl: media > 0 ? r3((st.seekCylSum - w.seekCylSum) / media) : 0,
         cache_hit_ratio: reads > 0 ? r4((st.cacheHits - w.cacheHits) / reads) : 0,
       },
-      fairness: {
-        jain_vms: roundOrNull(jainIndex(vms.map((v) => v.bytes / v.weight))),
-        jain_threads: roundOrNull(jainIndex(allThreads)),
-        disk_time_share: share,
-      },
-      vms,
-      native,
+      fairness: flows.fairness,
+      vms: flows.vms,
+      native: flows.native,
       scheduler: {
         name: schedulerName,
         idle_windows: this.idleWindows,
@@ -393,17 +323,4 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       measured_s: r4(secs),
     };
   }
-}
-
-function resetCounter(c: Counter): void {
-  c.bytes = 0;
-  c.readBytes = 0;
-  c.writeBytes = 0;
-  c.ios = 0;
-  c.deviceNs = 0;
-  c.lat.reset();
-}
-
-function roundOrNull(x: number | null): number | null {
-  return x === null ? null : r4(x);
 }

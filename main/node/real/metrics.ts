@@ -9,33 +9,12 @@
  * (ready → pread/pwrite issued), host_queue = 0 (the kernel's queue and the device are not told
  * apart without blktrace), device = pread/pwrite call time.
  */
-import { LATENCY_BUCKETS_MS, type RunSummary, type Sample, type ThreadSummary } from '../../common/result';
+import { LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
 import type { IoUnit } from '../../engine/io/request';
 import { jainIndex } from '../../engine/metrics/fairness';
-import { LatencyRecorder } from '../../engine/metrics/latency';
+import { FlowCounter as Counter, r3, r4, roundOrNull, summarizeFlows } from '../../engine/metrics/flows';
 import type { StackLayout } from '../../engine/stack/layout';
 import { RECORD } from './protocol';
-
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-const r4 = (x: number): number => Math.round(x * 10000) / 10000;
-const roundOrNull = (x: number | null): number | null => (x === null ? null : r4(x));
-
-class Counter {
-  bytes = 0;
-  readBytes = 0;
-  writeBytes = 0;
-  ios = 0;
-  deviceNs = 0;
-  readonly lat = new LatencyRecorder();
-  add(u: IoUnit, bytes: number, isRead: boolean, devNs: number, lat: boolean): void {
-    this.bytes += bytes;
-    this.ios++;
-    if (isRead) this.readBytes += bytes;
-    else this.writeBytes += bytes;
-    this.deviceNs += devNs;
-    if (lat) this.lat.record(u);
-  }
-}
 
 interface Interval {
   threads: Counter[];
@@ -107,6 +86,7 @@ export class RealCollector {
       if (tDone > this.durationNs) continue;
       const vm = this.layout.threads[ti].vm;
       const u = {
+        op: isRead ? 'read' : 'write',
         tSubmit,
         tGuestOut: tSubmit,
         tHostIn: tDispatch,
@@ -119,18 +99,18 @@ export class RealCollector {
       const k = Math.floor(tDone / this.intervalNs);
       if (k >= this.emitted) {
         const iv = this.interval(k);
-        iv.threads[ti].add(u, bytes, isRead, dev, true);
-        if (vm >= 0) iv.vms[vm].add(u, bytes, isRead, dev, true);
-        iv.total.add(u, bytes, isRead, dev, false);
+        iv.threads[ti].add(u, bytes, true, dev);
+        if (vm >= 0) iv.vms[vm].add(u, bytes, true, dev);
+        iv.total.add(u, bytes, false, dev);
         const latMs = (tDone - tSubmit) / 1e6;
         let b = 0;
         while (latMs > LATENCY_BUCKETS_MS[b]) b++;
         iv.hist[b]++;
       } else this.late++;
       if (tDone < this.warmupNs) continue;
-      this.threads[ti].add(u, bytes, isRead, dev, true);
-      if (vm >= 0) this.vms[vm].add(u, bytes, isRead, dev, true);
-      this.total.add(u, bytes, isRead, dev, true);
+      this.threads[ti].add(u, bytes, true, dev);
+      if (vm >= 0) this.vms[vm].add(u, bytes, true, dev);
+      this.total.add(u, bytes, true, dev);
     }
   }
 
@@ -193,54 +173,14 @@ export class RealCollector {
   summary(schedulerName: string, disk: { busyMs: number | null; requests: number | null }): RunSummary {
     const measuredNs = Math.max(1, this.durationNs - this.warmupNs);
     const secs = measuredNs / 1e9;
-    const devTotal = Math.max(1e-9, this.total.deviceNs);
-    const L = this.layout;
-    const threadSummary = (i: number): ThreadSummary => {
-      const c = this.threads[i];
-      const p = L.threads[i];
-      return {
-        name: p.name,
-        vm: p.vm >= 0 ? L.vms[p.vm].name : null,
-        pid: p.pid,
-        mbps: r3(c.bytes / secs / 1e6),
-        iops: r3(c.ios / secs),
-        read_mbps: r3(c.readBytes / secs / 1e6),
-        write_mbps: r3(c.writeBytes / secs / 1e6),
-        bytes: c.bytes,
-        ios: c.ios,
-        latency_ms: c.lat.summary(),
-        latency_breakdown_ms: c.lat.breakdown(),
-        disk_time_share: r4(c.deviceNs / devTotal),
-      };
-    };
-    const vms = L.vms.map((v, i) => {
-      const c = this.vms[i];
-      return {
-        name: v.name,
-        mapping: v.mapping,
-        weight: v.weight,
-        mbps: r3(c.bytes / secs / 1e6),
-        iops: r3(c.ios / secs),
-        bytes: c.bytes,
-        ios: c.ios,
-        latency_ms: c.lat.summary(),
-        latency_breakdown_ms: c.lat.breakdown(),
-        disk_time_share: r4(c.deviceNs / devTotal),
-        threads: v.threads.map(threadSummary),
-      };
-    });
-    const native = L.threads.filter((t) => t.vm < 0).map((t) => threadSummary(t.index));
-    const share: Record<string, number> = {};
-    for (const v of vms) share[v.name] = v.disk_time_share;
+    const flows = summarizeFlows(
+      this.layout,
+      { threads: this.threads, vms: this.vms, total: this.total },
+      secs,
+    );
     const busyS = disk.busyMs === null ? 0 : Math.min(secs, disk.busyMs / 1000);
     return {
-      total: {
-        mbps: r3(this.total.bytes / secs / 1e6),
-        iops: r3(this.total.ios / secs),
-        bytes: this.total.bytes,
-        ios: this.total.ios,
-        latency_ms: this.total.lat.summary(),
-      },
+      total: flows.total,
       disk: {
         utilization: r4(Math.min(1, busyS / secs)),
         busy_s: r4(busyS),
@@ -250,13 +190,9 @@ export class RealCollector {
         mean_seek_cyl: 0,
         cache_hit_ratio: 0,
       },
-      fairness: {
-        jain_vms: roundOrNull(jainIndex(vms.map((v) => v.bytes / v.weight))),
-        jain_threads: roundOrNull(jainIndex(L.threads.map((_, i) => this.threads[i].bytes / secs))),
-        disk_time_share: share,
-      },
-      vms,
-      native,
+      fairness: flows.fairness,
+      vms: flows.vms,
+      native: flows.native,
       scheduler: { name: schedulerName, idle_windows: 0, idle_paid_off: 0, idle_s: 0, switches: 0 },
       measured_s: r4(secs),
     };

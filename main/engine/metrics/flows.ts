@@ -1,0 +1,114 @@
+/**
+ * Per-flow accounting shared by the simulator's collector and the real-disk backend: bytes, I/Os
+ * and device time per thread, VM and in total, and the summary figures built from them
+ * (throughput in MB/s = 10^6 B/s, latency from the HDR recorder, disk-time shares, Jain's index).
+ */
+import type { RunSummary, ThreadSummary, VmSummary } from '../../common/result';
+import type { IoUnit } from '../io/request';
+import type { StackLayout } from '../stack/layout';
+import { jainIndex } from './fairness';
+import { LatencyRecorder } from './latency';
+
+export const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+export const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+export const roundOrNull = (x: number | null): number | null => (x === null ? null : r4(x));
+
+export class FlowCounter {
+  bytes = 0;
+  readBytes = 0;
+  writeBytes = 0;
+  ios = 0;
+  deviceNs = 0;
+  readonly lat: LatencyRecorder;
+
+  /** `digits`: significant digits of latency percentiles (3 for summaries, 2 for live intervals). */
+  constructor(digits: 2 | 3 = 3) {
+    this.lat = new LatencyRecorder(digits);
+  }
+
+  /** Account one completed I/O; `withLatency` also records its latency; `deviceNs` its device time. */
+  add(u: IoUnit, bytes: number, withLatency: boolean, deviceNs = 0): void {
+    this.bytes += bytes;
+    this.deviceNs += deviceNs;
+    this.ios++;
+    if (u.op === 'read') this.readBytes += bytes;
+    else this.writeBytes += bytes;
+    if (withLatency) this.lat.record(u);
+  }
+
+  reset(): void {
+    this.bytes = 0;
+    this.readBytes = 0;
+    this.writeBytes = 0;
+    this.ios = 0;
+    this.deviceNs = 0;
+    this.lat.reset();
+  }
+}
+
+export interface Flows {
+  threads: FlowCounter[];
+  vms: FlowCounter[];
+  total: FlowCounter;
+}
+
+/** The per-flow part of a run summary over `secs` measured seconds. */
+export function summarizeFlows(
+  layout: StackLayout,
+  f: Flows,
+  secs: number,
+): Pick<RunSummary, 'total' | 'vms' | 'native'> & { fairness: RunSummary['fairness'] } {
+  const devTotal = Math.max(1e-9, f.total.deviceNs);
+  const threadSummary = (i: number): ThreadSummary => {
+    const c = f.threads[i];
+    const p = layout.threads[i];
+    return {
+      name: p.name,
+      vm: p.vm >= 0 ? layout.vms[p.vm].name : null,
+      pid: p.pid,
+      mbps: r3(c.bytes / secs / 1e6),
+      iops: r3(c.ios / secs),
+      read_mbps: r3(c.readBytes / secs / 1e6),
+      write_mbps: r3(c.writeBytes / secs / 1e6),
+      bytes: c.bytes,
+      ios: c.ios,
+      latency_ms: c.lat.summary(),
+      latency_breakdown_ms: c.lat.breakdown(),
+      disk_time_share: r4(c.deviceNs / devTotal),
+    };
+  };
+  const vms: VmSummary[] = layout.vms.map((v, i) => {
+    const c = f.vms[i];
+    return {
+      name: v.name,
+      mapping: v.mapping,
+      weight: v.weight,
+      mbps: r3(c.bytes / secs / 1e6),
+      iops: r3(c.ios / secs),
+      bytes: c.bytes,
+      ios: c.ios,
+      latency_ms: c.lat.summary(),
+      latency_breakdown_ms: c.lat.breakdown(),
+      disk_time_share: r4(c.deviceNs / devTotal),
+      threads: v.threads.map(threadSummary),
+    };
+  });
+  const share: Record<string, number> = {};
+  for (const v of vms) share[v.name] = v.disk_time_share;
+  return {
+    total: {
+      mbps: r3(f.total.bytes / secs / 1e6),
+      iops: r3(f.total.ios / secs),
+      bytes: f.total.bytes,
+      ios: f.total.ios,
+      latency_ms: f.total.lat.summary(),
+    },
+    vms,
+    native: layout.threads.filter((t) => t.vm < 0).map((t) => threadSummary(t.index)),
+    fairness: {
+      jain_vms: roundOrNull(jainIndex(vms.map((v) => v.bytes / v.weight))),
+      jain_threads: roundOrNull(jainIndex(layout.threads.map((_, i) => f.threads[i].bytes / secs))),
+      disk_time_share: share,
+    },
+  };
+}
