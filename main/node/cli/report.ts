@@ -9,38 +9,27 @@ const paramLabel = (r: RunResult): string =>
 
 function runDetail(r: RunResult): string {
   const s = r.summary;
-  const rows: (string | number)[][] = [];
+  type Flow = {
+    mbps: number;
+    iops: number;
+    disk_time_share: number;
+    latency_ms: { mean: number; p99: number };
+  };
+  const row = (who: string, mapping: string, f: Flow) => [
+    who,
+    mapping,
+    fmt(f.mbps),
+    fmt(f.iops, 0),
+    fmt(f.disk_time_share * 100),
+    fmt(f.latency_ms.mean, 2),
+    fmt(f.latency_ms.p99, 2),
+  ];
+  const rows: string[][] = [];
   for (const vm of s.vms) {
-    rows.push([
-      vm.name,
-      vm.mapping,
-      fmt(vm.mbps),
-      fmt(vm.iops, 0),
-      fmt(vm.disk_time_share * 100),
-      fmt(vm.latency_ms.mean, 2),
-      fmt(vm.latency_ms.p99, 2),
-    ]);
-    for (const t of vm.threads)
-      rows.push([
-        `  ${t.name}`,
-        '',
-        fmt(t.mbps),
-        fmt(t.iops, 0),
-        fmt(t.disk_time_share * 100),
-        fmt(t.latency_ms.mean, 2),
-        fmt(t.latency_ms.p99, 2),
-      ]);
+    rows.push(row(vm.name, vm.mapping, vm));
+    for (const t of vm.threads) rows.push(row(`  ${t.name}`, '', t));
   }
-  for (const t of s.native)
-    rows.push([
-      `native ${t.name}`,
-      '',
-      fmt(t.mbps),
-      fmt(t.iops, 0),
-      fmt(t.disk_time_share * 100),
-      fmt(t.latency_ms.mean, 2),
-      fmt(t.latency_ms.p99, 2),
-    ]);
+  for (const t of s.native) rows.push(row(`native ${t.name}`, '', t));
   const head = [
     `total ${fmt(s.total.mbps)} MB/s, ${fmt(s.total.iops, 0)} IOPS, mean latency ${fmt(s.total.latency_ms.mean, 2)} ms (p99 ${fmt(s.total.latency_ms.p99, 2)})`,
     `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
