@@ -76,7 +76,20 @@ export const API_ARGS = {
   listPresets: z.tuple([]),
   getPreset: z.tuple([z.string().min(1).max(200)]),
   validateSpec: z.tuple([SpecJson]),
-  startRun: z.tuple([z.strictObject({ spec: SpecJson, pacing: PacingSchema })]),
+  startRun: z.tuple([
+    z.strictObject({
+      spec: SpecJson,
+      pacing: PacingSchema,
+      /** Present: run on real files in `dir` (the real-disk backend) instead of simulating. */
+      real: z
+        .strictObject({ dir: z.string().min(1).max(4096), sizeGb: z.number().positive().max(1024) })
+        .optional(),
+    }),
+  ]),
+  /** Checks a folder for the real-disk backend (checkDir) and reports its device. */
+  checkRealDir: z.tuple([z.string().max(4096)]),
+  /** Host folder dialog (Electron); browser mode types the path instead. */
+  pickRealDir: z.tuple([]),
   setPacing: z.tuple([RunId, PacingSchema]),
   pause: z.tuple([RunId]),
   resume: z.tuple([RunId]),
@@ -123,7 +136,11 @@ export type RunEvent =
   | { type: 'state'; state: 'running' | 'paused' }
   | { type: 'done'; result: ExperimentResult }
   | { type: 'stopped' }
-  | { type: 'error'; message: string };
+  | {
+      type: 'error';
+      message: string /** A RealRefusal: the user can act on it (shown inline). */;
+      refusal?: boolean;
+    };
 
 export interface EventEnvelope {
   runId: string;
@@ -177,7 +194,7 @@ export const EventEnvelopeSchema = z.object({
     z.object({ type: z.literal('state'), state: z.enum(['running', 'paused']) }),
     z.object({ type: z.literal('done'), result: obj }),
     z.object({ type: z.literal('stopped') }),
-    z.object({ type: z.literal('error'), message: z.string() }),
+    z.object({ type: z.literal('error'), message: z.string(), refusal: z.boolean().optional() }),
   ]),
 });
 
@@ -194,6 +211,18 @@ export interface ImportedBundle {
   created: string;
 }
 
+/** Options of a real-disk run (see docs/real-disk.md). */
+export interface RealRunOptions {
+  dir: string;
+  /** Cap per image file, GiB. */
+  sizeGb: number;
+}
+
+/** checkRealDir's answer: the folder's real path and its device, or why it is refused. */
+export type RealDirCheck =
+  | { ok: true; dir: string; device: string | null; scheduler: string | null; rotational: boolean | null }
+  | { ok: false; error: string };
+
 /** What the renderer calls. Both transports implement it. */
 export interface PvblkApi {
   /** 'electron' or 'browser' — for labels only; behaviour must not depend on it. */
@@ -201,7 +230,11 @@ export interface PvblkApi {
   listPresets(): Promise<PresetInfo[]>;
   getPreset(name: string): Promise<unknown>;
   validateSpec(spec: unknown): Promise<ValidationResult>;
-  startRun(req: { spec: unknown; pacing: Pacing }): Promise<string>;
+  startRun(req: { spec: unknown; pacing: Pacing; real?: RealRunOptions }): Promise<string>;
+  /** Checks a folder for the real-disk backend. */
+  checkRealDir(dir: string): Promise<RealDirCheck>;
+  /** Picks a folder (Electron dialog); null when cancelled; throws in browser mode (type the path). */
+  pickRealDir(): Promise<string | null>;
   setPacing(runId: string, pacing: Pacing): Promise<void>;
   pause(runId: string): Promise<void>;
   resume(runId: string): Promise<void>;

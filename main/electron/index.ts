@@ -96,6 +96,14 @@ const call = createApiHandler(manager, {
     await writeFileAtomic(r.filePath, bytes);
     return { saved: true, path: r.filePath };
   },
+  async pickRealDir() {
+    if (!win) return null;
+    const r = await dialog.showOpenDialog(win, {
+      title: 'Folder on the disk to test (the lab writes only its own files there)',
+      properties: ['openDirectory', 'createDirectory'],
+    });
+    return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+  },
   async openBundle() {
     if (!win) return null;
     const r = await dialog.showOpenDialog(win, {

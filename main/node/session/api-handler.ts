@@ -9,12 +9,14 @@ import {
   type ImportedBundle,
   MAX_BUNDLE_BYTES,
   type PresetInfo,
+  type RealDirCheck,
   type ValidationResult,
 } from '../../common/api';
 import type { ExperimentResult } from '../../common/result';
 import { DiskSpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
 import { BundleError, ResultsShapeSchema, readBundle } from '../bundle/read';
+import { checkDir, deviceOf, RealRefusal } from '../real/index';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -36,6 +38,8 @@ export interface HostServices {
   setLastSpec?(spec: unknown): Promise<void>;
   /** Saves a built bundle (Electron: save dialog, then an atomic write). */
   saveBundle?(bytes: Uint8Array, fileName: string): Promise<{ saved: boolean; path?: string }>;
+  /** Picks a folder for the real-disk backend (Electron: folder dialog); null when cancelled. */
+  pickRealDir?(): Promise<string | null>;
   /** Picks a bundle file and returns its bytes (Electron: open dialog); null when cancelled. */
   openBundle?(): Promise<{ name: string; bytes: Uint8Array } | null>;
 }
@@ -107,6 +111,18 @@ export async function importBundleBytes(bytes: Uint8Array, name: string): Promis
 
 export class ApiError extends Error {}
 
+/** The real-disk folder check: checkDir's refusal as an answer, not an exception. */
+export function checkRealDir(dir: string): RealDirCheck {
+  try {
+    const real = checkDir(dir);
+    const d = deviceOf(real);
+    return { ok: true, dir: real, device: d.device, scheduler: d.scheduler, rotational: d.rotational };
+  } catch (e) {
+    if (e instanceof RealRefusal) return { ok: false, error: e.message };
+    return { ok: false, error: `${dir}: ${(e as Error).message}` };
+  }
+}
+
 /** The presets, the default experiment first. */
 export function listPresets(): PresetInfo[] {
   const entries = Object.entries(EXPERIMENT_PRESETS);
@@ -148,12 +164,22 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       case 'validateSpec':
         return checkSpec(a[0]);
       case 'startRun': {
-        const req = a[0] as { spec: unknown; pacing: 'max' | 1 | 10 | 100 };
-        const v = checkSpec(req.spec);
+        const req = a[0] as {
+          spec: unknown;
+          pacing: 'max' | 1 | 10 | 100;
+          real?: { dir: string; sizeGb: number };
+        };
+        const v = validateSpec(req.spec);
         if (!v.ok)
           throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+        if (req.real) return manager.startReal(v.spec, req.real);
         return manager.start(req.spec, req.pacing);
       }
+      case 'checkRealDir':
+        return checkRealDir(a[0] as string);
+      case 'pickRealDir':
+        if (!host.pickRealDir) throw new ApiError('pickRealDir: type the folder path (browser mode)');
+        return host.pickRealDir();
       case 'setPacing':
         manager.setPacing(a[0] as string, a[1] as 'max' | 1 | 10 | 100);
         return null;

@@ -8,6 +8,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EventEnvelope, Pacing, RunEvent } from '../../common/api';
+import type { Spec } from '../../common/spec/schema';
+import { RealRefusal, runReal } from '../real/index';
+import { expandMatrix, Simulation } from './engine';
 import type { SimWorkerData, ToWorker } from './protocol';
 
 export interface SessionManagerOptions {
@@ -18,7 +21,10 @@ export interface SessionManagerOptions {
 }
 
 interface Session {
-  worker: Worker;
+  /** The simulation's worker, or null for a real-disk run (its I/O runs in child processes). */
+  worker: Worker | null;
+  /** Cancels a real-disk run (its files are removed). */
+  abort?: AbortController;
   finished: boolean;
 }
 
@@ -87,9 +93,76 @@ export class SessionManager {
     return runId;
   }
 
+  /**
+   * Starts a real-disk run of a validated spec: runReal in this process (the VMs are child
+   * processes, their I/O contexts OS threads), streaming the simulator's events. Stop aborts it.
+   */
+  startReal(spec: Spec, real: { dir: string; sizeGb: number }): string {
+    const runId = randomUUID();
+    const abort = new AbortController();
+    const session: Session = { worker: null, abort, finished: false };
+    this.sessions.set(runId, session);
+    const runs = expandMatrix(spec);
+    const totalS = runs.reduce((a, r) => a + r.spec.duration_s, 0) || 1;
+    const before = runs.map((_, i) => runs.slice(0, i).reduce((a, r) => a + r.spec.duration_s, 0));
+    const announced = new Set<number>();
+    const announce = (i: number) => {
+      if (announced.has(i) || session.finished) return;
+      announced.add(i);
+      const r = runs[i];
+      // The simulator's layout of the run: the same VMs, threads and contexts the real run uses.
+      const layout = new Simulation(r.spec, r.params).layout;
+      this.emit(runId, { type: 'layout', runIndex: i, runs: runs.length, params: r.params, layout });
+    };
+    const emit = (e: RunEvent) => {
+      if (!session.finished) this.emit(runId, e);
+    };
+    void runReal(spec, {
+      dir: real.dir,
+      sizeGb: real.sizeGb,
+      signal: abort.signal,
+      onStarted: (i) => announce(i),
+      onSamples: (i, samples) => {
+        announce(i);
+        const t = samples.length ? samples[samples.length - 1].t : 0;
+        emit({
+          type: 'samples',
+          runIndex: i,
+          samples,
+          dispatch: [],
+          activity: [],
+          simTimeS: t,
+          progress: Math.min(1, (before[i] + t) / totalS),
+        });
+      },
+      onRunDone: (i, _total, result) => {
+        announce(i);
+        emit({ type: 'run-done', runIndex: i, result });
+      },
+    })
+      .then((result) => {
+        emit({ type: 'done', result });
+      })
+      .catch((err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        if (e.name === 'AbortError') return;
+        emit({
+          type: 'error',
+          message: e.message,
+          refusal: e instanceof RealRefusal || e.name === 'RealRefusal',
+        });
+      })
+      .finally(() => {
+        session.finished = true;
+        this.sessions.delete(runId);
+      });
+    return runId;
+  }
+
   private send(runId: string, msg: ToWorker): Session {
     const s = this.sessions.get(runId);
     if (!s) throw new Error(`no active run ${runId}`);
+    if (!s.worker) throw new Error('a real-disk run cannot be paused or paced');
     s.worker.postMessage(msg);
     return s;
   }
@@ -111,7 +184,8 @@ export class SessionManager {
     if (!s) return;
     s.finished = true;
     this.sessions.delete(runId);
-    void s.worker.terminate();
+    void s.worker?.terminate();
+    s.abort?.abort();
     this.emit(runId, { type: 'stopped' });
   }
 
@@ -122,6 +196,7 @@ export class SessionManager {
   async close(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(all.map((s) => s.worker.terminate()));
+    for (const s of all) s.abort?.abort();
+    await Promise.all(all.map((s) => s.worker?.terminate()));
   }
 }

@@ -16,6 +16,7 @@ import {
   type PresetInfo,
   type PvblkApi,
   type PvblkBridge,
+  type RealDirCheck,
   type ValidationResult,
 } from '@common/api';
 
@@ -36,6 +37,8 @@ function build(
     getPreset: (name) => call('getPreset', [name]),
     validateSpec: (spec) => call('validateSpec', [spec]) as Promise<ValidationResult>,
     startRun: (req) => call('startRun', [req]) as Promise<string>,
+    checkRealDir: (dir) => call('checkRealDir', [dir]) as Promise<RealDirCheck>,
+    pickRealDir: async () => (await call('pickRealDir', [])) as string | null,
     setPacing: async (id, p: Pacing) => void (await call('setPacing', [id, p])),
     pause: async (id) => void (await call('pause', [id])),
     resume: async (id) => void (await call('resume', [id])),

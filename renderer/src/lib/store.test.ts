@@ -43,6 +43,8 @@ function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
       emit('other', { type: 'error', message: 'not mine' });
       return 'r1';
     },
+    checkRealDir: async (dir) => ({ ok: false, error: `${dir}: does not exist` }),
+    pickRealDir: async () => null,
     setPacing: async () => {},
     pause: async () => {},
     resume: async () => {},

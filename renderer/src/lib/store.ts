@@ -12,6 +12,7 @@ import type {
   ParamValue,
   PresetInfo,
   PvblkApi,
+  RealDirCheck,
   RunEvent,
   ValidationError,
 } from '@common/api';
@@ -86,6 +87,24 @@ export function runViewsOf(
   });
 }
 
+/** Which backend runs an experiment: the simulator or real files on a local disk. */
+export type Backend = 'sim' | 'real';
+
+/** The real-disk block of a run result (runs[i].real), as far as the UI shows it. */
+export interface RealRunInfo {
+  device: string | null;
+  partition: string | null;
+  scheduler: string | null;
+  rotational: boolean | null;
+  dir: string;
+  flags: string[];
+}
+
+export function realInfoOf(r: RunResult | null | undefined): RealRunInfo | null {
+  const x = (r as { real?: RealRunInfo } | null | undefined)?.real;
+  return x && typeof x === 'object' && Array.isArray(x.flags) ? x : null;
+}
+
 export type Status = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
 export function createStore(api: PvblkApi) {
@@ -116,7 +135,33 @@ export function createStore(api: PvblkApi) {
     /** Export/import problem (a BundleError message), shown inline next to the bundle buttons. */
     bundleError: null as string | null,
     bundleBusy: false,
+    /** The backend the next run uses, and the real-disk options. */
+    backend: 'sim' as Backend,
+    realDir: '',
+    realSizeGb: 1,
+    realDirCheck: null as RealDirCheck | null,
+    /** A refusal of the real-disk backend (bad folder, no O_DIRECT, no space…), shown inline. */
+    realError: null as string | null,
+    /** The backend of the experiment shown. */
+    runBackend: 'sim' as Backend,
+    /** Last finished result of each backend is of the spec being edited: sim vs real can be compared. */
+    canCompareBackends: false,
   });
+  /** The last finished result of each backend, with the spec it ran (canonical JSON). */
+  const lastByBackend: Partial<Record<Backend, { key: string; result: ExperimentResult }>> = {};
+  /** Runs of the other backend's last result of the same spec, overlaid on the throughput chart. */
+  const counterpart = shallowRef<RunView[]>([]);
+  const specKey = (spec: unknown): string => JSON.stringify(spec);
+  function refreshCanCompare(): void {
+    let key: string | null = null;
+    try {
+      key = specKey(parsedSpec());
+    } catch {
+      key = null;
+    }
+    state.canCompareBackends =
+      key !== null && lastByBackend.sim?.key === key && lastByBackend.real?.key === key;
+  }
   /** The spec the current experiment ran (or the imported bundle's): what an export bundles. */
   let experimentSpec: unknown = null;
   /** Chart PNGs of an imported bundle (base64, by file name). */
@@ -235,6 +280,7 @@ export function createStore(api: PvblkApi) {
 
   function setSpecText(text: string, immediate = false): void {
     state.specText = text;
+    refreshCanCompare();
     state.validating = true;
     if (validateTimer) clearTimeout(validateTimer);
     validateTimer = setTimeout(() => void validateNow(), immediate ? 0 : 250);
@@ -340,6 +386,9 @@ export function createStore(api: PvblkApi) {
         break;
       case 'done':
         experiment.value = markRaw(e.result);
+        if (experimentSpec !== null)
+          lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: markRaw(e.result) };
+        refreshCanCompare();
         state.status = 'done';
         state.progress = 1;
         bump(true);
@@ -350,7 +399,8 @@ export function createStore(api: PvblkApi) {
         break;
       case 'error':
         state.status = 'error';
-        state.message = e.message;
+        if (e.refusal) state.realError = e.message;
+        else state.message = e.message;
         break;
     }
   }
@@ -380,12 +430,31 @@ export function createStore(api: PvblkApi) {
     state.sampleCount = 0;
     state.currentRun = -1;
     state.totalRuns = state.runsInSpec;
+    state.realError = null;
+    const backend = state.backend;
+    if (backend === 'real') {
+      const check = await checkRealDir();
+      if (!check?.ok) {
+        state.status = 'idle';
+        return;
+      }
+    }
+    state.runBackend = backend;
     state.status = 'starting';
     state.runId = null;
     buffered.clear();
     try {
       const spec = parsedSpec();
-      const id = await api.startRun({ spec, pacing: state.pacing });
+      const other = lastByBackend[backend === 'real' ? 'sim' : 'real'];
+      counterpart.value =
+        other && other.key === specKey(spec)
+          ? runViewsOf(other.result, 0, { source: backend === 'real' ? 'sim' : 'real' })
+          : [];
+      const id = await api.startRun(
+        backend === 'real'
+          ? { spec, pacing: state.pacing, real: { dir: state.realDir, sizeGb: state.realSizeGb } }
+          : { spec, pacing: state.pacing },
+      );
       experimentSpec = spec;
       state.runId = id;
       state.status = 'running';
@@ -393,8 +462,61 @@ export function createStore(api: PvblkApi) {
       buffered.clear();
     } catch (err) {
       state.status = 'error';
-      state.message = (err as Error).message;
+      if (backend === 'real') state.realError = (err as Error).message;
+      else state.message = (err as Error).message;
     }
+  }
+
+  let checkSeq = 0;
+  /** Checks the real-disk folder through the API (checkDir); a refusal is shown inline. */
+  async function checkRealDir(): Promise<RealDirCheck | null> {
+    const seq = ++checkSeq;
+    const dir = state.realDir.trim();
+    if (!dir) {
+      state.realDirCheck = { ok: false, error: 'choose a folder on the disk to test' };
+      return state.realDirCheck;
+    }
+    try {
+      const r = await api.checkRealDir(dir);
+      if (seq === checkSeq) state.realDirCheck = r;
+      return r;
+    } catch (err) {
+      const r: RealDirCheck = { ok: false, error: (err as Error).message };
+      if (seq === checkSeq) state.realDirCheck = r;
+      return r;
+    }
+  }
+
+  async function pickRealDir(): Promise<void> {
+    try {
+      const d = await api.pickRealDir();
+      if (d) {
+        state.realDir = d;
+        await checkRealDir();
+      }
+    } catch (err) {
+      state.realError = (err as Error).message;
+    }
+  }
+
+  /**
+   * Shows the last simulated and the last real result of the spec being edited side by side in the
+   * compare view (runs labelled source=sim / source=real).
+   */
+  function compareBackends(): void {
+    refreshCanCompare();
+    const sim = lastByBackend.sim;
+    const real = lastByBackend.real;
+    if (!state.canCompareBackends || !sim || !real) return;
+    if (state.status === 'running' || state.status === 'paused' || state.status === 'starting') return;
+    const a = runViewsOf(sim.result, 0, { source: 'sim' });
+    const b = runViewsOf(real.result, a.length, { source: 'real' });
+    runs.value = [...a, ...b];
+    counterpart.value = [];
+    state.totalRuns = runs.value.length;
+    state.currentRun = b[0]?.index ?? 0;
+    state.status = 'done';
+    bump(true);
   }
 
   async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
@@ -531,6 +653,10 @@ export function createStore(api: PvblkApi) {
   return {
     state,
     runs,
+    counterpart,
+    checkRealDir,
+    pickRealDir,
+    compareBackends,
     exportBundle,
     importBundle,
     bundleCharts,
