@@ -24,6 +24,10 @@ export const test = base.extend<{ lab: Page }>({
       const win = await app.firstWindow();
       win.on('pageerror', (e) => errors.push(e.message));
       await use(win);
+      // destroy() skips beforeunload: a test that left unsaved edits must not block on the dialog.
+      await app.evaluate(({ BrowserWindow }) => {
+        for (const w of BrowserWindow.getAllWindows()) w.destroy();
+      });
       await app.close();
     } else {
       page.on('pageerror', (e) => errors.push(e.message));

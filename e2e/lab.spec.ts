@@ -1,4 +1,4 @@
-import { canvasHash, expect, pickPreset, sampleCount, shot, test } from './fixtures';
+import { canvasHash, expect, pickPreset, SCREENSHOTS, sampleCount, shot, test } from './fixtures';
 
 // A single-run preset (noop host scheduler, one native random reader) and the default matrix one.
 const SINGLE = 'native-random-fifo';
@@ -222,4 +222,100 @@ test('saves a result and compares it with a new run', async ({ lab }, info) => {
   });
   await expect(lab.getByTestId('error-banner')).toContainText('bad.json is not an experiment result');
   await shot(lab, '10-saved-compare');
+});
+
+test('switching presets over unsaved edits asks first: dismiss keeps them, accept loads', async ({ lab }) => {
+  await pickPreset(lab, MATRIX);
+  await lab.getByTestId('mode-form').click();
+  await lab.getByTestId('vm-1-thread-0-count').fill('2');
+  await lab.getByTestId('vm-1-thread-0-count').blur();
+  await expect(lab.getByTestId('spec-dirty')).toBeVisible();
+  const messages: string[] = [];
+  lab.once('dialog', (d) => {
+    messages.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  await lab.getByTestId('preset-select').selectOption(SINGLE);
+  await expect.poll(() => messages.length).toBe(1);
+  expect(messages[0]).toMatch(/^confirm: .*unsaved/);
+  await expect(lab.getByTestId('preset-select')).toHaveValue(MATRIX);
+  await expect(lab.getByTestId('vm-1-thread-0-count')).toHaveValue('2');
+  await expect(lab.getByTestId('spec-dirty')).toBeVisible();
+
+  lab.once('dialog', (d) => {
+    messages.push(`${d.type()}: ${d.message()}`);
+    void d.accept();
+  });
+  await lab.getByTestId('preset-select').selectOption(SINGLE);
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  expect(messages).toHaveLength(2);
+  await expect(lab.getByTestId('preset-select')).toHaveValue(SINGLE);
+  await expect(lab.getByTestId('spec-dirty')).toBeHidden();
+  await expect(lab.getByTestId('vm-1-thread-0-count')).toHaveCount(0);
+  // Not dirty any more: the next switch does not ask.
+  await pickPreset(lab, MATRIX);
+  expect(messages).toHaveLength(2);
+});
+
+test('leaving the page with unsaved edits asks (beforeunload)', async ({ lab }, info) => {
+  test.skip(info.project.name === 'electron', 'Electron turns it into a native dialog on close');
+  await pickPreset(lab, MATRIX);
+  await lab.getByTestId('mode-form').click();
+  await lab.getByTestId('vm-1-thread-0-count').fill('3');
+  await lab.getByTestId('vm-1-thread-0-count').blur();
+  await expect(lab.getByTestId('spec-dirty')).toBeVisible();
+  const dialog = new Promise<string>((resolve) =>
+    lab.once('dialog', (d) => {
+      resolve(d.type());
+      void d.accept();
+    }),
+  );
+  await lab.close({ runBeforeUnload: true });
+  expect(await dialog).toBe('beforeunload');
+});
+
+test('the thread "more" row edits mix, timing, arrivals, priority and sync writes', async ({ lab }) => {
+  await pickPreset(lab, MATRIX);
+  await lab.getByTestId('mode-form').click();
+  await expect(lab.getByTestId('vm-0-thread-0-details')).toHaveCount(0);
+  await lab.getByTestId('vm-0-thread-0-more').click();
+  await expect(lab.getByTestId('vm-0-thread-0-details')).toBeVisible();
+  await lab.getByLabel('thread 0 op').first().selectOption('rw');
+  await lab.getByTestId('vm-0-thread-0-rwmix_read').fill('70');
+  await lab.getByTestId('vm-0-thread-0-rwmix_read').blur();
+  await lab.getByTestId('vm-0-thread-0-start_s').fill('1');
+  await lab.getByTestId('vm-0-thread-0-start_s').blur();
+  // stop before start: flagged inline, Run disabled
+  await lab.getByTestId('vm-0-thread-0-stop_s').fill('0.5');
+  await lab.getByTestId('vm-0-thread-0-stop_s').blur();
+  await expect(lab.getByTestId('vm-0-thread-0-stop_s')).toHaveClass(/bad/);
+  await expect(lab.getByTestId('run')).toBeDisabled();
+  await lab.getByTestId('vm-0-thread-0-stop_s').fill('8');
+  await lab.getByTestId('vm-0-thread-0-stop_s').blur();
+  await lab.getByTestId('vm-0-thread-0-poisson').check();
+  await lab.getByTestId('vm-0-thread-0-rate_iops').fill('150');
+  await lab.getByTestId('vm-0-thread-0-rate_iops').blur();
+  await lab.getByTestId('vm-0-thread-0-ioprio').fill('2');
+  await lab.getByTestId('vm-0-thread-0-ioprio').blur();
+  await lab.getByTestId('vm-0-thread-0-sync_writes').uncheck();
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await expect(lab.getByTestId('vm-0-thread-0-stop_s')).not.toHaveClass(/bad/);
+  const details = lab.getByTestId('vm-0-thread-0-details');
+  await details.locator('xpath=ancestor::div[contains(@class,"threads")][1]').evaluate((el) => {
+    el.scrollLeft = 0;
+  });
+  await details
+    .locator('xpath=ancestor::fieldset[1]')
+    .screenshot({ path: `${SCREENSHOTS}/14-thread-details.png` });
+  await lab.getByTestId('mode-json').click();
+  const t = JSON.parse(await lab.getByTestId('spec-json').inputValue()).vms[0].threads[0];
+  expect(t).toMatchObject({
+    op: 'rw',
+    rwmix_read: 70,
+    start_s: 1,
+    stop_s: 8,
+    arrival: { type: 'poisson', rate_iops: 150 },
+    ioprio: 2,
+    sync_writes: false,
+  });
 });

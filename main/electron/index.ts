@@ -156,6 +156,20 @@ function createWindow(): void {
     saveSettings(settingsFile, settings);
   };
   win.on('close', remember);
+  // The renderer's beforeunload cancels the close while the spec has unsaved edits; ask here.
+  win.webContents.on('will-prevent-unload', (e) => {
+    const opts = {
+      type: 'question' as const,
+      buttons: ['Discard', 'Cancel'],
+      defaultId: 1,
+      cancelId: 1,
+      title: 'Unsaved changes',
+      message: 'Discard unsaved changes?',
+      detail: 'The spec has been edited since it was loaded or saved.',
+    };
+    const choice = win ? dialog.showMessageBoxSync(win, opts) : dialog.showMessageBoxSync(opts);
+    if (choice === 0) e.preventDefault(); // preventDefault ignores the beforeunload: close anyway
+  });
   win.on('closed', () => {
     win = null;
   });

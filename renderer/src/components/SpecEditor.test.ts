@@ -57,4 +57,47 @@ describe('SpecEditor', () => {
     await w.find('[data-testid="spec-json"]').setValue('{}');
     expect(w.emitted('update:text')?.at(-1)).toEqual(['{}']);
   });
+
+  it('edits the less common thread fields in the expandable "more" row', async () => {
+    const w = mount(SpecEditor, { props });
+    expect(w.find('[data-testid="vm-0-thread-0-details"]').exists()).toBe(false);
+    await w.find('[data-testid="vm-0-thread-0-more"]').trigger('click');
+    expect(w.find('[data-testid="vm-0-thread-0-details"]').exists()).toBe(true);
+    // read mix only applies to op = rw
+    expect(w.find('[data-testid="vm-0-thread-0-rwmix_read"]').exists()).toBe(false);
+    const thread = () => (lastText(w).vms as { threads: Record<string, unknown>[] }[])[0].threads[0];
+    await w.find('[data-testid="vm-0-thread-0-start_s"]').setValue('2');
+    expect(thread().start_s).toBe(2);
+    await w.find('[data-testid="vm-0-thread-0-stop_s"]').setValue('8');
+    expect(thread().stop_s).toBe(8);
+    await w.find('[data-testid="vm-0-thread-0-ioprio"]').setValue('1');
+    expect(thread().ioprio).toBe(1);
+    await w.find('[data-testid="vm-0-thread-0-sync_writes"]').setValue(false);
+    expect(thread().sync_writes).toBe(false);
+    await w.find('[data-testid="vm-0-thread-0-poisson"]').setValue(true);
+    expect(thread().arrival).toEqual({ type: 'poisson', rate_iops: 100 });
+    // The parent feeds the edited text back; then rate and read-mix fields appear.
+    const edited = JSON.parse(JSON.stringify(spec));
+    Object.assign(edited.vms[0].threads[0], { op: 'rw', arrival: { type: 'poisson', rate_iops: 100 } });
+    await w.setProps({ text: JSON.stringify(edited) });
+    await w.find('[data-testid="vm-0-thread-0-rate_iops"]').setValue('250');
+    expect(thread().arrival).toEqual({ type: 'poisson', rate_iops: 250 });
+    await w.find('[data-testid="vm-0-thread-0-rwmix_read"]').setValue('70');
+    expect(thread().rwmix_read).toBe(70);
+    await w.find('[data-testid="vm-0-thread-0-poisson"]').setValue(false);
+    expect(thread().arrival).toBeUndefined();
+  });
+
+  it('opens the "more" row by itself when one of its fields is invalid, and marks it', () => {
+    const w = mount(SpecEditor, {
+      props: {
+        ...props,
+        errors: [{ path: 'vms.1.threads.0.stop_s', message: 'must be later than start_s (0)' }],
+      },
+    });
+    expect(w.find('[data-testid="vm-1-thread-0-details"]').exists()).toBe(true);
+    expect(w.find('[data-testid="vm-1-thread-0-stop_s"]').classes()).toContain('bad');
+    expect(w.find('[data-testid="vm-1-thread-0-details"]').text()).toContain('must be later than start_s');
+    expect(w.find('[data-testid="vm-0-thread-0-details"]').exists()).toBe(false);
+  });
 });
