@@ -17,6 +17,7 @@ import type { TunableValues } from '../../common/spec/tunables';
 import type { TimerHandle } from '../core/sim';
 import { MS, SEC } from '../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../io/request';
+import { firstIsCloser } from './choose-req';
 import type { IoScheduler, SchedulerEnv } from './types';
 
 type Reason = 'budget_exhausted' | 'budget_timeout' | 'no_more_requests' | 'too_idle' | 'preempted';
@@ -454,26 +455,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   const chooseReq = (r1: BlockRequest | null, r2: BlockRequest | null, last: number): BlockRequest | null => {
     if (!r1 || r1 === r2) return r2;
     if (!r2) return r1;
-    const s1 = r1.sector;
-    const s2 = r2.sector;
-    let d1 = 0;
-    let d2 = 0;
-    let w1 = false;
-    let w2 = false;
-    if (s1 >= last) d1 = s1 - last;
-    else if (s1 + backMax >= last) d1 = (last - s1) * backPenalty;
-    else w1 = true;
-    if (s2 >= last) d2 = s2 - last;
-    else if (s2 + backMax >= last) d2 = (last - s2) * backPenalty;
-    else w2 = true;
-    if (!w1 && !w2) {
-      if (d1 < d2) return r1;
-      if (d2 < d1) return r2;
-      return s1 >= s2 ? r1 : r2;
-    }
-    if (w2 && !w1) return r1;
-    if (w1 && !w2) return r2;
-    return s1 <= s2 ? r1 : r2;
+    return firstIsCloser(r1.sector, r2.sector, last, backMax, backPenalty) ? r1 : r2;
   };
   const fifoHeadRq = (q: Queue): BlockRequest | null => {
     while (q.fifoHead < q.fifo.length && !q.queued.has(q.fifo[q.fifoHead])) q.fifoHead++;

@@ -10,6 +10,7 @@ import type { TunableValues } from '../../common/spec/tunables';
 import type { TimerHandle } from '../core/sim';
 import { MS } from '../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../io/request';
+import { firstIsCloser } from './choose-req';
 import type { IoScheduler, SchedulerEnv } from './types';
 
 // Workload types (enum wl_type_t).
@@ -694,26 +695,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (!a || a === b) return b;
     if (!b) return a;
     if (a.rq.sync !== b.rq.sync) return a.rq.sync ? a : b;
-    const s1 = a.rq.sector;
-    const s2 = b.rq.sector;
-    let d1 = 0;
-    let d2 = 0;
-    let w1 = false;
-    let w2 = false;
-    if (s1 >= last) d1 = s1 - last;
-    else if (s1 + backMax >= last) d1 = (last - s1) * backPenalty;
-    else w1 = true;
-    if (s2 >= last) d2 = s2 - last;
-    else if (s2 + backMax >= last) d2 = (last - s2) * backPenalty;
-    else w2 = true;
-    if (!w1 && !w2) {
-      if (d1 < d2) return a;
-      if (d2 < d1) return b;
-      return s1 >= s2 ? a : b;
-    }
-    if (w2 && !w1) return a;
-    if (w1 && !w2) return b;
-    return s1 <= s2 ? a : b;
+    return firstIsCloser(a.rq.sector, b.rq.sector, last, backMax, backPenalty) ? a : b;
   }
 
   function findNextRq(q: Cfqq, last: CRq): CRq | null {
