@@ -4,7 +4,9 @@
  * the renderer only sees `PvblkApi`. Every request crossing a boundary is checked against
  * `API_ARGS` with zod, and every event against `EventEnvelopeSchema`.
  */
+
 import { z } from 'zod';
+import type { DiskCharacterization } from '../engine/disk/characterize';
 import type { ActivityEvent, DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from './result';
 
 export const PACINGS = ['max', 1, 10, 100] as const;
@@ -36,23 +38,7 @@ export interface ValidationError {
 export type ValidationResult = { ok: true; runs: number } | { ok: false; errors: ValidationError[] };
 
 /** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
-export interface DiskCharacterization {
-  name: string;
-  kind: 'hdd' | 'ssd';
-  capacity_bytes: number;
-  capacity_gb: number;
-  rpm: number | null;
-  rotation_ms: number | null;
-  heads: number | null;
-  cylinders: number | null;
-  sector_bytes: number;
-  zones: { first_cyl: number; cylinders: number; sectors_per_track: number; media_mbps: number }[];
-  /** [distance in cylinders, seek time ms] */
-  seek_curve: [number, number][];
-  seek_avg_ms: number;
-  track_to_track_ms: number;
-  full_stroke_ms: number;
-}
+export type { DiskCharacterization } from '../engine/disk/characterize';
 
 /** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */
 const SpecJson = z.unknown();

@@ -22,7 +22,7 @@ import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import { SegmentCache } from './cache';
 import { type Chs, Geometry } from './geometry';
 import { makeSeekFn, type SeekFn } from './seek';
-import type { Disk, DiskStats, ServiceInfo } from './types';
+import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from './types';
 
 /** Tolerance (ns) when comparing a computed angle with a sector boundary. */
 const ANGLE_EPS = 0.01;
@@ -92,15 +92,7 @@ export class HddDisk implements Disk {
   private wHead = 0;
   private readonly chs: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
 
-  private readonly st: DiskStats = {
-    busyNs: 0,
-    requests: 0,
-    seeks: 0,
-    seekCylSum: 0,
-    mediaRequests: 0,
-    readRequests: 0,
-    cacheHits: 0,
-  };
+  private readonly st: DiskStats = emptyDiskStats();
 
   constructor(spec: HddSpec, sim: Simulator) {
     this.sim = sim;

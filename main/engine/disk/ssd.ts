@@ -6,7 +6,7 @@
 import type { SsdSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
-import type { Disk, DiskStats, ServiceInfo } from './types';
+import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from './types';
 
 export class SsdDisk implements Disk {
   readonly kind = 'ssd' as const;
@@ -24,15 +24,7 @@ export class SsdDisk implements Disk {
   private readonly queue: BlockRequest[] = [];
   private inflight = 0;
   private busyUntil = 0;
-  private readonly st: DiskStats = {
-    busyNs: 0,
-    requests: 0,
-    seeks: 0,
-    seekCylSum: 0,
-    mediaRequests: 0,
-    readRequests: 0,
-    cacheHits: 0,
-  };
+  private readonly st: DiskStats = emptyDiskStats();
 
   constructor(spec: SsdSpec, sim: Simulator) {
     this.sim = sim;

@@ -52,3 +52,14 @@ export interface DiskStats {
 }
 
 export type DiskFactory = (sim: Simulator) => Disk;
+
+/** Counters at zero (a new disk, or the baseline before anything was measured). */
+export const emptyDiskStats = (): DiskStats => ({
+  busyNs: 0,
+  requests: 0,
+  seeks: 0,
+  seekCylSum: 0,
+  mediaRequests: 0,
+  readRequests: 0,
+  cacheHits: 0,
+});

@@ -10,7 +10,7 @@ import {
   type RunSummary,
   type Sample,
 } from '../../common/result';
-import type { Disk, DiskStats, ServiceInfo } from '../disk/types';
+import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from '../disk/types';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import type { SchedTrace } from '../sched/types';
 import type { HostObserver } from '../stack/host';
@@ -282,15 +282,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const measuredNs = Math.max(1, end - this.warmupNs);
     const secs = measuredNs / 1e9;
     const st = this.disk.stats();
-    const w = this.warmStats ?? {
-      busyNs: 0,
-      requests: 0,
-      seeks: 0,
-      seekCylSum: 0,
-      mediaRequests: 0,
-      readRequests: 0,
-      cacheHits: 0,
-    };
+    const w = this.warmStats ?? emptyDiskStats();
     const seeks = st.seeks - w.seeks;
     const media = st.mediaRequests - w.mediaRequests;
     const reads = st.readRequests - w.readRequests;
