@@ -474,20 +474,7 @@ export function createAnticipatory(env: SchedulerEnv, params: TunableValues): Io
       const q = dq[dir];
       // Bio merges (no as_add_request, so no history update): back merge through the hash,
       // then as_merge's front merge; then the block layer's request-to-request merge attempt.
-      const back = q.backMergeCandidate(rq);
-      if (back) {
-        q.backMerge(back, rq);
-        const after = q.adjacentAfter(back);
-        if (after) mergeRequests(q, back, after);
-        return;
-      }
-      const front = q.frontMergeCandidate(rq);
-      if (front) {
-        q.frontMerge(front, rq);
-        const before = q.adjacentBefore(front);
-        if (before) mergeRequests(q, before, front);
-        return;
-      }
+      if (q.mergeBio(rq, true, mergeRequests)) return;
       // as_add_request.
       const aic = getAic(rq.ctx);
       updateIohist(aic, rq);

@@ -75,24 +75,7 @@ export function createDeadline(env: SchedulerEnv, params: TunableValues): IoSche
       const dir = dirOf(rq);
       const q = dq[dir];
       // elv_merge: back merge through the end-sector hash, then deadline_merge's front merge.
-      const back = q.backMergeCandidate(rq);
-      if (back) {
-        q.backMerge(back, rq);
-        // attempt_back_merge: the grown request may now touch the next one.
-        const after = q.adjacentAfter(back);
-        if (after) mergeRequests(q, back, after);
-        return;
-      }
-      if (frontMerges) {
-        const front = q.frontMergeCandidate(rq);
-        if (front) {
-          q.frontMerge(front, rq); // deadline_merged_request: re-sorted under its new start
-          // attempt_front_merge: the request before may now end where this one starts.
-          const before = q.adjacentBefore(front);
-          if (before) mergeRequests(q, before, front);
-          return;
-        }
-      }
+      if (q.mergeBio(rq, frontMerges, mergeRequests)) return;
       rq.insertedAt = env.now();
       q.add(rq, env.now() + fifoExpire[dir]);
       counts.inc(rq.ctx);

@@ -187,6 +187,33 @@ export class DirQueue {
     return p && endSector(p) === rq.sector && mergeable(p, rq) ? p : null;
   }
 
+  /**
+   * The block layer's bio-merge attempt (elv_merge): a back merge through the end-sector hash,
+   * then, when enabled, a front merge; a request grown either way is then merged with the
+   * neighbour it now touches (attempt_back_merge / attempt_front_merge) through `mergeRequests`,
+   * the scheduler's own elevator_merge_req_fn. Returns true when `rq` was merged away.
+   */
+  mergeBio(
+    rq: BlockRequest,
+    frontMerges: boolean,
+    mergeRequests: (q: DirQueue, survivor: BlockRequest, next: BlockRequest) => void,
+  ): boolean {
+    const back = this.backMergeCandidate(rq);
+    if (back) {
+      this.backMerge(back, rq);
+      const after = this.adjacentAfter(back);
+      if (after) mergeRequests(this, back, after);
+      return true;
+    }
+    if (!frontMerges) return false;
+    const front = this.frontMergeCandidate(rq);
+    if (!front) return false;
+    this.frontMerge(front, rq); // re-sorted under its new start
+    const before = this.adjacentBefore(front);
+    if (before) mergeRequests(this, before, front);
+    return true;
+  }
+
   private hashAdd(rq: BlockRequest): void {
     const e = endSector(rq);
     const l = this.byEnd.get(e);
