@@ -15,13 +15,20 @@ import {
   type Manifest,
   README,
   RESULTS,
+  RESULTS_REAL,
   SPEC,
   sha256Hex,
   TRACE,
   TRACE_MAX_ROWS,
+  timeseriesFile,
 } from './format';
 
 export interface BundleExtras {
+  /**
+   * A real-disk result (`backend: "real"`, `pvblk real`) of the same spec, stored as
+   * results-real.json with its CSVs beside the simulator's `result` (format version 2).
+   */
+  real?: ExperimentResult;
   /** PNG images by name (`"throughput"` or `"throughput.png"` → `charts/throughput.png`). */
   charts?: Record<string, Uint8Array>;
   /** Write trace.csv from the runs' recorded dispatch points (default true). */
@@ -188,16 +195,42 @@ export function bundleSpec(spec: Spec): Spec {
   return touchesDisk ? structuredClone(spec) : resolveSpec(spec);
 }
 
-function readme(spec: Spec, result: ExperimentResult, file = 'FILE.pvblk.zip'): string {
+const isReal = (r: ExperimentResult): boolean => (r as { backend?: unknown }).backend === 'real';
+
+/** The three CSV time series of every run of `result`, under `prefix` (`''` simulator, `'real-'` real disk). */
+function putTimeseries(files: Map<string, Uint8Array>, prefix: '' | 'real-', result: ExperimentResult): void {
+  result.runs.forEach((run, i) => {
+    files.set(timeseriesFile(prefix, i, 'vms'), enc.encode(vmsCsv(run)));
+    files.set(timeseriesFile(prefix, i, 'threads'), enc.encode(threadsCsv(run)));
+    files.set(timeseriesFile(prefix, i, 'total'), enc.encode(totalCsv(run)));
+  });
+}
+
+function readme(
+  spec: Spec,
+  result: ExperimentResult,
+  real: ExperimentResult | undefined,
+  file = 'FILE.pvblk.zip',
+): string {
+  const realLines = real
+    ? `- \`results-real.json\` — the same spec measured on a real disk (pvblk real): ${real.runs.length} run${real.runs.length === 1 ? '' : 's'}, device and artefact flags in each run's \`real\` block
+- \`timeseries/real-run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — its time series (same columns)
+`
+    : '';
+  const replayNote = real
+    ? ' Replay re-runs the simulator only; the real-disk results are kept as measured.'
+    : isReal(result)
+      ? ' These results were measured on a real disk, so a replay in the simulator is expected to differ.'
+      : '';
   return `# PV Block Lab experiment bundle: ${spec.name}
 
 ${spec.description ? `${spec.description}\n\n` : ''}This zip is a complete, shareable PV Block Lab experiment (bundle format ${BUNDLE_FORMAT_VERSION},
 engine ${result.engine_version}, ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}, seed ${result.seed}).
 
 - \`spec.json\` — the experiment spec, fully resolved (disk preset expanded, defaults filled)
-- \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the engine produced it
+- \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the ${isReal(result) ? 'real-disk backend measured it' : 'engine produced it'}
 - \`timeseries/run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — the time series per run (units in the column names)
-- \`trace.csv\` — the dispatched requests (capped), when present
+${realLines}- \`trace.csv\` — the dispatched requests (capped), when present
 - \`charts/*.png\` — charts as exported from the app, when present
 - \`manifest.json\` — format and versions, and the sha256 of every other file
 
@@ -206,7 +239,7 @@ Replay it from the command line, re-running the spec and comparing every number:
 
     npx pvblk replay ${file}
 
-The simulation is deterministic: with the same engine version the replay is identical.
+The simulation is deterministic: with the same engine version the replay is identical.${replayNote}
 See docs/bundles.md in the PV Block Lab repository for the format and the CSV columns.
 `;
 }
@@ -218,14 +251,19 @@ export async function buildBundle(
   extras: BundleExtras = {},
 ): Promise<Uint8Array> {
   const created = extras.created ?? new Date();
+  const real = extras.real;
+  if (real && !isReal(real))
+    throw new Error('the real-disk result of a bundle must be a real-backend result (backend "real")');
+  if (real && isReal(result))
+    throw new Error("with a real-disk result beside it, a bundle's results.json must be the simulator's");
   const files = new Map<string, Uint8Array>();
   files.set(SPEC, enc.encode(`${JSON.stringify(bundleSpec(spec), null, 2)}\n`));
   files.set(RESULTS, enc.encode(JSON.stringify(result)));
-  result.runs.forEach((run, i) => {
-    files.set(`timeseries/run-${i}-vms.csv`, enc.encode(vmsCsv(run)));
-    files.set(`timeseries/run-${i}-threads.csv`, enc.encode(threadsCsv(run)));
-    files.set(`timeseries/run-${i}-total.csv`, enc.encode(totalCsv(run)));
-  });
+  putTimeseries(files, '', result);
+  if (real) {
+    files.set(RESULTS_REAL, enc.encode(JSON.stringify(real)));
+    putTimeseries(files, 'real-', real);
+  }
   let trace: Manifest['trace'];
   if (extras.trace ?? true) {
     const t = traceCsv(result, extras.traceMaxRows ?? TRACE_MAX_ROWS);
@@ -238,7 +276,7 @@ export async function buildBundle(
       throw new Error(`chart name "${key}": use letters, digits, ".", "_" and "-" only`);
     files.set(name, png);
   }
-  files.set(README, enc.encode(readme(spec, result)));
+  files.set(README, enc.encode(readme(spec, result, real)));
 
   const hashes: Record<string, string> = {};
   for (const [name, data] of files) hashes[name] = await sha256Hex(data);

@@ -10,7 +10,7 @@ import { ENGINE_VERSION } from '../../engine/version';
 import { cmdReplay } from '../cli/replay';
 import { runExperiment } from '../runner';
 import { buildBundle, THREADS_CSV_COLUMNS, VMS_CSV_COLUMNS } from './build';
-import { BUNDLE_FORMAT, MANIFEST, README, RESULTS, SPEC } from './format';
+import { BUNDLE_FORMAT, MANIFEST, README, RESULTS, RESULTS_REAL, SPEC } from './format';
 import { type Bundle, BundleError, type BundleErrorCode, readBundle } from './read';
 import { compareResults, replayBundle } from './replay';
 import { makeZip, rebuild } from './testing';
@@ -35,6 +35,11 @@ let result: ExperimentResult;
 let file: string;
 let bytes: Uint8Array;
 let bundle: Bundle;
+/** A real-disk result of the same spec (the simulator's, marked as the real backend marks its results). */
+let real: ExperimentResult;
+/** A version 2 bundle with both: results.json (sim) and results-real.json. */
+let both: Bundle;
+let bothBytes: Uint8Array;
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 
 beforeAll(async () => {
@@ -45,7 +50,42 @@ beforeAll(async () => {
   await writeBundle(file, spec, result, { charts: { throughput: PNG } });
   bytes = new Uint8Array(readFileSync(file));
   bundle = await readBundle(file);
+  real = asReal(result);
+  bothBytes = await buildBundle(spec, result, { real });
+  both = await readBundle(bothBytes);
 });
+
+function asReal(r: ExperimentResult): ExperimentResult {
+  const copy = JSON.parse(JSON.stringify(r)) as ExperimentResult & Record<string, unknown>;
+  copy.backend = 'real';
+  copy.runs = copy.runs.map((run) => ({
+    ...run,
+    summary: { ...run.summary, total: { ...run.summary.total, mbps: run.summary.total.mbps / 2 } },
+    trace: { ...run.trace, dispatch: [] },
+    real: {
+      device: 'sda',
+      partition: 'sda2',
+      scheduler: 'mq-deadline',
+      schedulers: ['none', 'mq-deadline'],
+      rotational: true,
+      dir: '/tmp/x',
+      flags: [],
+      files: [],
+      scale: [],
+      processes: [],
+      mean_wait_ms: 0,
+      mean_call_ms: 0,
+      cgroups: null,
+    },
+  }));
+  return copy;
+}
+
+/** Rewrites one JSON file of a bundle's files. */
+function editJson(f: Map<string, Uint8Array>, name: string, change: (v: Record<string, unknown>) => unknown) {
+  const v = JSON.parse(dec.decode(f.get(name)!)) as Record<string, unknown>;
+  f.set(name, enc.encode(JSON.stringify(change(v) ?? v)));
+}
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -70,7 +110,7 @@ describe('write → read round trip', () => {
   it('stores manifest, resolved spec, results, CSVs, trace, chart and README', () => {
     const m = bundle.manifest;
     expect(m.format).toBe(BUNDLE_FORMAT);
-    expect(m.format_version).toBe(1);
+    expect(m.format_version).toBe(2);
     expect(m.engine_version).toBe(ENGINE_VERSION);
     expect(Number.isNaN(Date.parse(m.created))).toBe(false);
     expect(m.platform).toContain(process.platform);
@@ -241,6 +281,18 @@ describe('pvblk replay', () => {
     }
   });
 
+  it('a bundle with simulated and real results: "identical" with a note, and a --json field', async () => {
+    const f = join(dir, 'both.pvblk.zip');
+    writeFileSync(f, bothBytes);
+    const r = await cli([f, '--jobs', '1']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^note: .*also holds real-disk results \(results-real\.json, 1 run\)/);
+    expect(r.out).toMatch(/\nidentical \(1 run\)\n$/);
+    const j = await cli([f, '--json', '--jobs', '1']);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.out)).toMatchObject({ identical: true, realResultsNotReplayed: true });
+  });
+
   it('exit 1 with differences', async () => {
     const t = join(dir, 'tampered.pvblk.zip');
     writeFileSync(
@@ -375,9 +427,9 @@ describe('hostile and broken bundles are rejected', () => {
 
   it('unknown format version', async () => {
     await rejects(
-      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 2 }) }),
+      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 3 }) }),
       'format-version',
-      /unknown bundle format_version 2/,
+      /unknown bundle format_version 3 \(this app reads versions 1 and 2/,
     );
     await rejects(
       await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format: 'something-else' }) }),
@@ -445,6 +497,219 @@ describe('hostile and broken bundles are rejected', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('format version 2: simulated and real-disk results of the same spec', () => {
+  it("stores results-real.json and its CSVs beside the simulator's results", () => {
+    const names = Object.keys(both.manifest.files);
+    expect(both.manifest.format_version).toBe(2);
+    expect(names).toContain(RESULTS_REAL);
+    for (const kind of ['vms', 'threads', 'total'])
+      expect(names).toContain(`timeseries/real-run-0-${kind}.csv`);
+    expect(both.results).toEqual(JSON.parse(JSON.stringify(result)));
+    expect(both.realResults).toEqual(JSON.parse(JSON.stringify(real)));
+    // Same columns, written by the same writers; the real numbers are the real result's.
+    const simVms = dec.decode(both.files.get('timeseries/run-0-vms.csv')!);
+    const realVms = dec.decode(both.files.get('timeseries/real-run-0-vms.csv')!);
+    expect(realVms.split('\n')[0]).toBe(VMS_CSV_COLUMNS.join(','));
+    expect(realVms).toBe(simVms);
+    expect(dec.decode(both.files.get('timeseries/real-run-0-threads.csv')!).split('\n')[0]).toBe(
+      THREADS_CSV_COLUMNS.join(','),
+    );
+    expect(both.readme).toContain('results-real.json');
+    // trace.csv is the simulator's.
+    expect(both.manifest.trace?.rows).toBe(result.runs[0].trace.dispatch.length);
+    // A bundle without real results has none.
+    expect(bundle.realResults).toBeUndefined();
+  });
+
+  it('replays the simulated part identical and says the real part is not re-measured', async () => {
+    const r = await replayBundle(bothBytes, { jobs: 1 });
+    expect(r.identical).toBe(true);
+    expect(r.realResultsNotReplayed).toBe(true);
+    expect(r.engineVersionNote).toMatch(/also holds real-disk results.*does not re-measure/);
+    const plain = await replayBundle(bytes, { jobs: 1 });
+    expect(plain.realResultsNotReplayed).toBe(false);
+  });
+
+  it('a real-only bundle (results.json with backend "real") is still read and noted on replay', async () => {
+    const b = await readBundle(await buildBundle(spec, real));
+    expect((b.results as { backend?: string }).backend).toBe('real');
+    expect(b.realResults).toBeUndefined();
+    const r = await replayBundle(await buildBundle(spec, real), { jobs: 1 });
+    expect(r.realResultsNotReplayed).toBe(false);
+    expect(r.engineVersionNote).toContain('measured on a real disk');
+    expect(r.identical).toBe(false);
+  });
+
+  it('reads version 1 bundles unchanged, and refuses version 2 files in them', async () => {
+    const v1 = await readBundle(
+      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 1 }) }),
+    );
+    expect(v1.manifest.format_version).toBe(1);
+    expect(v1.results).toEqual(bundle.results);
+    await rejects(
+      await rebuild(both.files, { editManifest: (m) => Object.assign(m, { format_version: 1 }) }),
+      'unknown-file',
+      /"results-real\.json" \(not part of bundle format 1\)/,
+    );
+  });
+
+  it('the writer refuses a real part that is not real, or a real results.json beside one', async () => {
+    await expect(buildBundle(spec, result, { real: result })).rejects.toThrow(/backend "real"/);
+    await expect(buildBundle(spec, real, { real })).rejects.toThrow(/must be the simulator's/);
+  });
+});
+
+describe('hostile and broken real-disk results are rejected', () => {
+  it('results-real.json not shaped like a real-disk result, naming the file and field', async () => {
+    const notResult = await rebuild(both.files, {
+      edit: (f) =>
+        f.set(RESULTS_REAL, enc.encode(JSON.stringify({ backend: 'real', name: 'x', runs: [{}] }))),
+    });
+    const e = await rejects(notResult, 'invalid-results', /^results-real\.json: not a real-disk result JSON/);
+    expect(e.entry).toBe(RESULTS_REAL);
+    await rejects(
+      await rebuild(both.files, { edit: (f) => f.set(RESULTS_REAL, enc.encode('{not json')) }),
+      'invalid-results',
+      /^results-real\.json: not valid JSON/,
+    );
+    await rejects(
+      await rebuild(both.files, { edit: (f) => f.set(RESULTS_REAL, enc.encode('[1, 2]')) }),
+      'invalid-results',
+      /^results-real\.json: backend is null; expected "real"/,
+    );
+    // A run without its real block.
+    const noBlock = await rebuild(both.files, {
+      edit: (f) =>
+        editJson(f, RESULTS_REAL, (v) => {
+          delete (v.runs as Record<string, unknown>[])[0].real;
+        }),
+    });
+    const nb = await rejects(noBlock, 'invalid-results', /^results-real\.json: not a real-disk result JSON/);
+    expect(nb.message).toContain('runs.0.real');
+    // A number that is not one.
+    const badNum = await rebuild(both.files, {
+      edit: (f) =>
+        editJson(f, RESULTS_REAL, (v) => {
+          (v.runs as { summary: { total: { mbps: unknown } } }[])[0].summary.total.mbps = 'fast';
+        }),
+    });
+    const bn = await rejects(badNum, 'invalid-results', /results-real\.json/);
+    expect(bn.message).toContain('runs.0.summary.total.mbps');
+  });
+
+  it('results-real.json must be a real-backend result of the same spec', async () => {
+    await rejects(
+      await rebuild(both.files, { edit: (f) => f.set(RESULTS_REAL, f.get(RESULTS)!) }),
+      'invalid-results',
+      /^results-real\.json: backend is null; expected "real"/,
+    );
+    await rejects(
+      await rebuild(both.files, {
+        edit: (f) =>
+          editJson(f, RESULTS_REAL, (v) => {
+            (v.runs as unknown[]).push((v.runs as unknown[])[0]);
+          }),
+      }),
+      'invalid-results',
+      /^results-real\.json: runs: 2 runs, but the spec has 1/,
+    );
+    await rejects(
+      await rebuild(both.files, {
+        edit: (f) =>
+          editJson(f, RESULTS_REAL, (v) => {
+            v.engine_version = '0.0.1-old';
+          }),
+      }),
+      'invalid-results',
+      /^results-real\.json: engine_version "0\.0\.1-old" differs from the manifest's/,
+    );
+    // results.json must stay the simulator's when results-real.json is there.
+    await rejects(
+      await rebuild(both.files, { edit: (f) => f.set(RESULTS, f.get(RESULTS_REAL)!) }),
+      'invalid-results',
+      /^results\.json: backend is "real"; beside results-real\.json it must hold the simulator's result/,
+    );
+  });
+
+  it('results-real.json and its CSVs follow the manifest: listed, present, hashed', async () => {
+    await rejects(
+      await rebuild(both.files, { rehash: false, edit: (f) => f.delete(RESULTS_REAL) }),
+      'missing-file',
+      /results-real\.json is listed in the manifest but missing/,
+    );
+    await rejects(
+      await rebuild(both.files, {
+        editManifest: (m) => {
+          delete m.files[RESULTS_REAL];
+        },
+      }),
+      'unknown-file',
+      /"results-real\.json" is not listed in the manifest/,
+    );
+    await rejects(
+      await rebuild(both.files, {
+        rehash: false,
+        edit: (f) => editJson(f, RESULTS_REAL, (v) => Object.assign(v, { seed: 8 })),
+      }),
+      'hash',
+      /^results-real\.json: sha256/,
+    );
+    await rejects(
+      await rebuild(both.files, {
+        rehash: false,
+        edit: (f) => f.set('timeseries/real-run-0-total.csv', enc.encode('t_s\n')),
+      }),
+      'hash',
+      /^timeseries\/real-run-0-total\.csv: sha256/,
+    );
+    // Names outside the format: leading zeros, other kinds.
+    await rejects(
+      await rebuild(both.files, {
+        edit: (f) => f.set('timeseries/real-run-00-vms.csv', enc.encode('x')),
+      }),
+      'unknown-file',
+      /"timeseries\/real-run-00-vms\.csv"/,
+    );
+    await rejects(
+      await rebuild(both.files, { edit: (f) => f.set('results-sim.json', enc.encode('{}')) }),
+      'unknown-file',
+      /"results-sim\.json"/,
+    );
+  });
+
+  it('results-real.json is held to the size limits before inflating', async () => {
+    const padded = JSON.stringify({ ...real, padding: ' '.repeat(4 * 1024 * 1024) });
+    const b = await rebuild(both.files, { edit: (f) => f.set(RESULTS_REAL, enc.encode(padded)) });
+    await rejects(b, 'too-large', /"results-real\.json" declares \d+ bytes uncompressed; at most 1048576/, {
+      maxFileBytes: 1024 * 1024,
+    });
+    // Within the limits the same bundle reads.
+    expect((await readBundle(b)).realResults?.runs).toHaveLength(1);
+  });
+
+  it('random byte corruption of a version 2 bundle never throws anything but a BundleError', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (edits) => {
+          const b = bothBytes.slice();
+          for (const { at, value } of edits) b[at % b.length] = value;
+          try {
+            await readBundle(b);
+          } catch (e) {
+            if (!(e instanceof BundleError)) throw e;
+            expect(e.code).not.toBe('internal');
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

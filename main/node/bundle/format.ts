@@ -1,7 +1,9 @@
 /**
- * Experiment bundle format, version 1 (docs/bundles.md): one zip file (`*.pvblk.zip`) carrying an
+ * Experiment bundle format, version 2 (docs/bundles.md): one zip file (`*.pvblk.zip`) carrying an
  * experiment completely — manifest, fully resolved spec, result JSON, CSV time series, an optional
- * capped request trace, optional chart images and a README.
+ * capped request trace, optional chart images and a README. Version 2 adds an optional real-disk
+ * result of the same spec (`results-real.json` and its CSVs) beside the simulator's; version 1
+ * bundles are still read.
  *
  * This module is pure (no Node APIs) so the UI can share it: names, limits, the manifest schema,
  * the file-name rules, CRC-32 and SHA-256 (Web Crypto, present in Node ≥ 19 and browsers).
@@ -10,7 +12,11 @@ import { z } from 'zod';
 import pkg from '../../../package.json';
 
 export const BUNDLE_FORMAT = 'pvblk-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
+/** The version written. */
+export const BUNDLE_FORMAT_VERSION = 2;
+/** The versions read (a version 1 bundle is a version 2 bundle without the real-disk files). */
+export const READABLE_FORMAT_VERSIONS = [1, 2] as const;
+export type BundleFormatVersion = (typeof READABLE_FORMAT_VERSIONS)[number];
 export const BUNDLE_EXTENSION = '.pvblk.zip';
 /** The app version written into manifests (package.json). */
 export const APP_VERSION: string = (pkg as { version: string }).version;
@@ -37,7 +43,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export const ManifestSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
-  format_version: z.literal(BUNDLE_FORMAT_VERSION),
+  format_version: z.literal(READABLE_FORMAT_VERSIONS),
   app_version: z.string().min(1).max(100),
   engine_version: z.string().min(1).max(100),
   created: z.iso.datetime({ offset: true }),
@@ -55,6 +61,8 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export const MANIFEST = 'manifest.json';
 export const SPEC = 'spec.json';
 export const RESULTS = 'results.json';
+/** Version 2: a real-disk result (`backend: "real"`) of the same spec, beside the simulator's results.json. */
+export const RESULTS_REAL = 'results-real.json';
 export const README = 'README.md';
 export const TRACE = 'trace.csv';
 
@@ -63,15 +71,27 @@ export const REQUIRED_FILES = [SPEC, RESULTS, README] as const;
 
 /** timeseries/run-<i>-<vms|threads|total>.csv (i from 0, no leading zeros). */
 export const TIMESERIES_RE = /^timeseries\/run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
+/** Version 2: timeseries/real-run-<i>-<vms|threads|total>.csv, the time series of results-real.json. */
+export const REAL_TIMESERIES_RE = /^timeseries\/real-run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
 export const CHART_RE = /^charts\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png$/;
 
-/** Is `name` one of the files format version 1 knows (other than the manifest)? */
-export function isKnownFile(name: string): boolean {
+/** The CSV time series file of run `index`, for the simulator's results (`''`) or the real ones (`'real-'`). */
+export function timeseriesFile(
+  prefix: '' | 'real-',
+  index: number,
+  kind: 'vms' | 'threads' | 'total',
+): string {
+  return `timeseries/${prefix}run-${index}-${kind}.csv`;
+}
+
+/** Is `name` one of the files format `version` knows (other than the manifest)? */
+export function isKnownFile(name: string, version: BundleFormatVersion = BUNDLE_FORMAT_VERSION): boolean {
   return (
     (REQUIRED_FILES as readonly string[]).includes(name) ||
     name === TRACE ||
     TIMESERIES_RE.test(name) ||
-    CHART_RE.test(name)
+    CHART_RE.test(name) ||
+    (version >= 2 && (name === RESULTS_REAL || REAL_TIMESERIES_RE.test(name)))
   );
 }
 

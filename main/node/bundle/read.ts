@@ -4,8 +4,9 @@
  * symlinks and other non-regular entries; duplicate names; too many entries or declared sizes
  * beyond the limits (checked before inflating, and enforced while inflating); files the format
  * does not know, or that the manifest does not list, or that it lists but are missing; wrong
- * sha256; an unknown format version; a spec failing validation; results.json not shaped like a
- * result. The reader never writes anything anywhere: the bundle stays in memory.
+ * sha256; an unknown format version; a spec failing validation; results.json (or, version 2,
+ * results-real.json) not shaped like a result of that spec. The reader never writes anything
+ * anywhere: the bundle stays in memory.
  *
  * Pure apart from reading a path (a dynamic import of node:fs), so the UI can pass bytes.
  */
@@ -16,6 +17,7 @@ import { expandMatrix, formatErrors, validateSpec } from '../../common/spec/vali
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
+  type BundleFormatVersion,
   type BundleLimits,
   CHART_RE,
   DEFAULT_LIMITS,
@@ -23,9 +25,11 @@ import {
   MANIFEST,
   type Manifest,
   ManifestSchema,
+  READABLE_FORMAT_VERSIONS,
   README,
   REQUIRED_FILES,
   RESULTS,
+  RESULTS_REAL,
   SPEC,
   sha256Hex,
   TRACE,
@@ -38,7 +42,10 @@ export interface Bundle {
   manifest: Manifest;
   /** The validated spec (defaults filled; disk as stored, normally expanded). */
   spec: Spec;
+  /** results.json: the simulator's result; or, in a real-only bundle, a real-disk one (`backend: "real"`). */
   results: ExperimentResult;
+  /** results-real.json (version 2): the real-disk result of the same spec, beside the simulator's `results`. */
+  realResults?: ExperimentResult;
   readme: string;
   /** Chart images by file name without the `charts/` prefix (e.g. `throughput.png`). */
   charts: Record<string, Uint8Array>;
@@ -63,44 +70,58 @@ const ThreadSummarySchema = z.looseObject({
   iops: finite,
   latency_ms: LatencySchema,
 });
+const RunShapeSchema = z.looseObject({
+  params: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
+  layout: z.looseObject({
+    vms: z.array(z.looseObject({ name: z.string() })),
+    threads: z.array(z.looseObject({ name: z.string(), vm: finite, pid: finite })),
+    contexts: z.array(z.looseObject({ id: finite, name: z.string() })),
+  }),
+  summary: z.looseObject({
+    total: z.looseObject({ mbps: finite, iops: finite, latency_ms: LatencySchema }),
+    disk: z.looseObject({ utilization: finite }),
+    fairness: z.looseObject({ jain_vms: numOrNull, jain_threads: numOrNull }),
+    vms: z.array(
+      z.looseObject({
+        name: z.string(),
+        mbps: finite,
+        iops: finite,
+        latency_ms: LatencySchema,
+        threads: z.array(ThreadSummarySchema),
+      }),
+    ),
+    native: z.array(ThreadSummarySchema),
+  }),
+  timeseries: z.looseObject({
+    samples: z.array(
+      z.looseObject({
+        t: finite,
+        total_mbps: finite,
+        vm_mbps: z.array(finite),
+        thread_mbps: z.array(finite),
+      }),
+    ),
+  }),
+  trace: z.looseObject({ dispatch: z.array(z.looseObject({ t: finite })), truncated: z.boolean() }),
+});
 export const ResultsShapeSchema = z.looseObject({
   name: z.string(),
   seed: finite,
   engine_version: z.string(),
+  runs: z.array(RunShapeSchema),
+});
+/** A real-disk result (main/node/real): `backend: "real"` and each run's `real` block, as far as readers rely on it. */
+export const RealResultsShapeSchema = ResultsShapeSchema.extend({
+  backend: z.literal('real'),
   runs: z.array(
-    z.looseObject({
-      params: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
-      layout: z.looseObject({
-        vms: z.array(z.looseObject({ name: z.string() })),
-        threads: z.array(z.looseObject({ name: z.string(), vm: finite, pid: finite })),
-        contexts: z.array(z.looseObject({ id: finite, name: z.string() })),
+    RunShapeSchema.extend({
+      real: z.looseObject({
+        device: z.union([z.string(), z.null()]),
+        scheduler: z.union([z.string(), z.null()]),
+        rotational: z.union([z.boolean(), z.null()]),
+        dir: z.string(),
+        flags: z.array(z.string()),
       }),
-      summary: z.looseObject({
-        total: z.looseObject({ mbps: finite, iops: finite, latency_ms: LatencySchema }),
-        disk: z.looseObject({ utilization: finite }),
-        fairness: z.looseObject({ jain_vms: numOrNull, jain_threads: numOrNull }),
-        vms: z.array(
-          z.looseObject({
-            name: z.string(),
-            mbps: finite,
-            iops: finite,
-            latency_ms: LatencySchema,
-            threads: z.array(ThreadSummarySchema),
-          }),
-        ),
-        native: z.array(ThreadSummarySchema),
-      }),
-      timeseries: z.looseObject({
-        samples: z.array(
-          z.looseObject({
-            t: finite,
-            total_mbps: finite,
-            vm_mbps: z.array(finite),
-            thread_mbps: z.array(finite),
-          }),
-        ),
-      }),
-      trace: z.looseObject({ dispatch: z.array(z.looseObject({ t: finite })), truncated: z.boolean() }),
     }),
   ),
 });
@@ -134,6 +155,59 @@ function issues(error: z.ZodError, max = 10): string {
     .map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
   if (error.issues.length > max) lines.push(`  … and ${error.issues.length - max} more`);
   return lines.join('\n');
+}
+
+export interface ResultsCheck {
+  /** The file (or field) named in error messages, e.g. `results.json`. */
+  file: string;
+  /** Required engine_version (the manifest's), if any. */
+  engineVersion?: string;
+  /** `real`: a real-disk result (backend "real", each run's `real` block); `sim`: not one; `any`: either. */
+  backend: 'sim' | 'real' | 'any';
+}
+
+/**
+ * Checks that `raw` is shaped like a result of `spec` (the shape readers rely on, one run per
+ * matrix cell, the expected backend and engine version) and returns it; throws an
+ * `invalid-results` BundleError naming `opts.file` otherwise.
+ */
+export function checkResults(raw: unknown, spec: Spec, opts: ResultsCheck): ExperimentResult {
+  const { file } = opts;
+  const backend = raw && typeof raw === 'object' ? (raw as { backend?: unknown }).backend : undefined;
+  if (opts.backend === 'real' && backend !== 'real')
+    throw new BundleError(
+      'invalid-results',
+      `${file}: backend is ${JSON.stringify(backend ?? null)}; expected "real" (a real-disk result)`,
+      file,
+    );
+  if (opts.backend === 'sim' && backend === 'real')
+    throw new BundleError(
+      'invalid-results',
+      `${file}: backend is "real"; beside ${RESULTS_REAL} it must hold the simulator's result`,
+      file,
+    );
+  const r = (opts.backend === 'real' ? RealResultsShapeSchema : ResultsShapeSchema).safeParse(raw);
+  if (!r.success)
+    throw new BundleError(
+      'invalid-results',
+      `${file}: not a ${opts.backend === 'real' ? 'real-disk ' : ''}result JSON\n${issues(r.error)}`,
+      file,
+    );
+  const results = r.data as unknown as ExperimentResult;
+  const expected = expandMatrix(spec).length;
+  if (results.runs.length !== expected)
+    throw new BundleError(
+      'invalid-results',
+      `${file}: runs: ${results.runs.length} runs, but the spec has ${expected}`,
+      file,
+    );
+  if (opts.engineVersion !== undefined && results.engine_version !== opts.engineVersion)
+    throw new BundleError(
+      'invalid-results',
+      `${file}: engine_version ${JSON.stringify(results.engine_version)} differs from the manifest's ${JSON.stringify(opts.engineVersion)}`,
+      file,
+    );
+  return results;
 }
 
 /** Read and check a bundle from a file path or its bytes. Throws BundleError on any problem. */
@@ -171,7 +245,8 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   const limits: BundleLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const entries = listZip(bytes, limits, what);
 
-  // Names first: only known files, the manifest present.
+  // Names first: only files some readable version knows, the manifest present (the manifest's own
+  // version is checked against its files below).
   for (const e of entries)
     if (e.name !== MANIFEST && !isKnownFile(e.name))
       throw new BundleError(
@@ -195,10 +270,10 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
       `${MANIFEST}: format is ${JSON.stringify(m.format)}, expected "${BUNDLE_FORMAT}"`,
       MANIFEST,
     );
-  if (m.format_version !== BUNDLE_FORMAT_VERSION)
+  if (!(READABLE_FORMAT_VERSIONS as readonly unknown[]).includes(m.format_version))
     throw new BundleError(
       'format-version',
-      `${MANIFEST}: unknown bundle format_version ${JSON.stringify(m.format_version)} (this app reads version ${BUNDLE_FORMAT_VERSION}; a newer app may read it)`,
+      `${MANIFEST}: unknown bundle format_version ${JSON.stringify(m.format_version)} (this app reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}; a newer app may read it)`,
       MANIFEST,
     );
   const parsed = ManifestSchema.safeParse(rawManifest);
@@ -209,14 +284,22 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
       MANIFEST,
     );
   const manifest = parsed.data;
+  const version: BundleFormatVersion = manifest.format_version;
+  for (const e of entries)
+    if (e.name !== MANIFEST && !isKnownFile(e.name, version))
+      throw new BundleError(
+        'unknown-file',
+        `${what}: unexpected entry ${JSON.stringify(e.name)} (not part of bundle format ${version})`,
+        e.name,
+      );
 
   // Manifest and zip must list the same files.
   for (const name of Object.keys(manifest.files)) {
     if (name === MANIFEST) throw new BundleError('invalid-manifest', `${MANIFEST}: lists itself`, MANIFEST);
-    if (!isKnownFile(name))
+    if (!isKnownFile(name, version))
       throw new BundleError(
         'invalid-manifest',
-        `${MANIFEST}: lists ${JSON.stringify(name)}, which is not part of the format`,
+        `${MANIFEST}: lists ${JSON.stringify(name)}, which is not part of format ${version}`,
         name,
       );
     if (!byName.has(name))
@@ -263,25 +346,20 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     );
   const spec = v.spec;
 
-  // results.json must look like a result of that spec.
-  const rawResults = json(RESULTS, files.get(RESULTS)!, 'invalid-results');
-  const r = ResultsShapeSchema.safeParse(rawResults);
-  if (!r.success)
-    throw new BundleError('invalid-results', `${RESULTS}: not a result JSON\n${issues(r.error)}`, RESULTS);
-  const results = r.data as unknown as ExperimentResult;
-  const expected = expandMatrix(spec).length;
-  if (results.runs.length !== expected)
-    throw new BundleError(
-      'invalid-results',
-      `${RESULTS}: runs: ${results.runs.length} runs, but the spec has ${expected}`,
-      RESULTS,
-    );
-  if (results.engine_version !== manifest.engine_version)
-    throw new BundleError(
-      'invalid-results',
-      `${RESULTS}: engine_version ${JSON.stringify(results.engine_version)} differs from the manifest's ${JSON.stringify(manifest.engine_version)}`,
-      RESULTS,
-    );
+  // results.json (and results-real.json) must look like results of that spec.
+  const realBytes = files.get(RESULTS_REAL);
+  const results = checkResults(json(RESULTS, files.get(RESULTS)!, 'invalid-results'), spec, {
+    file: RESULTS,
+    engineVersion: manifest.engine_version,
+    backend: realBytes ? 'sim' : 'any',
+  });
+  const realResults = realBytes
+    ? checkResults(json(RESULTS_REAL, realBytes, 'invalid-results'), spec, {
+        file: RESULTS_REAL,
+        engineVersion: manifest.engine_version,
+        backend: 'real',
+      })
+    : undefined;
 
   const charts: Record<string, Uint8Array> = {};
   for (const [name, data] of files) if (CHART_RE.test(name)) charts[name.slice('charts/'.length)] = data;
@@ -290,6 +368,7 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     manifest,
     spec,
     results,
+    ...(realResults ? { realResults } : {}),
     readme: text(README, files.get(README)!),
     charts,
     ...(traceBytes ? { trace: text(TRACE, traceBytes) } : {}),

@@ -2,6 +2,8 @@
  * Replay: re-run a bundle's spec and compare every summary number and every time-series sample
  * value with the bundle's results. The engine is deterministic, so with the same engine version
  * the comparison is exact; a different engine version is noted (numbers may legitimately differ).
+ * Real-disk results are never re-measured: beside the simulator's (results-real.json) they are
+ * noted and left alone; as the only results they are compared with the simulator and noted.
  */
 import type { ExperimentResult } from '../../common/result';
 import { ENGINE_VERSION } from '../../engine/version';
@@ -21,7 +23,10 @@ export interface ReplayReport {
   differences: string[];
   /** Total number of differing values (the list may be capped). */
   differenceCount: number;
+  /** Notes on the comparison, joined by "; ": real-disk results, a different engine version. */
   engineVersionNote?: string;
+  /** The bundle also holds real-disk results (results-real.json), which replay does not re-measure. */
+  realResultsNotReplayed: boolean;
   /** Runs compared. */
   runs: number;
 }
@@ -87,10 +92,15 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
     identical: count === 0,
     differences,
     differenceCount: count,
+    realResultsNotReplayed: bundle.realResults !== undefined,
     runs: now.runs.length,
   };
   const bundled = bundle.manifest.engine_version;
   const notes: string[] = [];
+  if (bundle.realResults)
+    notes.push(
+      `the bundle also holds real-disk results (results-real.json, ${bundle.realResults.runs.length} run${bundle.realResults.runs.length === 1 ? '' : 's'}); replay compares the simulated results only and does not re-measure the real ones`,
+    );
   if ((bundle.results as { backend?: string }).backend === 'real')
     notes.push(
       'the bundle holds results measured on a real disk (pvblk real); the replay re-runs the spec in the simulator, so differences are expected',
