@@ -1,13 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readBundle } from '../bundle/read';
+import { vmProcessFile } from '../real/index';
+import { checkFilesystem, probeODirect } from '../real/safety';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
 const pvblk = (...args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
 const dir = mkdtempSync(join(tmpdir(), 'pvblk-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: string) => {
   const p = join(dir, name);
   writeFileSync(p, content);
@@ -134,5 +138,129 @@ describe('pvblk CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('total MB/s');
     expect(r.stdout).toContain('vms.*.mapping=vpid-group');
+  });
+});
+
+/** The real backend needs the build (out/main/real-vm.js) and O_DIRECT in the temp folder. */
+function realUnavailable(): string | null {
+  if (!vmProcessFile()) return 'out/main/real-vm.js missing (npm run build)';
+  try {
+    const d = mkdtempSync(join(dir, 'probe-'));
+    checkFilesystem(d);
+    probeODirect(d, 'probe0');
+    rmSync(d, { recursive: true, force: true });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+const realSkip = realUnavailable();
+if (realSkip) console.log(`pvblk real tests skipped: ${realSkip}`);
+
+describe.runIf(realSkip === null)('pvblk real: simulated and real results of the same spec', () => {
+  const SPEC = {
+    name: 'cli-real',
+    duration_s: 1,
+    warmup_s: 0,
+    sample_interval_ms: 250,
+    disk: { preset: 'sata-7200' },
+    host: { scheduler: 'noop', params: {} },
+    vms: [
+      {
+        name: 'A',
+        image: { offset_gb: 0, size_gb: 4 },
+        threads: [{ name: 'seq', pattern: 'sequential', block_kb: 64 }],
+      },
+    ],
+    native: [{ name: 'rnd', pattern: 'random', block_kb: 4, size_gb: 1 }],
+  };
+  const realDir = (name: string) => {
+    const d = join(dir, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const realArgs = (d: string) => [
+    'real',
+    file('real-spec.json', JSON.stringify(SPEC)),
+    '--dir',
+    d,
+    '--size-gb',
+    '0.05',
+    '--duration',
+    '1',
+  ];
+
+  it('--out bundles both results; the human output has a sim vs real table; replay is identical', async () => {
+    const d = realDir('both');
+    const out = join(dir, 'both.pvblk.zip');
+    const r = pvblk(...realArgs(d), '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('simulating the same spec');
+    expect(r.stderr).toContain('(simulated and real results)');
+    expect(readdirSync(d)).toEqual([]);
+    // The table: per VM and native thread, sim and real side by side.
+    expect(r.stdout).toContain('== sim vs real (single run)');
+    const tableText = r.stdout.slice(r.stdout.indexOf('== sim vs real'));
+    const header = tableText.split('\n')[1];
+    for (const col of [
+      'sim MB/s',
+      'real MB/s',
+      'sim IOPS',
+      'real IOPS',
+      'sim mean ms',
+      'real mean ms',
+      'sim disk %',
+      'real disk %',
+    ])
+      expect(header).toContain(col);
+    const rowOf = (who: string) => tableText.split('\n').find((l) => l.startsWith(who)) ?? '';
+    expect(rowOf('A ').trim().split(/\s+/)).toHaveLength(9);
+    expect(rowOf('native rnd').trim().split(/\s+/)).toHaveLength(10);
+    expect(rowOf('total').trim().split(/\s+/)).toHaveLength(9);
+    // The bundle: results.json simulated, results-real.json real, both of the same spec.
+    const b = await readBundle(out);
+    expect(b.manifest.format_version).toBe(2);
+    expect((b.results as { backend?: string }).backend).toBeUndefined();
+    expect((b.realResults as { backend?: string } | undefined)?.backend).toBe('real');
+    expect(b.realResults?.runs).toHaveLength(1);
+    expect(b.files.has('timeseries/real-run-0-vms.csv')).toBe(true);
+    expect(b.realResults?.runs[0].summary.vms.map((v) => v.name)).toEqual(['A']);
+    const rp = pvblk('replay', out);
+    expect(rp.status, rp.stderr).toBe(0);
+    expect(rp.stdout).toMatch(/^note: the bundle also holds real-disk results/);
+    expect(rp.stdout).toContain('identical (1 run)');
+    const rj = JSON.parse(pvblk('replay', out, '--json').stdout);
+    expect(rj).toMatchObject({ identical: true, realResultsNotReplayed: true });
+  }, 60_000);
+
+  it('--no-sim: a real-only bundle as before, no simulation, no table', async () => {
+    const out = join(dir, 'real-only.pvblk.zip');
+    const r = pvblk(...realArgs(realDir('nosim')), '--no-sim', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('simulating');
+    expect(r.stderr).toContain('(real results only)');
+    expect(r.stdout).not.toContain('sim vs real');
+    const b = await readBundle(out);
+    expect((b.results as { backend?: string }).backend).toBe('real');
+    expect(b.realResults).toBeUndefined();
+    const rp = pvblk('replay', out, '--json');
+    expect(JSON.parse(rp.stdout)).toMatchObject({ realResultsNotReplayed: false });
+    expect(JSON.parse(rp.stdout).engineVersionNote).toContain('measured on a real disk');
+  }, 60_000);
+
+  it('--json prints the real result only; with --out the bundle still holds both', async () => {
+    const out = join(dir, 'json.pvblk.zip');
+    const r = pvblk(...realArgs(realDir('json')), '--json', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.backend).toBe('real');
+    expect((await readBundle(out)).realResults?.runs).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('pvblk real: help', () => {
+  it('documents --no-sim', () => {
+    expect(pvblk('real', '--help').stdout).toContain('--no-sim');
+    expect(pvblk('--help').stdout).toContain('--no-sim');
   });
 });

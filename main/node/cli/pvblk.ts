@@ -28,8 +28,10 @@ Usage:
   pvblk serve [--port N]            serve the lab UI and its API on 127.0.0.1 (browser mode)
   pvblk replay FILE.pvblk.zip [--json] [--jobs N]
                                     re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
-  pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE]
-                                    run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md)
+  pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
+                                    run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
+                                    then simulate it: a sim vs real table, and --out bundles both results
+                                    (--no-sim: real only)
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.

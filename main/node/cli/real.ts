@@ -1,20 +1,27 @@
 /**
  * `pvblk real`: the spec's experiment against real files in a folder of the local disk
- * (main/node/real). Exit status: 0 success, 2 invalid spec/argument or a refusal (unsafe folder,
- * no O_DIRECT, no room, no cgroup v2 for vpid-group), 1 otherwise, 130 cancelled (Ctrl-C).
+ * (main/node/real), and the same spec in the simulator beside it (unless --no-sim): a sim vs real
+ * table, and a bundle holding both. Exit status: 0 success, 2 invalid spec/argument or a refusal
+ * (unsafe folder, no O_DIRECT, no room, no cgroup v2 for vpid-group), 1 otherwise, 130 cancelled.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { ExperimentResult, RunResult } from '../../common/result';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
 import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { type RealExperimentResult, RealRefusal, runReal } from '../real/index';
-import { report } from './report';
+import { runExperiment } from '../runner';
+import { paramLabel, report } from './report';
+import { fmt, table } from './table';
 
-export const REAL_HELP = `pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE]
+export const REAL_HELP = `pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
   Runs every run of the spec on real files in DIR (O_DIRECT, one process per VM, one OS thread per
   host context). Image/native files are capped at --size-gb GiB each (default 1), regions scaled.
   The host I/O scheduler is the device's current one; the lab never changes it.
+  Then simulates the same spec and prints a sim vs real table; --out writes a bundle holding both
+  results (results.json simulated, results-real.json real). --no-sim: no simulation, a real-only
+  bundle. With --json (stdout: the real result) the simulation runs only for --out.
 `;
 
 function fail(msg: string): number {
@@ -26,12 +33,8 @@ function realReport(res: RealExperimentResult): string {
   const lines = [report(res), ''];
   res.runs.forEach((r, i) => {
     const x = r.real;
-    const label =
-      Object.entries(r.params)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ') || '(single run)';
     lines.push(
-      `real run ${i + 1} ${label}: device ${x.device ?? 'unknown'}${x.partition ? ` (${x.partition})` : ''}, ` +
+      `real run ${i + 1} ${paramLabel(r)}: device ${x.device ?? 'unknown'}${x.partition ? ` (${x.partition})` : ''}, ` +
         `scheduler ${x.scheduler ?? 'unknown'}, rotational ${x.rotational ?? 'unknown'}, dir ${x.dir}`,
     );
     lines.push(
@@ -45,6 +48,71 @@ function realReport(res: RealExperimentResult): string {
   return lines.join('\n');
 }
 
+/** Figures of one row of the sim vs real table (a VM, a native thread or the total). */
+interface Flow {
+  mbps: number;
+  iops: number;
+  latency_ms: { mean: number };
+  disk_time_share?: number;
+}
+
+/** Per run, per VM (and native thread, and the total): the simulated and the real figures side by side. */
+export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult): string {
+  const out: string[] = [];
+  const pct = (f: Flow | undefined) =>
+    f?.disk_time_share === undefined ? '-' : fmt(f.disk_time_share * 100);
+  real.runs.forEach((r, i) => {
+    const s: RunResult | undefined = sim.runs[i];
+    const rows: string[][] = [];
+    const row = (who: string, a: Flow | undefined, b: Flow | undefined) =>
+      rows.push([
+        who,
+        fmt(a?.mbps),
+        fmt(b?.mbps),
+        fmt(a?.iops, 0),
+        fmt(b?.iops, 0),
+        fmt(a?.latency_ms.mean, 2),
+        fmt(b?.latency_ms.mean, 2),
+        pct(a),
+        pct(b),
+      ]);
+    const simVms = s?.summary.vms ?? [];
+    const simNative = s?.summary.native ?? [];
+    for (const vm of r.summary.vms)
+      row(
+        vm.name,
+        simVms.find((v) => v.name === vm.name),
+        vm,
+      );
+    for (const t of r.summary.native)
+      row(
+        `native ${t.name}`,
+        simNative.find((x) => x.name === t.name),
+        t,
+      );
+    row('total', s?.summary.total, r.summary.total);
+    out.push(
+      `== sim vs real ${paramLabel(r)}`,
+      table(
+        [
+          'who',
+          'sim MB/s',
+          'real MB/s',
+          'sim IOPS',
+          'real IOPS',
+          'sim mean ms',
+          'real mean ms',
+          'sim disk %',
+          'real disk %',
+        ],
+        rows,
+      ),
+      '',
+    );
+  });
+  return out.join('\n');
+}
+
 export async function cmdReal(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -56,6 +124,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'no-sim': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -120,12 +189,26 @@ export async function cmdReal(argv: string[]): Promise<number> {
         if (!values.json) process.stderr.write(`${m}\n`);
       },
     });
+    // The simulator on the same spec, when its result is used (the bundle, the human table).
+    let sim: ExperimentResult | null = null;
+    if (!values['no-sim'] && (values.out || !values.json)) {
+      if (!values.json) process.stderr.write('simulating the same spec\n');
+      sim = await runExperiment(v.spec);
+    }
     if (values.out) {
       const { writeBundle } = await import('../bundle/write');
-      await writeBundle(values.out, v.spec, result);
-      if (!values.json) process.stderr.write(`bundle written to ${values.out}\n`);
+      if (sim) await writeBundle(values.out, v.spec, sim, { real: result });
+      else await writeBundle(values.out, v.spec, result);
+      if (!values.json)
+        process.stderr.write(
+          `bundle written to ${values.out}${sim ? ' (simulated and real results)' : ' (real results only)'}\n`,
+        );
     }
-    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${realReport(result)}\n`);
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(result)}\n`
+        : `${realReport(result)}\n${sim ? `\n${simVsRealReport(sim, result)}` : ''}`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof RealRefusal) return fail(e.message);

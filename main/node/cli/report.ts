@@ -2,7 +2,8 @@
 import type { ExperimentResult, RunResult } from '../../common/result';
 import { fmt, table } from './table';
 
-const paramLabel = (r: RunResult): string =>
+/** A run's matrix values as `key=value …`, or `(single run)`. */
+export const paramLabel = (r: Pick<RunResult, 'params'>): string =>
   Object.entries(r.params)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ') || '(single run)';
