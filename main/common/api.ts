@@ -92,6 +92,8 @@ export const API_ARGS = {
     z.strictObject({
       spec: SpecJson,
       result: z.unknown(),
+      /** A real-disk result of the same spec, bundled beside `result` (the simulator's) as results-real.json. */
+      real: z.unknown().optional(),
       charts: z.record(ChartName, Base64).optional(),
     }),
   ]),
@@ -191,7 +193,10 @@ export type ExportBundleReply = { base64: string; fileName: string } | { saved: 
 export interface ImportedBundle {
   name: string;
   spec: unknown;
+  /** results.json: the simulator's result, or a real-disk one (`backend: "real"`) in a real-only bundle. */
   result: ExperimentResult;
+  /** results-real.json (format version 2): the real-disk result of the same spec, beside the simulator's. */
+  real?: ExperimentResult;
   charts: Record<string, string>;
   engineVersion: string;
   created: string;
@@ -239,9 +244,15 @@ export interface PvblkApi {
   setLastSpec(spec: unknown): Promise<void>;
   /**
    * Exports an experiment bundle (`*.pvblk.zip`) of `spec` and its result, with chart PNGs
-   * (base64). Electron: save dialog; browser: a download. False when cancelled.
+   * (base64); with `real`, a real-disk result of the same spec goes beside the simulated `result`.
+   * Electron: save dialog; browser: a download. False when cancelled.
    */
-  exportBundle(req: { spec: unknown; result: unknown; charts?: Record<string, string> }): Promise<boolean>;
+  exportBundle(req: {
+    spec: unknown;
+    result: unknown;
+    real?: unknown;
+    charts?: Record<string, string>;
+  }): Promise<boolean>;
   /** Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the BundleError message. */
   importBundle(): Promise<ImportedBundle | null>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;

@@ -9,6 +9,7 @@ import { parseSpec } from '../../common/spec/validate';
 import { ENGINE_VERSION } from '../../engine/version';
 import { cmdReplay } from '../cli/replay';
 import { runExperiment } from '../runner';
+import { exportBundleBytes, importBundleBytes } from '../session/api-handler';
 import { buildBundle, THREADS_CSV_COLUMNS, VMS_CSV_COLUMNS } from './build';
 import { BUNDLE_FORMAT, MANIFEST, README, RESULTS, RESULTS_REAL, SPEC } from './format';
 import { type Bundle, BundleError, type BundleErrorCode, readBundle } from './read';
@@ -560,6 +561,43 @@ describe('format version 2: simulated and real-disk results of the same spec', (
   it('the writer refuses a real part that is not real, or a real results.json beside one', async () => {
     await expect(buildBundle(spec, result, { real: result })).rejects.toThrow(/backend "real"/);
     await expect(buildBundle(spec, real, { real })).rejects.toThrow(/must be the simulator's/);
+  });
+});
+
+describe("the app's export and import (api-handler)", () => {
+  it('exports both results of the same spec and imports them back', async () => {
+    const { bytes: out } = await exportBundleBytes({ spec: SPEC_INPUT, result, real });
+    const read = await readBundle(out);
+    expect(read.realResults).toEqual(JSON.parse(JSON.stringify(real)));
+    const imported = await importBundleBytes(out, 'x.pvblk.zip');
+    expect(imported.result).toEqual(read.results);
+    expect(imported.real).toEqual(read.realResults);
+    const plain = await importBundleBytes((await exportBundleBytes({ spec: SPEC_INPUT, result })).bytes, 'y');
+    expect(plain.real).toBeUndefined();
+    // A real result alone is still a real-only bundle.
+    const realOnly = await importBundleBytes(
+      (await exportBundleBytes({ spec: SPEC_INPUT, result: real })).bytes,
+      'z',
+    );
+    expect((realOnly.result as { backend?: string }).backend).toBe('real');
+  });
+
+  it('checks the real result at the boundary like results-real.json, naming it', async () => {
+    await expect(exportBundleBytes({ spec: SPEC_INPUT, result, real: result })).rejects.toThrow(
+      /^real result: backend is null; expected "real"/,
+    );
+    await expect(exportBundleBytes({ spec: SPEC_INPUT, result: real, real })).rejects.toThrow(
+      /^result: backend is "real"/,
+    );
+    await expect(
+      exportBundleBytes({ spec: SPEC_INPUT, result, real: { ...real, runs: [...real.runs, ...real.runs] } }),
+    ).rejects.toThrow(/^real result: runs: 2 runs, but the spec has 1/);
+    await expect(
+      exportBundleBytes({ spec: SPEC_INPUT, result, real: { backend: 'real', runs: 'many' } }),
+    ).rejects.toThrow(/^real result: not a real-disk result JSON/);
+    await expect(exportBundleBytes({ spec: SPEC_INPUT, result: { runs: [] } })).rejects.toThrow(
+      /^result: not a result JSON/,
+    );
   });
 });
 

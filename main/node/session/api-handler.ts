@@ -15,7 +15,7 @@ import {
 import type { ExperimentResult } from '../../common/result';
 import { DiskSpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
-import { BundleError, ResultsShapeSchema, readBundle } from '../bundle/read';
+import { BundleError, checkResults, readBundle } from '../bundle/read';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
 import {
   characterizeDisk,
@@ -52,32 +52,37 @@ function bundleFileName(name: string): string {
 
 /**
  * Builds a bundle of a finished experiment: the spec (validated, defaults filled), its result
- * (checked against the shape readers rely on, one run per matrix cell) and chart PNGs. The bytes
- * are read back strictly before anyone sees them, so an exported bundle always imports.
+ * (checked as the bundle reader checks results.json: the shape readers rely on, one run per matrix
+ * cell), an optional real-disk result of the same spec (checked as results-real.json; `result`
+ * must then be the simulator's) and chart PNGs. The bytes are read back strictly before anyone
+ * sees them, so an exported bundle always imports.
  */
 export async function exportBundleBytes(req: {
   spec: unknown;
   result: unknown;
+  real?: unknown;
   charts?: Record<string, string>;
 }): Promise<{ bytes: Uint8Array; fileName: string }> {
   const v = validateSpec(req.spec);
   if (!v.ok) throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const r = ResultsShapeSchema.safeParse(req.result);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new ApiError(`not an experiment result (${i.path.join('.') || '(result)'}: ${i.message})`);
-  }
-  const result = req.result as ExperimentResult;
-  const expected = expandMatrix(v.spec).length;
-  if (result.runs.length !== expected)
-    throw new ApiError(`the result has ${result.runs.length} runs, but the spec has ${expected}`);
+  const check = (raw: unknown, file: string, backend: 'sim' | 'real' | 'any'): ExperimentResult => {
+    try {
+      return checkResults(raw, v.spec, { file, backend });
+    } catch (e) {
+      if (e instanceof BundleError) throw new ApiError(e.message);
+      throw e;
+    }
+  };
+  const hasReal = req.real !== undefined;
+  const result = check(req.result, 'result', hasReal ? 'sim' : 'any');
+  const real = hasReal ? check(req.real, 'real result', 'real') : undefined;
   const charts: Record<string, Uint8Array> = {};
   for (const [name, b64] of Object.entries(req.charts ?? {})) {
     const png = new Uint8Array(Buffer.from(b64, 'base64'));
     if (!PNG_MAGIC.every((b, k) => png[k] === b)) throw new ApiError(`chart ${name}: not a PNG image`);
     charts[name] = png;
   }
-  const bytes = await buildBundle(v.spec, result, { charts });
+  const bytes = await buildBundle(v.spec, result, { charts, ...(real ? { real } : {}) });
   if (bytes.length > MAX_BUNDLE_BYTES)
     throw new ApiError(`the bundle would be ${(bytes.length / 2 ** 20).toFixed(1)} MiB; the limit is 64 MiB`);
   try {
@@ -99,6 +104,7 @@ export async function importBundleBytes(bytes: Uint8Array, name: string): Promis
       name,
       spec: b.spec,
       result: b.results,
+      ...(b.realResults ? { real: b.realResults } : {}),
       charts,
       engineVersion: b.manifest.engine_version,
       created: b.manifest.created,
@@ -230,7 +236,7 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         return null;
       case 'exportBundle': {
         const { bytes, fileName } = await exportBundleBytes(
-          a[0] as { spec: unknown; result: unknown; charts?: Record<string, string> },
+          a[0] as { spec: unknown; result: unknown; real?: unknown; charts?: Record<string, string> },
         );
         if (host.saveBundle) return (await host.saveBundle(bytes, fileName)) satisfies ExportBundleReply;
         return { base64: Buffer.from(bytes).toString('base64'), fileName } satisfies ExportBundleReply;
