@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
   rmSync,
   statfsSync,
@@ -172,9 +173,26 @@ describe.runIf(canRun)('real-disk backend runs', () => {
       await expect(runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 })).rejects.toBeInstanceOf(RealRefusal);
       console.log(`vpid-group refused as expected: ${why}`);
     } else {
-      const res = await runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 });
-      expect(res.runs[0].real.cgroups).toMatch(/pvblk-/);
-      expect(res.runs[0].real.processes.map((p) => p.threads.length)).toEqual([1, 3]);
+      const groupsSeen: string[] = [];
+      const res = await runReal(spec('vpid-group'), {
+        dir,
+        sizeGb: 0.0625,
+        onStarted: (_run, procs) => {
+          for (const p of procs) groupsSeen.push(readFileSync(`/proc/${p.pid}/cgroup`, 'utf8'));
+        },
+      });
+      const real = res.runs[0].real;
+      expect(real.cgroups).toMatch(/pvblk-/);
+      expect(real.cgroup_hierarchy).toMatch(/^(v2|v1-blkio)$/);
+      expect(real.cgroup_groups.map((g) => g.vm)).toEqual(['A', 'B']);
+      expect(real.processes.map((p) => p.threads.length)).toEqual([1, 3]);
+      // each VM process was inside its own group while it ran (/proc/PID/cgroup)
+      expect(groupsSeen.map((t) => /pvblk-[a-z0-9]+\/vm-(\d)/.exec(t)?.[1])).toEqual(['0', '1']);
+      // the weights were written and read back; a weights-inert flag unless the scheduler honours them
+      expect(real.cgroup_groups.every((g) => Object.keys(g.weights).length > 0)).toBe(true);
+      if (real.scheduler !== 'bfq') expect(real.flags.some((f) => f.startsWith('weights-inert'))).toBe(true);
+      // the groups are gone after the run
+      expect(existsSync(real.cgroups ?? '')).toBe(false);
     }
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -5,7 +5,7 @@
  * shape plus a `real` block (device, scheduler, rotational flag, artefact flags, the OS threads).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,14 @@ import type { Spec } from '../../common/spec/schema';
 import { expandMatrix, type RunParams } from '../../common/spec/validate';
 import { runLayout } from '../../engine/stack/layout';
 import { ENGINE_VERSION } from '../../engine/version';
-import { CgroupSet, cgroupUnavailable } from './cgroup';
+import {
+  type CgroupHierarchy,
+  CgroupSet,
+  cgroupUnavailable,
+  cleanCgroupLeftovers,
+  findCgroupRoot,
+  WEIGHT_FILE_SCHEDULER,
+} from './cgroup';
 import { RealCollector } from './metrics';
 import { planRun, type RealPlan } from './plan';
 import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
@@ -55,7 +62,11 @@ export interface RealInfo {
   /** Mean time a request waited for its context's thread, and mean pread/pwrite time (ms). */
   mean_wait_ms: number;
   mean_call_ms: number;
+  /** vpid-group: the lab's group folder for this run (removed after it), else null. */
   cgroups: string | null;
+  /** vpid-group: the cgroup hierarchy used and each VM's group with the weights it read back. */
+  cgroup_hierarchy: CgroupHierarchy | null;
+  cgroup_groups: { vm: string; path: string; weights: Record<string, string> }[];
 }
 
 export interface RealRunResult extends RunResult {
@@ -155,7 +166,8 @@ export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperi
   const vmFile = vmProcessFile();
   if (!vmFile) throw new Error('real-disk backend: out/main/real-vm.js not found; run `npm run build`');
   if (opts.signal?.aborted) throw abortError();
-  const removed = cleanLeftovers(dir);
+  const cgRoot = findCgroupRoot();
+  const removed = [...cleanLeftovers(dir), ...('root' in cgRoot ? cleanCgroupLeftovers(cgRoot.root) : [])];
   if (removed.length) opts.onProgress?.(`removed leftovers of dead runs: ${removed.join(', ')}`);
   const runId = newRunId();
   writeLock(dir, runId);
@@ -292,7 +304,7 @@ async function executeRun(
         changed();
       });
       if (cgroups && p.vm >= 0 && plan.layout.vms[p.vm].mapping === 'vpid-group' && proc.pid)
-        cgroups.place(cgroups.add(`vm-${p.vm}`, plan.layout.vms[p.vm].weight), proc.pid);
+        cgroups.place(cgroups.add(p.vm, plan.layout.vms[p.vm].weight), proc.pid);
       proc.send({ type: 'plan', plan: p } satisfies ParentMessage);
     }
     await waitFor(() => children.every((c) => c.ready), 30_000, 'starting the VM processes');
@@ -388,6 +400,12 @@ async function executeRun(
       mean_wait_ms: Math.round((collector.waitNs / allIos / 1e6) * 1000) / 1000,
       mean_call_ms: Math.round((collector.callNs / allIos / 1e6) * 1000) / 1000,
       cgroups: cgroups?.base ?? null,
+      cgroup_hierarchy: cgroups?.hierarchy ?? null,
+      cgroup_groups: (cgroups?.groups ?? []).map((g) => ({
+        vm: plan.layout.vms[g.vm]?.name ?? String(g.vm),
+        path: g.path,
+        weights: g.weights,
+      })),
     };
     const result: RealRunResult = {
       params,
@@ -404,6 +422,17 @@ async function executeRun(
     if (timer) clearTimeout(timer);
     await stopChildren();
     await cgroups?.remove();
+  }
+}
+
+/** Is io.cost enabled for the device (its line in the cgroup v2 root's io.cost.qos says enable=1)? */
+function ioCostEnabled(base: string | null, dev: DeviceInfo): boolean {
+  if (!base || !dev.majMin) return false;
+  try {
+    const qos = readFileSync(join(dirname(base), 'io.cost.qos'), 'utf8');
+    return qos.split('\n').some((l) => l.startsWith(`${dev.majMin} `) && /\benable=1\b/.test(l));
+  } catch {
+    return false;
   }
 }
 
@@ -464,9 +493,18 @@ export function artefactFlags(res: RealRunResult, dev: DeviceInfo, spec: Spec): 
     }
   if (wall > 0.5 && cpu / wall > 0.8 * cores)
     flags.push(`cpu-bound: the I/O threads used ${(cpu / wall).toFixed(1)} of ${cores} cores`);
-  if (real.cgroups && dev.scheduler !== 'bfq')
-    flags.push(
-      `weights-inert: vpid-group weights act through io.bfq.weight (bfq) or io.weight (io.cost); the device's scheduler is ${dev.scheduler}`,
-    );
+  if (real.cgroups) {
+    // a weight acts only through a policy that honours it: bfq's files under bfq, CFQ's blkio.weight
+    // under cfq, io.weight through io.cost (configured in io.cost.qos, whatever the scheduler)
+    const files = [...new Set(real.cgroup_groups.flatMap((g) => Object.keys(g.weights)))];
+    const honoured = files.filter((f) => {
+      const by = WEIGHT_FILE_SCHEDULER[f];
+      return by === dev.scheduler || (by === 'io.cost' && ioCostEnabled(real.cgroups, dev));
+    });
+    if (!honoured.length)
+      flags.push(
+        `weights-inert: the VMs' weights were written to ${files.join(', ') || 'no weight file'} (${real.cgroup_hierarchy}), which ${files.map((f) => WEIGHT_FILE_SCHEDULER[f]).join('/') || 'bfq'} honours; the device's scheduler is ${dev.scheduler ?? 'unknown'}, so the groups share the disk unweighted (switch the scheduler to bfq: docs/real-disk.md)`,
+      );
+  }
   return flags;
 }

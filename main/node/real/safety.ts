@@ -90,7 +90,7 @@ export function removeOwnFile(dir: string, name: string): boolean {
   }
 }
 
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {

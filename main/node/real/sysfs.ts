@@ -18,6 +18,8 @@ export interface DeviceInfo {
   model: string | null;
   /** /sys/block/X path or null. */
   sysPath: string | null;
+  /** The disk's "major:minor" (/sys/block/X/dev), or null. */
+  majMin: string | null;
 }
 
 const read = (p: string): string | null => {
@@ -42,6 +44,7 @@ export function deviceOf(dir: string): DeviceInfo {
     vendor: null,
     model: null,
     sysPath: null,
+    majMin: null,
   };
   const link = `/sys/dev/block/${major}:${minor}`;
   if (!existsSync(link)) return none;
@@ -68,6 +71,7 @@ export function deviceOf(dir: string): DeviceInfo {
     vendor: read(join(sys, 'device/vendor')),
     model: read(join(sys, 'device/model')),
     sysPath: existsSync(sys) ? sys : null,
+    majMin: read(join(sys, 'dev')),
   };
 }
 
