@@ -1,7 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, shot, test } from './fixtures';
+import { promisify } from 'node:util';
+import type { Page } from '@playwright/test';
+import { expect, serverUrl, shot, test } from './fixtures';
+
+const execFileP = promisify(execFile);
 
 // A tiny spec: one native sequential reader, 64 KiB blocks, 2 s.
 const SPEC = {
@@ -12,11 +17,38 @@ const SPEC = {
   native: [{ name: 'seq', count: 1, pattern: 'sequential', block_kb: 64, size_gb: 1 }],
 };
 
+/** Clicks Export bundle and saves the download under the test's output folder. */
+async function exportBundle(page: Page, outDir: string, name: string): Promise<string> {
+  await expect(page.getByTestId('export-bundle')).toBeEnabled();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('export-bundle').click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/\.pvblk\.zip$/);
+  const file = join(outDir, name);
+  await download.saveAs(file);
+  await expect(page.getByTestId('bundle-error')).toHaveCount(0);
+  return file;
+}
+
+/** Opens a bundle through Import bundle… (the browser file picker). */
+async function importBundle(page: Page, file: string): Promise<void> {
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByTestId('import-bundle').click(),
+  ]);
+  await chooser.setFiles({
+    name: file.split('/').pop() ?? 'b.pvblk.zip',
+    mimeType: 'application/zip',
+    buffer: readFileSync(file),
+  });
+}
+
 test('real disk: run in a temp folder, device panel, then sim vs real side by side', async ({
   lab,
 }, info) => {
   test.skip(info.project.name === 'electron', 'the folder is typed in browser mode (Electron uses a dialog)');
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   const dir = mkdtempSync(join(tmpdir(), 'pvblk-e2e-real-'));
   try {
     await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
@@ -53,6 +85,8 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await expect(lab.getByTestId('real-rotational').first()).toContainText(/yes|no|—/);
     // The lab removed its files.
     expect(readdirSync(dir)).toEqual([]);
+    // Exported now, the bundle holds the real result only (no simulation of this spec yet).
+    const realOnly = await exportBundle(lab, info.outputPath(), 'real-only.pvblk.zip');
 
     // The same spec, simulated: the real run is overlaid live; then both go into the compare view.
     await lab.getByTestId('backend-sim').check();
@@ -68,6 +102,52 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await expect(lab.getByTestId('real-panel')).toBeVisible();
     await lab.waitForTimeout(500);
     await shot(lab, '13-real-vs-sim');
+
+    // Exported now, the bundle holds both: the simulated result and the real one of the same spec.
+    const both = await exportBundle(lab, info.outputPath(), 'sim-and-real.pvblk.zip');
+    const replay = await execFileP(process.execPath, ['bin/pvblk.mjs', 'replay', both], { timeout: 60_000 });
+    expect(replay.stdout).toContain('also holds real-disk results (results-real.json, 1 run)');
+    expect(replay.stdout).toContain('identical (1 run)');
+    const replayJson = await execFileP(process.execPath, ['bin/pvblk.mjs', 'replay', both, '--json'], {
+      timeout: 60_000,
+    });
+    expect(JSON.parse(replayJson.stdout)).toMatchObject({ identical: true, realResultsNotReplayed: true });
+
+    // Imported in a fresh page: the simulated result is shown with the real one overlaid, and
+    // "Compare sim vs real" puts both side by side, nothing re-run.
+    const page = await lab.context().newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(serverUrl());
+    await expect(page.getByTestId('spec-ok')).toHaveText('spec is valid');
+    await expect(page.getByTestId('compare-backends')).toBeDisabled();
+    await importBundle(page, both);
+    await expect(page.getByTestId('imported-badge')).toContainText('sim-and-real.pvblk.zip');
+    await expect(page.getByTestId('imported-backends')).toHaveText('simulated + real disk');
+    await expect(page.getByTestId('status')).toHaveText('done');
+    await expect(page.getByTestId('throughput-overlay')).toContainText('real');
+    await expect(page.getByTestId('real-panel')).toHaveCount(0);
+    await expect(page.getByTestId('compare-backends')).toBeEnabled();
+    await page.getByTestId('compare-backends').click();
+    await expect(page.getByTestId('compare-view')).toBeVisible();
+    const imported = page.getByTestId('compare-table').locator('tbody tr');
+    await expect(imported).toHaveCount(2);
+    await expect(imported.nth(0)).toContainText('source=sim');
+    await expect(imported.nth(1)).toContainText('source=real');
+    await expect(page.getByTestId('real-panel')).toBeVisible();
+    await page.setViewportSize({ width: 1440, height: 2200 });
+    await page.waitForTimeout(500);
+    await shot(page, '14-bundle-sim-and-real-imported');
+
+    // A real-only bundle shows as a real-disk result: the device panel, no sim to compare with.
+    await importBundle(page, realOnly);
+    await expect(page.getByTestId('imported-badge')).toContainText('real-only.pvblk.zip');
+    await expect(page.getByTestId('imported-backends')).toHaveText('real disk');
+    await expect(page.getByTestId('real-panel')).toBeVisible();
+    await expect(page.getByTestId('real-scheduler').first()).not.toBeEmpty();
+    await expect(page.getByTestId('throughput-overlay')).toHaveCount(0);
+    expect(errors).toEqual([]);
+    await page.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

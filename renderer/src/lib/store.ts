@@ -105,6 +105,11 @@ export function realInfoOf(r: RunResult | null | undefined): RealRunInfo | null 
   return x && typeof x === 'object' && Array.isArray(x.flags) ? x : null;
 }
 
+/** Is this a real-disk result (`backend: "real"`, main/node/real)? */
+export function isRealResult(r: ExperimentResult | null | undefined): boolean {
+  return (r as { backend?: unknown } | null | undefined)?.backend === 'real';
+}
+
 export type Status = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
 export function createStore(api: PvblkApi) {
@@ -130,8 +135,16 @@ export function createStore(api: PvblkApi) {
     /** The spec text last loaded (preset, file) or saved; edits since then are "unsaved". */
     baseline: '',
     undoDepth: 0,
-    /** The bundle shown (imported, not re-run), or null for a live or no run. */
-    imported: null as { name: string; engineVersion: string; created: string } | null,
+    /**
+     * The bundle shown (imported, not re-run), or null for a live or no run; `backends`: the results
+     * it holds (simulated, real-disk or both of the same spec).
+     */
+    imported: null as {
+      name: string;
+      engineVersion: string;
+      created: string;
+      backends: 'sim' | 'real' | 'sim+real';
+    } | null,
     /** Export/import problem (a BundleError message), shown inline next to the bundle buttons. */
     bundleError: null as string | null,
     bundleBusy: false,
@@ -599,14 +612,34 @@ export function createStore(api: PvblkApi) {
     }
   }
 
-  /** Exports the finished experiment as a bundle (spec, result, chart PNGs). */
+  /**
+   * What an export bundles: the shown experiment's result and, when the last result of the other
+   * backend is of the same spec, both — the simulated one as `result`, the real-disk one as `real`.
+   */
+  function bundleResults(): { result: ExperimentResult; real?: ExperimentResult } | null {
+    const shown = experiment.value;
+    if (!shown || experimentSpec === null) return null;
+    const key = specKey(experimentSpec);
+    if (isRealResult(shown)) {
+      const sim = lastByBackend.sim;
+      return sim && sim.key === key && !isRealResult(sim.result)
+        ? { result: sim.result, real: shown }
+        : { result: shown };
+    }
+    const real = lastByBackend.real;
+    return real && real.key === key && isRealResult(real.result)
+      ? { result: shown, real: real.result }
+      : { result: shown };
+  }
+
+  /** Exports the finished experiment as a bundle (spec, result(s), chart PNGs). */
   async function exportBundle(charts: Record<string, string> = {}): Promise<void> {
-    const result = experiment.value;
-    if (!result || experimentSpec === null) return;
+    const results = bundleResults();
+    if (!results || experimentSpec === null) return;
     state.bundleError = null;
     state.bundleBusy = true;
     try {
-      await api.exportBundle({ spec: experimentSpec, result, charts });
+      await api.exportBundle({ spec: experimentSpec, ...results, charts });
     } catch (err) {
       state.bundleError = `Export failed: ${(err as Error).message}`;
     } finally {
@@ -616,7 +649,9 @@ export function createStore(api: PvblkApi) {
 
   /**
    * Opens a bundle without re-running it: its spec goes into the editor and its stored samples into
-   * the charts and compare view, as if they had streamed.
+   * the charts and compare view, as if they had streamed. A bundle with simulated and real-disk
+   * results shows the simulated ones (the real ones overlaid) and makes "sim vs real" available; a
+   * real-only bundle shows as a real-disk result.
    */
   async function importBundle(): Promise<void> {
     if (state.status === 'running' || state.status === 'paused' || state.status === 'starting') return;
@@ -626,12 +661,24 @@ export function createStore(api: PvblkApi) {
     try {
       const b = await api.importBundle();
       if (!b) return;
+      const real = b.real ?? (isRealResult(b.result) ? b.result : null);
+      const sim = isRealResult(b.result) ? null : b.result;
+      const key = specKey(b.spec);
+      if (sim) lastByBackend.sim = { key, result: markRaw(sim) };
+      if (real) lastByBackend.real = { key, result: markRaw(real) };
       const views = runViewsOf(b.result, 0);
       runs.value = views;
+      counterpart.value = sim && real ? runViewsOf(real, 0, { source: 'real' }) : [];
       experiment.value = markRaw(b.result);
       experimentSpec = b.spec;
+      state.runBackend = sim ? 'sim' : 'real';
       bundleCharts.value = markRaw(b.charts);
-      state.imported = { name: b.name, engineVersion: b.engineVersion, created: b.created };
+      state.imported = {
+        name: b.name,
+        engineVersion: b.engineVersion,
+        created: b.created,
+        backends: sim && real ? 'sim+real' : sim ? 'sim' : 'real',
+      };
       state.runId = null;
       state.message = null;
       state.totalRuns = views.length;
