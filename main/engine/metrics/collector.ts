@@ -17,38 +17,7 @@ import type { HostObserver } from '../stack/host';
 import type { StackLayout } from '../stack/layout';
 import { jainIndex } from './fairness';
 import { FlowCounter, r3, r4, roundOrNull, summarizeFlows } from './flows';
-
-/** Keeps at most `cap` points by thinning evenly (drop every other point, double the stride). */
-class Thinned<T> {
-  readonly items: T[] = [];
-  private stride = 1;
-  private seen = 0;
-  truncated = false;
-  private fresh: T[] = [];
-  constructor(private readonly cap: number) {}
-  push(x: T): void {
-    if (this.cap === 0) {
-      this.truncated = true;
-      return;
-    }
-    if (this.seen++ % this.stride !== 0) return;
-    this.items.push(x);
-    this.fresh.push(x);
-    if (this.items.length >= this.cap) {
-      this.truncated = true;
-      let w = 0;
-      for (let i = 0; i < this.items.length; i += 2) this.items[w++] = this.items[i];
-      this.items.length = w;
-      this.stride *= 2;
-    }
-  }
-  /** Points added since the last call (for streaming). */
-  drain(): T[] {
-    const f = this.fresh;
-    this.fresh = [];
-    return f;
-  }
-}
+import { Thinned } from './thinned';
 
 export class MetricsCollector implements HostObserver, SchedTrace {
   private readonly threads: FlowCounter[];

@@ -202,6 +202,8 @@ try {
     rec[r + 3] = tDone;
     rec[r + 4] = p.blockBytes;
     rec[r + 5] = isRead ? 1 : 0;
+    rec[r + 6] = pos;
+    rec[r + 7] = me.ctx;
     nrec++;
     tNow = tDone;
     if (nrec === 16384 || tNow - lastFlush > 200e6) {

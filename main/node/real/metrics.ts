@@ -9,10 +9,11 @@
  * (ready → pread/pwrite issued), host_queue = 0 (the kernel's queue and the device are not told
  * apart without blktrace), device = pread/pwrite call time.
  */
-import { LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
+import { type DispatchPoint, LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
 import type { IoUnit } from '../../engine/io/request';
 import { jainIndex } from '../../engine/metrics/fairness';
 import { FlowCounter as Counter, r3, r4, roundOrNull, summarizeFlows } from '../../engine/metrics/flows';
+import { Thinned } from '../../engine/metrics/thinned';
 import type { StackLayout } from '../../engine/stack/layout';
 import { RECORD } from './protocol';
 
@@ -44,13 +45,22 @@ export class RealCollector {
   /** Sum of time requests waited for their context's thread, and their pread/pwrite time (ns). */
   waitNs = 0;
   callNs = 0;
+  /** Completed requests where they were on the device (thinned to the spec's trace_max_points). */
+  readonly dispatch: Thinned<DispatchPoint>;
 
+  /**
+   * `locate(thread, offset)` gives the device sector of byte `offset` of the thread's file
+   * (extents.ts), -1 when unknown.
+   */
   constructor(
     private readonly layout: StackLayout,
     private readonly warmupNs: number,
     private readonly durationNs: number,
     sampleIntervalMs: number,
+    traceMax = 0,
+    private readonly locate: (thread: number, offset: number) => number = () => -1,
   ) {
+    this.dispatch = new Thinned(traceMax);
     this.threads = layout.threads.map(() => new Counter());
     this.vms = layout.vms.map(() => new Counter());
     this.runVmBytes = layout.vms.map(() => 0);
@@ -85,6 +95,18 @@ export class RealCollector {
       const isRead = data[r + 5] === 1;
       if (tDone > this.durationNs) continue;
       const vm = this.layout.threads[ti].vm;
+      const sector = this.locate(ti, data[r + 6]);
+      // t: the completion, the one instant a user process knows the device had the request
+      if (sector >= 0)
+        this.dispatch.push({
+          t: Math.round(tDone / 1e3) / 1e6,
+          sector,
+          sectors: Math.ceil(bytes / 512),
+          vm,
+          thread: ti,
+          ctx: data[r + 7],
+          write: !isRead,
+        });
       const u = {
         op: isRead ? 'read' : 'write',
         tSubmit,

@@ -68,7 +68,7 @@ export const CTL_LOCKS = 2;
 export const stateSlots = (iodepth: number): number => 3 + iodepth;
 
 /** Completion records: flat Float64Array of RECORD fields each. */
-export const RECORD = 6; // thread, tSubmit, tDispatch, tDone, bytes, isRead
+export const RECORD = 8; // thread, tSubmit, tDispatch, tDone, bytes, isRead, file offset, host context id
 
 export interface ThreadReport {
   ctx: number;

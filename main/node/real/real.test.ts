@@ -159,8 +159,28 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     expect(shape(run.layout)).toEqual(shape(simRun.layout));
     expect(shape(run.timeseries.samples[0])).toEqual(simSample);
     expect(run.timeseries.samples.length).toBe(simRun.timeseries.samples.length);
-    expect(run.layout).toEqual(simRun.layout);
+    // the same VMs, threads and contexts; the disk and the images are where the files really are
+    const { vms, disk_sectors, ...rest } = run.layout;
+    const { vms: simVms, disk_sectors: _simDisk, ...simRest } = simRun.layout;
+    expect(rest).toEqual(simRest);
+    expect(vms.map(({ image_start: _s, image_sectors: _n, ...v }) => v)).toEqual(
+      simVms.map(({ image_start: _s, image_sectors: _n, ...v }) => v),
+    );
     expect(Object.keys(run.trace).sort()).toEqual(Object.keys(simRun.trace).sort());
+    expect(shape(run.trace.dispatch[0])).toEqual(shape(simRun.trace.dispatch[0]));
+    // every traced request lies inside its VM's image as placed on the device
+    const files = info.placement.files;
+    expect(files).toHaveLength(2);
+    expect(run.trace.dispatch.length).toBeGreaterThan(10);
+    for (const d of run.trace.dispatch) {
+      const v = vms[d.vm];
+      expect(d.sector).toBeGreaterThanOrEqual(v.image_start);
+      expect(d.sector + d.sectors).toBeLessThanOrEqual(v.image_start + v.image_sectors);
+      expect(d.t).toBeGreaterThan(0);
+      expect(d.t).toBeLessThanOrEqual(s.duration_s);
+    }
+    expect(disk_sectors).toBeGreaterThanOrEqual(Math.max(...files.map((f) => f.end)));
+    if (info.placement.physical) expect(info.flags.some((f) => f.startsWith('trace-logical'))).toBe(false);
     expect(real.name).toBe(sim.name);
     expect(real.engine_version).toBe(sim.engine_version);
   });

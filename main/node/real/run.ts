@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExperimentResult, RunResult, Sample } from '../../common/result';
+import type { DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { expandMatrix, type RunParams } from '../../common/spec/validate';
 import { runLayout } from '../../engine/stack/layout';
@@ -23,6 +23,7 @@ import {
   findCgroupRoot,
   WEIGHT_FILE_SCHEDULER,
 } from './cgroup';
+import { type FilePlacement, Placement } from './extents';
 import { RealCollector } from './metrics';
 import { planRun, type RealPlan } from './plan';
 import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
@@ -62,6 +63,12 @@ export interface RealInfo {
   /** Mean time a request waited for its context's thread, and mean pread/pwrite time (ms). */
   mean_wait_ms: number;
   mean_call_ms: number;
+  /**
+   * Where the files are on the device (512-byte sectors, partition start included): `physical`
+   * from their extents (filefrag), else laid end to end in a logical space. The run's layout
+   * (image_start/image_sectors, disk_sectors) and trace sectors use the same placement.
+   */
+  placement: { physical: boolean; files: FilePlacement[] };
   /** vpid-group: the lab's group folder for this run (removed after it), else null. */
   cgroups: string | null;
   /** vpid-group: the cgroup hierarchy used and each VM's group with the weights it read back. */
@@ -83,8 +90,11 @@ export interface RealOptions {
   /** Cap per image / native file, GiB (default 1). */
   sizeGb?: number;
   signal?: AbortSignal;
-  /** Live samples of run `run` (same Sample shape as the simulator's). */
-  onSamples?: (run: number, samples: Sample[]) => void;
+  /**
+   * Live samples of run `run` (same Sample shape as the simulator's) and the completed requests
+   * where they were on the device since the last call (thinned like the simulator's trace).
+   */
+  onSamples?: (run: number, samples: Sample[], dispatch: DispatchPoint[]) => void;
   onRunDone?: (index: number, total: number, result: RealRunResult) => void;
   /** Progress messages (preparing files, starting run…). */
   onProgress?: (message: string) => void;
@@ -93,8 +103,11 @@ export interface RealOptions {
    * the bench runs fio on the very same files. The files are removed afterwards whatever happens.
    */
   afterRuns?: (files: string[]) => Promise<void>;
-  /** Called when a run's processes and I/O threads are up, just before the I/O starts. */
-  onStarted?: (run: number, processes: RealInfo['processes']) => void;
+  /**
+   * Called when a run's processes and I/O threads are up, just before the I/O starts, with the
+   * run's layout (the simulator's, with the files' real placement on the device).
+   */
+  onStarted?: (run: number, processes: RealInfo['processes'], layout: RunLayout) => void;
   /** Called once the first run's files are written, before it starts (same files as afterRuns when sizes do not change). */
   beforeRuns?: (files: string[]) => Promise<void>;
 }
@@ -243,7 +256,23 @@ async function executeRun(
   const dev = deviceOf(dir);
   const warmupNs = Math.min(spec.warmup_s, spec.duration_s * 0.99) * 1e9;
   const durationNs = spec.duration_s * 1e9;
-  const collector = new RealCollector(plan.layout, warmupNs, durationNs, spec.sample_interval_ms);
+  const placement = new Placement(
+    plan.files.map((f) => ({ path: join(dir, f.name), name: f.name, bytes: f.bytes })),
+    dev.partition,
+  );
+  const fileIndex = new Map(plan.files.map((f, i) => [join(dir, f.name), i]));
+  const threadFile: number[] = [];
+  for (const p of plan.processes)
+    for (const t of p.threads) threadFile[t.index] = fileIndex.get(t.file) ?? -1;
+  const layout = realLayout(spec, plan, placement, threadFile, dev.sectors);
+  const collector = new RealCollector(
+    plan.layout,
+    warmupNs,
+    durationNs,
+    spec.sample_interval_ms,
+    spec.trace_max_points,
+    (thread, offset) => (threadFile[thread] >= 0 ? placement.sector(threadFile[thread], offset) : -1),
+  );
   const intervalNs = spec.sample_interval_ms * 1e6;
   const cgroups = plan.layout.vms.some((v) => v.mapping === 'vpid-group') ? new CgroupSet(runId) : null;
   const children: Child[] = [];
@@ -311,6 +340,7 @@ async function executeRun(
     opts.onStarted?.(
       runIndex,
       children.map((c) => ({ name: c.name, vm: c.vm, pid: c.proc.pid ?? -1, threads: c.ready ?? [] })),
+      layout,
     );
     const startStat = diskStat(dev.sysPath);
     const t0 = process.hrtime.bigint() + 20_000_000n;
@@ -342,7 +372,7 @@ async function executeRun(
         k++;
       }
       const s = collector.emit(elapsedNs - lagMs * 1e6);
-      if (s.length) opts.onSamples?.(runIndex, s);
+      if (s.length) opts.onSamples?.(runIndex, s, collector.dispatch.drain());
       const nextMs = t0Ms + ((k + 1) * intervalNs) / 1e6 - Date.now();
       timer = setTimeout(tick, Math.max(1, Math.min(nextMs, 100)));
     };
@@ -371,7 +401,7 @@ async function executeRun(
       k++;
     }
     const last = collector.emit(Number.POSITIVE_INFINITY);
-    if (last.length) opts.onSamples?.(runIndex, last);
+    if (last.length) opts.onSamples?.(runIndex, last, collector.dispatch.drain());
     const firstMeasured = Math.floor(warmupNs / intervalNs);
     const sum = (a: number[]) => a.slice(firstMeasured).reduce((s, x) => s + (x ?? 0), 0);
     const summary = collector.summary(dev.scheduler ?? 'unknown', {
@@ -399,6 +429,7 @@ async function executeRun(
       processes,
       mean_wait_ms: Math.round((collector.waitNs / allIos / 1e6) * 1000) / 1000,
       mean_call_ms: Math.round((collector.callNs / allIos / 1e6) * 1000) / 1000,
+      placement: { physical: placement.physical, files: placement.files },
       cgroups: cgroups?.base ?? null,
       cgroup_hierarchy: cgroups?.hierarchy ?? null,
       cgroup_groups: (cgroups?.groups ?? []).map((g) => ({
@@ -409,10 +440,10 @@ async function executeRun(
     };
     const result: RealRunResult = {
       params,
-      layout: runLayout(spec, plan.layout),
+      layout,
       summary,
       timeseries: { samples: collector.allSamples() },
-      trace: { dispatch: [], activity: [], truncated: false },
+      trace: { dispatch: collector.dispatch.items, activity: [], truncated: collector.dispatch.truncated },
       real,
     };
     real.flags = artefactFlags(result, dev, spec);
@@ -423,6 +454,35 @@ async function executeRun(
     await stopChildren();
     await cgroups?.remove();
   }
+}
+
+/**
+ * The run's layout for a real run: the simulator's VMs, threads and contexts, with the disk and
+ * the VM images where the files really are (or, without extents, the logical placement).
+ */
+function realLayout(
+  spec: Spec,
+  plan: RealPlan,
+  placement: Placement,
+  threadFile: number[],
+  deviceSectors: number | null,
+): RunLayout {
+  const l = runLayout(spec, plan.layout);
+  const vmFile = l.vms.map((_, v) => {
+    const t = plan.layout.threads.findIndex((x) => x.vm === v);
+    return t >= 0 ? threadFile[t] : -1;
+  });
+  const ends = placement.files.map((f) => f.end);
+  return {
+    ...l,
+    vms: l.vms.map((v, i) => {
+      const f = placement.files[vmFile[i]];
+      return f
+        ? { ...v, image_start: f.first, image_sectors: f.end - f.first }
+        : { ...v, image_start: 0, image_sectors: 0 };
+    }),
+    disk_sectors: placement.physical && deviceSectors ? deviceSectors : Math.max(0, ...ends),
+  };
 }
 
 /** Is io.cost enabled for the device (its line in the cgroup v2 root's io.cost.qos says enable=1)? */
@@ -493,6 +553,10 @@ export function artefactFlags(res: RealRunResult, dev: DeviceInfo, spec: Spec): 
     }
   if (wall > 0.5 && cpu / wall > 0.8 * cores)
     flags.push(`cpu-bound: the I/O threads used ${(cpu / wall).toFixed(1)} of ${cores} cores`);
+  if (!real.placement.physical)
+    flags.push(
+      "trace-logical: the files' extents on the device are unknown (no filefrag, or a filesystem without FIEMAP): the seek pattern shows offsets with the files laid end to end, not device sectors",
+    );
   if (real.cgroups) {
     // a weight acts only through a policy that honours it: bfq's files under bfq, CFQ's blkio.weight
     // under cfq, io.weight through io.cost (configured in io.cost.qos, whatever the scheduler)

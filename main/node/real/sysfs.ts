@@ -20,6 +20,8 @@ export interface DeviceInfo {
   sysPath: string | null;
   /** The disk's "major:minor" (/sys/block/X/dev), or null. */
   majMin: string | null;
+  /** The disk's size in 512-byte sectors (/sys/block/X/size), or null. */
+  sectors: number | null;
 }
 
 const read = (p: string): string | null => {
@@ -45,6 +47,7 @@ export function deviceOf(dir: string): DeviceInfo {
     model: null,
     sysPath: null,
     majMin: null,
+    sectors: null,
   };
   const link = `/sys/dev/block/${major}:${minor}`;
   if (!existsSync(link)) return none;
@@ -72,6 +75,7 @@ export function deviceOf(dir: string): DeviceInfo {
     model: read(join(sys, 'device/model')),
     sysPath: existsSync(sys) ? sys : null,
     majMin: read(join(sys, 'dev')),
+    sectors: Number(read(join(sys, 'size'))) || null,
   };
 }
 

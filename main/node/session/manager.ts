@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EventEnvelope, Pacing, RunEvent } from '../../common/api';
+import type { RunLayout } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { RealRefusal, runReal } from '../real/index';
 import { expandMatrix, Simulation } from './engine';
@@ -106,12 +107,13 @@ export class SessionManager {
     const totalS = runs.reduce((a, r) => a + r.spec.duration_s, 0) || 1;
     const before = runs.map((_, i) => runs.slice(0, i).reduce((a, r) => a + r.spec.duration_s, 0));
     const announced = new Set<number>();
-    const announce = (i: number) => {
+    const announce = (i: number, real?: RunLayout) => {
       if (announced.has(i) || session.finished) return;
       announced.add(i);
       const r = runs[i];
-      // The simulator's layout of the run: the same VMs, threads and contexts the real run uses.
-      const layout = new Simulation(r.spec, r.params).layout;
+      // The real run's layout (the simulator's VMs, threads and contexts, with the files' real
+      // placement on the device); the simulator's if the run did not get that far.
+      const layout = real ?? new Simulation(r.spec, r.params).layout;
       this.emit(runId, { type: 'layout', runIndex: i, runs: runs.length, params: r.params, layout });
     };
     const emit = (e: RunEvent) => {
@@ -121,15 +123,15 @@ export class SessionManager {
       dir: real.dir,
       sizeGb: real.sizeGb,
       signal: abort.signal,
-      onStarted: (i) => announce(i),
-      onSamples: (i, samples) => {
+      onStarted: (i, _processes, layout) => announce(i, layout),
+      onSamples: (i, samples, dispatch) => {
         announce(i);
         const t = samples.length ? samples[samples.length - 1].t : 0;
         emit({
           type: 'samples',
           runIndex: i,
           samples,
-          dispatch: [],
+          dispatch,
           activity: [],
           simTimeS: t,
           progress: Math.min(1, (before[i] + t) / totalS),
