@@ -71,6 +71,7 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await expect(lab.getByTestId('real-dir-error')).toHaveCount(0);
     await lab.getByTestId('real-size').fill('0.25');
     await lab.getByTestId('real-size').dispatchEvent('change');
+    await expect(lab.getByTestId('real-size')).toHaveValue('0.25');
     await lab.getByTestId('run').click();
     await expect(lab.getByTestId('status')).toHaveText('running', { timeout: 10_000 });
     await expect
@@ -85,6 +86,15 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await expect(lab.getByTestId('real-rotational').first()).toContainText(/yes|no|—/);
     // The lab removed its files.
     expect(readdirSync(dir)).toEqual([]);
+    // The seek pattern of the real run: completed requests at their device sectors.
+    const seek = lab.getByTestId('seek-panel');
+    await expect(seek.locator('.hint')).toContainText(/[1-9]\d* dispatches/);
+    await expect(lab.getByTestId('real-placement').first()).toContainText(/GB, 1 file|logical/);
+    await expect(lab.getByTestId('activity-unobservable')).toBeVisible();
+    await lab.setViewportSize({ width: 1440, height: 2000 });
+    await lab.waitForTimeout(400);
+    await shot(lab, '15-real-run-seek');
+    await lab.setViewportSize({ width: 1440, height: 960 });
     // Exported now, the bundle holds the real result only (no simulation of this spec yet).
     const realOnly = await exportBundle(lab, info.outputPath(), 'real-only.pvblk.zip');
 
@@ -137,7 +147,7 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await expect(page.getByTestId('real-panel')).toBeVisible();
     await page.setViewportSize({ width: 1440, height: 2200 });
     await page.waitForTimeout(500);
-    await shot(page, '14-bundle-sim-and-real-imported');
+    await shot(page, '16-bundle-sim-and-real-imported');
 
     // A real-only bundle shows as a real-disk result: the device panel, no sim to compare with.
     await importBundle(page, realOnly);

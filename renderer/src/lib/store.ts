@@ -98,6 +98,14 @@ export interface RealRunInfo {
   rotational: boolean | null;
   dir: string;
   flags: string[];
+  /** Where the files are on the device (absent in results of older versions). */
+  placement?: {
+    physical: boolean;
+    files: { name: string; bytes: number; first: number; end: number; extents: number }[];
+  };
+  /** vpid-group: the cgroup hierarchy and each VM's group with its weights as read back. */
+  cgroup_hierarchy?: string | null;
+  cgroup_groups?: { vm: string; path: string; weights: Record<string, string> }[];
 }
 
 export function realInfoOf(r: RunResult | null | undefined): RealRunInfo | null {
