@@ -8,13 +8,26 @@ import { expect, serverUrl, shot, test } from './fixtures';
 
 const execFileP = promisify(execFile);
 
-// A tiny spec: one native sequential reader, 64 KiB blocks, 2 s.
+// A small fairness experiment: VM-A with one sequential reader, VM-B with two, 64 KiB blocks, 2 s,
+// run with one host context per VM (vm) and one per guest thread (vpid).
 const SPEC = {
   name: 'real-vs-sim',
   duration_s: 2,
   warmup_s: 0,
   sample_interval_ms: 250,
-  native: [{ name: 'seq', count: 1, pattern: 'sequential', block_kb: 64, size_gb: 1 }],
+  vms: [
+    {
+      name: 'VM-A',
+      image: { offset_gb: 0, size_gb: 8 },
+      threads: [{ name: 'a', count: 1, pattern: 'sequential', block_kb: 64, size_gb: 2 }],
+    },
+    {
+      name: 'VM-B',
+      image: { offset_gb: 100, size_gb: 8 },
+      threads: [{ name: 'b', count: 2, pattern: 'sequential', block_kb: 64, size_gb: 2 }],
+    },
+  ],
+  matrix: { 'vms.*.mapping': ['vm', 'vpid'] },
 };
 
 /** Clicks Export bundle and saves the download under the test's output folder. */
@@ -89,7 +102,7 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     // The seek pattern of the real run: completed requests at their device sectors.
     const seek = lab.getByTestId('seek-panel');
     await expect(seek.locator('.hint')).toContainText(/[1-9]\d* dispatches/);
-    await expect(lab.getByTestId('real-placement').first()).toContainText(/GB, 1 file|logical/);
+    await expect(lab.getByTestId('real-placement').first()).toContainText(/GB, 2 files|logical/);
     await expect(lab.getByTestId('activity-unobservable')).toBeVisible();
     await lab.setViewportSize({ width: 1440, height: 2000 });
     await lab.waitForTimeout(400);
@@ -106,9 +119,13 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await lab.getByTestId('compare-backends').click();
     await expect(lab.getByTestId('compare-view')).toBeVisible();
     const rows = lab.getByTestId('compare-table').locator('tbody tr');
-    await expect(rows).toHaveCount(2);
+    // simulated and real, per strategy; the bars show each VM's MB/s beside the total
+    await expect(rows).toHaveCount(4);
     await expect(rows.nth(0)).toContainText('source=sim');
-    await expect(rows.nth(1)).toContainText('source=real');
+    await expect(rows.nth(0)).toContainText('vm');
+    await expect(rows.nth(1)).toContainText('vpid');
+    await expect(rows.nth(2)).toContainText('source=real');
+    await expect(rows.nth(3)).toContainText('source=real');
     await expect(lab.getByTestId('real-panel')).toBeVisible();
     await lab.waitForTimeout(500);
     await shot(lab, '13-real-vs-sim');
@@ -116,8 +133,8 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     // Exported now, the bundle holds both: the simulated result and the real one of the same spec.
     const both = await exportBundle(lab, info.outputPath(), 'sim-and-real.pvblk.zip');
     const replay = await execFileP(process.execPath, ['bin/pvblk.mjs', 'replay', both], { timeout: 60_000 });
-    expect(replay.stdout).toContain('also holds real-disk results (results-real.json, 1 run)');
-    expect(replay.stdout).toContain('identical (1 run)');
+    expect(replay.stdout).toContain('also holds real-disk results (results-real.json, 2 runs)');
+    expect(replay.stdout).toContain('identical (2 runs)');
     const replayJson = await execFileP(process.execPath, ['bin/pvblk.mjs', 'replay', both, '--json'], {
       timeout: 60_000,
     });
@@ -141,9 +158,9 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await page.getByTestId('compare-backends').click();
     await expect(page.getByTestId('compare-view')).toBeVisible();
     const imported = page.getByTestId('compare-table').locator('tbody tr');
-    await expect(imported).toHaveCount(2);
+    await expect(imported).toHaveCount(4);
     await expect(imported.nth(0)).toContainText('source=sim');
-    await expect(imported.nth(1)).toContainText('source=real');
+    await expect(imported.nth(3)).toContainText('source=real');
     await expect(page.getByTestId('real-panel')).toBeVisible();
     await page.setViewportSize({ width: 1440, height: 2200 });
     await page.waitForTimeout(500);
