@@ -1,5 +1,5 @@
 /**
- * vpid-group for real: VM processes in weighted cgroups on a device scheduled by bfq. The test
+ * vpid-group for real (run alone: vitest.alone.config.ts): VM processes in weighted cgroups on a device scheduled by bfq. The test
  * harness (not the backend, which never changes system settings) makes such a device when the
  * machine allows it: as root, a loop device with direct I/O over a file in os.tmpdir(), bfq as its
  * scheduler, an ext4 filesystem mounted on a temp folder. Everything is undone in afterAll.
@@ -35,6 +35,8 @@ beforeAll(() => {
     if (!readFileSync(sched, 'utf8').includes('bfq'))
       throw new Error(`bfq is not offered by ${loop} (modprobe bfq)`);
     execFileSync('sh', ['-c', `echo bfq > ${sched}`]);
+    // no weight raising of new queues: it would dominate the first seconds of each short run
+    execFileSync('sh', ['-c', `echo 0 > /sys/block/${basename(loop)}/queue/iosched/low_latency`]);
     sh('mkfs.ext4', ['-q', loop]);
     mkdirSync(mnt);
     sh('mount', [loop, mnt]);
@@ -61,7 +63,9 @@ describe('vpid-group weights under bfq (real loop device)', () => {
       name,
       weight,
       image: { offset_gb: offset, size_gb: 2 },
-      threads: [{ name: name.toLowerCase(), count: 2, pattern: 'random' as const, block_kb: 4, size_gb: 1 }],
+      threads: [
+        { name: name.toLowerCase(), count: 4, pattern: 'random' as const, block_kb: 4, size_gb: 0.5 },
+      ],
     });
     const spec = parseSpec({
       name: 'bfq-weights',
@@ -80,6 +84,12 @@ describe('vpid-group weights under bfq (real loop device)', () => {
       },
     });
     const [flat, grouped] = res.runs;
+    for (const r of res.runs)
+      console.log(
+        JSON.stringify(r.params),
+        r.summary.vms.map((v) => `${v.name} ${v.mbps} MB/s`).join(', '),
+        r.timeseries.samples.map((x) => x.vm_mbps.map((m) => Math.round(m)).join('/')).join(' '),
+      );
     const ratio = (r: (typeof res.runs)[number]) => r.summary.vms[1].mbps / r.summary.vms[0].mbps;
     console.log(
       `bfq on ${grouped.real.device}: B/A throughput without groups ${ratio(flat).toFixed(2)}, with weights 400/100 ${ratio(grouped).toFixed(2)} (${grouped.real.cgroup_hierarchy})`,
@@ -90,8 +100,11 @@ describe('vpid-group weights under bfq (real loop device)', () => {
     expect(grouped.real.flags.some((f) => f.startsWith('weights-inert'))).toBe(false);
     // the VM processes were inside the lab's groups while they ran (second run's two processes)
     expect(inGroup.slice(2).every((t) => /pvblk-[a-z0-9]+\/vm-[01]/.test(t))).toBe(true);
-    expect(ratio(flat)).toBeGreaterThan(0.5);
-    expect(ratio(flat)).toBeLessThan(2);
-    expect(ratio(grouped)).toBeGreaterThan(2);
+    // thresholds leave room for a loaded CI machine (CPU-starved I/O threads let queues go idle,
+    // and an idle group loses its share): measured ~1.0 and ~3.4 on an idle machine
+    expect(ratio(flat)).toBeGreaterThan(0.67);
+    expect(ratio(flat)).toBeLessThan(1.5);
+    expect(ratio(grouped)).toBeGreaterThan(1.6);
+    expect(ratio(grouped)).toBeGreaterThan(ratio(flat) * 1.4);
   }, 120_000);
 });
