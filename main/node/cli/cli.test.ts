@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/read';
 import { vmProcessFile } from '../real/index';
 import { checkFilesystem, probeODirect } from '../real/safety';
+import { SIM_VS_REAL_COLUMNS } from './real';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
 const pvblk = (...args: string[]) =>
@@ -202,17 +203,7 @@ describe.runIf(realSkip === null)('pvblk real: simulated and real results of the
     expect(r.stdout).toContain('== sim vs real (single run)');
     const tableText = r.stdout.slice(r.stdout.indexOf('== sim vs real'));
     const header = tableText.split('\n')[1];
-    for (const col of [
-      'sim MB/s',
-      'real MB/s',
-      'sim IOPS',
-      'real IOPS',
-      'sim mean ms',
-      'real mean ms',
-      'sim disk %',
-      'real disk %',
-    ])
-      expect(header).toContain(col);
+    for (const col of SIM_VS_REAL_COLUMNS) expect(header).toContain(col);
     const rowOf = (who: string) => tableText.split('\n').find((l) => l.startsWith(who)) ?? '';
     expect(rowOf('A ').trim().split(/\s+/)).toHaveLength(9);
     expect(rowOf('native rnd').trim().split(/\s+/)).toHaveLength(10);

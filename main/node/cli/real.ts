@@ -13,6 +13,19 @@ import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { type RealExperimentResult, RealRefusal, runReal } from '../real/index';
 import { runExperiment } from '../runner';
 import { paramLabel, report } from './report';
+
+/** Columns of the sim vs real table (after the row label). */
+export const SIM_VS_REAL_COLUMNS = [
+  'sim MB/s',
+  'real MB/s',
+  'sim IOPS',
+  'real IOPS',
+  'sim mean ms',
+  'real mean ms',
+  'sim disk %',
+  'real disk %',
+] as const;
+
 import { fmt, table } from './table';
 
 export const REAL_HELP = `pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
@@ -91,24 +104,7 @@ export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult): 
         t,
       );
     row('total', s?.summary.total, r.summary.total);
-    out.push(
-      `== sim vs real ${paramLabel(r)}`,
-      table(
-        [
-          'who',
-          'sim MB/s',
-          'real MB/s',
-          'sim IOPS',
-          'real IOPS',
-          'sim mean ms',
-          'real mean ms',
-          'sim disk %',
-          'real disk %',
-        ],
-        rows,
-      ),
-      '',
-    );
+    out.push(`== sim vs real ${paramLabel(r)}`, table(['who', ...SIM_VS_REAL_COLUMNS], rows), '');
   });
   return out.join('\n');
 }
