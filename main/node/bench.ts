@@ -2,6 +2,7 @@
  * `npm run bench`: simulation speed on one core. For each case: simulated requests per wall second,
  * wall time (median of several runs), events per request, and peak RSS. These machines are noisy:
  * compare medians and ratios from one run, never absolute times across machines.
+ * PVBLK_BENCH_CASE=text keeps only the cases whose name contains it.
  */
 import { performance } from 'node:perf_hooks';
 import type { SpecInput } from '../common/spec/schema';
@@ -60,9 +61,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-export function runBench(): string {
+/** PVBLK_BENCH_CASE=text runs only the cases whose name contains it (e.g. for `node --cpu-prof`). */
+export function runBench(filter = process.env.PVBLK_BENCH_CASE ?? ''): string {
   const rows: (string | number)[][] = [];
-  for (const c of CASES) {
+  for (const c of CASES.filter((x) => x.name.includes(filter))) {
     const spec = parseSpec(c.spec);
     const walls: number[] = [];
     let requests = 0;
