@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/read';
+import { cgroupUnavailable } from '../real/cgroup';
 import { vmProcessFile } from '../real/index';
 import { checkFilesystem, probeODirect } from '../real/safety';
 import { SIM_VS_REAL_COLUMNS } from './real';
@@ -238,6 +239,43 @@ describe.runIf(realSkip === null)('pvblk real: simulated and real results of the
     expect(JSON.parse(rp.stdout)).toMatchObject({ realResultsNotReplayed: false });
     expect(JSON.parse(rp.stdout).engineVersionNote).toContain('measured on a real disk');
   }, 60_000);
+
+  it('--preset with a --dir that does not exist yet: made for the run, removed after it', () => {
+    const fresh = join(dir, 'not-yet');
+    const r = pvblk(
+      'real',
+      '--preset',
+      'paper-fairness',
+      '--dir',
+      fresh,
+      '--size-gb',
+      '0.05',
+      '--duration',
+      '1',
+      '--json',
+    );
+    const noGroups = cgroupUnavailable();
+    if (noGroups) {
+      // the preset's matrix has vpid-group: refused before anything is written, folder removed
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('vpid-group');
+      expect(existsSync(fresh)).toBe(false);
+      return;
+    }
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.backend).toBe('real');
+    expect(res.runs.map((x: { params: Record<string, string> }) => x.params['vms.*.mapping'])).toEqual([
+      'vm',
+      'vpid',
+      'vpid-group',
+    ]);
+    expect(existsSync(fresh)).toBe(false);
+    // a missing parent is refused with exit 2
+    const bad = pvblk('real', '--preset', 'paper-fairness', '--dir', join(dir, 'no', 'such'), '--json');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('does not exist');
+  }, 120_000);
 
   it('--json prints the real result only; with --out the bundle still holds both', async () => {
     const out = join(dir, 'json.pvblk.zip');

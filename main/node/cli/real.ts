@@ -30,7 +30,7 @@ import { fmt, table } from './table';
 
 export const REAL_HELP = `pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
   Runs every run of the spec on real files in DIR (O_DIRECT, one process per VM, one OS thread per
-  host context). Image/native files are capped at --size-gb GiB each (default 1), regions scaled.
+  host context). DIR is created when its parent exists (and removed again afterwards if empty). Image/native files are capped at --size-gb GiB each (default 1), regions scaled.
   The host I/O scheduler is the device's current one; the lab never changes it.
   Then simulates the same spec and prints a sim vs real table; --out writes a bundle holding both
   results (results.json simulated, results-real.json real). --no-sim: no simulation, a real-only
@@ -179,6 +179,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
   try {
     const result = await runReal(v.spec, {
       dir: values.dir,
+      createDir: true,
       sizeGb,
       signal: ac.signal,
       onProgress: (m) => {

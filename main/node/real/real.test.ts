@@ -14,6 +14,7 @@ import {
   readSync,
   rmSync,
   statfsSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -25,7 +26,16 @@ import { parseSpec } from '../../common/spec/validate';
 import { runExperiment } from '../runner';
 import { cgroupUnavailable } from './cgroup';
 import { RealRefusal, runReal, vmProcessFile } from './run';
-import { alignedBuffer, checkDir, checkFilesystem, cleanLeftovers, probeODirect, writeLock } from './safety';
+import {
+  alignedBuffer,
+  checkDir,
+  checkFilesystem,
+  cleanLeftovers,
+  prepareDir,
+  probeODirect,
+  removeCreatedDir,
+  writeLock,
+} from './safety';
 
 const base = mkdtempSync(join(tmpdir(), 'pvblk-real-test-'));
 const built = vmProcessFile() !== null;
@@ -351,6 +361,32 @@ describe('real-disk safety', () => {
     await refused(link, /symbolic link/);
     expect(readdirSync(outside)).toEqual([]);
     expect(checkDir(base)).toBe(base);
+  });
+
+  it('createDir: a missing folder whose parent exists is made and removed again; a missing parent is refused', () => {
+    const fresh = join(base, 'fresh-dir');
+    expect(() => prepareDir(fresh, false)).toThrow(/does not exist/);
+    const p = prepareDir(fresh, true);
+    expect(p).toEqual({ dir: fresh, created: true });
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    removeCreatedDir(fresh);
+    expect(existsSync(fresh)).toBe(false);
+    // an existing folder is used as it is, and never removed
+    expect(prepareDir(base, true)).toEqual({ dir: base, created: false });
+    // no parent: refused, nothing made
+    expect(() => prepareDir(join(base, 'no-parent', 'x'), true)).toThrow(RealRefusal);
+    expect(existsSync(join(base, 'no-parent'))).toBe(false);
+    // a dangling symlink is not followed to make its target
+    const dangling = join(base, 'dangling');
+    symlinkSync(join(outside, 'target'), dangling);
+    expect(() => prepareDir(dangling, true)).toThrow(/symbolic link/);
+    expect(existsSync(join(outside, 'target'))).toBe(false);
+    // a folder left non-empty is kept
+    const kept = join(base, 'kept');
+    prepareDir(kept, true);
+    writeFileSync(join(kept, 'user-file'), 'x');
+    removeCreatedDir(kept);
+    expect(readdirSync(kept)).toEqual(['user-file']);
   });
 
   it('refuses memory filesystems (tmpfs accepts O_DIRECT on recent kernels but never reaches a disk)', () => {

@@ -29,13 +29,14 @@ import { planRun, type RealPlan } from './plan';
 import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
 import {
   alignedBuffer,
-  checkDir,
   checkFilesystem,
   checkFreeSpace,
   cleanLeftovers,
   newRunId,
+  prepareDir,
   probeODirect,
   RealRefusal,
+  removeCreatedDir,
   removeOwnFile,
   removeRunFiles,
   writeLock,
@@ -87,6 +88,8 @@ export interface RealExperimentResult extends ExperimentResult {
 
 export interface RealOptions {
   dir: string;
+  /** Create DIR when it does not exist but its parent does (one level; removed again if left empty). */
+  createDir?: boolean;
   /** Cap per image / native file, GiB (default 1). */
   sizeGb?: number;
   signal?: AbortSignal;
@@ -156,7 +159,15 @@ async function fillFile(path: string, bytes: number, signal?: AbortSignal): Prom
 }
 
 export async function runReal(spec: Spec, opts: RealOptions): Promise<RealExperimentResult> {
-  const dir = checkDir(opts.dir);
+  const { dir, created } = prepareDir(opts.dir, opts.createDir === true);
+  try {
+    return await runRealIn(dir, spec, opts);
+  } finally {
+    if (created) removeCreatedDir(dir);
+  }
+}
+
+async function runRealIn(dir: string, spec: Spec, opts: RealOptions): Promise<RealExperimentResult> {
   checkFilesystem(dir);
   const capGb = opts.sizeGb ?? 1;
   if (!(capGb > 0)) throw new RealRefusal('--size-gb: must be positive');

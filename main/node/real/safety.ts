@@ -8,16 +8,18 @@ import {
   constants,
   existsSync,
   lstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   realpathSync,
+  rmdirSync,
   statfsSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 /** A refusal the user can act on (CLI exit status 2). */
 export class RealRefusal extends Error {
@@ -67,6 +69,42 @@ export function checkDir(dir: string): string {
       throw new RealRefusal(`${dir}: is on a pseudo filesystem (${root}); choose a folder on a disk`);
   return real;
 }
+
+/**
+ * The folder for a run: checkDir(dir) when it exists; otherwise, when `create` is set and its
+ * parent passes checkDir, the folder is made (mode 0700, one level only) and `created` is true so
+ * the caller removes it again if it is empty at the end.
+ */
+export function prepareDir(dir: string, create: boolean): { dir: string; created: boolean } {
+  if (!dir) throw new RealRefusal('--dir: a folder is required');
+  const abs = resolve(dir);
+  if (!create || existsSync(abs) || isSymlink(abs)) return { dir: checkDir(dir), created: false };
+  const parent = checkDir(dirname(abs));
+  const made = join(parent, basename(abs));
+  try {
+    mkdirSync(made, { mode: 0o700 });
+  } catch (e) {
+    throw new RealRefusal(`${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code})`);
+  }
+  return { dir: checkDir(made), created: true };
+}
+
+/** Remove a folder the lab created, if nothing is left in it. */
+export function removeCreatedDir(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // gone already, or not empty: leave it
+  }
+}
+
+const isSymlink = (p: string): boolean => {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
 
 function safeRealpath(p: string): string {
   try {
