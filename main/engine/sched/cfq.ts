@@ -4,7 +4,9 @@
  * and what is simplified. Function names in comments refer to the kernel's.
  *
  * Only the best-effort class exists here (contexts carry a BE priority 0..7); RT and IDLE classes
- * and close-cooperator queue merging are not modelled.
+ * are not modelled. Close cooperators (cfq_close_cooperator: per-priority trees of queues keyed by
+ * their next request's sector, queue merging at the next request allocation, splitting of merged
+ * queues that turned seeky) are modelled as in 4.19.
  */
 import type { TunableValues } from '../../common/spec/tunables';
 import type { TimerHandle } from '../core/sim';
@@ -47,6 +49,8 @@ interface TTime {
 interface Cic {
   readonly ctx: number;
   readonly ttime: TTime;
+  /** The context's sync queue (cic->cfqq[1]); after a close-cooperator merge a shared one. */
+  syncQ: Cfqq | null;
 }
 
 interface Group {
@@ -79,12 +83,11 @@ interface CRq {
 
 interface Cfqq {
   readonly id: number;
-  /** Context of a sync queue; -1 for a shared async queue. */
-  readonly ctx: number;
+  /** Context that created a sync queue (cfqq->pid; split_cfqq hands it over); -1 for an async queue. */
+  ctx: number;
   readonly sync: boolean;
   readonly prio: number;
   readonly group: Group;
-  readonly cic: Cic | null;
   /** Sector-sorted requests (the kernel's sort_list rb-tree). */
   readonly sorted: CRq[];
   /** Insertion order (fifo_time is monotonic within a queue). */
@@ -110,6 +113,19 @@ interface Cfqq {
   sliceNew: boolean;
   deep: boolean;
   waitBusy: boolean;
+  /** Member of prioTrees[prio] (cfqq->p_root != NULL). */
+  inPrioTree: boolean;
+  /** Queue this one is scheduled to merge into (cfqq->new_cfqq). */
+  newCfqq: Cfqq | null;
+  /**
+   * cfqq_process_refs(): contexts whose cic points here plus the references cfq_setup_merge took
+   * for processes still to come over (the kernel's ref minus the per-request ones).
+   */
+  procRefs: number;
+  /** Shared by merged cooperators (CFQ_CFQQ_FLAG_coop). */
+  coop: boolean;
+  /** A shared queue found SEEKY at expiry: split at the next request allocation (split_coop). */
+  splitCoop: boolean;
 }
 
 /** Read-only view of a queue's state, for tests and diagnostics. */
@@ -121,6 +137,28 @@ export interface CfqQueueView {
   readonly thinkTimeNs: number;
   readonly thinkTimeValid: boolean;
   readonly queued: number;
+  /** Id of the cfq queue the context's sync requests now go to (equal for merged contexts). */
+  readonly queueId: number;
+  /** The queue is shared after a close-cooperator merge (cfq_cfqq_coop). */
+  readonly coop: boolean;
+  /** The shared queue turned SEEKY and will be split at the next allocation (split_coop). */
+  readonly splitCoop: boolean;
+  /** Id of the queue this one is scheduled to merge into (new_cfqq), or -1. */
+  readonly mergeTarget: number;
+  /** Contexts whose sync requests go to this queue (the context itself included). */
+  readonly mergedWith: readonly number[];
+}
+
+/** Close-cooperator events so far. */
+export interface CfqCoopStats {
+  /** select_queue handed the disk to a close cooperator of the emptied active queue. */
+  readonly cooperatorSwitches: number;
+  /** cfq_setup_merge() scheduled a merge (set new_cfqq). */
+  readonly mergesScheduled: number;
+  /** cfq_merge_cfqqs(): a context moved to the shared queue. */
+  readonly merges: number;
+  /** split_cfqq(): a context left a SEEKY shared queue (kept it if it was the last one). */
+  readonly splits: number;
 }
 
 export interface CfqScheduler extends IoScheduler {
@@ -130,6 +168,7 @@ export interface CfqScheduler extends IoScheduler {
   groupServiceNs(): ReadonlyMap<number, number>;
   /** Estimated hardware queueing: -1 unknown, 0 no, 1 yes. */
   hwTag(): number;
+  coopStats(): CfqCoopStats;
 }
 
 const newTtime = (lastEnd: number): TTime => ({ lastEnd, samples: 0, total: 0, mean: 0 });
@@ -190,11 +229,19 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   const groupTree: Group[] = [];
   let minVdisktime = 0;
   const cics = new Map<number, Cic>();
-  const syncQueues = new Map<number, Cfqq>();
   const asyncQueues = new Map<string, Cfqq>();
   const meta = new Map<BlockRequest, CRq>();
   const lengths = new Map<number, number>();
   let nextQid = 1;
+  /**
+   * cfqd->prio_trees: per priority, the busy queues with a next request, ordered by its start
+   * sector (an rbtree in the kernel, a sorted array here; see prioTreeLookup).
+   */
+  const prioTrees: Cfqq[][] = Array.from({ length: IOPRIO_BE_NR }, () => []);
+  let coopSwitches = 0;
+  let mergesScheduled = 0;
+  let merges = 0;
+  let splits = 0;
 
   const now = () => env.now();
 
@@ -231,20 +278,19 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   function getCic(ctx: number): Cic {
     let c = cics.get(ctx);
     if (!c) {
-      c = { ctx, ttime: newTtime(now()) };
+      c = { ctx, ttime: newTtime(now()), syncQ: null };
       cics.set(ctx, c);
     }
     return c;
   }
 
-  function newQueue(ctx: number, sync: boolean, prio: number, group: Group, cic: Cic | null): Cfqq {
+  function newQueue(ctx: number, sync: boolean, prio: number, group: Group): Cfqq {
     return {
       id: nextQid++,
       ctx,
       sync,
       prio,
       group,
-      cic,
       sorted: [],
       fifo: [],
       nextRq: null,
@@ -268,32 +314,185 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       sliceNew: false,
       deep: false,
       waitBusy: false,
+      inPrioTree: false,
+      newCfqq: null,
+      procRefs: 0,
+      coop: false,
+      splitCoop: false,
     };
   }
 
-  function queueFor(rq: BlockRequest): Cfqq {
-    const info = env.contextInfo(rq.ctx);
-    const prio = Math.min(7, Math.max(0, info.ioprio | 0));
-    if (rq.sync) {
-      let q = syncQueues.get(rq.ctx);
-      if (!q) {
-        q = newQueue(rq.ctx, true, prio, getGroup(rq.group), getCic(rq.ctx));
-        syncQueues.set(rq.ctx, q);
-      }
-      return q;
-    }
+  const prioOf = (ctx: number) => Math.min(7, Math.max(0, env.contextInfo(ctx).ioprio | 0));
+
+  function asyncQueue(rq: BlockRequest): Cfqq {
+    const prio = prioOf(rq.ctx);
     const key = `${rq.group}:${prio}`;
     let q = asyncQueues.get(key);
     if (!q) {
-      q = newQueue(-1, false, prio, getGroup(rq.group), null);
+      q = newQueue(-1, false, prio, getGroup(rq.group));
       asyncQueues.set(key, q);
     }
     return q;
   }
 
+  /** The queue a bio of this context may merge into (cfq_find_rq_fmerge / cfq_allow_bio_merge). */
+  const mergeQueue = (rq: BlockRequest): Cfqq | null => (rq.sync ? getCic(rq.ctx).syncQ : asyncQueue(rq));
+
+  /** cfq_merge_cfqqs(): the context moves to the queue it was scheduled to merge into. */
+  function mergeCfqqs(cic: Cic, q: Cfqq): Cfqq {
+    const n = q.newCfqq as Cfqq;
+    // The process reference on `n` was taken by cfq_setup_merge; drop the one on `q`.
+    cic.syncQ = n;
+    n.coop = true;
+    q.procRefs--;
+    merges++;
+    return n;
+  }
+
+  /** cfq_put_cooperator(): drop the merge references taken along q's new_cfqq chain. */
+  function putCooperator(q: Cfqq) {
+    let n = q.newCfqq;
+    while (n && n !== q) {
+      n.procRefs = Math.max(0, n.procRefs - 1);
+      n = n.newCfqq;
+    }
+  }
+
+  /** split_cfqq(): null if the context needs a queue of its own, else the queue it keeps. */
+  function splitCfqq(cic: Cic, q: Cfqq): Cfqq | null {
+    splits++;
+    if (q.procRefs === 1) {
+      q.ctx = cic.ctx;
+      q.coop = false;
+      q.splitCoop = false;
+      return q;
+    }
+    cic.syncQ = null;
+    putCooperator(q);
+    q.procRefs--;
+    return null;
+  }
+
+  /** cfq_set_request(): the queue a newly allocated request of this context goes to. */
+  function setRequest(rq: BlockRequest): Cfqq {
+    if (!rq.sync) return asyncQueue(rq);
+    const cic = getCic(rq.ctx);
+    for (;;) {
+      let q = cic.syncQ;
+      if (!q) {
+        // cfq_get_queue() / cfq_init_cfqq(): a fresh queue (seek history, flags, idle window).
+        q = newQueue(rq.ctx, true, prioOf(rq.ctx), getGroup(rq.group));
+        q.procRefs = 1;
+        cic.syncQ = q;
+        return q;
+      }
+      if (q.coop && q.splitCoop) {
+        q = splitCfqq(cic, q);
+        if (!q) continue;
+      }
+      if (q.newCfqq) q = mergeCfqqs(cic, q);
+      return q;
+    }
+  }
+
+  // --- close cooperators (prio trees) ---
+  const nextPos = (q: Cfqq) => (q.nextRq as CRq).rq.sector;
+
+  /**
+   * cfq_prio_tree_lookup(): descend the tree comparing with each node's *current* next_rq sector
+   * (as the kernel, whose keys may have gone stale since insertion). The array is descended as a
+   * balanced binary tree; `parent` is the last node visited (the parent of the NULL leaf), `at`
+   * where the sector would be inserted.
+   */
+  function prioTreeLookup(root: Cfqq[], sector: number): { found: Cfqq | null; parent: number; at: number } {
+    let lo = 0;
+    let hi = root.length;
+    let parent = -1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      parent = mid;
+      const pos = nextPos(root[mid]);
+      if (sector > pos) lo = mid + 1;
+      else if (sector < pos) hi = mid;
+      else return { found: root[mid], parent: mid, at: mid };
+    }
+    return { found: null, parent, at: lo };
+  }
+
+  function prioTreeRemove(q: Cfqq) {
+    if (!q.inPrioTree) return;
+    const root = prioTrees[q.prio];
+    const i = root.indexOf(q);
+    if (i >= 0) root.splice(i, 1);
+    q.inPrioTree = false;
+  }
+
+  /** cfq_prio_tree_add(): (re-)key the queue by its next request; one queue per sector. */
+  function prioTreeAdd(q: Cfqq) {
+    prioTreeRemove(q);
+    if (!q.nextRq) return;
+    const root = prioTrees[q.prio];
+    const l = prioTreeLookup(root, nextPos(q));
+    if (l.found) return;
+    root.splice(l.at, 0, q);
+    q.inPrioTree = true;
+  }
+
+  /** cfq_rq_close(): within CFQQ_CLOSE_THR of the last dispatched position (cfq_dist_from_last). */
+  const rqClose = (c: CRq) => Math.abs(c.rq.sector - lastPosition) <= CLOSE_THR;
+
+  /** cfqq_close(): a queue whose next request starts at, or close to, last_position. */
+  function cfqqClose(cur: Cfqq): Cfqq | null {
+    const root = prioTrees[cur.prio];
+    if (!root.length) return null;
+    const sector = lastPosition;
+    const l = prioTreeLookup(root, sector);
+    if (l.found) return l.found;
+    const parent = root[l.parent];
+    if (rqClose(parent.nextRq as CRq)) return parent;
+    const i = nextPos(parent) < sector ? l.parent + 1 : l.parent - 1; // rb_next / rb_prev
+    const n = root[i];
+    if (!n) return null;
+    return rqClose(n.nextRq as CRq) ? n : null;
+  }
+
+  /** cfq_close_cooperator(): a queue of the same group working close to where `cur` left off. */
+  function closeCooperator(cur: Cfqq): Cfqq | null {
+    if (!cur.sync || seeky(cur)) return null;
+    // Don't search the prio tree if cur is the only queue in its group.
+    if (cur.group.nrCfqq === 1) return null;
+    const q = cfqqClose(cur);
+    if (!q || q.group !== cur.group || !q.sync || seeky(q)) return null;
+    // Same RT-ness: only the best-effort class exists here.
+    return q;
+  }
+
+  /** cfq_setup_merge(): schedule the merge, in the direction of the fewer processes. */
+  function setupMerge(q: Cfqq, target: Cfqq) {
+    let n = target;
+    if (!n.procRefs) return;
+    // Avoid a circular list and skip interim queue merges.
+    while (n.newCfqq) {
+      if (n.newCfqq === q) return;
+      n = n.newCfqq;
+    }
+    const refs = q.procRefs;
+    const newRefs = n.procRefs;
+    if (refs === 0 || newRefs === 0) return;
+    if (newRefs >= refs) {
+      q.newCfqq = n;
+      n.procRefs += refs;
+    } else {
+      n.newCfqq = q;
+      q.procRefs += newRefs;
+    }
+    mergesScheduled++;
+  }
+
   const qType = (q: Cfqq): WlType => (!q.sync ? ASYNC : !q.idleWindow ? SYNC_NOIDLE : SYNC);
+  // A shared (coop) queue reports the context of its next request, as an async queue does.
   const traceCtx = (q: Cfqq): number =>
-    q.ctx >= 0 ? q.ctx : (q.nextRq?.rq.ctx ?? q.sorted[0]?.rq.ctx ?? -1);
+    q.sync && !q.coop ? q.ctx : (q.nextRq?.rq.ctx ?? q.sorted[0]?.rq.ctx ?? q.ctx);
 
   // --- slices ---
   const prioSlice = (sync: boolean, prio: number) => {
@@ -398,12 +597,15 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     q.onRr = true;
     busyQueues++;
     if (q.sync) busySyncQueues++;
+    // cfq_resort_rr_list()
     serviceTreeAdd(q, false);
+    prioTreeAdd(q);
   }
 
   function delCfqqRr(q: Cfqq) {
     q.onRr = false;
     if (q.tree >= 0) treeRemove(q);
+    prioTreeRemove(q);
     groupNotifyQueueDel(q.group);
     busyQueues--;
     if (q.sync) busySyncQueues--;
@@ -591,10 +793,16 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (q.waitRequest) delTimer();
     q.waitRequest = false;
     q.waitBusy = false;
+    // A shared queue whose processes no longer issue I/O close together is split again.
+    if (q.coop && seeky(q)) q.splitCoop = true;
     if (timedOut) q.sliceResid = q.sliceNew ? scaledSlice(q) : q.sliceEnd - now();
     groupServed(q.group, q);
     if (q.onRr && q.sorted.length === 0) delCfqqRr(q);
-    if (q.onRr) serviceTreeAdd(q, false);
+    if (q.onRr) {
+      // cfq_resort_rr_list()
+      serviceTreeAdd(q, false);
+      prioTreeAdd(q);
+    }
     active = null;
     activeCic = null;
     if (!busyQueues && lastTraced !== -1) {
@@ -669,6 +877,16 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
         if (q.group.nrCfqq === 1 && !q.sorted.length && q.dispatched && shouldIdle(q)) return null;
       } else {
         if (q.sorted.length) return q;
+        // A queue with a request close to where this one left off gets the disk at once (it
+        // keeps its place in its service tree; no new group / workload is chosen), and the two
+        // are set up to merge.
+        const coop = closeCooperator(q);
+        if (coop) {
+          if (!q.newCfqq) setupMerge(q, coop);
+          sliceExpired(false);
+          coopSwitches++;
+          return setActive(coop);
+        }
         if (timerPending()) return null;
         if (seeky(q) && q.idleWindow && (q.sliceNew || q.sliceEnd - t > t - q.sliceStart)) {
           q.deep = false;
@@ -729,6 +947,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (q.nextRq === c) q.nextRq = findNextRq(q, c);
     const i = q.sorted.indexOf(c);
     if (i >= 0) q.sorted.splice(i, 1);
+    // cfq_del_rq_rb(): an emptied queue leaves the prio tree now, the service tree at expiry.
+    if (q.onRr && q.sorted.length === 0) prioTreeRemove(q);
     const j = q.fifo.indexOf(c);
     if (j >= 0) q.fifo.splice(j, 1);
     rqQueued--;
@@ -892,15 +1112,18 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   return {
     name: 'cfq',
     insert(rq) {
-      const q = queueFor(rq);
-      if (tryMergeInto(q, rq)) return;
+      const mq = mergeQueue(rq);
+      if (mq && tryMergeInto(mq, rq)) return;
+      const q = setRequest(rq);
       const c: CRq = { rq, q, fifoTime: now() + fifoExpire[rq.sync ? 1 : 0] };
       meta.set(rq, c);
       q.fifo.push(c);
       sortedInsert(q, c);
       bump(rq.ctx, 1);
       if (!q.onRr) addCfqqRr(q);
+      const prev = q.nextRq;
       q.nextRq = chooseReq(q.nextRq, c, lastPosition);
+      if (prev !== q.nextRq) prioTreeAdd(q);
       enqueued(q, c);
     },
     dispatch() {
@@ -956,7 +1179,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
           }
         }
         if (sliceUsed(q)) sliceExpired(true);
-        else if (rq.sync && empty) armSliceTimer();
+        // No idling when a close cooperator can take over (cfq_close_cooperator).
+        else if (rq.sync && empty && !closeCooperator(q)) armSliceTimer();
       }
       if (!rqInDriver) env.kick();
     },
@@ -967,10 +1191,13 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       return lengths;
     },
     inspect(ctx) {
-      const q = syncQueues.get(ctx);
-      if (!q) return undefined;
-      const cic = q.cic ?? getCic(ctx);
+      const cic = cics.get(ctx);
+      const q = cic?.syncQ;
+      if (!cic || !q) return undefined;
       const type = qType(q);
+      const mergedWith: number[] = [];
+      for (const c of cics.values()) if (c.syncQ === q) mergedWith.push(c.ctx);
+      mergedWith.sort((a, b) => a - b);
       return {
         idleWindow: q.idleWindow,
         seeky: seeky(q),
@@ -979,7 +1206,15 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
         thinkTimeNs: cic.ttime.mean,
         thinkTimeValid: sampleValid(cic.ttime),
         queued: q.sorted.length,
+        queueId: q.id,
+        coop: q.coop,
+        splitCoop: q.splitCoop,
+        mergeTarget: q.newCfqq ? q.newCfqq.id : -1,
+        mergedWith,
       };
+    },
+    coopStats() {
+      return { cooperatorSwitches: coopSwitches, mergesScheduled, merges, splits };
     },
     groupServiceNs() {
       const m = new Map<number, number>();
