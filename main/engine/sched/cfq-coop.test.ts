@@ -21,9 +21,12 @@
  *  - a shared queue found SEEKY at slice expiry is split at the next allocation of each process.
  */
 import { describe, expect, it } from 'vitest';
+import type { SpecInput } from '../../common/spec/schema';
 import { resolveTunables } from '../../common/spec/tunables';
+import { parseSpec } from '../../common/spec/validate';
 import { MS, SEC } from '../core/time';
 import type { BlockRequest } from '../io/request';
+import { simulate } from '../simulation';
 import { type CfqScheduler, createCfq } from './cfq';
 import { SchedBench } from './testing';
 
@@ -196,5 +199,49 @@ describe('cfq close cooperators', () => {
       };
     };
     expect(trace()).toEqual(trace());
+  });
+});
+
+describe('cfq close cooperators in the full stack (sata-7200, Qemu pool mapping)', () => {
+  // One guest sequential reader (iodepth 4) whose requests Qemu hands to free pool workers at random,
+  // beside a second VM's sequential reader 100 GB away. The workers' queues hold interleaved pieces
+  // of one stream, so they are merged into one shared queue and the pool VM competes as one queue:
+  // about half the disk time each, as with the vm mapping. (Before the mechanism: 8 worker queues
+  // against 1, qemu-A 76 % of the disk time, 71.5 MB/s in total against 97 with the vm mapping.)
+  const spec = (mapping: 'vm' | 'pool'): SpecInput =>
+    ({
+      name: 'pool-coop',
+      seed: 1,
+      duration_s: 10,
+      warmup_s: 2,
+      sample_interval_ms: 250,
+      disk: { preset: 'sata-7200' },
+      host: { scheduler: 'cfq', params: {} },
+      vms: [
+        {
+          name: 'qemu-A',
+          mapping,
+          pool_threads: 8,
+          image: { offset_gb: 0, size_gb: 40 },
+          threads: [
+            { name: 'reader', op: 'read', pattern: 'sequential', block_kb: 64, iodepth: 4, size_gb: 2 },
+          ],
+        },
+        {
+          name: 'qemu-B',
+          mapping: 'vm',
+          image: { offset_gb: 100, size_gb: 40 },
+          threads: [
+            { name: 'reader', op: 'read', pattern: 'sequential', block_kb: 64, iodepth: 1, size_gb: 2 },
+          ],
+        },
+      ],
+    }) as SpecInput;
+  it('a pool VM gets its fair half of the disk time and the disk keeps streaming', () => {
+    const vm = simulate(parseSpec(spec('vm'))).summary;
+    const pool = simulate(parseSpec(spec('pool'))).summary;
+    expect(pool.fairness.disk_time_share['qemu-A']).toBeGreaterThan(0.4);
+    expect(pool.fairness.disk_time_share['qemu-A']).toBeLessThan(0.6);
+    expect(pool.total.mbps).toBeGreaterThan(0.9 * vm.total.mbps);
   });
 });
