@@ -11,7 +11,10 @@
  *     fires, it runs dry without deserving idling, its idle timer fires, or it is preempted;
  *   - budgets (max_budget auto-tuned from a peak-rate estimator), budget feedback, time charging of
  *     slow/seeky queues, idling (slice_idle) for throughput or service guarantees, weight raising
- *     (low_latency: interactive and soft real-time).
+ *     (low_latency: interactive and soft real-time);
+ *   - early queue merging (EQM) of cooperating sync queues doing interleaved I/O close together, and
+ *     splitting of a shared queue that turned seeky (bfq_setup_cooperator, bfq_merge_bfqqs,
+ *     bfq_split_bfqq), as in 5.10–5.13 (no 5.14+ stable merge).
  */
 import type { TunableValues } from '../../common/spec/tunables';
 import type { TimerHandle } from '../core/sim';
@@ -54,6 +57,9 @@ const JIFFY = MS; // HZ = 1000
 // Large burst detection.
 const BURST_INTERVAL = 180 * MS;
 const LARGE_BURST_THRESH = 8;
+// Early queue merging.
+const CLOSE_THR = 8 * 1024; // BFQQ_CLOSE_THR, sectors
+const MERGE_TIME_LIMIT = 100 * MS; // bfq_merge_time_limit = HZ/10
 
 interface Sched {
   vtime: number;
@@ -124,6 +130,62 @@ interface Queue {
   serviceFromBacklogged: number;
   inLargeBurst: boolean;
   lastArrival: number;
+  // Early queue merging (sync queues only).
+  /** The owning context while the queue belongs to exactly one (bfqq->bic), else null. */
+  bic: Bic | null;
+  /** Contexts whose sync queue this is, including scheduled merges (bfqq_process_refs). */
+  procRefs: number;
+  /** Scheduled merge target (bfqq->new_bfqq). */
+  newQueue: Queue | null;
+  /** Shared by merged contexts (BFQQF_coop) / to be split at its next request (BFQQF_split_coop). */
+  coop: boolean;
+  splitCoop: boolean;
+  /** BFQQF_just_created: no request has made it busy yet. */
+  justCreated: boolean;
+  /** First service of the current backlogged period (first_IO_time). */
+  firstIoTime: number;
+  /** Creation time if the queue was created by a split (split_time), else −∞. */
+  splitTime: number;
+}
+
+/** State a context keeps across a merge (the bic's saved_* fields, bfq_bfqq_save_state). */
+interface SavedState {
+  weight: number;
+  ttSamples: number;
+  ttTotal: number;
+  ttMean: number;
+  hasShortTtime: boolean;
+  ioBound: boolean;
+  inLargeBurst: boolean;
+  wasInBurstList: boolean;
+  wrCoeff: number;
+  wrStartAtSwitchToSrt: number;
+  lastWrStartFinish: number;
+  wrCurMaxTime: number;
+}
+
+/** bfq_io_cq: a context's link to its sync queue in one group (bic->bfqq[1]). */
+interface Bic {
+  ctx: number;
+  group: number;
+  queue: Queue | null;
+  saved: SavedState | null;
+}
+
+/** Early queue merge diagnostics (not part of the kernel). */
+export interface BfqMergeStats {
+  /** Contexts redirected to another queue (bfq_merge_bfqqs). */
+  merges: number;
+  /** Contexts given their own queue back from a shared one (bfq_split_bfqq). */
+  splits: number;
+  /** Simulated time (ns) of the first merge, or −1. */
+  firstMergeAt: number;
+  /** Contexts whose sync queue (in `group`) is currently shared with `ctx`, including `ctx`. */
+  sharing(ctx: number, group?: number): number[];
+}
+
+export interface BfqScheduler extends IoScheduler {
+  mergeStats(): BfqMergeStats;
 }
 
 const popcount = (x: number): number => {
@@ -136,7 +198,7 @@ const popcount = (x: number): number => {
   return c;
 };
 
-export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler {
+export function createBfq(env: SchedulerEnv, params: TunableValues): BfqScheduler {
   const p = (name: string, def: number) => params[name] ?? def;
   const sliceIdle = p('slice_idle_ms', 8) * MS;
   const timeoutSync = p('timeout_sync_ms', 125) * MS;
@@ -187,6 +249,14 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   let largeBurst = false;
   let lastBurstTime = Number.NEGATIVE_INFINITY;
   let burstGroup = -1;
+  // Early queue merging.
+  const bics = new Map<string, Bic>();
+  let queueSerial = 0;
+  /** End of the last request dispatched from the in-service queue (in_serv_last_pos). */
+  let inServLastPos = 0;
+  let mergeCount = 0;
+  let splitCount = 0;
+  let firstMergeAt = -1;
 
   const newSched = (): Sched => ({ vtime: 0, wsum: 0, active: new Set(), idle: new Set(), inService: null });
 
@@ -394,6 +464,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   /** bfq_bfqq_served: charge service at every level of the hierarchy. */
   const served = (q: Queue, c: number) => {
     if (c <= 0) return;
+    if (q.serviceFromBacklogged === 0) q.firstIoTime = env.now();
     q.serviceFromBacklogged += c;
     if (q.wrCoeff > 1) q.serviceFromWr += c;
     let e: Entity | null = q.entity;
@@ -477,6 +548,11 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
         return head;
       }
     }
+    return elevatorNext(q);
+  };
+  /** The elevator's choice of next request (no FIFO check, no side effects). */
+  const elevatorNext = (q: Queue): BlockRequest | null => {
+    if (q.sorted.length === 0) return null;
     const i = lowerBound(q.sorted, lastPosition);
     const succ = i < q.sorted.length ? q.sorted[i] : q.sorted[0];
     const pred = i > 0 ? q.sorted[i - 1] : null;
@@ -496,12 +572,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   };
 
   // ---- queues ----
-  const getQueue = (rq: BlockRequest): Queue => {
-    const info = env.contextInfo(rq.ctx);
-    const ioprio = Math.min(7, Math.max(0, info.ioprio));
-    const key = rq.sync ? `s${rq.ctx}:${rq.group}` : `a${rq.group}:${ioprio}`;
-    const existing = queues.get(key);
-    if (existing) return existing;
+  /** bfq_get_queue + bfq_init_bfqq: a new queue (async queues are shared, see getQueue). */
+  const createQueue = (rq: BlockRequest, key: string, ioprio: number): Queue => {
     const group = getGroup(rq.group);
     const w = (8 - ioprio) * 10;
     const now = env.now();
@@ -554,10 +626,61 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       serviceFromBacklogged: 0,
       inLargeBurst: false,
       lastArrival: now,
+      bic: null,
+      procRefs: 0,
+      newQueue: null,
+      coop: false,
+      splitCoop: false,
+      justCreated: rq.sync,
+      firstIoTime: now,
+      splitTime: Number.NEGATIVE_INFINITY,
     };
     q.entity.queue = q;
     queues.set(key, q);
-    if (rq.sync) handleBurst(q);
+    return q;
+  };
+  /**
+   * The queue a request goes to before early merging (bfq_init_rq): the shared async queue of its
+   * group and ioprio, or its context's sync queue (the bic's), created on first use. A shared queue
+   * marked split_coop is split first (bfq_split_bfqq): the context gets its own queue back, with the
+   * state saved when it was merged (bfq_bfqq_resume_state).
+   */
+  const getQueue = (rq: BlockRequest): Queue => {
+    const info = env.contextInfo(rq.ctx);
+    const ioprio = Math.min(7, Math.max(0, info.ioprio));
+    if (!rq.sync) {
+      const key = `a${rq.group}:${ioprio}`;
+      return queues.get(key) ?? createQueue(rq, key, ioprio);
+    }
+    const bicKey = `${rq.ctx}:${rq.group}`;
+    let bic = bics.get(bicKey);
+    if (!bic) {
+      bic = { ctx: rq.ctx, group: rq.group, queue: null, saved: null };
+      bics.set(bicKey, bic);
+    }
+    let q = bic.queue;
+    let split = false;
+    if (q?.coop && q.splitCoop) {
+      if (q.inLargeBurst && bic.saved) bic.saved.inLargeBurst = true;
+      q = splitQueue(bic, q);
+      split = true;
+    }
+    if (!q) {
+      q = createQueue(rq, `s${rq.ctx}:${rq.group}#${queueSerial++}`, ioprio);
+      q.procRefs = 1;
+      bic.queue = q;
+      if (split && bic.saved) {
+        // bfq_get_bfqq_handle_split: the burst state follows the context.
+        const saved = bic.saved;
+        if ((saved.wasInBurstList && largeBurst) || saved.inLargeBurst) q.inLargeBurst = true;
+        else if (saved.wasInBurstList) burstList.push(q);
+        q.splitTime = env.now();
+      } else handleBurst(q);
+    }
+    if (q.procRefs === 1) {
+      q.bic = bic;
+      if (split) resumeState(q, bic);
+    }
     return q;
   };
   /** bfq_handle_burst (simplified): ≥8 sync queues created in one group ≤180 ms apart. */
@@ -581,6 +704,187 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     }
     lastBurstTime = now;
     burstGroup = q.group.id;
+  };
+
+  // ---- early queue merging (bfq_setup_cooperator and friends, 5.10–5.13) ----
+  /** bfqd->nonrot_with_queueing: set for non-rotational devices until hw_tag is found to be 0. */
+  const nonrotWithQueueing = () => !rot && hwTag !== 0;
+  /** bfq_too_late_for_merging: served in this backlogged period, first served > 100 ms ago. */
+  const tooLateForMerging = (q: Queue) =>
+    q.serviceFromBacklogged > 0 && env.now() > q.firstIoTime + MERGE_TIME_LIMIT;
+  /** bfq_may_be_close_cooperator (only the BE class is modelled, so the class checks always pass). */
+  const mayBeCloseCooperator = (q: Queue, n: Queue) =>
+    !tooLateForMerging(n) && !seeky(q) && !seeky(n) && q.sync && n.sync;
+  /**
+   * bfq_find_close_cooperator on the group's rq_pos_tree. The tree holds the queues of the group
+   * with a next request, keyed by its sector (bfq_pos_tree_add_move keeps it up to date at every
+   * change of next_rq); here it is evaluated on demand from each queue's current next request, and
+   * the nearest entry stands for the kernel's rb-tree parent/neighbour walk.
+   */
+  const findCloseCooperator = (q: Queue, sector: number): Queue | null => {
+    let best: Queue | null = null;
+    let bestDist = Number.POSITIVE_INFINITY;
+    for (const c of queues.values()) {
+      if (c.group !== q.group || tooLateForMerging(c)) continue;
+      const next = elevatorNext(c);
+      if (!next) continue;
+      const d = Math.abs(next.sector - sector);
+      if (d < bestDist) {
+        best = c;
+        bestDist = d;
+      }
+    }
+    if (!best || best === q || bestDist > CLOSE_THR) return null;
+    return best;
+  };
+  /** bfq_setup_merge: schedule the redirection of q's processes to the end of n's merge chain. */
+  const setupMerge = (q: Queue, n: Queue): Queue | null => {
+    if (n.procRefs === 0) return null;
+    let target = n;
+    while (target.newQueue) {
+      if (target.newQueue === q) return null;
+      target = target.newQueue;
+    }
+    if (q.procRefs === 0 || target.procRefs === 0) return null;
+    q.newQueue = target;
+    target.procRefs += q.procRefs;
+    return target;
+  };
+  /**
+   * bfq_setup_cooperator (called from __bfq_insert_request, and from bfq_allow_bio_merge for a bio
+   * that may merge into a queued request — here both are one call per insert): the queue to which
+   * q's context should be redirected, or null.
+   */
+  const setupCooperator = (q: Queue, rq: BlockRequest): Queue | null => {
+    if (!q.sync || nonrotWithQueueing()) return null;
+    if (tooLateForMerging(q)) return null;
+    if (q.newQueue) return q.newQueue;
+    if (busyCount === 1) return null;
+    const cur = inService;
+    if (
+      cur &&
+      cur !== q &&
+      Math.abs(rq.sector - inServLastPos) <= CLOSE_THR &&
+      cur.group === q.group &&
+      mayBeCloseCooperator(q, cur)
+    ) {
+      const n = setupMerge(q, cur);
+      if (n) return n;
+    }
+    const n = findCloseCooperator(q, rq.sector);
+    if (n && mayBeCloseCooperator(q, n)) return setupMerge(q, n);
+    return null;
+  };
+  /** bfq_bfqq_save_state: the owning context remembers the queue's state (only unshared queues). */
+  const saveState = (q: Queue) => {
+    const bic = q.bic;
+    if (!bic) return;
+    const now = env.now();
+    // A queue merged right after creation would have been raised as interactive: save that.
+    const fresh = q.justCreated && !q.inLargeBurst && lowLatency;
+    bic.saved = {
+      weight: q.origWeight,
+      ttSamples: q.ttSamples,
+      ttTotal: q.ttTotal,
+      ttMean: q.ttMean,
+      hasShortTtime: q.hasShortTtime,
+      ioBound: q.ioBound,
+      inLargeBurst: q.inLargeBurst,
+      wasInBurstList: burstList.includes(q),
+      wrCoeff: fresh ? WR_COEFF : q.wrCoeff,
+      wrStartAtSwitchToSrt: fresh ? Number.NEGATIVE_INFINITY : q.wrStartAtSwitchToSrt,
+      lastWrStartFinish: fresh ? now : q.lastWrStartFinish,
+      wrCurMaxTime: fresh ? wrDuration() : q.wrCurMaxTime,
+    };
+  };
+  /** bfq_bfqq_resume_state: a context split from a shared queue gets its saved state back. */
+  const resumeState = (q: Queue, bic: Bic) => {
+    const saved = bic.saved;
+    if (!saved) return;
+    const now = env.now();
+    q.hasShortTtime = saved.hasShortTtime;
+    q.ioBound = saved.ioBound;
+    q.origWeight = saved.weight;
+    q.ttSamples = saved.ttSamples;
+    q.ttTotal = saved.ttTotal;
+    q.ttMean = saved.ttMean;
+    q.wrCoeff = saved.wrCoeff;
+    q.wrStartAtSwitchToSrt = saved.wrStartAtSwitchToSrt;
+    q.lastWrStartFinish = saved.lastWrStartFinish;
+    q.wrCurMaxTime = saved.wrCurMaxTime;
+    if (q.wrCoeff > 1 && (q.inLargeBurst || now > q.lastWrStartFinish + q.wrCurMaxTime)) {
+      if (
+        q.wrCurMaxTime === WR_RT_MAX_TIME &&
+        !q.inLargeBurst &&
+        now <= q.wrStartAtSwitchToSrt + wrDuration()
+      )
+        switchBackToInteractiveWr(q);
+      else q.wrCoeff = 1;
+    }
+    applyWeight(q);
+  };
+  /** bfq_del_bfqq_busy for a queue that is not in service: off its tree (groups left empty too). */
+  const delBusy = (q: Queue) => {
+    q.busy = false;
+    busyCount--;
+    deactivateEntity(q.entity);
+    let g = q.group;
+    while (g.entity && g.parent) {
+      const ge = g.entity;
+      if (g.sched.active.size > 0 || g.sched.inService || ge.tree.inService === ge || ge.where !== 'active')
+        break;
+      deactivateEntity(ge);
+      g = g.parent;
+    }
+  };
+  /** Forget a queue no context uses any more once it has nothing queued or in flight. */
+  const pruneQueue = (q: Queue) => {
+    if (q.sync && q.procRefs === 0 && !q.busy && q.dispatched === 0 && q.queued.size === 0 && q !== inService)
+      queues.delete(q.key);
+  };
+  /** bfq_release_process_ref. */
+  const releaseProcessRef = (q: Queue) => {
+    if (q.busy && q.queued.size === 0 && q !== inService) delBusy(q);
+    q.procRefs--;
+    pruneQueue(q);
+  };
+  /** bfq_merge_bfqqs: redirect bic (whose queue is q) to the shared queue n. */
+  const mergeQueues = (bic: Bic, q: Queue, n: Queue) => {
+    saveState(q);
+    saveState(n);
+    if (q.ioBound) n.ioBound = true;
+    q.ioBound = false;
+    // n inherits q's weight raising (unless n is raised itself).
+    if (n.wrCoeff === 1 && q.wrCoeff > 1) {
+      n.wrCoeff = q.wrCoeff;
+      n.wrCurMaxTime = q.wrCurMaxTime;
+      n.lastWrStartFinish = q.lastWrStartFinish;
+      n.wrStartAtSwitchToSrt = q.wrStartAtSwitchToSrt;
+      applyWeight(n);
+    }
+    if (q.wrCoeff > 1) {
+      q.wrCoeff = 1;
+      applyWeight(q);
+    }
+    bic.queue = n;
+    n.coop = true;
+    n.bic = null;
+    q.bic = null;
+    releaseProcessRef(q);
+    mergeCount++;
+    if (firstMergeAt < 0) firstMergeAt = env.now();
+  };
+  /** bfq_split_bfqq: the last context keeps the queue; any other gets a new one (returns null). */
+  const splitQueue = (bic: Bic, q: Queue): Queue | null => {
+    splitCount++;
+    if (q.procRefs === 1) {
+      q.coop = false;
+      q.splitCoop = false;
+      return q;
+    }
+    bic.queue = null;
+    releaseProcessRef(q);
+    return null;
   };
 
   // ---- weight raising ----
@@ -652,7 +956,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     const rq = nextRq(q);
     if (rq) {
       q.entity.budget = Math.max(q.entity.budget, serviceToCharge(q, rq));
-      if (!q.sync) q.ctx = rq.ctx;
+      if (!q.sync || q.coop) q.ctx = rq.ctx;
     }
     env.trace.serviceStart(q.ctx);
   };
@@ -706,6 +1010,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
   /** bfq_bfqq_expire + __bfq_bfqq_expire. */
   const expire = (q: Queue, compensate: boolean, reason: Reason) => {
     const now = env.now();
+    // __bfq_bfqq_expire: a shared queue whose I/O turned seeky is split at its contexts' next requests.
+    if (q.coop && seeky(q)) q.splitCoop = true;
     const { slow, deltaMs } = isSlow(q, compensate);
     if (q.wrCoeff === 1 && (slow || (reason === 'budget_timeout' && budgetLeft(q) >= q.entity.budget / 3)))
       chargeTime(q, deltaMs);
@@ -726,6 +1032,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     } else expirePath(q, true);
     inService = null;
     if (!q.busy && reason !== 'budget_timeout' && reason !== 'budget_exhausted') q.nonBlockingWaitRq = true;
+    pruneQueue(q);
   };
   const armIdleTimer = (q: Queue) => {
     waitRequest = true;
@@ -814,6 +1121,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     q.lastIdleBklogged = now;
     q.serviceFromBacklogged = 0;
     q.softrtUpdate = false;
+    q.justCreated = false;
     // bfq_add_bfqq_busy
     q.busy = true;
     busyCount++;
@@ -923,7 +1231,16 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
     name: 'bfq',
     insert(rq) {
       const now = env.now();
-      const q = getQueue(rq);
+      let q = getQueue(rq);
+      // Early queue merge (__bfq_insert_request / bfq_allow_bio_merge): the request, and from now on
+      // its context, go to the cooperating queue.
+      const coop = setupCooperator(q, rq);
+      if (coop) {
+        const bic = bics.get(`${rq.ctx}:${rq.group}`);
+        if (bic && bic.queue === q) mergeQueues(bic, q, coop);
+        q.justCreated = false;
+        q = coop;
+      }
       // Merging only within the queue (bio merges into a queued request of the same process).
       if (q.queued.size > 0) {
         const i = lowerBound(q.sorted, rq.sector);
@@ -949,7 +1266,9 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
         q.ttSamples = (7 * q.ttSamples + 256) / 8;
         q.ttTotal = (7 * q.ttTotal + 256 * elapsed) / 8;
         q.ttMean = (q.ttTotal + 128) / q.ttSamples;
-        q.hasShortTtime = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > sliceIdle);
+        // bfq_update_has_short_ttime: not within 2 s of a split (the restored state stands).
+        if (now >= q.splitTime + WR_MIN_IDLE_TIME)
+          q.hasShortTtime = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > sliceIdle);
       }
       // Seek history.
       const dist = q.lastRequestPos ? Math.abs(rq.sector - q.lastRequestPos) : 0;
@@ -1019,7 +1338,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
       updatePeakRate(rq);
       q.dispatched++;
       inDriver++;
-      if (!q.sync) q.ctx = rq.ctx;
+      if (q === inService) inServLastPos = endSector(rq);
+      if (!q.sync || q.coop) q.ctx = rq.ctx;
       if (q === inService) updateWrData(q);
       return rq;
     },
@@ -1068,6 +1388,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
         else if (q.queued.size === 0 && (q.dispatched === 0 || !betterToIdle(q)))
           expire(q, false, 'no_more_requests');
       }
+      pruneQueue(q);
     },
 
     queued() {
@@ -1076,6 +1397,21 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): IoScheduler
 
     queueLengths() {
       return counts;
+    },
+
+    mergeStats() {
+      return {
+        merges: mergeCount,
+        splits: splitCount,
+        firstMergeAt,
+        sharing(ctx: number, group = 0) {
+          const q = bics.get(`${ctx}:${group}`)?.queue;
+          if (!q) return [];
+          const out: number[] = [];
+          for (const b of bics.values()) if (b.queue === q) out.push(b.ctx);
+          return out.sort((a, b) => a - b);
+        },
+      };
     },
   };
 }
