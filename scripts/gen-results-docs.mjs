@@ -22,13 +22,14 @@ function throughputTable(preset) {
   const res = pvblk('run', '--preset', preset, '--json');
   const rows = res.runs.map((r) => {
     const s = r.summary;
-    return `| ${r.params['vms.*.mapping']} | ${f1(s.total.mbps)} | ${s.disk.seeks} | ${f1(s.total.latency_ms.mean)} | ${s.scheduler.idle_windows} (${s.scheduler.idle_paid_off} paid off) |`;
+    const readers = s.vms.flatMap((v) => v.threads.map((t) => f1(t.mbps))).join(' / ');
+    return `| ${r.params['vms.*.mapping']} | ${f1(s.total.mbps)} | ${readers} | ${s.disk.seeks} | ${f1(s.total.latency_ms.mean)} | ${s.scheduler.idle_windows} (${s.scheduler.idle_paid_off} paid off) |`;
   });
   return [
     `Engine ${res.engine_version}, seed ${res.seed}.`,
     '',
-    '| mapping | total MB/s | seeks | mean latency ms | idle windows |',
-    '|---|---|---|---|---|',
+    '| mapping | total MB/s | per reader MB/s | seeks | mean latency ms | idle windows |',
+    '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -103,11 +104,24 @@ ${fairnessTable('paper-fairness-bfq')}
   about 10 s, and raised queues do not idle for each other (Linux's \`bfq_better_to_idle\`), so the
   first seconds of a run look like noop; the figures above include that period (see
   \`docs/schedulers/bfq.md\`).
-- \`pool\` is worse than \`vm\` under CFQ: each worker is a queue of its own holding one seeky
-  request, so CFQ never idles (no idle windows) and serves the workers one after another in
-  service-tree order, where inside the single \`vm\` queue it picks the queued request nearest the
-  head; the device time per request roughly doubles. An aio thread pool gives the host scheduler
-  neither the per-stream queues of \`vpid\` nor the sorting of one queue.
+- \`pool\` under CFQ: each worker is a queue of its own holding one seeky request, so the workers
+  sit on the SYNC_NOIDLE tree and CFQ never idles for them. When a reader's next request reaches a
+  worker while the active queue has nothing left queued (its one request is at the disk), the new
+  queue preempts (\`cfq_should_preempt\`: both SYNC_NOIDLE and the active queue empty) and goes to
+  the *front* of the service tree (\`cfq_service_tree_add(…, add_front)\`). Two readers end up
+  handing the disk to each other this way for the whole run, one seek per request, while the
+  requests of the other two wait in their workers' queues behind the front insertions: after the
+  first two seconds reader.0 and reader.3 get nothing (see the per-reader column). Close-cooperator
+  merging (\`cfq_close_cooperator\`) does not break this: the two streams are 2 GiB apart, and a
+  worker's next request only comes after its completion.
+- \`pool\` under BFQ: the workers' queues receive requests within 8,192 sectors of each other in
+  their first 100 ms, so BFQ's early queue merging (\`bfq_setup_cooperator\`, \`bfq_merge_bfqqs\`)
+  folds them into shared queues that follow the streams; throughput is three times \`vm\`'s and
+  the readers share it evenly. (Linux 5.14+ also has "stable merging" of queues created together,
+  not modelled: see \`docs/schedulers/bfq.md\`.)
+- An aio thread pool gives the host scheduler neither the per-stream queues of \`vpid\` nor the
+  sorting of one queue: what it gets depends on heuristics built for other cases (preemption of
+  seeky queues, cooperator merging).
 `;
 writeFileSync(join(root, 'docs', 'strategies.md'), doc);
 console.log('wrote docs/strategies.md');

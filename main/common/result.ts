@@ -35,6 +35,13 @@ export interface ThreadSummary {
   latency_breakdown_ms: LatencyBreakdown;
   /** Share of the disk's busy time spent on this thread's requests (0..1). */
   disk_time_share: number;
+  /**
+   * I/Os submitted but not completed when the run ended, and how long the oldest of them had been
+   * waiting (ms; 0 when none): latency figures only count completed I/Os, so a starved thread
+   * shows here. The simulator fills these; the real-disk backend may omit them.
+   */
+  pending_ios?: number;
+  oldest_pending_ms?: number;
 }
 
 export interface VmSummary {

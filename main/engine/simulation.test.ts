@@ -89,6 +89,18 @@ describe('conservation (property)', () => {
         const res = sim.result();
         for (const a of sim.accounting()) expect(a.issued).toBe(a.completed + a.outstanding);
         const s = res.summary;
+        // what is still pending at the end is reported per thread, and is never older than the run
+        const summaries = [...s.vms.flatMap((v) => v.threads), ...s.native];
+        const acc = sim.accounting();
+        res.layout.threads.forEach((lt, i) => {
+          const t = summaries.find(
+            (x) => x.name === lt.name && (x.vm ?? null) === (lt.vm >= 0 ? res.layout.vms[lt.vm].name : null),
+          );
+          expect(t?.pending_ios).toBe(acc[i].outstanding);
+          expect(t?.oldest_pending_ms).toBeGreaterThanOrEqual(0);
+          expect(t?.oldest_pending_ms).toBeLessThanOrEqual(spec.duration_s * 1000);
+          if (acc[i].outstanding === 0) expect(t?.oldest_pending_ms).toBe(0);
+        });
         let vmBytes = 0;
         for (const vm of s.vms) {
           const tb = vm.threads.reduce((x, t) => x + t.bytes, 0);

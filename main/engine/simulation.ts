@@ -193,7 +193,12 @@ export class Simulation {
   result(): RunResult {
     if (this.finished) return this.finished;
     if (!this.done) this.advance(this.durationS);
-    const summary = this.metrics.summary(this.spec.host.scheduler);
+    const now = this.sim.now;
+    const summary = this.metrics.summary(this.spec.host.scheduler, (i) => {
+      const t = this.threads[i];
+      const oldest = t.oldestPendingNs();
+      return { count: t.inFlight, oldestAgeNs: oldest === null ? 0 : now - oldest };
+    });
     this.finished = {
       params: this.params,
       layout: this.layout,

@@ -16,7 +16,7 @@ import type { SchedTrace } from '../sched/types';
 import type { HostObserver } from '../stack/host';
 import type { StackLayout } from '../stack/layout';
 import { jainIndex } from './fairness';
-import { FlowCounter, r3, r4, roundOrNull, summarizeFlows } from './flows';
+import { FlowCounter, type PendingOf, r3, r4, roundOrNull, summarizeFlows } from './flows';
 import { Thinned } from './thinned';
 
 export class MetricsCollector implements HostObserver, SchedTrace {
@@ -234,7 +234,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
 
   // ------------------------------------------------------------ summary
 
-  summary(schedulerName: string): RunSummary {
+  summary(schedulerName: string, pending?: PendingOf): RunSummary {
     const end = this.now();
     if (this.serviceCtx >= 0 && end > this.serviceSince) {
       this.activity.push({
@@ -259,6 +259,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       this.layout,
       { threads: this.threads, vms: this.vms, total: this.total },
       secs,
+      pending,
     );
     return {
       total: flows.total,

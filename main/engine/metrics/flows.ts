@@ -46,6 +46,14 @@ export class FlowCounter {
   }
 }
 
+/** Per thread (layout index): I/Os not completed at the end and the oldest one's age (ns). */
+export type PendingOf = (thread: number) => { count: number; oldestAgeNs: number };
+
+const pendingFields = (p: { count: number; oldestAgeNs: number }) => ({
+  pending_ios: p.count,
+  oldest_pending_ms: p.count > 0 ? r3(p.oldestAgeNs / 1e6) : 0,
+});
+
 export interface Flows {
   threads: FlowCounter[];
   vms: FlowCounter[];
@@ -57,6 +65,7 @@ export function summarizeFlows(
   layout: StackLayout,
   f: Flows,
   secs: number,
+  pending?: PendingOf,
 ): Pick<RunSummary, 'total' | 'vms' | 'native'> & { fairness: RunSummary['fairness'] } {
   const devTotal = Math.max(1e-9, f.total.deviceNs);
   const threadSummary = (i: number): ThreadSummary => {
@@ -75,6 +84,7 @@ export function summarizeFlows(
       latency_ms: c.lat.summary(),
       latency_breakdown_ms: c.lat.breakdown(),
       disk_time_share: r4(c.deviceNs / devTotal),
+      ...(pending ? pendingFields(pending(i)) : {}),
     };
   };
   const vms: VmSummary[] = layout.vms.map((v, i) => {

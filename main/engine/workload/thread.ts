@@ -32,6 +32,8 @@ export interface ThreadPlan {
 export class WorkloadThread {
   private nextSeq: number;
   private outstanding = 0;
+  /** Submit instants (ns) of the I/Os not completed yet, by unit id. */
+  private readonly pendingSince = new Map<number, number>();
   private stopped = false;
   issued = 0;
   completed = 0;
@@ -59,8 +61,9 @@ export class WorkloadThread {
   }
 
   /** Called by the stack when one of this thread's I/Os completed. */
-  onComplete(_u: IoUnit): void {
+  onComplete(u: IoUnit): void {
     this.outstanding--;
+    this.pendingSince.delete(u.id);
     this.completed++;
     if (this.plan.poissonRateIops !== null || this.stopped) return;
     if (this.plan.thinkNs > 0) this.sim.after(this.plan.thinkNs, () => this.issue());
@@ -69,6 +72,13 @@ export class WorkloadThread {
 
   get inFlight(): number {
     return this.outstanding;
+  }
+
+  /** Submit instant (ns) of the oldest I/O not completed yet, or null when none is. */
+  oldestPendingNs(): number | null {
+    let oldest: number | null = null;
+    for (const t of this.pendingSince.values()) if (oldest === null || t < oldest) oldest = t;
+    return oldest;
   }
 
   private scheduleArrival(): void {
@@ -114,6 +124,7 @@ export class WorkloadThread {
     };
     this.outstanding++;
     this.issued++;
+    this.pendingSince.set(unit.id, now);
     this.submit(unit);
   }
 }

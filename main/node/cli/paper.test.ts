@@ -38,6 +38,20 @@ describe('paper-throughput (pvblk run --json)', () => {
     expect(typeof res.engine_version).toBe('string');
   });
 
+  it('pool under CFQ: two readers hand the disk to each other, the other two starve (front-of-tree preemption)', () => {
+    // each worker queue holds one seeky request on the SYNC_NOIDLE tree; a new request preempts an
+    // active queue with nothing queued and goes to the front of the tree (cfq_should_preempt,
+    // cfq_preempt_queue), so the requests of two readers wait behind it for the whole run
+    const threads = byMapping(res, 'pool').summary.vms[0].threads;
+    const starved = threads.filter((t) => t.ios === 0);
+    expect(starved).toHaveLength(2);
+    for (const t of starved) {
+      expect(t.pending_ios).toBe(1);
+      expect(t.oldest_pending_ms).toBeGreaterThan(20_000);
+    }
+    for (const t of threads.filter((x) => x.ios > 0)) expect(t.oldest_pending_ms).toBeLessThan(1000);
+  });
+
   it('vpid gives at least 3x the total throughput of vm', () => {
     expect(byMapping(res, 'vpid').summary.total.mbps).toBeGreaterThanOrEqual(
       3 * byMapping(res, 'vm').summary.total.mbps,

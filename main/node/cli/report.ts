@@ -37,7 +37,22 @@ function runDetail(r: RunResult): string {
     `fairness: Jain over VMs ${fmt(s.fairness.jain_vms, 3)}, over threads ${fmt(s.fairness.jain_threads, 3)}`,
     `scheduler ${s.scheduler.name}: ${s.scheduler.idle_windows} idle windows (${s.scheduler.idle_paid_off} paid off, ${fmt(s.scheduler.idle_s, 2)} s), ${s.scheduler.switches} queue switches`,
   ];
-  return `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms'], rows)}`;
+  const detail = `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms'], rows)}`;
+  const waiting = stalled(r);
+  return waiting.length
+    ? `${detail}\nstill waiting at the end (not in the latency figures, which count completed I/Os): ${waiting.join(', ')}`
+    : detail;
+}
+
+/** An I/O still pending at the end after this long is reported as a stall. */
+export const STALL_MS = 1000;
+
+/** Threads whose oldest pending I/O had waited ≥ STALL_MS when the run ended, as `name (N I/O, T s)`. */
+export function stalled(r: RunResult): string[] {
+  const s = r.summary;
+  return [...s.vms.flatMap((v) => v.threads), ...s.native]
+    .filter((t) => (t.oldest_pending_ms ?? 0) >= STALL_MS)
+    .map((t) => `${t.name} (${t.pending_ios} I/O, oldest ${fmt((t.oldest_pending_ms ?? 0) / 1000, 2)} s)`);
 }
 
 export function report(res: ExperimentResult): string {
