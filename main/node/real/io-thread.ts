@@ -17,6 +17,8 @@ import {
   CTL_LOCKS,
   CTL_STOP,
   type IoThreadPlan,
+  nextUniform,
+  poissonGapNs,
   RECORD,
   type ThreadReport,
   type WorkerData,
@@ -70,16 +72,7 @@ const unlock = shared
 let clockOffsetNs = 0;
 const now = (): number => performance.now() * 1e6 + clockOffsetNs;
 
-function rand(off: number): number {
-  let x = st[off + 1] >>> 0;
-  x ^= x << 13;
-  x >>>= 0;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  x >>>= 0;
-  st[off + 1] = x;
-  return x / 4294967296;
-}
+const rand = (off: number): number => nextUniform(st, off);
 
 // completion records
 let rec = new Float64Array(RECORD * 16384);
@@ -175,10 +168,8 @@ try {
     }
     const isRead = p.op === 'read' || (p.op === 'rw' && rand(off) * 100 < p.rwmixRead);
     const submit = bestT;
-    if (p.poissonRateIops !== null) {
-      const u = Math.max(1e-12, rand(off));
-      st[bestSlot] = bestT + (-Math.log(u) / p.poissonRateIops) * 1e9;
-    } else st[bestSlot] = -1;
+    if (p.poissonRateIops !== null) st[bestSlot] = bestT + poissonGapNs(st, off, p.poissonRateIops);
+    else st[bestSlot] = -1;
     unlock();
 
     const fd = fdOf[best];

@@ -45,6 +45,8 @@ export class RealCollector {
   /** Sum of time requests waited for their context's thread, and their pread/pwrite time (ns). */
   waitNs = 0;
   callNs = 0;
+  /** Per thread: requests not completed by the end, and the oldest one's submit instant. */
+  private readonly pending: { count: number; oldestNs: number }[];
   /** Completed requests where they were on the device (thinned to the spec's trace_max_points). */
   readonly dispatch: Thinned<DispatchPoint>;
 
@@ -61,6 +63,7 @@ export class RealCollector {
     private readonly locate: (thread: number, offset: number) => number = () => -1,
   ) {
     this.dispatch = new Thinned(traceMax);
+    this.pending = layout.threads.map(() => ({ count: 0, oldestNs: Number.POSITIVE_INFINITY }));
     this.threads = layout.threads.map(() => new Counter());
     this.vms = layout.vms.map(() => new Counter());
     this.runVmBytes = layout.vms.map(() => 0);
@@ -93,7 +96,11 @@ export class RealCollector {
       const tDone = data[r + 3];
       const bytes = data[r + 4];
       const isRead = data[r + 5] === 1;
-      if (tDone > this.durationNs) continue;
+      if (tDone > this.durationNs) {
+        // issued before the end, completed after it: still pending when the run ended
+        this.notDone(ti, 1, tSubmit);
+        continue;
+      }
       const vm = this.layout.threads[ti].vm;
       const sector = this.locate(ti, data[r + 6]);
       // t: the completion, the one instant a user process knows the device had the request
@@ -134,6 +141,13 @@ export class RealCollector {
       if (vm >= 0) this.vms[vm].add(u, bytes, true, dev);
       this.total.add(u, bytes, true, dev);
     }
+  }
+
+  /** Requests of thread `ti` not completed by the end: `count`, the oldest submitted at `oldestNs`. */
+  notDone(ti: number, count: number, oldestNs: number): void {
+    const p = this.pending[ti];
+    p.count += count;
+    if (oldestNs < p.oldestNs) p.oldestNs = oldestNs;
   }
 
   setDevice(k: number, d: DeviceSnapshot): void {
@@ -199,6 +213,10 @@ export class RealCollector {
       this.layout,
       { threads: this.threads, vms: this.vms, total: this.total },
       secs,
+      (i) => {
+        const p = this.pending[i];
+        return { count: p.count, oldestAgeNs: p.count > 0 ? this.durationNs - p.oldestNs : 0 };
+      },
     );
     const busyS = disk.busyMs === null ? 0 : Math.min(secs, disk.busyMs / 1000);
     return {

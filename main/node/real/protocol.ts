@@ -67,6 +67,67 @@ export const CTL_LOCKS = 2;
 /** Float64 slots per thread in the generator state: seq, rng, next arrival, then one per iodepth token. */
 export const stateSlots = (iodepth: number): number => 3 + iodepth;
 
+/**
+ * The next uniform number of a thread's generator (xorshift32 in slot off+1 of the shared state),
+ * used by the I/O threads and, at the end, by the VM process to count a Poisson backlog.
+ */
+export function nextUniform(st: Float64Array, off: number): number {
+  let x = st[off + 1] >>> 0;
+  x ^= x << 13;
+  x >>>= 0;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  x >>>= 0;
+  st[off + 1] = x;
+  return x / 4294967296;
+}
+
+/** The gap (ns) to a Poisson thread's next arrival. */
+export const poissonGapNs = (st: Float64Array, off: number, rateIops: number): number =>
+  (-Math.log(Math.max(1e-12, nextUniform(st, off))) / rateIops) * 1e9;
+
+/** A thread's requests that were due before the run's end but never issued, and the oldest one's due time. */
+export interface PendingReport {
+  index: number;
+  count: number;
+  oldestNs: number;
+}
+
+/**
+ * Requests of a process's threads due before `endNs` and never issued, from the shared generator
+ * state once every I/O thread has stopped: ready iodepth tokens, and a Poisson thread's backlog
+ * (its arrivals are drawn on to the end, which consumes its generator: call once, at the end).
+ */
+export function pendingAtEnd(
+  plan: ProcessPlan,
+  st: Float64Array,
+  offsets: number[],
+  endNs: number,
+): PendingReport[] {
+  const out: PendingReport[] = [];
+  for (const t of plan.threads) {
+    const off = offsets[t.local];
+    const end = Math.min(endNs, t.stopNs);
+    let count = 0;
+    let oldest = Number.POSITIVE_INFINITY;
+    if (t.poissonRateIops !== null) {
+      for (let due = st[off + 2]; due < end; due += poissonGapNs(st, off, t.poissonRateIops)) {
+        count++;
+        if (due < oldest) oldest = due;
+      }
+    } else
+      for (let k = 0; k < t.iodepth; k++) {
+        const due = st[off + 3 + k];
+        if (due >= 0 && due < end) {
+          count++;
+          if (due < oldest) oldest = due;
+        }
+      }
+    if (count > 0) out.push({ index: t.index, count, oldestNs: oldest });
+  }
+  return out;
+}
+
 /** Completion records: flat Float64Array of RECORD fields each. */
 export const RECORD = 8; // thread, tSubmit, tDispatch, tDone, bytes, isRead, file offset, host context id
 
@@ -84,7 +145,7 @@ export interface ThreadReport {
 export type ChildMessage =
   | { type: 'ready'; pid: number; threads: ThreadReport[] }
   | { type: 'records'; data: Float64Array | number[] }
-  | { type: 'done'; threads: ThreadReport[] }
+  | { type: 'done'; threads: ThreadReport[]; pending: PendingReport[] }
   | { type: 'error'; message: string };
 
 /** Parent → VM process. */

@@ -280,6 +280,38 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     expect(late.ios).toBeLessThanOrEqual(260);
     expect(poisson.ios).toBeGreaterThan(100);
     expect(poisson.ios).toBeLessThan(320);
+    // what was left unfinished at the end is reported, as by the simulator: the stopped thread
+    // has nothing pending; an unfinished request is never older than the run
+    expect(early.pending_ios).toBe(0);
+    expect(early.oldest_pending_ms).toBe(0);
+    for (const t of [late, poisson]) {
+      expect(t.pending_ios).toBeGreaterThanOrEqual(0);
+      expect(t.oldest_pending_ms).toBeGreaterThanOrEqual(0);
+      expect(t.oldest_pending_ms).toBeLessThanOrEqual(1000);
+    }
+  });
+
+  it('an open-loop thread far beyond the device reports its backlog as pending at the end', async () => {
+    const s = parseSpec({
+      name: 'backlog',
+      duration_s: 1,
+      sample_interval_ms: 250,
+      native: [
+        {
+          name: 'flood',
+          pattern: 'random',
+          block_kb: 64,
+          size_gb: 0.05,
+          arrival: { type: 'poisson', rate_iops: 200_000 },
+        },
+      ],
+    });
+    const res = await runReal(s, { dir: dirFor('backlog'), sizeGb: 0.0625 });
+    const [flood] = res.runs[0].summary.native;
+    // ~200k arrivals, one synchronous context: most are still waiting when the run ends
+    expect(flood.pending_ios).toBeGreaterThan(100_000);
+    expect(flood.pending_ios! + flood.ios).toBeGreaterThan(150_000);
+    expect(flood.oldest_pending_ms).toBeGreaterThan(500);
   });
 
   it('O_DIRECT random 4 KiB reads are not served at memory speed (vs buffered reads of the same file)', async () => {

@@ -330,8 +330,10 @@ async function executeRun(
       proc.on('message', (m: ChildMessage) => {
         if (m.type === 'ready') c.ready = m.threads;
         else if (m.type === 'records') collector.addRecords(m.data);
-        else if (m.type === 'done') c.done = m.threads;
-        else if (m.type === 'error') failure ??= new Error(`${p.name}: ${m.message}`);
+        else if (m.type === 'done') {
+          c.done = m.threads;
+          for (const p of m.pending) collector.notDone(p.index, p.count, p.oldestNs);
+        } else if (m.type === 'error') failure ??= new Error(`${p.name}: ${m.message}`);
         changed();
       });
       proc.on('exit', (code, sig) => {

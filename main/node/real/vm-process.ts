@@ -14,6 +14,7 @@ import {
   CTL_STOP,
   type ParentMessage,
   type ProcessPlan,
+  pendingAtEnd,
   stateSlots,
   type ThreadReport,
   type WorkerData,
@@ -92,7 +93,7 @@ function start(plan: ProcessPlan): void {
       else if (m.type === 'done' && m.report) {
         done.push(m.report);
         if (done.length === plan.workers.length) {
-          send({ type: 'done', threads: done });
+          send({ type: 'done', threads: done, pending: pendingAtEnd(plan, st, offsets, plan.durationNs) });
           setTimeout(() => process.exit(0), 50);
         }
       } else if (m.type === 'error') {
