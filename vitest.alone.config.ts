@@ -3,7 +3,7 @@
  * beside them): run one file at a time after the main suite (`npm run test:unit`).
  */
 import { configDefaults, defineConfig } from 'vitest/config';
-import base from './vitest.config';
+import base from './vitest.config.ts';
 
 export default defineConfig({
   ...base,
