@@ -14,7 +14,11 @@
  *     (low_latency: interactive and soft real-time);
  *   - early queue merging (EQM) of cooperating sync queues doing interleaved I/O close together, and
  *     splitting of a shared queue that turned seeky (bfq_setup_cooperator, bfq_merge_bfqqs,
- *     bfq_split_bfqq), as in 5.10–5.13 (no 5.14+ stable merge).
+ *     bfq_split_bfqq), as in 5.10–5.13 (no 5.14+ stable merge);
+ *   - I/O injection while the in-service queue is plugged (bfq_select_queue: the process's async
+ *     queue, the waker queue, bfq_choose_bfqq_for_injection under the adaptive inject_limit of
+ *     bfq_update_inject_limit / bfq_reset_inject_limit) and waker detection (bfq_add_request), as
+ *     in 5.10 with the 5.12 fix of the waker test.
  */
 import type { TunableValues } from '../../common/spec/tunables';
 import type { TimerHandle } from '../core/sim';
@@ -60,6 +64,11 @@ const LARGE_BURST_THRESH = 8;
 // Early queue merging.
 const CLOSE_THR = 8 * 1024; // BFQQ_CLOSE_THR, sectors
 const MERGE_TIME_LIMIT = 100 * MS; // bfq_merge_time_limit = HZ/10
+// Injection (5.10).
+const WAKER_WINDOW = 200_000; // 200 µs: a completion this close before Q's arrival may have woken Q
+const INJECT_RESET_PERIOD = SEC; // bfq_add_request: bfq_reset_inject_limit every second
+const INJECT_SAMPLE_MIN_GAP = 10 * MS; // minimum time after a decrease before sampling again
+const INJECT_TTIME_RESET_GAP = 100 * MS; // bfq_update_has_short_ttime
 
 interface Sched {
   vtime: number;
@@ -146,6 +155,20 @@ interface Queue {
   firstIoTime: number;
   /** Creation time if the queue was created by a split (split_time), else −∞. */
   splitTime: number;
+  // Injection and waker detection.
+  /** Max requests in flight allowed while this queue is plugged in service (inject_limit). */
+  injectLimit: number;
+  /** Last decrease or reset of injectLimit (decrease_time_jif). */
+  decreaseTime: number;
+  /** Baseline total service time of a first request without injection, 0 = unknown (last_serv_time_ns). */
+  lastServTime: number;
+  /** Candidate or confirmed waker queue (waker_bfqq) and its confirmation (BFQQF_has_waker). */
+  waker: Queue | null;
+  hasWaker: boolean;
+  /** Queues whose waker_bfqq is this queue (woken_list). */
+  woken: Set<Queue>;
+  /** Order of insertion into the active tree (bfqd->active_list is newest first). */
+  activeStamp: number;
 }
 
 /** State a context keeps across a merge (the bic's saved_* fields, bfq_bfqq_save_state). */
@@ -184,8 +207,37 @@ export interface BfqMergeStats {
   sharing(ctx: number, group?: number): number[];
 }
 
+/** Injection diagnostics (not part of the kernel). */
+export interface BfqInjectStats {
+  /** Requests dispatched while the in-service queue was plugged, by source (bfq_select_queue). */
+  async: number;
+  waker: number;
+  generic: number;
+  /** Updates of an inject_limit by bfq_update_inject_limit that raised / lowered it. */
+  limitRaises: number;
+  limitDecreases: number;
+  /** Largest inject_limit any queue reached. */
+  maxLimit: number;
+  /** State of the sync queue of `ctx` (in `group`), or null if it has none. */
+  queue(
+    ctx: number,
+    group?: number,
+  ): {
+    injectLimit: number;
+    /** Baseline total service time (ns), 0 while unknown. */
+    lastServTimeNs: number;
+    hasShortTtime: boolean;
+    /** Context owning the waker queue (candidate or confirmed), or −1. */
+    wakerCtx: number;
+    hasWaker: boolean;
+    /** Contexts of the queues this queue has woken (its woken_list). */
+    woken: number[];
+  } | null;
+}
+
 export interface BfqScheduler extends IoScheduler {
   mergeStats(): BfqMergeStats;
+  injectStats(): BfqInjectStats;
 }
 
 const popcount = (x: number): number => {
@@ -257,6 +309,15 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   let mergeCount = 0;
   let splitCount = 0;
   let firstMergeAt = -1;
+  // Injection (bfqd->rqs_injected, wait_dispatch, waited_rq, last_empty_occupied_ns,
+  // last_completed_rq_bfqq).
+  let rqsInjected = false;
+  let waitDispatch = false;
+  let waitedRq: BlockRequest | null = null;
+  let lastEmptyOccupied = 0;
+  let lastCompletedQueue: Queue | null = null;
+  let activeStamp = 0;
+  const injected = { async: 0, waker: 0, generic: 0, limitRaises: 0, limitDecreases: 0, maxLimit: 0 };
 
   const newSched = (): Sched => ({ vtime: 0, wsum: 0, active: new Set(), idle: new Set(), inService: null });
 
@@ -388,6 +449,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     }
     e.where = 'active';
     st.active.add(e);
+    if (e.queue) e.queue.activeStamp = ++activeStamp;
   };
   /** __bfq_requeue_entity: an in-service entity is charged its service, then re-enqueued. */
   const requeueEntity = (e: Entity) => {
@@ -400,6 +462,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     e.F = e.S + e.budget / e.weight;
     e.where = 'active';
     st.active.add(e);
+    if (e.queue) e.queue.activeStamp = ++activeStamp;
   };
   /** __bfq_deactivate_entity: park on the idle tree if F > V, else forget. */
   const deactivateEntity = (e: Entity) => {
@@ -634,6 +697,14 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       justCreated: rq.sync,
       firstIoTime: now,
       splitTime: Number.NEGATIVE_INFINITY,
+      injectLimit: 0,
+      // kzalloc'ed decrease_time_jif: long past, so the first arrival resets the limit.
+      decreaseTime: Number.NEGATIVE_INFINITY,
+      lastServTime: 0,
+      waker: null,
+      hasWaker: false,
+      woken: new Set(),
+      activeStamp: 0,
     };
     q.entity.queue = q;
     queues.set(key, q);
@@ -839,8 +910,25 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   };
   /** Forget a queue no context uses any more once it has nothing queued or in flight. */
   const pruneQueue = (q: Queue) => {
-    if (q.sync && q.procRefs === 0 && !q.busy && q.dispatched === 0 && q.queued.size === 0 && q !== inService)
+    if (
+      q.sync &&
+      q.procRefs === 0 &&
+      !q.busy &&
+      q.dispatched === 0 &&
+      q.queued.size === 0 &&
+      q !== inService
+    ) {
       queues.delete(q.key);
+      // bfq_put_queue: the queues it woke forget their waker; it leaves its waker's woken_list.
+      for (const w of q.woken) {
+        w.waker = null;
+        w.hasWaker = false;
+      }
+      q.woken.clear();
+      q.waker?.woken.delete(q);
+      q.waker = null;
+      if (lastCompletedQueue === q) lastCompletedQueue = null;
+    }
   };
   /** bfq_release_process_ref. */
   const releaseProcessRef = (q: Queue) => {
@@ -1054,6 +1142,36 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     env.kick();
   };
 
+  /**
+   * bfq_add_request, a sync queue that had nothing queued gets a request: waker detection (5.10: a
+   * queue with long think time becoming non-empty < 200 µs after a completion of the same other
+   * queue twice in a row), the periodic (1 s) inject_limit reset, and the start of a total service
+   * time sample if q is in service and either nothing is in flight (baseline) or injected requests
+   * are (effect of the limit), no sooner than 10 ms after the last decrease.
+   */
+  const addToEmptyQueue = (q: Queue) => {
+    const now = env.now();
+    const lc = lastCompletedQueue;
+    if (lc && !q.hasShortTtime && now - lastCompletion < WAKER_WINDOW) {
+      if (lc !== q && lc !== q.waker) {
+        q.waker?.woken.delete(q);
+        q.waker = lc;
+        lc.woken.add(q);
+        q.hasWaker = false;
+      } else if (lc === q.waker && !q.hasWaker) q.hasWaker = true;
+    }
+    if (now >= q.decreaseTime + INJECT_RESET_PERIOD) resetInjectLimit(q);
+    if (
+      q === inService &&
+      (inDriver === 0 || (q.lastServTime > 0 && rqsInjected && inDriver > 0)) &&
+      now >= q.decreaseTime + INJECT_SAMPLE_MIN_GAP
+    ) {
+      lastEmptyOccupied = now;
+      waitDispatch = true;
+      // Injection done before this arrival, with nothing in flight now, cannot delay it.
+      if (inDriver === 0) rqsInjected = false;
+    }
+  };
   /** bfq_bfqq_handle_idle_busy_switch: a non-busy queue gets a request. */
   const idleBusySwitch = (q: Queue, rq: BlockRequest) => {
     const now = env.now();
@@ -1191,6 +1309,110 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     lastDispatch = now;
   };
 
+  // ---- injection (5.10: bfq_reset_inject_limit, bfq_update_inject_limit, bfq_select_queue) ----
+  /** bfq_reset_inject_limit: forget the baseline; start from 0 (short think time) or 1. */
+  const resetInjectLimit = (q: Queue) => {
+    q.lastServTime = 0;
+    waitedRq = null;
+    q.injectLimit = q.hasShortTtime ? 0 : 1;
+    q.decreaseTime = env.now();
+  };
+  /**
+   * bfq_update_inject_limit, at the completion of the awaited first request of q (called before
+   * the completion is accounted, so inDriver === 1 means nothing else is in flight): compare its
+   * total service time (enqueue → completion) with the baseline, < 1.5× → +1 (up to
+   * max_rq_in_driver + 1), ≥ 1.5× → −1; take or lower the baseline when nothing was injected.
+   */
+  const updateInjectLimit = (q: Queue) => {
+    const now = env.now();
+    const tot = now - lastEmptyOccupied;
+    const old = q.injectLimit;
+    if (q.lastServTime > 0 && rqsInjected) {
+      const threshold = Math.floor((q.lastServTime * 3) / 2);
+      if (tot >= threshold && old > 0) {
+        q.injectLimit--;
+        q.decreaseTime = now;
+        injected.limitDecreases++;
+      } else if (tot < threshold && old <= maxRqInDriver) {
+        q.injectLimit++;
+        injected.limitRaises++;
+      }
+    }
+    if ((q.lastServTime === 0 && inDriver === 1) || tot < q.lastServTime) {
+      // A base value at last: make sure injection starts.
+      if (q.lastServTime === 0) q.injectLimit = Math.max(1, old);
+      q.lastServTime = tot;
+    } else if (!rqsInjected && inDriver === 1) q.lastServTime = tot;
+    injected.maxLimit = Math.max(injected.maxLimit, q.injectLimit);
+    waitedRq = null;
+    rqsInjected = false;
+  };
+  /** bfqq->bic->bfqq[0]: the async queue of q's (unshared) process, if busy with a request. */
+  const processAsyncQueue = (q: Queue): Queue | null => {
+    if (!q.bic) return null;
+    const ioprio = Math.min(7, Math.max(0, env.contextInfo(q.bic.ctx).ioprio));
+    const a = queues.get(`a${q.bic.group}:${ioprio}`);
+    return a?.busy && a.queued.size > 0 ? a : null;
+  };
+  const fitsBudget = (q: Queue): BlockRequest | null => {
+    const rq = nextRq(q);
+    return rq && serviceToCharge(q, rq) <= budgetLeft(q) ? rq : null;
+  };
+  /**
+   * bfq_choose_bfqq_for_injection: the first queue of the active list (newest first) with a request
+   * that fits its budget, while fewer requests than the in-service queue's inject_limit are in flight.
+   */
+  const chooseForInjection = (cur: Queue): Queue | null => {
+    let limit = cur.injectLimit;
+    const alwaysInject = cur.wrCoeff === 1 || !cur.hasShortTtime;
+    // No baseline yet and plugged for ≥ slice_idle: temporarily allow one request.
+    if (limit === 0 && cur.lastServTime === 0 && waitRequest && env.now() >= lastIdlingStart + sliceIdle)
+      limit = 1;
+    if (inDriver >= limit) return null;
+    const cands: Queue[] = [];
+    for (const q of queues.values())
+      if (q.entity.where === 'active' && q.queued.size > 0 && q !== cur) cands.push(q);
+    cands.sort((a, b) => b.activeStamp - a.activeStamp);
+    for (const q of cands) {
+      if (!(alwaysInject || q.wrCoeff > 1)) continue;
+      const rq = fitsBudget(q);
+      if (!rq) continue;
+      // Only one large request in flight on non-rotational devices. (As in the kernel, the limit is
+      // re-read here, so the temporary raise above only survives for such large requests.)
+      limit = !rot && rq.sectors >= SECT_THR_NONROT ? Math.min(1, limit) : cur.injectLimit;
+      if (inDriver < limit) {
+        rqsInjected = true;
+        return q;
+      }
+    }
+    return null;
+  };
+  /**
+   * The three mutually exclusive injection choices of bfq_select_queue while q is plugged: its
+   * process's async I/O, its waker's I/O (5.12 fix: the waker's next request is checked; 5.10–5.11
+   * tested q's own, always empty here, so the branch never fired), else generic injection if idling
+   * is not for throughput and q is unraised, several queues are raised, or q thinks long.
+   */
+  const injectionQueue = (q: Queue): Queue | null => {
+    const a = processAsyncQueue(q);
+    const aRq = a ? nextRq(a) : null;
+    if (a && aRq && aRq.ctx === q.bic?.ctx && serviceToCharge(a, aRq) <= budgetLeft(a)) {
+      injected.async++;
+      return a;
+    }
+    const w = q.waker;
+    if (q.hasWaker && w?.busy && fitsBudget(w)) {
+      injected.waker++;
+      return w;
+    }
+    if (!idlingBoostsThr(q) && (q.wrCoeff === 1 || wrBusy() > 1 || !q.hasShortTtime)) {
+      const g = chooseForInjection(q);
+      if (g) injected.generic++;
+      return g;
+    }
+    return null;
+  };
+
   // ---- dispatch ----
   const selectQueue = (): Queue | null => {
     for (let guard = 0; guard < 10_000; guard++) {
@@ -1213,8 +1435,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         if (waitRequest) stopIdling(true);
         return q;
       }
-      // Plugged for q (no injection modelled, see docs).
-      if (waitRequest || (q.dispatched > 0 && betterToIdle(q))) return null;
+      // Plugged for q: keep it, but maybe inject another queue's request.
+      if (waitRequest || (q.dispatched > 0 && betterToIdle(q))) return injectionQueue(q);
       expire(q, false, 'no_more_requests');
     }
     return null;
@@ -1267,8 +1489,15 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         q.ttTotal = (7 * q.ttTotal + 256 * elapsed) / 8;
         q.ttMean = (q.ttTotal + 128) / q.ttSamples;
         // bfq_update_has_short_ttime: not within 2 s of a split (the restored state stands).
-        if (now >= q.splitTime + WR_MIN_IDLE_TIME)
-          q.hasShortTtime = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > sliceIdle);
+        if (now >= q.splitTime + WR_MIN_IDLE_TIME && sliceIdle > 0) {
+          const short = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > sliceIdle);
+          const changed = short !== q.hasShortTtime;
+          q.hasShortTtime = short;
+          // Without a baseline the limit follows the think time (0 short, 1 long); a change to
+          // short resets it only ≥ 100 ms after the last decrease (avoids oscillating with a waker).
+          if (changed && q.lastServTime === 0 && (now >= q.decreaseTime + INJECT_TTIME_RESET_GAP || !short))
+            resetInjectLimit(q);
+        }
       }
       // Seek history.
       const dist = q.lastRequestPos ? Math.abs(rq.sector - q.lastRequestPos) : 0;
@@ -1281,6 +1510,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         if (now > q.wrStartAtSwitchToSrt + wrDuration()) endWr(q);
         else switchBackToInteractiveWr(q);
       }
+      if (q.queued.size === 0 && q.sync) addToEmptyQueue(q);
 
       q.queued.add(rq);
       q.fifo.push(rq);
@@ -1338,9 +1568,22 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       updatePeakRate(rq);
       q.dispatched++;
       inDriver++;
-      if (q === inService) inServLastPos = endSector(rq);
+      if (q === inService) {
+        inServLastPos = endSector(rq);
+        if (waitDispatch) {
+          // The first request after q emptied: its total service time is measured.
+          waitDispatch = false;
+          waitedRq = rq;
+        }
+      }
       if (!q.sync || q.coop) q.ctx = rq.ctx;
       if (q === inService) updateWrData(q);
+      else if (q.queued.size === 0 && q.busy) {
+        // bfq_remove_request: a queue emptied by injection leaves the busy list, budget and service reset.
+        delBusy(q);
+        q.entity.budget = 0;
+        q.entity.service = 0;
+      }
       return rq;
     },
 
@@ -1349,6 +1592,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       if (!q) return;
       rqQueue.delete(rq);
       const now = env.now();
+      // bfq_finish_requeue_request: the awaited first request updates the inject limit.
+      if (rq === waitedRq) updateInjectLimit(q);
       // bfq_update_hw_tag
       maxRqInDriver = Math.max(maxRqInDriver, inDriver);
       const cur = inService;
@@ -1375,6 +1620,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       const deltaUs = (now - lastCompletion) / 1000;
       if (deltaUs > MIN_TT / 1000 && lastRqMaxSize / deltaUs < 1 / 1024) updateRateReset(null);
       lastCompletion = now;
+      lastCompletedQueue = q;
       // soft_rt_next_start is computed for interactive queues too. 5.12–6.1 still skipped them here
       // (only the bfq_bfqq_expire half of 3c337690d2eb was applied); fixed upstream in 6.2 (Kemeng
       // Shi, "do srt filtering for interactive queues in bfq_completed_request"). Followed here: with
@@ -1397,6 +1643,25 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
 
     queueLengths() {
       return counts;
+    },
+
+    injectStats() {
+      return {
+        ...injected,
+        queue(ctx: number, group = 0) {
+          const q = bics.get(`${ctx}:${group}`)?.queue;
+          if (!q) return null;
+          const ctxOf = (x: Queue) => x.bic?.ctx ?? x.ctx;
+          return {
+            injectLimit: q.injectLimit,
+            lastServTimeNs: q.lastServTime,
+            hasShortTtime: q.hasShortTtime,
+            wakerCtx: q.waker ? ctxOf(q.waker) : -1,
+            hasWaker: q.hasWaker,
+            woken: [...q.woken].map(ctxOf).sort((a, b) => a - b),
+          };
+        },
+      };
     },
 
     mergeStats() {
