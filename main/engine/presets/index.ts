@@ -65,7 +65,9 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
     title: 'What an aio thread pool does to idling (CFQ)',
     description:
       "Qemu's thread pool issues each request from whichever worker is free, so the host sees contexts that change " +
-      "from request to request: CFQ's per-process idling waits for a worker that will not send the next request.",
+      "from request to request: with one reader CFQ's per-process idling waits for a worker that will not send the " +
+      'next request; with several, the workers turn seeky and preempt each other from the front of the service ' +
+      "tree, so some readers starve (the threads table's 'waiting at end').",
     spec: {
       name: 'pool-vs-vm',
       seed: 1,
