@@ -1109,6 +1109,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       if (q.dispatched === 0) q.softRtNextStart = softrtNextStart(q);
       else q.softrtUpdate = true;
     }
+    // No total service time to measure any longer for q.
+    rqsInjected = false;
+    waitDispatch = false;
+    waitedRq = null;
     recalcBudget(q, reason);
     const empty = q.queued.size === 0;
     stopIdling(false);
@@ -1120,6 +1124,12 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     } else expirePath(q, true);
     inService = null;
     if (!q.busy && reason !== 'budget_timeout' && reason !== 'budget_exhausted') q.nonBlockingWaitRq = true;
+    else {
+      // The service counter restarts (kept only for a queue that may resume this budget); a queue
+      // served by injection before its next slot has that service counted against its budget.
+      q.entity.service = 0;
+    }
+    for (let g: Group | null = q.group; g?.entity; g = g.parent) g.entity.service = 0;
     pruneQueue(q);
   };
   const armIdleTimer = (q: Queue) => {
