@@ -17,6 +17,7 @@ import type { HostObserver } from '../stack/host';
 import type { StackLayout } from '../stack/layout';
 import { jainIndex } from './fairness';
 import { FlowCounter, type PendingOf, r3, r4, roundOrNull, summarizeFlows } from './flows';
+import { LatencyRecorder } from './latency';
 import { Thinned } from './thinned';
 
 export class MetricsCollector implements HostObserver, SchedTrace {
@@ -108,7 +109,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   unitDone(u: BlockRequest['units'][number]): void {
     const bytes = u.sectors * SECTOR_BYTES;
     this.iThreads[u.thread].add(u, bytes, true);
-    if (u.vm >= 0) this.iVms[u.vm].add(u, bytes, true);
+    if (u.vm >= 0) this.iVms[u.vm].add(u, bytes, false);
     this.iTotal.add(u, bytes, false);
     const latMs = (u.tDone - u.tSubmit) / 1e6;
     let b = 0;
@@ -117,8 +118,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     if (u.vm >= 0) this.runVmBytes[u.vm] += bytes;
     if (u.tDone < this.warmupNs) return;
     this.threads[u.thread].add(u, bytes, true);
-    if (u.vm >= 0) this.vms[u.vm].add(u, bytes, true);
-    this.total.add(u, bytes, true);
+    if (u.vm >= 0) this.vms[u.vm].add(u, bytes, false);
+    this.total.add(u, bytes, false);
   }
 
   private clip(s: number, e: number): number {
@@ -185,6 +186,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     if (this.inDevice > 0) busy += now - Math.max(this.busySince, this.iStart);
     const mbps = (b: number) => r3(b / (dt / 1e9) / 1e6);
     const devTotal = this.iTotal.deviceNs;
+    const vmLat = this.layout.vms.map((v) =>
+      LatencyRecorder.merged(v.threads.map((t) => this.iThreads[t].lat)),
+    );
     const lv = this.layout.vms;
     const vmWeighted = this.iVms.map((c, i) => c.bytes / lv[i].weight);
     const s: Sample = {
@@ -194,10 +198,10 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       vm_mbps: this.iVms.map((c) => mbps(c.bytes)),
       vm_iops: this.iVms.map((c) => r3(c.ios / (dt / 1e9))),
       vm_disk_share: this.iVms.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
-      vm_p50: this.iVms.map((c) => r3(c.lat.percentile(50))),
-      vm_p95: this.iVms.map((c) => r3(c.lat.percentile(95))),
-      vm_p99: this.iVms.map((c) => r3(c.lat.percentile(99))),
-      vm_breakdown: this.iVms.map((c) => c.lat.breakdown()),
+      vm_p50: vmLat.map((l) => r3(l.percentile(50))),
+      vm_p95: vmLat.map((l) => r3(l.percentile(95))),
+      vm_p99: vmLat.map((l) => r3(l.percentile(99))),
+      vm_breakdown: vmLat.map((l) => l.breakdown()),
       thread_mbps: this.iThreads.map((c) => mbps(c.bytes)),
       thread_iops: this.iThreads.map((c) => r3(c.ios / (dt / 1e9))),
       thread_p50: this.iThreads.map((c) => r3(c.lat.percentile(50))),

@@ -26,7 +26,11 @@ export class FlowCounter {
     this.lat = new LatencyRecorder(digits);
   }
 
-  /** Account one completed I/O; `withLatency` also records its latency; `deviceNs` its device time. */
+  /**
+   * Account one completed I/O; `withLatency` also records its latency (threads only: a VM's and the
+   * total latency are their threads' recorders merged, see `LatencyRecorder.merged`); `deviceNs`
+   * its device time.
+   */
   add(u: IoUnit, bytes: number, withLatency: boolean, deviceNs = 0): void {
     this.bytes += bytes;
     this.deviceNs += deviceNs;
@@ -89,6 +93,7 @@ export function summarizeFlows(
   };
   const vms: VmSummary[] = layout.vms.map((v, i) => {
     const c = f.vms[i];
+    const lat = LatencyRecorder.merged(v.threads.map((t) => f.threads[t].lat));
     return {
       name: v.name,
       mapping: v.mapping,
@@ -97,8 +102,8 @@ export function summarizeFlows(
       iops: r3(c.ios / secs),
       bytes: c.bytes,
       ios: c.ios,
-      latency_ms: c.lat.summary(),
-      latency_breakdown_ms: c.lat.breakdown(),
+      latency_ms: lat.summary(),
+      latency_breakdown_ms: lat.breakdown(),
       disk_time_share: r4(c.deviceNs / devTotal),
       threads: v.threads.map(threadSummary),
     };
@@ -111,7 +116,7 @@ export function summarizeFlows(
       iops: r3(f.total.ios / secs),
       bytes: f.total.bytes,
       ios: f.total.ios,
-      latency_ms: f.total.lat.summary(),
+      latency_ms: LatencyRecorder.merged(f.threads.map((t) => t.lat)).summary(),
     },
     vms,
     native: layout.threads.filter((t) => t.vm < 0).map((t) => threadSummary(t.index)),

@@ -30,8 +30,29 @@ export class LatencyRecorder {
   private deviceNs = 0;
 
   /** `digits`: significant decimal digits of the percentiles (3 for summaries, 2 for live intervals). */
-  constructor(digits: 2 | 3 = 3) {
+  constructor(private readonly digits: 2 | 3 = 3) {
     this.hist = newHist(digits);
+  }
+
+  /**
+   * The recorder of several flows together (a VM's threads, all threads): the same numbers as
+   * recording every I/O into one recorder, since the histograms share their configuration and the
+   * sums are of integer nanoseconds.
+   */
+  static merged(parts: LatencyRecorder[], digits: 2 | 3 = parts[0]?.digits ?? 3): LatencyRecorder {
+    const m = new LatencyRecorder(digits);
+    for (const p of parts) {
+      if (p.count === 0) continue;
+      m.hist.add(p.hist);
+      m.count += p.count;
+      m.sumNs += p.sumNs;
+      if (p.maxNs > m.maxNs) m.maxNs = p.maxNs;
+      m.guestNs += p.guestNs;
+      m.qemuNs += p.qemuNs;
+      m.hostNs += p.hostNs;
+      m.deviceNs += p.deviceNs;
+    }
+    return m;
   }
 
   record(u: IoUnit): void {

@@ -13,6 +13,7 @@ import { type DispatchPoint, LATENCY_BUCKETS_MS, type RunSummary, type Sample } 
 import type { IoUnit } from '../../engine/io/request';
 import { jainIndex } from '../../engine/metrics/fairness';
 import { FlowCounter as Counter, r3, r4, roundOrNull, summarizeFlows } from '../../engine/metrics/flows';
+import { LatencyRecorder } from '../../engine/metrics/latency';
 import { Thinned } from '../../engine/metrics/thinned';
 import type { StackLayout } from '../../engine/stack/layout';
 import { RECORD } from './protocol';
@@ -129,7 +130,7 @@ export class RealCollector {
       if (k >= this.emitted) {
         const iv = this.interval(k);
         iv.threads[ti].add(u, bytes, true, dev);
-        if (vm >= 0) iv.vms[vm].add(u, bytes, true, dev);
+        if (vm >= 0) iv.vms[vm].add(u, bytes, false, dev);
         iv.total.add(u, bytes, false, dev);
         const latMs = (tDone - tSubmit) / 1e6;
         let b = 0;
@@ -138,8 +139,8 @@ export class RealCollector {
       } else this.late++;
       if (tDone < this.warmupNs) continue;
       this.threads[ti].add(u, bytes, true, dev);
-      if (vm >= 0) this.vms[vm].add(u, bytes, true, dev);
-      this.total.add(u, bytes, true, dev);
+      if (vm >= 0) this.vms[vm].add(u, bytes, false, dev);
+      this.total.add(u, bytes, false, dev);
     }
   }
 
@@ -166,6 +167,9 @@ export class RealCollector {
       const secs = Math.max(1e-9, (end - start) / 1e9);
       const mbps = (b: number) => r3(b / secs / 1e6);
       const devTotal = iv.total.deviceNs;
+      const vmLat = this.layout.vms.map((v) =>
+        LatencyRecorder.merged(v.threads.map((t) => iv.threads[t].lat)),
+      );
       const lv = this.layout.vms;
       // running Jain index: cumulative from 0, restarted when the warm-up ends (as the simulator)
       if (this.warmupNs > 0 && start < this.warmupNs && end >= this.warmupNs) this.runVmBytes.fill(0);
@@ -180,10 +184,10 @@ export class RealCollector {
         vm_mbps: iv.vms.map((c) => mbps(c.bytes)),
         vm_iops: iv.vms.map((c) => r3(c.ios / secs)),
         vm_disk_share: iv.vms.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
-        vm_p50: iv.vms.map((c) => r3(c.lat.percentile(50))),
-        vm_p95: iv.vms.map((c) => r3(c.lat.percentile(95))),
-        vm_p99: iv.vms.map((c) => r3(c.lat.percentile(99))),
-        vm_breakdown: iv.vms.map((c) => c.lat.breakdown()),
+        vm_p50: vmLat.map((l) => r3(l.percentile(50))),
+        vm_p95: vmLat.map((l) => r3(l.percentile(95))),
+        vm_p99: vmLat.map((l) => r3(l.percentile(99))),
+        vm_breakdown: vmLat.map((l) => l.breakdown()),
         thread_mbps: iv.threads.map((c) => mbps(c.bytes)),
         thread_iops: iv.threads.map((c) => r3(c.ios / secs)),
         thread_p50: iv.threads.map((c) => r3(c.lat.percentile(50))),
