@@ -188,6 +188,44 @@ describe('bfq injection', () => {
     expect(s.async).toBeGreaterThan(0);
   });
 
+  it('on a non-rotational device injects a large request only into an empty drive', () => {
+    // NCQ flash (queue depth 32): Q as above but thinking 3 ms (room for several injected requests),
+    // R keeps eight random reads of `sectors` queued.
+    const run = (sectors: number) => {
+      const t = bench(
+        {},
+        { rotational: false, queueDepth: 32, serviceNs: flash, contexts: [{ id: 1, ioprio: 0 }, { id: 2 }] },
+      );
+      t.b.stream(1, { start: 0, sectors: 8, thinkNs: 3 * MS, random: lcg(1), span: 1e7 });
+      t.b.stream(2, { start: 2e7, sectors, depth: 8, random: lcg(2), span: 1e7 });
+      t.b.run(2 * SEC);
+      // Requests in flight when each request of R is dispatched inside one of Q's idle windows.
+      const windows: [number, number][] = [];
+      for (const e of t.b.events)
+        if (e.ctx === 1 && e.kind === 'idleStart') windows.push([e.t, Number.POSITIVE_INFINITY]);
+        else if (e.ctx === 1 && e.kind === 'idleEnd' && windows.length) windows[windows.length - 1][1] = e.t;
+      const inFlight: number[] = [];
+      let c = 0;
+      const done = t.b.completed;
+      t.b.dispatched.forEach((d, i) => {
+        while (c < done.length && done[c].t <= d.t) c++;
+        if (d.rq.ctx === 2 && windows.some(([from, to]) => d.t > from && d.t < to)) inFlight.push(i - c);
+      });
+      return { s: t.stats(), inFlight };
+    };
+    // 64 KiB requests (≥ BFQQ_SECT_THR_NONROT): injected only into an empty drive; each one still in
+    // service when Q's next request arrives inflates its 116 µs baseline ≥ 1.5×, so the limit stays ≤ 1.
+    const large = run(128);
+    expect(large.s.generic).toBeGreaterThan(10);
+    expect(large.s.maxLimit).toBe(1);
+    expect(Math.max(...large.inFlight)).toBe(0);
+    // 4 KiB requests: the limit reaches 2, a request is injected next to another one.
+    const small = run(8);
+    expect(small.s.generic).toBeGreaterThan(1000);
+    expect(small.s.maxLimit).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...small.inFlight)).toBeGreaterThanOrEqual(1);
+  });
+
   it('is deterministic', () => {
     const run = () => {
       const { b, stats } = plugged(true);
