@@ -112,7 +112,9 @@ test('an edited experiment runs and the fairness chart and thread table update',
   await expect(lab.getByTestId('jain-value')).toHaveText(/^0\.\d{3}$|^1\.000$/);
   await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
   await expect(lab.getByTestId('thread-table').locator('tbody tr')).toHaveCount(3);
-  // finished: how long each thread's oldest unfinished I/O had waited at the end
+  // finished: how long each thread's oldest unfinished I/O had waited at the end (panels below
+  // the fold catch up when they scroll into view)
+  await lab.getByTestId('thread-panel').scrollIntoViewIfNeeded();
   await expect(lab.getByTestId('thread-waiting')).toHaveCount(3);
   await expect(lab.getByTestId('thread-waiting').first()).toHaveText(/^\d+(\.\d+)? (ms|s)$/);
   await expect(lab.getByTestId('compare-view')).toHaveCount(0);
