@@ -1,6 +1,6 @@
 /**
  * Built-in experiments. The two paper experiments are the shared example specs, verbatim; the
- * others go beyond them (BFQ, an aio thread pool, a late VM, mixed tenants).
+ * others go beyond them (BFQ, an aio thread pool, a late VM, mixed tenants, every scheduler).
  */
 import type { SpecInput } from '../../common/spec/schema';
 import nativeRandomFifo from './data/native-random-fifo.json' with { type: 'json' };
@@ -149,6 +149,23 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
         },
       ],
       matrix: { 'vms.*.mapping': ['vm', 'vpid', 'vpid-group'] },
+    },
+  },
+  'schedulers-vm-vs-vpid': {
+    title: 'Which host schedulers gain from virtual PIDs',
+    description:
+      'The throughput experiment (four sequential readers in one VM) under every host scheduler, with one host ' +
+      'context per VM (vm) and one per guest thread (vpid). Only schedulers that keep per-process state and idle for ' +
+      "a process's next request (anticipatory, cfq, bfq) can use the virtual PID; noop and deadline see the same " +
+      'interleaved requests either way.',
+    spec: {
+      ...structuredClone(paperThroughput as SpecInput),
+      name: 'schedulers-vm-vs-vpid',
+      duration_s: 20,
+      matrix: {
+        'host.scheduler': ['noop', 'deadline', 'anticipatory', 'cfq', 'bfq'],
+        'vms.*.mapping': ['vm', 'vpid'],
+      },
     },
   },
   'native-random-fifo': {
