@@ -202,6 +202,9 @@ describe.runIf(realSkip === null)('pvblk real: simulated and real results of the
     expect(readdirSync(d)).toEqual([]);
     // The table: per VM and native thread, sim and real side by side.
     expect(r.stdout).toContain('== sim vs real (single run)');
+    // what a user process cannot see is said, not printed as zeros
+    expect(r.stdout).toContain('seeks and cache hits are not observable');
+    expect(r.stdout).toContain('its idling and queue switches are not observable');
     const tableText = r.stdout.slice(r.stdout.indexOf('== sim vs real'));
     const header = tableText.split('\n')[1];
     for (const col of SIM_VS_REAL_COLUMNS) expect(header).toContain(col);

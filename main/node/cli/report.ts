@@ -31,11 +31,17 @@ function runDetail(r: RunResult): string {
     for (const t of vm.threads) rows.push(row(`  ${t.name}`, '', t));
   }
   for (const t of s.native) rows.push(row(`native ${t.name}`, '', t));
+  // a real-disk run (pvblk real) cannot observe seeks, the drive's cache or the kernel scheduler's idling
+  const real = 'real' in r;
   const head = [
     `total ${fmt(s.total.mbps)} MB/s, ${fmt(s.total.iops, 0)} IOPS, mean latency ${fmt(s.total.latency_ms.mean, 2)} ms (p99 ${fmt(s.total.latency_ms.p99, 2)})`,
-    `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
+    real
+      ? `disk: utilization ${fmt(s.disk.utilization * 100)} % (device-wide, from /sys/block/*/stat); seeks and cache hits are not observable`
+      : `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
     `fairness: Jain over VMs ${fmt(s.fairness.jain_vms, 3)}, over threads ${fmt(s.fairness.jain_threads, 3)}`,
-    `scheduler ${s.scheduler.name}: ${s.scheduler.idle_windows} idle windows (${s.scheduler.idle_paid_off} paid off, ${fmt(s.scheduler.idle_s, 2)} s), ${s.scheduler.switches} queue switches`,
+    real
+      ? `scheduler ${s.scheduler.name} (the kernel's; its idling and queue switches are not observable)`
+      : `scheduler ${s.scheduler.name}: ${s.scheduler.idle_windows} idle windows (${s.scheduler.idle_paid_off} paid off, ${fmt(s.scheduler.idle_s, 2)} s), ${s.scheduler.switches} queue switches`,
   ];
   const detail = `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms'], rows)}`;
   const waiting = stalled(r);
