@@ -72,7 +72,13 @@ export class Simulation {
     const registry = new ContextRegistry();
     for (const g of this.stack.groups) registry.addGroup(g);
     for (const c of this.stack.contexts)
-      registry.addContext({ id: c.id, group: c.group, name: c.name, ioprio: c.ioprio });
+      registry.addContext({
+        id: c.id,
+        group: c.group,
+        name: c.name,
+        ioprio: c.ioprio,
+        ioprioClass: c.ioprioClass,
+      });
     this.host = new HostBlockLayer(
       sim,
       this.disk,
@@ -97,6 +103,7 @@ export class Simulation {
         vmSpec.virtio_queue_depth,
         (env) => createScheduler(vmSpec.guest_scheduler, env, vmSpec.guest_params),
         (rq) => qemu!.receive(rq),
+        vm.guestContexts,
       );
       qemu = new Qemu(
         sim,

@@ -87,6 +87,9 @@ export const ArrivalSchema = z.strictObject({
   rate_iops: num(0.000001, 100_000_000),
 });
 
+export const IOPRIO_CLASSES = ['rt', 'be', 'idle'] as const;
+export type IoprioClassName = (typeof IOPRIO_CLASSES)[number];
+
 export const ThreadSchema = z.strictObject({
   name: z.string().min(1).max(64),
   count: int(1, 1024).default(1),
@@ -103,8 +106,10 @@ export const ThreadSchema = z.strictObject({
   stop_s: num(0).optional(),
   /** Writes are O_DIRECT (sync) by default, like fio direct=1 and Qemu cache=none; false = buffered writeback (async). */
   sync_writes: z.boolean().default(true),
-  /** Best-effort I/O priority 0..7 (ionice -c2 -n). */
+  /** I/O priority level 0..7 (ionice -n) within the class; ignored for the idle class, as in Linux. */
   ioprio: int(0, 7).default(4),
+  /** I/O priority class (ionice -c 1 rt, -c 2 be, -c 3 idle); absent = be. */
+  ioprio_class: z.enum(IOPRIO_CLASSES).optional(),
 });
 
 // ---------------------------------------------------------------- stack

@@ -3,8 +3,10 @@
  * with CFQ; times in ns, idle timer an hrtimer). See docs/schedulers/cfq.md for what is modelled
  * and what is simplified. Function names in comments refer to the kernel's.
  *
- * Only the best-effort class exists here (contexts carry a BE priority 0..7); RT and IDLE classes
- * are not modelled. Close cooperators (cfq_close_cooperator: per-priority trees of queues keyed by
+ * I/O priority classes (contexts carry a class rt / be / idle and a level 0..7): per group an RT and
+ * a BE set of the three workload service trees plus one IDLE tree, served RT > BE > IDLE
+ * (choose_wl_class_and_type), with the idle class's one-request rounds and preemption rules of
+ * 4.19. Close cooperators (cfq_close_cooperator: per-priority trees of queues keyed by
  * their next request's sector, queue merging at the next request allocation, splitting of merged
  * queues that turned seeky) are modelled as in 4.19.
  */
@@ -13,13 +15,19 @@ import type { TimerHandle } from '../core/sim';
 import { MS } from '../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../io/request';
 import { firstIsCloser } from './choose-req';
-import type { IoScheduler, SchedulerEnv } from './types';
+import type { IoprioClass, IoScheduler, SchedulerEnv } from './types';
 
 // Workload types (enum wl_type_t).
 const ASYNC = 0;
 const SYNC_NOIDLE = 1;
 const SYNC = 2;
 type WlType = 0 | 1 | 2;
+// Priority classes (enum wl_class_t).
+const BE_WL = 0;
+const RT_WL = 1;
+const IDLE_WL = 2;
+type WlClass = 0 | 1 | 2;
+const CLASS_NAMES: readonly IoprioClass[] = ['be', 'rt', 'idle'];
 
 const JIFFY = MS; // HZ = 1000
 const SLICE_SCALE = 5;
@@ -53,6 +61,12 @@ interface Cic {
   syncQ: Cfqq | null;
 }
 
+/** struct cfq_rb_root: one service tree (queues ordered by rb_key) and its think time. */
+interface ServiceTree {
+  readonly q: Cfqq[];
+  readonly ttime: TTime;
+}
+
 interface Group {
   readonly id: number;
   readonly parent: Group | null;
@@ -65,12 +79,16 @@ interface Group {
   onTree: boolean;
   /** Busy queues of this group (cfqg->nr_cfqq). */
   nrCfqq: number;
-  busyQueuesAvg: number;
-  readonly trees: [Cfqq[], Cfqq[], Cfqq[]];
-  readonly treeTtime: [TTime, TTime, TTime];
+  /** busy_queues_avg[BE / RT] (the idle class has no workload slice). */
+  readonly busyQueuesAvg: [number, number];
+  /** service_trees[BE / RT][ASYNC / SYNC_NOIDLE / SYNC]. */
+  readonly trees: [[ServiceTree, ServiceTree, ServiceTree], [ServiceTree, ServiceTree, ServiceTree]];
+  /** service_tree_idle: every queue of the idle class, whatever its workload type. */
+  readonly idleTree: ServiceTree;
   readonly ttime: TTime;
   savedWlSlice: number;
   savedWlType: WlType;
+  savedWlClass: WlClass;
   dispatched: number;
   busyTime: number;
 }
@@ -86,6 +104,9 @@ interface Cfqq {
   /** Context that created a sync queue (cfqq->pid; split_cfqq hands it over); -1 for an async queue. */
   ctx: number;
   readonly sync: boolean;
+  /** Priority class (cfqq->ioprio_class as a wl_class_t). */
+  readonly cls: WlClass;
+  /** Level 0..7 (cfqq->ioprio; 7 for the idle class, as cfq_init_prio_data sets it). */
   readonly prio: number;
   readonly group: Group;
   /** Sector-sorted requests (the kernel's sort_list rb-tree). */
@@ -95,8 +116,8 @@ interface Cfqq {
   nextRq: CRq | null;
   dispatched: number;
   onRr: boolean;
-  /** Service tree the queue sits on (-1: none). */
-  tree: WlType | -1;
+  /** Service tree the queue sits on (cfqq->service_tree; null: none). */
+  st: ServiceTree | null;
   rbKey: number;
   sliceStart: number;
   sliceEnd: number;
@@ -134,6 +155,8 @@ export interface CfqQueueView {
   readonly seeky: boolean;
   readonly deep: boolean;
   readonly workload: 'async' | 'sync-noidle' | 'sync';
+  /** The queue's I/O priority class. */
+  readonly ioprioClass: IoprioClass;
   readonly thinkTimeNs: number;
   readonly thinkTimeValid: boolean;
   readonly queued: number;
@@ -207,6 +230,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   let active: Cfqq | null = null;
   let activeCic: Cic | null = null;
   let servingGroup: Group | null = null;
+  let servingClass: WlClass = BE_WL;
   let servingType: WlType = SYNC;
   let workloadExpires = 0;
   let busyQueues = 0;
@@ -251,6 +275,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (g0) return g0;
     const info = env.groupInfo(id);
     const parent = info.parent >= 0 && id !== 0 ? getGroup(info.parent) : null;
+    const tree = (): ServiceTree => ({ q: [], ttime: newTtime(now()) });
     const g: Group = {
       id,
       parent,
@@ -262,12 +287,16 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       vdisktime: 0,
       onTree: false,
       nrCfqq: 0,
-      busyQueuesAvg: 0,
-      trees: [[], [], []],
-      treeTtime: [newTtime(now()), newTtime(now()), newTtime(now())],
+      busyQueuesAvg: [0, 0],
+      trees: [
+        [tree(), tree(), tree()],
+        [tree(), tree(), tree()],
+      ],
+      idleTree: tree(),
       ttime: newTtime(now()),
       savedWlSlice: 0,
       savedWlType: SYNC,
+      savedWlClass: BE_WL,
       dispatched: 0,
       busyTime: 0,
     };
@@ -284,11 +313,12 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     return c;
   }
 
-  function newQueue(ctx: number, sync: boolean, prio: number, group: Group): Cfqq {
+  function newQueue(ctx: number, sync: boolean, cls: WlClass, prio: number, group: Group): Cfqq {
     return {
       id: nextQid++,
       ctx,
       sync,
+      cls,
       prio,
       group,
       sorted: [],
@@ -296,7 +326,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       nextRq: null,
       dispatched: 0,
       onRr: false,
-      tree: -1,
+      st: null,
       rbKey: 0,
       sliceStart: -1,
       sliceEnd: 0,
@@ -309,8 +339,9 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       waitRequest: false,
       mustDispatch: false,
       fifoExpire: false,
-      // cfq_init_cfqq(): sync queues start with the idle window enabled.
-      idleWindow: sync,
+      // cfq_init_cfqq(): sync queues start with the idle window enabled; cfq_init_prio_data()
+      // clears it for the idle class.
+      idleWindow: sync && cls !== IDLE_WL,
       sliceNew: false,
       deep: false,
       waitBusy: false,
@@ -322,14 +353,21 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     };
   }
 
-  const prioOf = (ctx: number) => Math.min(7, Math.max(0, env.contextInfo(ctx).ioprio | 0));
+  /** cfq_init_prio_data(): the context's class, and its level (7 for the idle class). */
+  function prioOf(ctx: number): { cls: WlClass; prio: number } {
+    const info = env.contextInfo(ctx);
+    const cls = info.ioprioClass === 'rt' ? RT_WL : info.ioprioClass === 'idle' ? IDLE_WL : BE_WL;
+    return { cls, prio: cls === IDLE_WL ? 7 : Math.min(7, Math.max(0, info.ioprio | 0)) };
+  }
 
+  /** cfq_async_queue_prio(): async queues shared per group, by class and level (one for idle). */
   function asyncQueue(rq: BlockRequest): Cfqq {
-    const prio = prioOf(rq.ctx);
-    const key = `${rq.group}:${prio}`;
+    const { cls, prio } = prioOf(rq.ctx);
+    const key =
+      cls === BE_WL ? `${rq.group}:${prio}` : cls === RT_WL ? `${rq.group}:rt${prio}` : `${rq.group}:idle`;
     let q = asyncQueues.get(key);
     if (!q) {
-      q = newQueue(-1, false, prio, getGroup(rq.group));
+      q = newQueue(-1, false, cls, prio, getGroup(rq.group));
       asyncQueues.set(key, q);
     }
     return q;
@@ -381,7 +419,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       let q = cic.syncQ;
       if (!q) {
         // cfq_get_queue() / cfq_init_cfqq(): a fresh queue (seek history, flags, idle window).
-        q = newQueue(rq.ctx, true, prioOf(rq.ctx), getGroup(rq.group));
+        const { cls, prio } = prioOf(rq.ctx);
+        q = newQueue(rq.ctx, true, cls, prio, getGroup(rq.group));
         q.procRefs = 1;
         cic.syncQ = q;
         return q;
@@ -463,7 +502,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (cur.group.nrCfqq === 1) return null;
     const q = cfqqClose(cur);
     if (!q || q.group !== cur.group || !q.sync || seeky(q)) return null;
-    // Same RT-ness: only the best-effort class exists here.
+    // Do not merge queues of different priority classes (RT-ness).
+    if ((q.cls === RT_WL) !== (cur.cls === RT_WL)) return null;
     return q;
   }
 
@@ -500,21 +540,33 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     return base + Math.floor(base / SLICE_SCALE) * (4 - prio);
   };
   const prioToMaxRq = (q: Cfqq) => 2 * sliceAsyncRq * (IOPRIO_BE_NR - q.prio);
-  const groupBusy = (g: Group) => g.trees[0].length + g.trees[1].length + g.trees[2].length;
+  /** st_for(): the service tree of a class and workload type (the idle class has one). */
+  const stFor = (g: Group, cls: WlClass, type: WlType): ServiceTree =>
+    cls === IDLE_WL ? g.idleTree : g.trees[cls][type];
+  /** cfq_group_busy_queues_wl(): busy queues of one class in the group. */
+  const busyWl = (cls: WlClass, g: Group): number =>
+    cls === IDLE_WL
+      ? g.idleTree.q.length
+      : g.trees[cls][0].q.length + g.trees[cls][1].q.length + g.trees[cls][2].q.length;
+  /** cfqg_busy_async_queues(). */
+  const busyAsync = (g: Group) => g.trees[RT_WL][ASYNC].q.length + g.trees[BE_WL][ASYNC].q.length;
   const groupSlice = (g: Group) => Math.floor((targetLatency * g.vfraction) / FIXED_ONE);
 
-  function groupAvgQueues(g: Group): number {
-    const busy = groupBusy(g);
-    const minQ = Math.min(g.busyQueuesAvg, busy);
-    const maxQ = Math.max(g.busyQueuesAvg, busy);
-    g.busyQueuesAvg = Math.floor((3 * maxQ + minQ + 2) / 4);
-    return g.busyQueuesAvg;
+  /** cfq_group_get_avg_queues(): averaged busy queues of the RT or BE class. */
+  function groupAvgQueues(g: Group, rt: boolean): number {
+    const c = rt ? RT_WL : BE_WL;
+    const busy = busyWl(c, g);
+    const minQ = Math.min(g.busyQueuesAvg[c], busy);
+    const maxQ = Math.max(g.busyQueuesAvg[c], busy);
+    g.busyQueuesAvg[c] = Math.floor((3 * maxQ + minQ + 2) / 4);
+    return g.busyQueuesAvg[c];
   }
 
+  /** cfq_scaled_cfqq_slice(): cfq_prio_slice by level (the same for every class in 4.19). */
   function scaledSlice(q: Cfqq): number {
     let slice = prioSlice(q.sync, q.prio);
     if (lowLatency) {
-      const iq = groupAvgQueues(q.group);
+      const iq = groupAvgQueues(q.group, q.cls === RT_WL);
       const expect = sliceSync * iq;
       const gs = groupSlice(q.group);
       if (expect > gs) {
@@ -539,7 +591,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     sampleValid(t) && t.mean > (forGroup ? groupIdle : sliceIdle);
 
   function updateIdleWindow(q: Cfqq, cic: Cic) {
-    if (!q.sync) return;
+    // Don't idle for async or idle io prio class.
+    if (!q.sync || q.cls === IDLE_WL) return;
     if (q.sorted.length >= 4) q.deep = true;
     // No request here is "noidle": O_DIRECT sync writes carry REQ_IDLE in 4.19.
     if (sliceIdle === 0 || (!q.deep && seeky(q))) q.idleWindow = false;
@@ -548,46 +601,52 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
 
   function shouldIdle(q: Cfqq): boolean {
     if (sliceIdle === 0) return false;
+    // We never do for idle class queues.
+    if (q.cls === IDLE_WL) return false;
     if (q.idleWindow && !(nonrot && hwTag !== 0)) return true;
-    if (q.tree < 0) return false;
-    const st = q.group.trees[q.tree as WlType];
-    return st.length === 1 && q.sync && !ttimeBig(q.group.treeTtime[q.tree as WlType], false);
+    const st = q.st;
+    if (!st) return false;
+    return st.q.length === 1 && q.sync && !ttimeBig(st.ttime, false);
   }
 
   // --- service trees ---
-  function treeInsert(st: Cfqq[], q: Cfqq) {
-    let i = st.length;
-    while (i > 0 && st[i - 1].rbKey > q.rbKey) i--;
-    st.splice(i, 0, q);
+  function treeInsert(st: ServiceTree, q: Cfqq) {
+    const a = st.q;
+    let i = a.length;
+    while (i > 0 && a[i - 1].rbKey > q.rbKey) i--;
+    a.splice(i, 0, q);
   }
   function treeRemove(q: Cfqq) {
-    if (q.tree < 0) return;
-    const st = q.group.trees[q.tree as WlType];
-    const i = st.indexOf(q);
-    if (i >= 0) st.splice(i, 1);
-    q.tree = -1;
+    const st = q.st;
+    if (!st) return;
+    const i = st.q.indexOf(q);
+    if (i >= 0) st.q.splice(i, 1);
+    q.st = null;
   }
 
   function serviceTreeAdd(q: Cfqq, addFront: boolean) {
-    const type = qType(q);
-    const st = q.group.trees[type];
+    const st = stFor(q.group, q.cls, qType(q));
     const t = now();
     let key: number;
-    if (!addFront) {
+    if (q.cls === IDLE_WL) {
+      // An idle-class queue goes CFQ_IDLE_DELAY behind the last queue of the idle tree.
+      const last = st.q[st.q.length - 1];
+      key = IDLE_DELAY + (last && last !== q ? last.rbKey : t);
+    } else if (!addFront) {
       const offset = (q.group.nrCfqq - 1) * (prioSlice(true, 0) - prioSlice(q.sync, q.prio));
       key = offset + t - q.sliceResid;
       q.sliceResid = 0;
     } else {
-      key = -1000 * MS + (st[0] ? st[0].rbKey : t);
+      key = -1000 * MS + (st.q[0] ? st.q[0].rbKey : t);
     }
     let isNew = true;
-    if (q.tree >= 0) {
+    if (q.st) {
       isNew = false;
-      if (key === q.rbKey && q.tree === type) return;
+      if (key === q.rbKey && q.st === st) return;
       treeRemove(q);
     }
     q.rbKey = key;
-    q.tree = type;
+    q.st = st;
     treeInsert(st, q);
     if (addFront || !isNew) return;
     groupNotifyQueueAdd(q.group);
@@ -604,7 +663,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
 
   function delCfqqRr(q: Cfqq) {
     q.onRr = false;
-    if (q.tree >= 0) treeRemove(q);
+    treeRemove(q);
     prioTreeRemove(q);
     groupNotifyQueueDel(q.group);
     busyQueues--;
@@ -682,7 +741,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   }
 
   function groupServed(g: Group, q: Cfqq) {
-    const nrSync = g.nrCfqq - g.trees[ASYNC].length;
+    const nrSync = g.nrCfqq - busyAsync(g) - g.idleTree.q.length;
     const used = sliceUsage(q);
     let charge = used;
     if (iopsMode()) charge = q.sliceDispatch;
@@ -698,6 +757,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (workloadExpires > t) {
       g.savedWlSlice = workloadExpires - t;
       g.savedWlType = servingType;
+      g.savedWlClass = servingClass;
     } else g.savedWlSlice = 0;
   }
 
@@ -755,8 +815,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     const cic = activeCic;
     if (!cic) return;
     if (sampleValid(cic.ttime) && q.sliceEnd - t < cic.ttime.mean) return;
-    if (gIdle && (q.group.nrCfqq > 1 || (q.tree >= 0 && ttimeBig(q.group.treeTtime[q.tree as WlType], true))))
-      return;
+    if (gIdle && (q.group.nrCfqq > 1 || (q.st !== null && ttimeBig(q.st.ttime, true)))) return;
     q.waitRequest = true;
     const sl = gIdle ? gIdle : sliceIdle;
     if (idleTimer) env.cancelTimer(idleTimer);
@@ -812,12 +871,12 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   }
 
   // --- selection ---
-  function chooseWlType(g: Group): WlType {
+  function chooseWlType(g: Group, cls: WlClass): WlType {
     let best: WlType = SYNC_NOIDLE;
     let lowest = 0;
     let valid = false;
     for (const i of [ASYNC, SYNC_NOIDLE, SYNC] as const) {
-      const first = g.trees[i][0];
+      const first = stFor(g, cls, i).q[0];
       if (first && (!valid || first.rbKey < lowest)) {
         lowest = first.rbKey;
         best = i;
@@ -827,20 +886,26 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     return best;
   }
 
+  /** choose_wl_class_and_type(): RT > BE > IDLE, then the workload type and its slice. */
   function chooseWorkload(g: Group) {
     const t = now();
-    const busy = groupBusy(g);
-    if (!busy) {
+    const original = servingClass;
+    if (busyWl(RT_WL, g)) servingClass = RT_WL;
+    else if (busyWl(BE_WL, g)) servingClass = BE_WL;
+    else {
+      servingClass = IDLE_WL;
       workloadExpires = t + JIFFY;
       return;
     }
-    if (g.trees[servingType].length && !(t > workloadExpires)) return;
-    servingType = chooseWlType(g);
-    const count = g.trees[servingType].length;
+    const cls = servingClass;
+    if (original === cls && stFor(g, cls, servingType).q.length && !(t > workloadExpires)) return;
+    servingType = chooseWlType(g, cls);
+    const count = stFor(g, cls, servingType).q.length;
+    const busy = busyWl(cls, g);
     const gs = groupSlice(g);
-    let slice = Math.floor((gs * count) / Math.max(g.busyQueuesAvg, busy));
+    let slice = Math.floor((gs * count) / Math.max(g.busyQueuesAvg[cls], busy));
     if (servingType === ASYNC) {
-      const tmp = Math.floor((targetLatency * g.trees[ASYNC].length) / Math.max(1, busyQueues));
+      const tmp = Math.floor((targetLatency * busyAsync(g)) / Math.max(1, busyQueues));
       slice = Math.min(slice, tmp);
       slice = Math.floor((slice * sliceAsync) / sliceSync);
     } else slice = Math.max(slice, 2 * sliceIdle);
@@ -857,13 +922,14 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (g.savedWlSlice) {
       workloadExpires = t + g.savedWlSlice;
       servingType = g.savedWlType;
+      servingClass = g.savedWlClass;
     } else workloadExpires = t - 1;
     chooseWorkload(g);
   }
 
   function getNextQueue(): Cfqq | null {
     if (!rqQueued || !servingGroup) return null;
-    return servingGroup.trees[servingType][0] ?? null;
+    return stFor(servingGroup, servingClass, servingType).q[0] ?? null;
   }
 
   function selectQueue(): Cfqq | null {
@@ -1005,12 +1071,19 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
   function shouldPreempt(n: Cfqq, rq: BlockRequest): boolean {
     const q = active;
     if (!q) return false;
+    // An idle-class queue never preempts; anything preempts one.
+    if (n.cls === IDLE_WL) return false;
+    if (q.cls === IDLE_WL) return true;
+    // Don't allow a non-RT request to preempt an ongoing RT timeslice.
+    if (q.cls === RT_WL && n.cls !== RT_WL) return false;
     if (rq.sync && !q.sync && !q.mustDispatch) return true;
     // cfqg_is_descendant(active group, n's group)
     let g: Group | null = q.group;
     while (g && g !== n.group) g = g.parent;
     if (!g) return false;
     if (sliceUsed(q)) return true;
+    // Allow an RT request to preempt an ongoing non-RT timeslice.
+    if (n.cls === RT_WL && q.cls !== RT_WL) return true;
     if (servingType === SYNC_NOIDLE && qType(n) === SYNC_NOIDLE && !q.sorted.length) return true;
     if (!q.sorted.length && !shouldIdle(q)) return true;
     if (!activeCic || !q.waitRequest) return false;
@@ -1032,7 +1105,10 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (shouldIdle(q) && rqInFlight[0]) return false;
     if (rqInFlight[1] && !q.sync) return false;
     let max = Math.max(Math.floor(quantum / 2), 1);
+    if (q.cls === IDLE_WL) max = 1;
     if (q.dispatched >= max) {
+      // An idle-class queue must only ever have a single request in flight.
+      if (q.cls === IDLE_WL) return false;
       const promote = q.sync && busySyncQueues === 1;
       const t = now();
       const usedSoon = q.sliceNew || t + sliceIdle * q.dispatched > q.sliceEnd;
@@ -1081,7 +1157,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     // cfq_update_io_thinktime()
     if (q.sync) {
       updateTtime(cic.ttime, sliceIdle);
-      if (q.tree >= 0) updateTtime(q.group.treeTtime[q.tree as WlType], sliceIdle);
+      if (q.st) updateTtime(q.st.ttime, sliceIdle);
     }
     updateTtime(q.group.ttime, groupIdle);
     // cfq_update_io_seektime()
@@ -1134,7 +1210,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       if (!c) return null;
       q.sliceDispatch++;
       q.mustDispatch = false;
-      if (busyQueues > 1 && !q.sync && q.sliceDispatch >= prioToMaxRq(q)) {
+      // An async queue expires once it used up its slice; an idle-class queue after each round.
+      if (busyQueues > 1 && ((!q.sync && q.sliceDispatch >= prioToMaxRq(q)) || q.cls === IDLE_WL)) {
         q.sliceEnd = now() + 1;
         sliceExpired(false);
       }
@@ -1153,7 +1230,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       rqInFlight[q.sync ? 1 : 0]--;
       if (rq.sync) {
         getCic(rq.ctx).ttime.lastEnd = t;
-        q.group.treeTtime[q.onRr && q.tree >= 0 ? (q.tree as WlType) : qType(q)].lastEnd = t;
+        (q.onRr && q.st ? q.st : stFor(q.group, q.cls, qType(q))).ttime.lastEnd = t;
         if (rq.insertedAt + fifoExpire[1] <= t) lastDelayedSync = t;
       }
       q.group.ttime.lastEnd = t;
@@ -1178,7 +1255,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
             q.waitBusy = true;
           }
         }
-        if (sliceUsed(q)) sliceExpired(true);
+        // No idling for idle-class queues: they expire at each completion.
+        if (sliceUsed(q) || q.cls === IDLE_WL) sliceExpired(true);
         // No idling when a close cooperator can take over (cfq_close_cooperator).
         else if (rq.sync && empty && !closeCooperator(q)) armSliceTimer();
       }
@@ -1203,6 +1281,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
         seeky: seeky(q),
         deep: q.deep,
         workload: type === ASYNC ? 'async' : type === SYNC_NOIDLE ? 'sync-noidle' : 'sync',
+        ioprioClass: CLASS_NAMES[q.cls],
         thinkTimeNs: cic.ttime.mean,
         thinkTimeValid: sampleValid(cic.ttime),
         queued: q.sorted.length,

@@ -14,6 +14,9 @@
 import type { TimerHandle } from '../core/sim';
 import type { BlockRequest } from '../io/request';
 
+/** I/O priority class (ionice -c 1 realtime, -c 2 best-effort, -c 3 idle). */
+export type IoprioClass = 'rt' | 'be' | 'idle';
+
 export interface SchedContextInfo {
   /** Stable id (what the scheduler keys its per-process queues by). */
   readonly id: number;
@@ -21,8 +24,10 @@ export interface SchedContextInfo {
   readonly group: number;
   /** For traces and UI: "qemu-A", "qemu-B/vpid 3", "native rand#0"… */
   readonly name: string;
-  /** Best-effort I/O priority 0..7 (Linux default 4). */
+  /** I/O priority level 0..7 within the class (Linux default 4; ignored for the idle class). */
   readonly ioprio: number;
+  /** I/O priority class; absent = best-effort (what every context had before classes existed). */
+  readonly ioprioClass?: IoprioClass;
 }
 
 export interface SchedGroupInfo {

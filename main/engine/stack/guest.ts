@@ -5,7 +5,7 @@
  */
 import type { Simulator } from '../core/sim';
 import type { BlockRequest, IoUnit } from '../io/request';
-import { type IoScheduler, NO_TRACE, type SchedulerEnv } from '../sched/types';
+import { type IoScheduler, NO_TRACE, type SchedContextInfo, type SchedulerEnv } from '../sched/types';
 import { ContextRegistry, RequestQueue, type SlotDevice } from './request-queue';
 
 export class GuestBlockLayer {
@@ -19,6 +19,8 @@ export class GuestBlockLayer {
     makeScheduler: (env: SchedulerEnv) => IoScheduler,
     /** Hands a request that left the guest to Qemu. */
     toQemu: (rq: BlockRequest) => void,
+    /** The guest threads' contexts (id = guest PID) with their I/O priority class and level. */
+    contexts: readonly SchedContextInfo[] = [],
   ) {
     const ring: SlotDevice = {
       queueDepth: ringDepth,
@@ -30,12 +32,14 @@ export class GuestBlockLayer {
         toQemu(rq);
       },
     };
+    const registry = new ContextRegistry();
+    for (const c of contexts) registry.addContext(c);
     // virtio-blk disks report themselves as rotational by default, so guest CFQ idles too.
     this.queue = new RequestQueue({
       sim,
       device: ring,
       rotational: true,
-      registry: new ContextRegistry(),
+      registry,
       trace: NO_TRACE,
       makeScheduler,
     });

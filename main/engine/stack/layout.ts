@@ -8,6 +8,7 @@ import type { DiskModelSpec, Mapping, Spec, ThreadSpec } from '../../common/spec
 import { diskCapacityBytes, imageOf } from '../../common/spec/validate';
 import { msToNs, sToNs } from '../core/time';
 import { SECTOR_BYTES } from '../io/request';
+import type { IoprioClass, SchedContextInfo } from '../sched/types';
 import type { ThreadPlan } from '../workload/thread';
 
 const GIB = 1024 ** 3;
@@ -25,6 +26,11 @@ export interface VmPlan {
   /** Host group of this VM's contexts (0 = root; a group per VM with vpid-group). */
   group: number;
   threads: number[];
+  /**
+   * The guest scheduler's contexts (one per guest thread, id = guest PID) with the thread's I/O
+   * priority class and level, as ionice inside the guest sets them.
+   */
+  guestContexts: SchedContextInfo[];
 }
 
 export interface ContextPlan {
@@ -33,6 +39,7 @@ export interface ContextPlan {
   vm: number;
   group: number;
   ioprio: number;
+  ioprioClass: IoprioClass;
 }
 
 export interface StackLayout {
@@ -94,11 +101,20 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
   const vpidCtx = new Map<string, number>();
   const nativeCtx = new Map<number, number>();
   let nextCtx = 1;
-  const addCtx = (name: string, vm: number, group: number, ioprio = 4): number => {
+  // Host contexts default to Qemu's own priority (best-effort, level 4); vpid contexts and native
+  // threads take the thread's.
+  const addCtx = (
+    name: string,
+    vm: number,
+    group: number,
+    ioprio = 4,
+    ioprioClass: IoprioClass = 'be',
+  ): number => {
     const id = nextCtx++;
-    contexts.push({ id, name, vm, group, ioprio });
+    contexts.push({ id, name, vm, group, ioprio, ioprioClass });
     return id;
   };
+  const threadSpecOf = new Map<number, ThreadSpec>();
 
   spec.vms.forEach((vm, vi) => {
     const img = imageOf(spec, vi, capGb);
@@ -113,6 +129,7 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
       contexts: [],
       group: 0,
       threads: [],
+      guestContexts: [],
     };
     if (vm.mapping === 'vpid-group') {
       plan.group = vi + 1;
@@ -125,6 +142,14 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
       for (const p of ps) {
         threads.push(p);
         plan.threads.push(p.index);
+        threadSpecOf.set(p.index, th);
+        plan.guestContexts.push({
+          id: p.pid,
+          group: 0,
+          name: p.name,
+          ioprio: th.ioprio,
+          ioprioClass: th.ioprio_class ?? 'be',
+        });
       }
     }
     switch (vm.mapping) {
@@ -139,9 +164,18 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
         break;
       case 'vpid':
       case 'vpid-group':
+        // The virtual PID selects a host context per guest thread, which carries that thread's
+        // I/O priority (class and level) to the host scheduler.
         for (const ti of plan.threads) {
           const th = threads[ti];
-          const ctx = addCtx(`${vm.name}/${th.name} (vpid ${th.pid})`, vi, plan.group);
+          const ts = threadSpecOf.get(ti) as ThreadSpec;
+          const ctx = addCtx(
+            `${vm.name}/${th.name} (vpid ${th.pid})`,
+            vi,
+            plan.group,
+            ts.ioprio,
+            ts.ioprio_class ?? 'be',
+          );
           plan.contexts.push(ctx);
           vpidCtx.set(`${vi}:${th.pid}`, ctx);
         }
@@ -156,7 +190,7 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
     nativePid += ps.length;
     for (const p of ps) {
       threads.push(p);
-      nativeCtx.set(p.index, addCtx(`native ${p.name}`, -1, 0, th.ioprio));
+      nativeCtx.set(p.index, addCtx(`native ${p.name}`, -1, 0, th.ioprio, th.ioprio_class ?? 'be'));
     }
   }
   return { vms, threads, contexts, groups, nativeCtx, vpidCtx, diskSectors };
