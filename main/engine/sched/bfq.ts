@@ -4,9 +4,11 @@
  * what is simplified.
  *
  * Structure (names follow the kernel):
- *   - one bfq_queue per context (sync) and one shared async queue per (group, ioprio);
- *   - entities (queues and groups) scheduled by B-WF2Q+ in per-group service trees, virtual time
- *     in sectors/weight; a group is an entity in its parent's tree;
+ *   - one bfq_queue per context (sync) and one shared async queue per (group, class, ioprio);
+ *   - entities (queues and groups) scheduled by B-WF2Q+ in per-group service trees, one per I/O
+ *     priority class (RT, BE, IDLE) served in strict priority except that the IDLE tree gets one
+ *     pick if it has not been looked at for BFQ_CL_IDLE_TIMEOUT (bfq_lookup_next_entity); virtual
+ *     time in sectors/weight per tree; a group is an entity in its parent's BE tree;
  *   - one in-service queue owns the device until its budget is exhausted, its budget timeout
  *     fires, it runs dry without deserving idling, its idle timer fires, or it is preempted;
  *   - budgets (max_budget auto-tuned from a peak-rate estimator), budget feedback, time charging of
@@ -25,7 +27,7 @@ import type { TimerHandle } from '../core/sim';
 import { MS, SEC } from '../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../io/request';
 import { firstIsCloser } from './choose-req';
-import type { IoScheduler, SchedulerEnv } from './types';
+import type { IoprioClass, IoScheduler, SchedulerEnv } from './types';
 
 type Reason = 'budget_exhausted' | 'budget_timeout' | 'no_more_requests' | 'too_idle' | 'preempted';
 
@@ -69,13 +71,27 @@ const WAKER_WINDOW = 200_000; // 200 µs: a completion this close before Q's arr
 const INJECT_RESET_PERIOD = SEC; // bfq_add_request: bfq_reset_inject_limit every second
 const INJECT_SAMPLE_MIN_GAP = 10 * MS; // minimum time after a decrease before sampling again
 const INJECT_TTIME_RESET_GAP = 100 * MS; // bfq_update_has_short_ttime
+// I/O priority classes, as bfq_class_idx (ioprio_class − 1): service tree index and strict order.
+const RT_IDX = 0;
+const BE_IDX = 1;
+const IDLE_IDX = 2;
+type ClassIdx = 0 | 1 | 2;
+const CL_IDLE_TIMEOUT = 200 * MS; // BFQ_CL_IDLE_TIMEOUT = HZ / 5
 
-interface Sched {
+/** struct bfq_service_tree: one class's active and idle entities and its virtual time. */
+interface ServiceTree {
   vtime: number;
   wsum: number;
   active: Set<Entity>;
   idle: Set<Entity>;
+}
+
+/** struct bfq_sched_data: a group's three class trees and its in-service child. */
+interface Sched {
+  readonly st: [ServiceTree, ServiceTree, ServiceTree];
   inService: Entity | null;
+  /** bfq_class_idle_last_service: last time the IDLE tree's turn came up. */
+  idleLastService: number;
 }
 
 interface Entity {
@@ -84,8 +100,10 @@ interface Entity {
   F: number;
   budget: number;
   service: number;
-  /** The service tree the entity lives in (its parent group's). */
-  tree: Sched;
+  /** The service tree the entity lives in (its parent group's tree of its class). */
+  tree: ServiceTree;
+  /** Its parent group's scheduling data (entity->sched_data). */
+  sd: Sched;
   where: 'active' | 'idle' | 'none';
   /** Counted in tree.wsum (on a tree or in service). */
   counted: boolean;
@@ -106,6 +124,9 @@ interface Queue {
   ctx: number;
   sync: boolean;
   group: Group;
+  /** I/O priority class (bfq_class_idx) and level (7 for the idle class, as bfq_set_next_ioprio_data). */
+  cls: ClassIdx;
+  ioprio: number;
   entity: Entity;
   origWeight: number;
   sorted: BlockRequest[];
@@ -319,7 +340,23 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   let activeStamp = 0;
   const injected = { async: 0, waker: 0, generic: 0, limitRaises: 0, limitDecreases: 0, maxLimit: 0 };
 
-  const newSched = (): Sched => ({ vtime: 0, wsum: 0, active: new Set(), idle: new Set(), inService: null });
+  const newTree = (): ServiceTree => ({ vtime: 0, wsum: 0, active: new Set(), idle: new Set() });
+  const newSched = (): Sched => ({
+    st: [newTree(), newTree(), newTree()],
+    inService: null,
+    idleLastService: env.now(),
+  });
+  /** Any entity waiting in one of the group's trees. */
+  const schedActive = (sd: Sched) => sd.st[0].active.size + sd.st[1].active.size + sd.st[2].active.size > 0;
+  /** The context's class and level (bfq_set_next_ioprio_data: the idle class runs at level 7). */
+  const ioprioOf = (ctx: number): { cls: ClassIdx; ioprio: number } => {
+    const c: IoprioClass | undefined = env.contextInfo(ctx).ioprioClass;
+    const cls: ClassIdx = c === 'rt' ? RT_IDX : c === 'idle' ? IDLE_IDX : BE_IDX;
+    return { cls, ioprio: cls === IDLE_IDX ? 7 : Math.min(7, Math.max(0, env.contextInfo(ctx).ioprio)) };
+  };
+  /** The shared async queue key (bfq_async_queue_prio: per class and level, one for idle). */
+  const asyncKey = (group: number, cls: ClassIdx, ioprio: number) =>
+    cls === BE_IDX ? `a${group}:${ioprio}` : cls === RT_IDX ? `a${group}:rt${ioprio}` : `a${group}:idle`;
 
   const getGroup = (id: number): Group => {
     const existing = groups.get(id);
@@ -337,7 +374,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         F: 0,
         budget: 0,
         service: 0,
-        tree: parent.sched,
+        tree: parent.sched.st[BE_IDX],
+        sd: parent.sched,
         where: 'none',
         counted: false,
         queue: null,
@@ -366,19 +404,24 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     for (const q of queues.values()) if (q.busy && q.wrCoeff > 1) n++;
     return n;
   };
-  /** bfq_asymmetric_scenario (5.x): varied queue weights, or any non-root group with pending I/O. */
+  /**
+   * bfq_asymmetric_scenario (5.x): varied queue weights, busy queues of more than one class, or any
+   * non-root group with pending I/O.
+   */
   const asymmetric = (q: Queue | null): boolean => {
     const weights = new Set<number>();
     let groupsPending = false;
     let inTree = false;
+    const busyClasses = new Set<ClassIdx>();
     for (const a of activeQueues()) {
       if (a.group.id !== 0) groupsPending = true;
+      if (a.busy) busyClasses.add(a.cls);
       if (a.wrCoeff === 1) {
         weights.add(a.entity.weight);
         if (a === q) inTree = true;
       }
     }
-    if (groupsPending) return true;
+    if (groupsPending || busyClasses.size > 1) return true;
     if (weights.size <= 1) return false;
     const smallest = q !== null && inTree && q.entity.weight === Math.min(...weights);
     return !smallest;
@@ -396,7 +439,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     busyCount === 1;
   const betterToIdle = (q: Queue): boolean => {
     if (strict) return true;
-    if (sliceIdle === 0 || !q.sync) return false;
+    // No idling for async queues, nor for the idle class (it would steal bandwidth from the others).
+    if (sliceIdle === 0 || !q.sync || q.cls === IDLE_IDX) return false;
     return idlingBoostsThr(q) || idlingNeededForGuarantees(q);
   };
   const mustIdle = (q: Queue) => q.queued.size === 0 && betterToIdle(q);
@@ -418,7 +462,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     e.where = 'none';
   };
   /** bfq_forget_idle: idle entities whose finish time V has passed stop counting in W. */
-  const purgeIdle = (st: Sched) => {
+  const purgeIdle = (st: ServiceTree) => {
     for (const e of st.idle) if (e.F <= st.vtime) forget(e);
   };
   /** __bfq_activate_entity for an entity on no tree or on the idle tree. */
@@ -454,10 +498,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   /** __bfq_requeue_entity: an in-service entity is charged its service, then re-enqueued. */
   const requeueEntity = (e: Entity) => {
     const st = e.tree;
-    if (st.inService === e) {
+    if (e.sd.inService === e) {
       e.F = e.S + e.service / e.weight;
       e.S = e.F;
-      st.inService = null;
+      e.sd.inService = null;
     }
     e.F = e.S + e.budget / e.weight;
     e.where = 'active';
@@ -468,7 +512,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   const deactivateEntity = (e: Entity) => {
     const st = e.tree;
     e.F = e.S + e.service / e.weight;
-    if (st.inService === e) st.inService = null;
+    if (e.sd.inService === e) e.sd.inService = null;
     else e.service = 0;
     if (e.where === 'active') st.active.delete(e);
     else if (e.where === 'idle') st.idle.delete(e);
@@ -479,7 +523,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     } else forget(e);
   };
   /** The entity B-WF2Q+ would pick (eligible S ≤ V', minimum F), and V' (V jumped to min S). */
-  const peek = (st: Sched): { e: Entity | null; v: number } => {
+  const peek = (st: ServiceTree): { e: Entity | null; v: number } => {
     let minS = Number.POSITIVE_INFINITY;
     for (const e of st.active) if (e.S < minS) minS = e.S;
     const v = Math.max(st.vtime, minS);
@@ -490,14 +534,34 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     }
     return { e: best, v };
   };
-  const peekBudget = (st: Sched): number => peek(st).e?.budget ?? 0;
+  /**
+   * bfq_lookup_next_entity: the highest class with an active entity, except that the IDLE tree is
+   * picked if its turn has not come up for BFQ_CL_IDLE_TIMEOUT (the timestamp is renewed then,
+   * whether or not an idle-class entity was waiting). `sample` = no side effect (budget estimates).
+   */
+  const lookupNext = (sd: Sched, sample: boolean): { e: Entity | null; st: ServiceTree; v: number } => {
+    let from = 0;
+    const now = env.now();
+    if (now > sd.idleLastService + CL_IDLE_TIMEOUT) {
+      if (sd.st[IDLE_IDX].active.size > 0) from = IDLE_IDX;
+      if (!sample) sd.idleLastService = now;
+    }
+    for (let i = from; i < 3; i++) {
+      const st = sd.st[i];
+      const { e, v } = peek(st);
+      if (e) return { e, st, v };
+    }
+    return { e: null, st: sd.st[BE_IDX], v: 0 };
+  };
+  /** The budget of the entity the group would serve next (a group entity's budget). */
+  const peekBudget = (sd: Sched): number => lookupNext(sd, true).e?.budget ?? 0;
 
   const activateQueue = (q: Queue, nonBlockingWait: boolean) => {
     activateEntity(q.entity, nonBlockingWait);
     let g = q.group;
     while (g.entity && g.parent) {
       const ge = g.entity;
-      if (ge.tree.inService === ge) break;
+      if (ge.sd.inService === ge) break;
       ge.budget = peekBudget(g.sched);
       if (ge.where === 'active') {
         // Simplified bfq_update_next_in_service: the group's budget follows its next child.
@@ -515,8 +579,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     let g = q.group;
     while (g.entity && g.parent) {
       const ge = g.entity;
-      if (ge.tree.inService === ge) {
-        if (g.sched.active.size > 0 || g.sched.inService) {
+      if (ge.sd.inService === ge) {
+        if (schedActive(g.sched) || g.sched.inService) {
           ge.budget = peekBudget(g.sched);
           requeueEntity(ge);
         } else deactivateEntity(ge);
@@ -544,15 +608,15 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   /** bfq_get_next_queue: descend from the root choosing the eligible entity with minimum F. */
   const getNextQueue = (): Queue | null => {
     const root = getGroup(0);
-    let st = root.sched;
+    let sd = root.sched;
     let owner: Group = root;
     for (let depth = 0; depth < 64; depth++) {
-      let e = st.inService;
+      let e = sd.inService;
       if (!e) {
-        const { e: next, v } = peek(st);
+        const { e: next, st, v } = lookupNext(sd, false);
         if (!next) {
           // A group in service with nothing left below it (should not happen): drop it and retry.
-          if (owner.entity && owner.entity.tree.inService === owner.entity) {
+          if (owner.entity && owner.entity.sd.inService === owner.entity) {
             deactivateEntity(owner.entity);
             return getNextQueue();
           }
@@ -562,14 +626,14 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         purgeIdle(st);
         st.active.delete(next);
         next.where = 'none';
-        st.inService = next;
+        sd.inService = next;
         next.service = 0;
         e = next;
       }
       if (e.queue) return e.queue;
       if (!e.group) return null;
       owner = e.group;
-      st = e.group.sched;
+      sd = e.group.sched;
     }
     return null;
   };
@@ -636,8 +700,9 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
 
   // ---- queues ----
   /** bfq_get_queue + bfq_init_bfqq: a new queue (async queues are shared, see getQueue). */
-  const createQueue = (rq: BlockRequest, key: string, ioprio: number): Queue => {
+  const createQueue = (rq: BlockRequest, key: string, cls: ClassIdx, ioprio: number): Queue => {
     const group = getGroup(rq.group);
+    // bfq_ioprio_to_weight, for every class (the class orders the trees, the weight shares one).
     const w = (8 - ioprio) * 10;
     const now = env.now();
     const q: Queue = {
@@ -645,13 +710,16 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       ctx: rq.ctx,
       sync: rq.sync,
       group,
+      cls,
+      ioprio,
       entity: {
         weight: w,
         S: 0,
         F: 0,
         budget: 0,
         service: 0,
-        tree: group.sched,
+        tree: group.sched.st[cls],
+        sd: group.sched,
         where: 'none',
         counted: false,
         queue: null,
@@ -674,7 +742,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       ttTotal: 0,
       ttMean: 0,
       lastEndRequest: now,
-      hasShortTtime: true,
+      // bfq_init_bfqq: tentatively short think time, except in the idle class (it never idles).
+      hasShortTtime: cls !== IDLE_IDX,
       ioBound: rq.sync,
       requestsWithinTimer: 0,
       nonBlockingWaitRq: false,
@@ -717,11 +786,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
    * state saved when it was merged (bfq_bfqq_resume_state).
    */
   const getQueue = (rq: BlockRequest): Queue => {
-    const info = env.contextInfo(rq.ctx);
-    const ioprio = Math.min(7, Math.max(0, info.ioprio));
+    const { cls, ioprio } = ioprioOf(rq.ctx);
     if (!rq.sync) {
-      const key = `a${rq.group}:${ioprio}`;
-      return queues.get(key) ?? createQueue(rq, key, ioprio);
+      const key = asyncKey(rq.group, cls, ioprio);
+      return queues.get(key) ?? createQueue(rq, key, cls, ioprio);
     }
     const bicKey = `${rq.ctx}:${rq.group}`;
     let bic = bics.get(bicKey);
@@ -737,7 +805,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       split = true;
     }
     if (!q) {
-      q = createQueue(rq, `s${rq.ctx}:${rq.group}#${queueSerial++}`, ioprio);
+      q = createQueue(rq, `s${rq.ctx}:${rq.group}#${queueSerial++}`, cls, ioprio);
       q.procRefs = 1;
       bic.queue = q;
       if (split && bic.saved) {
@@ -783,9 +851,16 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   /** bfq_too_late_for_merging: served in this backlogged period, first served > 100 ms ago. */
   const tooLateForMerging = (q: Queue) =>
     q.serviceFromBacklogged > 0 && env.now() > q.firstIoTime + MERGE_TIME_LIMIT;
-  /** bfq_may_be_close_cooperator (only the BE class is modelled, so the class checks always pass). */
+  /** bfq_may_be_close_cooperator: no idle-class queue, same class, neither seeky, both sync. */
   const mayBeCloseCooperator = (q: Queue, n: Queue) =>
-    !tooLateForMerging(n) && !seeky(q) && !seeky(n) && q.sync && n.sync;
+    !tooLateForMerging(n) &&
+    q.cls !== IDLE_IDX &&
+    n.cls !== IDLE_IDX &&
+    q.cls === n.cls &&
+    !seeky(q) &&
+    !seeky(n) &&
+    q.sync &&
+    n.sync;
   /**
    * bfq_find_close_cooperator on the group's rq_pos_tree. The tree holds the queues of the group
    * with a next request, keyed by its sector (bfq_pos_tree_add_move keeps it up to date at every
@@ -902,8 +977,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     let g = q.group;
     while (g.entity && g.parent) {
       const ge = g.entity;
-      if (g.sched.active.size > 0 || g.sched.inService || ge.tree.inService === ge || ge.where !== 'active')
-        break;
+      if (schedActive(g.sched) || g.sched.inService || ge.sd.inService === ge || ge.where !== 'active') break;
       deactivateEntity(ge);
       g = g.parent;
     }
@@ -1265,15 +1339,16 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
     )
       expire(cur, false, 'preempted');
   };
-  /** bfq_bfqq_higher_class_or_weight (only the BE class is modelled). */
+  /** bfq_bfqq_higher_class_or_weight: a higher class, else a heavier queue (or group). */
   const higherWeight = (q: Queue, cur: Queue): boolean => {
+    if (q.cls < cur.cls) return true;
     if (q.group === cur.group) return q.entity.weight > cur.entity.weight;
     const wq = q.group.entity ? q.group.entity.weight : q.entity.weight;
     const wc = cur.group.entity ? cur.group.entity.weight : cur.entity.weight;
     return wq > wc;
   };
   /** next_queue_may_preempt (simplified): the root tree has another candidate than the in-service path. */
-  const mayPreempt = (_cur: Queue): boolean => getGroup(0).sched.active.size > 0;
+  const mayPreempt = (_cur: Queue): boolean => schedActive(getGroup(0).sched);
 
   // ---- peak rate estimator (bfq_update_peak_rate / bfq_update_rate_reset) ----
   const resetRate = (rq: BlockRequest | null) => {
@@ -1360,8 +1435,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   /** bfqq->bic->bfqq[0]: the async queue of q's (unshared) process, if busy with a request. */
   const processAsyncQueue = (q: Queue): Queue | null => {
     if (!q.bic) return null;
-    const ioprio = Math.min(7, Math.max(0, env.contextInfo(q.bic.ctx).ioprio));
-    const a = queues.get(`a${q.bic.group}:${ioprio}`);
+    const { cls, ioprio } = ioprioOf(q.bic.ctx);
+    const a = queues.get(asyncKey(q.bic.group, cls, ioprio));
     return a?.busy && a.queued.size > 0 ? a : null;
   };
   const fitsBudget = (q: Queue): BlockRequest | null => {
@@ -1498,8 +1573,9 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         q.ttSamples = (7 * q.ttSamples + 256) / 8;
         q.ttTotal = (7 * q.ttTotal + 256 * elapsed) / 8;
         q.ttMean = (q.ttTotal + 128) / q.ttSamples;
-        // bfq_update_has_short_ttime: not within 2 s of a split (the restored state stands).
-        if (now >= q.splitTime + WR_MIN_IDLE_TIME && sliceIdle > 0) {
+        // bfq_update_has_short_ttime: not for the idle class, nor within 2 s of a split (the
+        // restored state stands).
+        if (q.cls !== IDLE_IDX && now >= q.splitTime + WR_MIN_IDLE_TIME && sliceIdle > 0) {
           const short = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > sliceIdle);
           const changed = short !== q.hasShortTtime;
           q.hasShortTtime = short;
@@ -1587,8 +1663,12 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         }
       }
       if (!q.sync || q.coop) q.ctx = rq.ctx;
-      if (q === inService) updateWrData(q);
-      else if (q.queued.size === 0 && q.busy) {
+      if (q === inService) {
+        updateWrData(q);
+        // bfq_dispatch_rq_from_bfqq: an idle-class queue is expired after each request while other
+        // queues are busy, as if its budget were exhausted.
+        if (busyCount > 1 && q.cls === IDLE_IDX) expire(q, false, 'budget_exhausted');
+      } else if (q.queued.size === 0 && q.busy) {
         // bfq_remove_request: a queue emptied by injection leaves the busy list, budget and service reset.
         delBusy(q);
         q.entity.budget = 0;
