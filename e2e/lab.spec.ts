@@ -300,6 +300,7 @@ test('the thread "more" row edits mix, timing, arrivals, priority and sync write
   await lab.getByTestId('vm-0-thread-0-poisson').check();
   await lab.getByTestId('vm-0-thread-0-rate_iops').fill('150');
   await lab.getByTestId('vm-0-thread-0-rate_iops').blur();
+  await lab.getByTestId('vm-0-thread-0-ioprio_class').selectOption('idle');
   await lab.getByTestId('vm-0-thread-0-ioprio').fill('2');
   await lab.getByTestId('vm-0-thread-0-ioprio').blur();
   await lab.getByTestId('vm-0-thread-0-sync_writes').uncheck();
@@ -320,6 +321,7 @@ test('the thread "more" row edits mix, timing, arrivals, priority and sync write
     start_s: 1,
     stop_s: 8,
     arrival: { type: 'poisson', rate_iops: 150 },
+    ioprio_class: 'idle',
     ioprio: 2,
     sync_writes: false,
   });

@@ -88,6 +88,30 @@ describe('SpecEditor', () => {
     expect(thread().arrival).toBeUndefined();
   });
 
+  it('edits the I/O priority class next to the level in the "more" row', async () => {
+    const w = mount(SpecEditor, { props });
+    await w.find('[data-testid="vm-1-thread-0-more"]').trigger('click');
+    const sel = w.find('[data-testid="vm-1-thread-0-ioprio_class"]');
+    // Absent in the spec = best-effort.
+    expect((sel.element as HTMLSelectElement).value).toBe('be');
+    const thread = () => (lastText(w).vms as { threads: Record<string, unknown>[] }[])[1].threads[0];
+    await sel.setValue('idle');
+    expect(thread().ioprio_class).toBe('idle');
+    await sel.setValue('rt');
+    expect(thread().ioprio_class).toBe('rt');
+    // Back to the default: the field leaves the spec.
+    await sel.setValue('be');
+    expect(thread()).not.toHaveProperty('ioprio_class');
+    // A validation error on the field opens the row and marks the select.
+    const bad = mount(SpecEditor, {
+      props: { ...props, errors: [{ path: 'vms.0.threads.0.ioprio_class', message: 'Invalid option' }] },
+    });
+    expect(bad.find('[data-testid="vm-0-thread-0-ioprio_class"]').classes()).toContain('bad');
+    expect(bad.find('[data-testid="vm-0-thread-0-details"]').text()).toContain(
+      'ioprio_class: Invalid option',
+    );
+  });
+
   it('opens the "more" row by itself when one of its fields is invalid, and marks it', () => {
     const w = mount(SpecEditor, {
       props: {
