@@ -25,6 +25,7 @@ import type { Mapping, SpecInput } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
 import { runExperiment } from '../runner';
 import { cgroupUnavailable } from './cgroup';
+import { readIoprio } from './ioprio';
 import { RealRefusal, runReal, vmProcessFile } from './run';
 import {
   alignedBuffer,
@@ -225,6 +226,50 @@ describe.runIf(canRun)('real-disk backend runs', () => {
       expect(existsSync(real.cgroups ?? '')).toBe(false);
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("vpid contexts carry their guest thread's I/O priority class to the OS thread (ionice)", async () => {
+    const s = parseSpec({
+      name: 'ioprio',
+      duration_s: 0.5,
+      sample_interval_ms: 250,
+      vms: [
+        {
+          name: 'A',
+          mapping: 'vpid',
+          image: { offset_gb: 0, size_gb: 4 },
+          threads: [
+            { name: 'bg', pattern: 'random', block_kb: 4, size_gb: 1, ioprio_class: 'idle' },
+            { name: 'fg', pattern: 'random', block_kb: 4, size_gb: 1, ioprio: 1 },
+            { name: 'plain', pattern: 'random', block_kb: 4, size_gb: 1 },
+          ],
+        },
+      ],
+    });
+    const seen = new Map<string, string | null>();
+    const res = await runReal(s, {
+      dir: dirFor('ioprio'),
+      sizeGb: 0.0625,
+      onStarted: (_run, procs, layout) => {
+        for (const t of procs[0].threads)
+          seen.set(layout.contexts.find((c) => c.id === t.ctx)?.name ?? '', readIoprio(t.tid));
+      },
+    });
+    const real = res.runs[0].real;
+    const failed = real.flags.filter((f) => f.startsWith('ioprio-not-applied'));
+    if (failed.length) {
+      console.log(`ioprio not applied here: ${failed.join('; ')}`);
+      return;
+    }
+    expect(real.ioprio.map((p) => [p.class, p.level])).toEqual([
+      ['idle', 7],
+      ['be', 1],
+    ]);
+    const byName = [...seen.entries()];
+    expect(byName.find(([n]) => n.includes('bg'))?.[1]).toBe('idle');
+    expect(byName.find(([n]) => n.includes('fg'))?.[1]).toBe('best-effort: prio 1');
+    // the thread left at the default is not touched (no class set: "none")
+    expect(byName.find(([n]) => n.includes('plain'))?.[1]).toMatch(/^none|best-effort: prio 4/);
   });
 
   it('native threads get their own file and thread; live samples stream', async () => {

@@ -24,6 +24,7 @@ import {
   WEIGHT_FILE_SCHEDULER,
 } from './cgroup';
 import { type FilePlacement, Placement } from './extents';
+import { applyIoprio, type IoprioApplied } from './ioprio';
 import { RealCollector } from './metrics';
 import { planRun, type RealPlan } from './plan';
 import type { ChildMessage, ParentMessage, ThreadReport } from './protocol';
@@ -70,6 +71,11 @@ export interface RealInfo {
    * (image_start/image_sectors, disk_sectors) and trace sectors use the same placement.
    */
   placement: { physical: boolean; files: FilePlacement[] };
+  /**
+   * I/O priorities set on the lab's own I/O threads (contexts whose class/level differs from the
+   * default best-effort 4: vpid contexts and native threads with ioprio_class/ioprio; see ioprio.ts).
+   */
+  ioprio: IoprioApplied[];
   /** vpid-group: the lab's group folder for this run (removed after it), else null. */
   cgroups: string | null;
   /** vpid-group: the cgroup hierarchy used and each VM's group with the weights it read back. */
@@ -287,6 +293,8 @@ async function executeRun(
   const intervalNs = spec.sample_interval_ms * 1e6;
   const cgroups = plan.layout.vms.some((v) => v.mapping === 'vpid-group') ? new CgroupSet(runId) : null;
   const children: Child[] = [];
+  let ioprio: IoprioApplied[] = [];
+  let ioprioFailures: string[] = [];
   let failure: Error | null = null;
   let timer: NodeJS.Timeout | null = null;
   let wake: () => void = () => {};
@@ -350,6 +358,12 @@ async function executeRun(
       proc.send({ type: 'plan', plan: p } satisfies ParentMessage);
     }
     await waitFor(() => children.every((c) => c.ready), 30_000, 'starting the VM processes');
+    const prio = applyIoprio(
+      plan.layout,
+      children.flatMap((c) => c.ready ?? []),
+    );
+    ioprio = prio.applied;
+    ioprioFailures = prio.failures;
     opts.onStarted?.(
       runIndex,
       children.map((c) => ({ name: c.name, vm: c.vm, pid: c.proc.pid ?? -1, threads: c.ready ?? [] })),
@@ -443,6 +457,7 @@ async function executeRun(
       mean_wait_ms: Math.round((collector.waitNs / allIos / 1e6) * 1000) / 1000,
       mean_call_ms: Math.round((collector.callNs / allIos / 1e6) * 1000) / 1000,
       placement: { physical: placement.physical, files: placement.files },
+      ioprio,
       cgroups: cgroups?.base ?? null,
       cgroup_hierarchy: cgroups?.hierarchy ?? null,
       cgroup_groups: (cgroups?.groups ?? []).map((g) => ({
@@ -460,6 +475,7 @@ async function executeRun(
       real,
     };
     real.flags = artefactFlags(result, dev, spec);
+    for (const f of ioprioFailures) real.flags.push(`ioprio-not-applied: ${f}`);
     return result;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
