@@ -87,7 +87,7 @@ guest thread (PID p) ──► guest block layer (guest scheduler, contexts = gu
 |---|---|---|
 | \`vm\` | one per VM (Qemu's AIO from its main loop) | one queue per VM: the guest's streams interleave inside it, so per-process idling cannot keep one stream on the disk |
 | \`pool\` | \`pool_threads\` workers, each one synchronous request at a time; a free worker is picked at random (seeded) | contexts change from request to request: idling waits for a worker that will not send the next request |
-| \`vpid\` | one per guest PID, carried through virtio | one queue per guest thread: slices and idling per stream, as on a native host |
+| \`vpid\` | one per guest PID, carried through virtio with the thread's I/O priority (class and level) | one queue per guest thread: slices and idling per stream, as on a native host, at the thread's priority |
 | \`vpid-hash\` | \`hash_buckets\` contexts, guest PIDs hashed onto them | bounded host threads: streams that share a bucket interleave again |
 | \`vpid-group\` | as \`vpid\`, all in one host group per VM with the VM's \`weight\` | per-stream queues inside a weighted group: VMs stay fair to each other |
 
