@@ -13,7 +13,7 @@ import {
   type ValidationResult,
 } from '../../common/api';
 import type { ExperimentResult } from '../../common/result';
-import { DiskSpecSchema } from '../../common/spec/schema';
+import { DiskSpecSchema, SpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, readBundle } from '../bundle/read';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
@@ -199,17 +199,24 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         manager.stop(a[0] as string);
         return null;
       case 'characterizeDisk': {
-        // Accepts a whole experiment spec (its `disk` is used) or a disk spec / {preset}.
-        const raw = a[0] as { disk?: unknown } | null;
-        const disk = DiskSpecSchema.safeParse(
-          raw && typeof raw === 'object' && 'disk' in raw ? raw.disk : raw,
-        );
+        // Accepts a whole experiment spec (its `disk` is used, or the spec's default disk when it
+        // has none) or a disk spec / {preset}.
+        const raw = a[0] as Record<string, unknown> | null;
+        const isExperiment =
+          raw !== null &&
+          typeof raw === 'object' &&
+          ['disk', 'vms', 'native', 'name', 'duration_s', 'host'].some((k) => k in raw);
+        const disk = isExperiment ? SpecSchema.shape.disk.safeParse(raw.disk) : DiskSpecSchema.safeParse(raw);
         if (!disk.success) {
           throw new ApiError(
             `invalid disk: ${disk.error.issues.map((i) => `disk.${i.path.join('.')}: ${i.message}`).join('; ')}`,
           );
         }
-        return characterizeDisk(resolveDiskSpec(disk.data));
+        try {
+          return characterizeDisk(resolveDiskSpec(disk.data));
+        } catch (e) {
+          throw new ApiError(`invalid disk: ${(e as Error).message}`);
+        }
       }
       case 'listDiskPresets':
         return Object.entries(DISK_PRESETS).map(([name, p]) => ({
