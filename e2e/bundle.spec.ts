@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { expect, pickPreset, sampleCount, serverUrl, shot, test } from './fixtures';
 
 const run = promisify(execFile);
@@ -99,4 +100,32 @@ test('a bundle exported from the UI replays identical from the CLI and imports w
   await expect(page.getByTestId('samples-received')).toHaveText(`${streamed} samples`);
   expect(errors).toEqual([]);
   await page.close();
+});
+
+test('one run of a matrix exports alone and replays identical', async ({ lab }, testInfo) => {
+  test.skip(testInfo.project.name === 'electron', 'native save dialog; covered in browser mode');
+  test.setTimeout(120_000);
+  await pickPreset(lab, 'paper-throughput');
+  await lab.getByTestId('mode-json').click();
+  const editor = lab.getByTestId('spec-json');
+  await editor.fill((await editor.inputValue()).replace(/"duration_s":\s*[0-9.]+/, '"duration_s": 4'));
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 60_000 });
+  await lab.getByTestId('run-tabs').getByRole('button', { name: 'mapping=vpid', exact: true }).click();
+  const [download] = await Promise.all([lab.waitForEvent('download'), lab.getByTestId('export-run').click()]);
+  const file = join(testInfo.outputPath(), 'one-run.pvblk.zip');
+  await download.saveAs(file);
+  await expect(lab.getByTestId('bundle-error')).toHaveCount(0);
+  const { stdout } = await run(process.execPath, ['bin/pvblk.mjs', 'replay', file, '--json'], {
+    timeout: 60_000,
+  });
+  expect(JSON.parse(stdout)).toMatchObject({ identical: true, runs: 1 });
+  // the bundle's spec keeps only that run's matrix value
+  const files = unzipSync(readFileSync(file));
+  const text = (name: string) => new TextDecoder().decode(files[name]);
+  expect(JSON.parse(text('spec.json')).matrix).toEqual({ 'vms.*.mapping': ['vpid'] });
+  expect(JSON.parse(text('results.json')).runs.map((r: { params: unknown }) => r.params)).toEqual([
+    { 'vms.*.mapping': 'vpid' },
+  ]);
 });

@@ -640,14 +640,48 @@ export function createStore(api: PvblkApi) {
       : { result: shown };
   }
 
-  /** Exports the finished experiment as a bundle (spec, result(s), chart PNGs). */
-  async function exportBundle(charts: Record<string, string> = {}): Promise<void> {
-    const results = bundleResults();
-    if (!results || experimentSpec === null) return;
+  /**
+   * One run of a matrix experiment as an experiment of its own: the spec keeps its matrix with only
+   * that run's values (so the run keeps its params and replays to the same numbers: runs do not
+   * depend on their position in the matrix), and the results keep only that run.
+   */
+  function singleRun(
+    spec: unknown,
+    results: { result: ExperimentResult; real?: ExperimentResult },
+    index: number,
+  ): { spec: unknown; result: ExperimentResult; real?: ExperimentResult } | null {
+    const run = results.result.runs[index];
+    if (!run || results.result.runs.length < 2 || spec === null || typeof spec !== 'object') return null;
+    const one = structuredClone(spec) as Record<string, unknown>;
+    one.matrix = Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, [v]]));
+    const pick = (r: ExperimentResult): ExperimentResult => ({ ...r, runs: [r.runs[index]] });
+    const real =
+      results.real && results.real.runs.length === results.result.runs.length
+        ? pick(results.real)
+        : undefined;
+    return { spec: one, result: pick(results.result), ...(real ? { real } : {}) };
+  }
+
+  /** Whether run `index` of the shown experiment can be exported on its own (a matrix run). */
+  function canExportRun(index: number | null): boolean {
+    const shown = experiment.value;
+    return index !== null && !!shown && shown.runs.length > 1 && index >= 0 && index < shown.runs.length;
+  }
+
+  /**
+   * Exports the finished experiment as a bundle (spec, result(s), chart PNGs); with `runIndex`,
+   * only that run of a matrix (see singleRun).
+   */
+  async function exportBundle(charts: Record<string, string> = {}, runIndex?: number): Promise<void> {
+    const all = bundleResults();
+    if (!all || experimentSpec === null) return;
+    const picked =
+      runIndex === undefined ? { spec: experimentSpec, ...all } : singleRun(experimentSpec, all, runIndex);
+    if (!picked) return;
     state.bundleError = null;
     state.bundleBusy = true;
     try {
-      await api.exportBundle({ spec: experimentSpec, ...results, charts });
+      await api.exportBundle({ ...picked, charts });
     } catch (err) {
       state.bundleError = `Export failed: ${(err as Error).message}`;
     } finally {
@@ -713,6 +747,7 @@ export function createStore(api: PvblkApi) {
     pickRealDir,
     compareBackends,
     exportBundle,
+    canExportRun,
     importBundle,
     bundleCharts,
     saveResults,
