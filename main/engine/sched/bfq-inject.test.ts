@@ -5,24 +5,15 @@
  * queues (see bfq.md).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTunables, type TunableValues } from '../../common/spec/tunables';
+import type { TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
 import type { BlockRequest } from '../io/request';
-import { type BfqScheduler, createBfq } from './bfq';
-import { type BenchOptions, SchedBench } from './testing';
-import type { SchedulerEnv } from './types';
+import { bfqBench } from './bfq-testing';
+import type { BenchOptions, SchedBench } from './testing';
 
 function bench(over: TunableValues = {}, opts: BenchOptions = {}) {
-  let sched: BfqScheduler | null = null;
-  const b = new SchedBench((env: SchedulerEnv) => {
-    sched = createBfq(env, resolveTunables('bfq', { low_latency: 0, ...over }));
-    return sched;
-  }, opts);
-  const stats = () => {
-    if (!sched) throw new Error('scheduler not created');
-    return sched.injectStats();
-  };
-  return { b, stats };
+  const { b, bfq } = bfqBench(over, opts);
+  return { b, stats: () => bfq().injectStats(), bfq };
 }
 
 /** Deterministic LCG in [0, 1). */

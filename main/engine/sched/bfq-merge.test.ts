@@ -5,28 +5,19 @@
  * the raising of new queues (see bfq.md).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveTunables, type TunableValues } from '../../common/spec/tunables';
+import type { TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
 import { endSector } from '../io/request';
-import { type BfqScheduler, createBfq } from './bfq';
-import { type BenchOptions, SchedBench } from './testing';
-import type { SchedulerEnv } from './types';
+import { bfqBench } from './bfq-testing';
+import type { BenchOptions, SchedBench } from './testing';
 
 const PIECE = 128; // 64 KiB
 /** 64 KiB contiguous on simpleService: 0.5 ms + 1.28 ms → ≈ 36.8 MB/s. */
 const SEQ_MBS = (PIECE * 512) / 1e6 / ((0.5 * MS + PIECE * 10_000) / SEC);
 
 function bench(over: TunableValues = {}, opts: BenchOptions = {}) {
-  let sched: BfqScheduler | null = null;
-  const b = new SchedBench((env: SchedulerEnv) => {
-    sched = createBfq(env, resolveTunables('bfq', { low_latency: 0, ...over }));
-    return sched;
-  }, opts);
-  const stats = () => {
-    if (!sched) throw new Error('scheduler not created');
-    return sched.mergeStats();
-  };
-  return { b, stats };
+  const { b, bfq } = bfqBench(over, opts);
+  return { b, stats: () => bfq().mergeStats(), bfq };
 }
 
 /**
