@@ -652,13 +652,18 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     groupNotifyQueueAdd(q.group);
   }
 
+  /** cfq_resort_rr_list(): re-key a queue on the round robin in its service tree and prio tree. */
+  function resortRrList(q: Cfqq) {
+    if (!q.onRr) return;
+    serviceTreeAdd(q, false);
+    prioTreeAdd(q);
+  }
+
   function addCfqqRr(q: Cfqq) {
     q.onRr = true;
     busyQueues++;
     if (q.sync) busySyncQueues++;
-    // cfq_resort_rr_list()
-    serviceTreeAdd(q, false);
-    prioTreeAdd(q);
+    resortRrList(q);
   }
 
   function delCfqqRr(q: Cfqq) {
@@ -857,11 +862,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     if (timedOut) q.sliceResid = q.sliceNew ? scaledSlice(q) : q.sliceEnd - now();
     groupServed(q.group, q);
     if (q.onRr && q.sorted.length === 0) delCfqqRr(q);
-    if (q.onRr) {
-      // cfq_resort_rr_list()
-      serviceTreeAdd(q, false);
-      prioTreeAdd(q);
-    }
+    resortRrList(q);
     active = null;
     activeCic = null;
     if (!busyQueues && lastTraced !== -1) {
