@@ -1654,6 +1654,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       updatePeakRate(rq);
       q.dispatched++;
       inDriver++;
+      if (!q.sync || q.coop) q.ctx = rq.ctx;
       if (q === inService) {
         inServLastPos = endSector(rq);
         if (waitDispatch) {
@@ -1661,9 +1662,6 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
           waitDispatch = false;
           waitedRq = rq;
         }
-      }
-      if (!q.sync || q.coop) q.ctx = rq.ctx;
-      if (q === inService) {
         updateWrData(q);
         // bfq_dispatch_rq_from_bfqq: an idle-class queue is expired after each request while other
         // queues are busy, as if its budget were exhausted.
