@@ -27,6 +27,7 @@ import type { TimerHandle } from '../core/sim';
 import { MS, SEC } from '../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../io/request';
 import { firstIsCloser } from './choose-req';
+import { asyncQueueKey, queueIoprio } from './ioprio';
 import type { IoprioClass, IoScheduler, SchedulerEnv } from './types';
 
 type Reason = 'budget_exhausted' | 'budget_timeout' | 'no_more_requests' | 'too_idle' | 'preempted';
@@ -76,6 +77,7 @@ const RT_IDX = 0;
 const BE_IDX = 1;
 const IDLE_IDX = 2;
 type ClassIdx = 0 | 1 | 2;
+const CLASS_IDX: Readonly<Record<IoprioClass, ClassIdx>> = { rt: RT_IDX, be: BE_IDX, idle: IDLE_IDX };
 const CL_IDLE_TIMEOUT = 200 * MS; // BFQ_CL_IDLE_TIMEOUT = HZ / 5
 
 /** struct bfq_service_tree: one class's active and idle entities and its virtual time. */
@@ -348,15 +350,14 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   });
   /** Any entity waiting in one of the group's trees. */
   const schedActive = (sd: Sched) => sd.st[0].active.size + sd.st[1].active.size + sd.st[2].active.size > 0;
-  /** The context's class and level (bfq_set_next_ioprio_data: the idle class runs at level 7). */
-  const ioprioOf = (ctx: number): { cls: ClassIdx; ioprio: number } => {
-    const c: IoprioClass | undefined = env.contextInfo(ctx).ioprioClass;
-    const cls: ClassIdx = c === 'rt' ? RT_IDX : c === 'idle' ? IDLE_IDX : BE_IDX;
-    return { cls, ioprio: cls === IDLE_IDX ? 7 : Math.min(7, Math.max(0, env.contextInfo(ctx).ioprio)) };
+  /**
+   * The context's class and level (bfq_set_next_ioprio_data), and the key of the async queue it
+   * shares in `group` (bfq_async_queue_prio).
+   */
+  const ioprioOf = (ctx: number, group: number): { cls: ClassIdx; ioprio: number; asyncKey: string } => {
+    const { cls, level } = queueIoprio(env.contextInfo(ctx));
+    return { cls: CLASS_IDX[cls], ioprio: level, asyncKey: `a${asyncQueueKey(group, cls, level)}` };
   };
-  /** The shared async queue key (bfq_async_queue_prio: per class and level, one for idle). */
-  const asyncKey = (group: number, cls: ClassIdx, ioprio: number) =>
-    cls === BE_IDX ? `a${group}:${ioprio}` : cls === RT_IDX ? `a${group}:rt${ioprio}` : `a${group}:idle`;
 
   const getGroup = (id: number): Group => {
     const existing = groups.get(id);
@@ -786,10 +787,9 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
    * state saved when it was merged (bfq_bfqq_resume_state).
    */
   const getQueue = (rq: BlockRequest): Queue => {
-    const { cls, ioprio } = ioprioOf(rq.ctx);
     if (!rq.sync) {
-      const key = asyncKey(rq.group, cls, ioprio);
-      return queues.get(key) ?? createQueue(rq, key, cls, ioprio);
+      const { cls, ioprio, asyncKey } = ioprioOf(rq.ctx, rq.group);
+      return queues.get(asyncKey) ?? createQueue(rq, asyncKey, cls, ioprio);
     }
     const bicKey = `${rq.ctx}:${rq.group}`;
     let bic = bics.get(bicKey);
@@ -805,6 +805,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       split = true;
     }
     if (!q) {
+      const { cls, ioprio } = ioprioOf(rq.ctx, rq.group);
       q = createQueue(rq, `s${rq.ctx}:${rq.group}#${queueSerial++}`, cls, ioprio);
       q.procRefs = 1;
       bic.queue = q;
@@ -1435,8 +1436,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   /** bfqq->bic->bfqq[0]: the async queue of q's (unshared) process, if busy with a request. */
   const processAsyncQueue = (q: Queue): Queue | null => {
     if (!q.bic) return null;
-    const { cls, ioprio } = ioprioOf(q.bic.ctx);
-    const a = queues.get(asyncKey(q.bic.group, cls, ioprio));
+    const a = queues.get(ioprioOf(q.bic.ctx, q.bic.group).asyncKey);
     return a?.busy && a.queued.size > 0 ? a : null;
   };
   const fitsBudget = (q: Queue): BlockRequest | null => {

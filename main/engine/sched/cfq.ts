@@ -15,6 +15,7 @@ import type { TimerHandle } from '../core/sim';
 import { MS } from '../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../io/request';
 import { firstIsCloser } from './choose-req';
+import { asyncQueueKey, queueIoprio } from './ioprio';
 import type { IoprioClass, IoScheduler, SchedulerEnv } from './types';
 
 // Workload types (enum wl_type_t).
@@ -28,6 +29,7 @@ const RT_WL = 1;
 const IDLE_WL = 2;
 type WlClass = 0 | 1 | 2;
 const CLASS_NAMES: readonly IoprioClass[] = ['be', 'rt', 'idle'];
+const WL_CLASS: Readonly<Record<IoprioClass, WlClass>> = { be: BE_WL, rt: RT_WL, idle: IDLE_WL };
 
 const JIFFY = MS; // HZ = 1000
 const SLICE_SCALE = 5;
@@ -353,21 +355,13 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     };
   }
 
-  /** cfq_init_prio_data(): the context's class, and its level (7 for the idle class). */
-  function prioOf(ctx: number): { cls: WlClass; prio: number } {
-    const info = env.contextInfo(ctx);
-    const cls = info.ioprioClass === 'rt' ? RT_WL : info.ioprioClass === 'idle' ? IDLE_WL : BE_WL;
-    return { cls, prio: cls === IDLE_WL ? 7 : Math.min(7, Math.max(0, info.ioprio | 0)) };
-  }
-
   /** cfq_async_queue_prio(): async queues shared per group, by class and level (one for idle). */
   function asyncQueue(rq: BlockRequest): Cfqq {
-    const { cls, prio } = prioOf(rq.ctx);
-    const key =
-      cls === BE_WL ? `${rq.group}:${prio}` : cls === RT_WL ? `${rq.group}:rt${prio}` : `${rq.group}:idle`;
+    const { cls, level } = queueIoprio(env.contextInfo(rq.ctx));
+    const key = asyncQueueKey(rq.group, cls, level);
     let q = asyncQueues.get(key);
     if (!q) {
-      q = newQueue(-1, false, cls, prio, getGroup(rq.group));
+      q = newQueue(-1, false, WL_CLASS[cls], level, getGroup(rq.group));
       asyncQueues.set(key, q);
     }
     return q;
@@ -419,8 +413,8 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       let q = cic.syncQ;
       if (!q) {
         // cfq_get_queue() / cfq_init_cfqq(): a fresh queue (seek history, flags, idle window).
-        const { cls, prio } = prioOf(rq.ctx);
-        q = newQueue(rq.ctx, true, cls, prio, getGroup(rq.group));
+        const { cls, level } = queueIoprio(env.contextInfo(rq.ctx));
+        q = newQueue(rq.ctx, true, WL_CLASS[cls], level, getGroup(rq.group));
         q.procRefs = 1;
         cic.syncQ = q;
         return q;
