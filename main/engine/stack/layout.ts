@@ -27,8 +27,8 @@ export interface VmPlan {
   group: number;
   threads: number[];
   /**
-   * The guest scheduler's contexts (one per guest thread, id = guest PID) with the thread's I/O
-   * priority class and level, as ionice inside the guest sets them.
+   * The guest scheduler's contexts (one per guest thread, in `threads` order, id = guest PID) with
+   * the thread's I/O priority class and level, as ionice inside the guest sets them.
    */
   guestContexts: SchedContextInfo[];
 }
@@ -114,7 +114,6 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
     contexts.push({ id, name, vm, group, ioprio, ioprioClass });
     return id;
   };
-  const threadSpecOf = new Map<number, ThreadSpec>();
 
   spec.vms.forEach((vm, vi) => {
     const img = imageOf(spec, vi, capGb);
@@ -142,7 +141,6 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
       for (const p of ps) {
         threads.push(p);
         plan.threads.push(p.index);
-        threadSpecOf.set(p.index, th);
         plan.guestContexts.push({
           id: p.pid,
           group: 0,
@@ -166,19 +164,13 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
       case 'vpid-group':
         // The virtual PID selects a host context per guest thread, which carries that thread's
         // I/O priority (class and level) to the host scheduler.
-        for (const ti of plan.threads) {
+        plan.threads.forEach((ti, k) => {
           const th = threads[ti];
-          const ts = threadSpecOf.get(ti) as ThreadSpec;
-          const ctx = addCtx(
-            `${vm.name}/${th.name} (vpid ${th.pid})`,
-            vi,
-            plan.group,
-            ts.ioprio,
-            ts.ioprio_class ?? 'be',
-          );
+          const { ioprio, ioprioClass } = plan.guestContexts[k];
+          const ctx = addCtx(`${vm.name}/${th.name} (vpid ${th.pid})`, vi, plan.group, ioprio, ioprioClass);
           plan.contexts.push(ctx);
           vpidCtx.set(`${vi}:${th.pid}`, ctx);
-        }
+        });
         break;
     }
     vms.push(plan);
