@@ -326,6 +326,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   let burstGroup = -1;
   // Early queue merging.
   const bics = new Map<string, Bic>();
+  /** A context's bic in one group. */
+  const bicOf = (ctx: number, group: number): Bic | undefined => bics.get(`${ctx}:${group}`);
   let queueSerial = 0;
   /** End of the last request dispatched from the in-service queue (in_serv_last_pos). */
   let inServLastPos = 0;
@@ -791,11 +793,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       const { cls, ioprio, asyncKey } = ioprioOf(rq.ctx, rq.group);
       return queues.get(asyncKey) ?? createQueue(rq, asyncKey, cls, ioprio);
     }
-    const bicKey = `${rq.ctx}:${rq.group}`;
-    let bic = bics.get(bicKey);
+    let bic = bicOf(rq.ctx, rq.group);
     if (!bic) {
       bic = { ctx: rq.ctx, group: rq.group, queue: null, saved: null };
-      bics.set(bicKey, bic);
+      bics.set(`${rq.ctx}:${rq.group}`, bic);
     }
     let q = bic.queue;
     let split = false;
@@ -1543,8 +1544,8 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       // its context, go to the cooperating queue.
       const coop = setupCooperator(q, rq);
       if (coop) {
-        const bic = bics.get(`${rq.ctx}:${rq.group}`);
-        if (bic && bic.queue === q) mergeQueues(bic, q, coop);
+        // Only a sync queue has a cooperator, and getQueue left it as its context's bic queue.
+        mergeQueues(bicOf(rq.ctx, rq.group) as Bic, q, coop);
         q.justCreated = false;
         q = coop;
       }
@@ -1737,7 +1738,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       return {
         ...injected,
         queue(ctx: number, group = 0) {
-          const q = bics.get(`${ctx}:${group}`)?.queue;
+          const q = bicOf(ctx, group)?.queue;
           if (!q) return null;
           const ctxOf = (x: Queue) => x.bic?.ctx ?? x.ctx;
           return {
@@ -1758,7 +1759,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         splits: splitCount,
         firstMergeAt,
         sharing(ctx: number, group = 0) {
-          const q = bics.get(`${ctx}:${group}`)?.queue;
+          const q = bicOf(ctx, group)?.queue;
           if (!q) return [];
           const out: number[] = [];
           for (const b of bics.values()) if (b.queue === q) out.push(b.ctx);
