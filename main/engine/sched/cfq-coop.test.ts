@@ -118,6 +118,24 @@ describe('cfq close cooperators', () => {
     for (const c of [1, 2, 3, 4]) expect(b.sectorsByCtx().get(c) ?? 0).toBeGreaterThan(0);
   });
 
+  it('an idle-class process is never a cooperator nor looks for one (cfq_prio_tree_add, cfq_close_cooperator)', () => {
+    const { b, cfq } = cfqBench();
+    // best-effort level 7 shares its prio tree index with the idle class's level 7 in the model
+    for (const id of [1, 2, 3])
+      b.registry.addContext({ id, group: 0, name: `ctx${id}`, ioprio: 7, ioprioClass: 'be' });
+    b.registry.addContext({ id: 4, group: 0, name: 'ctx4', ioprio: 7, ioprioClass: 'idle' });
+    interleaved(b, 4, 1_000_000);
+    b.run(2 * SEC);
+    const s = cfq();
+    // the three best-effort processes share one queue; the idle-class one keeps its own
+    const be = [1, 2, 3].map((c) => s.inspect(c));
+    for (const v of be) expect(v?.queueId).toBe(be[0]?.queueId);
+    expect(be[0]?.mergedWith).toEqual([1, 2, 3]);
+    expect(s.inspect(4)?.queueId).not.toBe(be[0]?.queueId);
+    expect(s.inspect(4)?.mergedWith).toEqual([4]);
+    expect(s.inspect(4)?.coop).toBe(false);
+  });
+
   it('strict round robin: processes pair up in shared queues and fewer requests seek', () => {
     const { b, cfq } = cfqBench();
     interleaved(b, 4, 1_000_000, Number.POSITIVE_INFINITY, true);

@@ -460,10 +460,13 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     q.inPrioTree = false;
   }
 
-  /** cfq_prio_tree_add(): (re-)key the queue by its next request; one queue per sector. */
+  /**
+   * cfq_prio_tree_add(): (re-)key the queue by its next request; one queue per sector. Idle-class
+   * queues are never in a prio tree (cfq_class_idle), so they are never anyone's cooperator.
+   */
   function prioTreeAdd(q: Cfqq) {
     prioTreeRemove(q);
-    if (!q.nextRq) return;
+    if (q.cls === IDLE_WL || !q.nextRq) return;
     const root = prioTrees[q.prio];
     const l = prioTreeLookup(root, nextPos(q));
     if (l.found) return;
@@ -491,7 +494,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
 
   /** cfq_close_cooperator(): a queue of the same group working close to where `cur` left off. */
   function closeCooperator(cur: Cfqq): Cfqq | null {
-    if (!cur.sync || seeky(cur)) return null;
+    if (cur.cls === IDLE_WL || !cur.sync || seeky(cur)) return null;
     // Don't search the prio tree if cur is the only queue in its group.
     if (cur.group.nrCfqq === 1) return null;
     const q = cfqqClose(cur);
