@@ -27,7 +27,8 @@ export function applyIoprio(
   const applied: IoprioApplied[] = [];
   const failures: string[] = [];
   const byId = new Map(layout.contexts.map((c) => [c.id, c]));
-  for (const t of threads) {
+  // in context order (the I/O threads report ready in any order)
+  for (const t of [...threads].sort((a, b) => a.ctx - b.ctx)) {
     const c = byId.get(t.ctx);
     if (!c || t.tid <= 0 || (c.ioprioClass === 'be' && c.ioprio === 4)) continue;
     const args = ['-c', String(CLASS_NUMBER[c.ioprioClass])];

@@ -30,6 +30,9 @@ function ioThreadFile(): string {
   throw new Error(`real-io.js not found next to ${here}; run \`npm run build\``);
 }
 
+/** Thread reports in host-context order (the I/O threads report in any order). */
+const byContext = (reports: ThreadReport[]): ThreadReport[] => [...reports].sort((a, b) => a.ctx - b.ctx);
+
 let control: Int32Array | null = null;
 let clock: BigInt64Array | null = null;
 let locks = 0;
@@ -88,12 +91,17 @@ function start(plan: ProcessPlan): void {
     w.on('message', (m: { type: string; report?: ThreadReport; data?: Float64Array; message?: string }) => {
       if (m.type === 'ready' && m.report) {
         ready.push(m.report);
-        if (ready.length === plan.workers.length) send({ type: 'ready', pid: process.pid, threads: ready });
+        if (ready.length === plan.workers.length)
+          send({ type: 'ready', pid: process.pid, threads: byContext(ready) });
       } else if (m.type === 'records' && m.data) send({ type: 'records', data: m.data });
       else if (m.type === 'done' && m.report) {
         done.push(m.report);
         if (done.length === plan.workers.length) {
-          send({ type: 'done', threads: done, pending: pendingAtEnd(plan, st, offsets, plan.durationNs) });
+          send({
+            type: 'done',
+            threads: byContext(done),
+            pending: pendingAtEnd(plan, st, offsets, plan.durationNs),
+          });
           setTimeout(() => process.exit(0), 50);
         }
       } else if (m.type === 'error') {
