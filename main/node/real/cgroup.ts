@@ -13,18 +13,10 @@
  * why for each. Groups left by a crashed run (owner pid dead, no process inside) are removed on the
  * next start.
  */
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive, RealRefusal } from './safety';
+import { readText } from './sysfs';
 
 export type CgroupHierarchy = 'v2' | 'v1-blkio';
 
@@ -57,13 +49,7 @@ export const WEIGHT_FILE_SCHEDULER: Record<string, string> = {
   'io.weight': 'io.cost',
 };
 
-const read = (p: string): string => {
-  try {
-    return readFileSync(p, 'utf8').trim();
-  } catch {
-    return '';
-  }
-};
+const read = (p: string): string => readText(p) ?? '';
 
 const words = (p: string): string[] => read(p).split(/\s+/).filter(Boolean);
 

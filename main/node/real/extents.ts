@@ -7,7 +7,7 @@
  * the run is flagged, never guessed.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readText } from './sysfs';
 
 /** One extent, in 512-byte sectors: file sector `logical` is device sector `physical`. */
 export interface Extent {
@@ -49,11 +49,7 @@ export function fileExtents(path: string): Extent[] | null {
 /** First sector of a partition on its disk (0 for a whole disk or when unknown). */
 export function partitionStart(partition: string | null): number {
   if (!partition) return 0;
-  try {
-    return Number(readFileSync(`/sys/class/block/${partition}/start`, 'utf8').trim()) || 0;
-  } catch {
-    return 0;
-  }
+  return Number(readText(`/sys/class/block/${partition}/start`)) || 0;
 }
 
 /** Device sector of byte `offset` of a file with these extents (-1 in a hole). */

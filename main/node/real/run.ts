@@ -5,7 +5,7 @@
  * shape plus a `real` block (device, scheduler, rotational flag, artefact flags, the OS threads).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { constants, existsSync, readFileSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,7 +42,7 @@ import {
   removeRunFiles,
   writeLock,
 } from './safety';
-import { type DeviceInfo, deviceOf, diskStat } from './sysfs';
+import { type DeviceInfo, deviceOf, diskStat, readText } from './sysfs';
 
 export { RealRefusal } from './safety';
 
@@ -517,12 +517,8 @@ function realLayout(
 /** Is io.cost enabled for the device (its line in the cgroup v2 root's io.cost.qos says enable=1)? */
 function ioCostEnabled(base: string | null, dev: DeviceInfo): boolean {
   if (!base || !dev.majMin) return false;
-  try {
-    const qos = readFileSync(join(dirname(base), 'io.cost.qos'), 'utf8');
-    return qos.split('\n').some((l) => l.startsWith(`${dev.majMin} `) && /\benable=1\b/.test(l));
-  } catch {
-    return false;
-  }
+  const qos = readText(join(dirname(base), 'io.cost.qos')) ?? '';
+  return qos.split('\n').some((l) => l.startsWith(`${dev.majMin} `) && /\benable=1\b/.test(l));
 }
 
 /** Results that look like artefacts of the machine rather than the disk. */

@@ -24,13 +24,15 @@ export interface DeviceInfo {
   sectors: number | null;
 }
 
-const read = (p: string): string | null => {
+/** A small kernel file's text (sysfs, procfs, cgroupfs), trimmed, or null when it cannot be read. */
+export const readText = (p: string): string | null => {
   try {
     return readFileSync(p, 'utf8').trim();
   } catch {
     return null;
   }
 };
+const read = readText;
 
 export function deviceOf(dir: string): DeviceInfo {
   const st = statSync(dir);
