@@ -15,7 +15,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive, RealRefusal } from './safety';
+import { pidAlive, RealRefusal, runOwnerPid } from './safety';
 import { readText } from './sysfs';
 
 export type CgroupHierarchy = 'v2' | 'v1-blkio';
@@ -127,8 +127,6 @@ export function cgroupUnavailable(mounts?: string): string | null {
 }
 
 const GROUP_RE = /^pvblk-([a-z0-9]+)$/;
-/** The owner pid in a run id (newRunId: pid in base 36, then 4 random base-36 digits). */
-const ownerPid = (runId: string): number => Number.parseInt(runId.slice(0, -4), 36);
 
 const tryRmdir = (dir: string): boolean => {
   try {
@@ -154,7 +152,9 @@ export function cleanCgroupLeftovers(root: string): string[] {
   }
   for (const n of names) {
     const m = GROUP_RE.exec(n);
-    if (!m || m[1].length < 5 || pidAlive(ownerPid(m[1]))) continue;
+    if (!m) continue;
+    const owner = runOwnerPid(m[1]);
+    if (Number.isNaN(owner) || pidAlive(owner)) continue;
     const base = join(root, n);
     let children: string[] = [];
     try {

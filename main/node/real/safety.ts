@@ -32,10 +32,15 @@ export class RealRefusal extends Error {
 export const IMG_RE = /^pvblk-([a-z0-9]+)-[A-Za-z0-9_.-]+\.img$/;
 export const LOCK_RE = /^pvblk-([a-z0-9]+)\.lock$/;
 
+/** A run's id: the owner's pid in base 36, then 4 random base-36 digits (see runOwnerPid). */
 export const newRunId = (): string =>
   `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 4)
     .toString(36)
     .padStart(4, '0')}`;
+
+/** The owner pid in a run id made by newRunId, or NaN when it is too short to hold one. */
+export const runOwnerPid = (runId: string): number =>
+  runId.length < 5 ? Number.NaN : Number.parseInt(runId.slice(0, -4), 36);
 
 export const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || 'x';
 
