@@ -1,5 +1,6 @@
-// Part of `npm run bench`: the UI frame-rate probe. Runs e2e/fps.spec.ts (a max-speed run of
-// paper-fairness in browser mode, requestAnimationFrame counted in Debian's Chromium) and prints
+// Part of `npm run bench`: the UI frame-rate probe. Runs e2e/fps.bench.ts with
+// playwright.bench.config.ts (no tracing: it would slow the page measured) — a max-speed run of
+// paper-fairness in browser mode, requestAnimationFrame counted in Debian's Chromium — and prints
 // what it measured from test-results/fps.json. Target: >= 50 fps. Skipped without Chromium.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ if (!existsSync('/usr/bin/chromium')) {
 } else {
   const r = spawnSync(
     'npx',
-    ['playwright', 'test', 'e2e/fps.spec.ts', '--project', 'browser', '--reporter', 'line'],
+    ['playwright', 'test', '-c', 'playwright.bench.config.ts', '--project', 'browser', '--reporter', 'line'],
     {
       cwd: root,
       encoding: 'utf8',

@@ -122,6 +122,11 @@ export type RunEvent =
     }
   | { type: 'run-done'; runIndex: number; result: RunResult }
   | { type: 'state'; state: 'running' | 'paused' }
+  /**
+   * The experiment finished. Each run's result was sent once, by its run-done event: the session
+   * sends `result` with `runs: []` (name, seed, engine version, backend…), and the receiver puts
+   * the run-done results back in run order. A multi-megabyte result is not parsed twice at the end.
+   */
   | { type: 'done'; result: ExperimentResult }
   | { type: 'stopped' }
   | {

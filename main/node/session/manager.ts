@@ -53,7 +53,9 @@ export class SessionManager {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(runId: string, event: RunEvent): void {
+  private emit(runId: string, raw: RunEvent): void {
+    // The runs already went out in their run-done events (RunEvent 'done').
+    const event: RunEvent = raw.type === 'done' ? { type: 'done', result: { ...raw.result, runs: [] } } : raw;
     for (const l of this.listeners) {
       try {
         l({ runId, event });

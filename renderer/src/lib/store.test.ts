@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import type { EventEnvelope, PvblkApi, RunEvent } from '@common/api';
-import type { ExperimentResult, RunLayout, Sample } from '@common/result';
+import type { ExperimentResult, RunLayout, RunResult, Sample } from '@common/result';
 import { describe, expect, it } from 'vitest';
 import { createStore } from './store';
 
@@ -115,6 +115,20 @@ describe('store', () => {
     expect(s.state.status).toBe('paused');
     await s.control('stop');
     expect(s.state.status).toBe('stopped');
+  });
+
+  it("puts the run-done results back in a 'done' that carries runs: [] (sent once)", async () => {
+    const { api, emit } = fakeApi();
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.run();
+    const run = { params: {}, layout, summary: { total: { mbps: 1 }, vms: [] } } as unknown as RunResult;
+    emit('r1', { type: 'run-done', runIndex: 0, result: run });
+    emit('r1', { type: 'done', result: { name: 'p', seed: 1, engine_version: '1', runs: [] } });
+    expect(s.state.status).toBe('done');
+    expect(s.experiment.value?.runs).toEqual([run]);
+    expect(s.experiment.value?.name).toBe('p');
   });
 
   it('undoes edits back to the loaded spec', async () => {

@@ -399,21 +399,24 @@ export function createStore(api: PvblkApi) {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (v) v.result = e.result;
         runs.value = [...runs.value];
-        bump(true);
+        bump();
         break;
       }
       case 'state':
         if (state.status === 'running' || state.status === 'paused') state.status = e.state;
         break;
-      case 'done':
-        experiment.value = markRaw(e.result);
+      case 'done': {
+        // The session sends the runs once, in run-done events ('done' carries `runs: []`).
+        const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
+        experiment.value = markRaw({ ...e.result, runs: e.result.runs.length ? e.result.runs : streamed });
         if (experimentSpec !== null)
-          lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: markRaw(e.result) };
+          lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
         refreshCanCompare();
         state.status = 'done';
         state.progress = 1;
         bump(true);
         break;
+      }
       case 'stopped':
         state.status = 'stopped';
         bump(true);

@@ -1,13 +1,15 @@
 /**
- * Frame-rate probe: counts requestAnimationFrame callbacks while paper-fairness (the matrix) runs at
- * max speed, and writes { fps, frames, seconds, minFps } to test-results/fps.json (for `npm run bench`).
- * The target is ≥ 50 fps; the assertion here is looser because CI's Chromium renders in software.
+ * Frame-rate probe for `npm run bench` (scripts/ui-bench.mjs, playwright.bench.config.ts: tracing
+ * off): counts requestAnimationFrame callbacks while paper-fairness (the matrix) runs at max speed,
+ * and writes { fps, frames, seconds, worstFrameMs } to test-results/fps.json. Target ≥ 50 fps. Not
+ * part of `npm test`: a frame rate depends on the machine's load, so it is reported, not asserted
+ * (e2e/responsive.spec.ts checks that the UI keeps answering).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, pickPreset, test } from './fixtures';
 
-test('the UI keeps its frame rate during a max-speed run', async ({ lab }) => {
+test('UI frame rate during a max-speed run', async ({ lab }) => {
   await pickPreset(lab, 'paper-fairness');
   await lab.getByTestId('pacing-select').selectOption('max');
   await lab.evaluate(() => {
@@ -47,5 +49,4 @@ test('the UI keeps its frame rate during a max-speed run', async ({ lab }) => {
   console.log(
     `[fps] ${r.fps.toFixed(1)} fps over ${r.seconds.toFixed(1)} s (worst frame ${r.worstFrameMs.toFixed(0)} ms)`,
   );
-  expect(r.fps).toBeGreaterThan(20);
 });
