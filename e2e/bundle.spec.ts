@@ -129,3 +129,95 @@ test('one run of a matrix exports alone and replays identical', async ({ lab }, 
     { 'vms.*.mapping': 'vpid' },
   ]);
 });
+
+/** Pixels of a PNG (base64) in a colour (not grey: axes, grid and text are grey), counted in the page. */
+async function colouredPixels(page: Page, b64: string): Promise<number> {
+  return page.evaluate(async (src) => {
+    // Typed structurally: the node tsconfig has no DOM lib.
+    interface Ctx2d {
+      drawImage(i: unknown, x: number, y: number): void;
+      getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+    }
+    const g = globalThis as unknown as {
+      Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
+      document: {
+        createElement(t: 'canvas'): { width: number; height: number; getContext(k: '2d'): Ctx2d | null };
+      };
+    };
+    const img = new g.Image();
+    img.src = `data:image/png;base64,${src}`;
+    await img.decode();
+    const c = g.document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    if (!ctx) return -1;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const hi = Math.max(d[i], d[i + 1], d[i + 2]);
+      const lo = Math.min(d[i], d[i + 1], d[i + 2]);
+      if (d[i + 3] > 64 && hi - lo > 50) n++;
+    }
+    return n;
+  }, b64);
+}
+
+const EIGHT_CHARTS = [
+  'activity',
+  'breakdown',
+  'fairness',
+  'latency',
+  'latency-distribution',
+  'latency-distribution-2',
+  'seek',
+  'throughput',
+];
+
+async function exportedCharts(page: Page, path: string): Promise<Record<string, number>> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('export-bundle').click(),
+  ]);
+  await download.saveAs(path);
+  const files = unzipSync(readFileSync(path));
+  const out: Record<string, number> = {};
+  for (const [name, bytes] of Object.entries(files)) {
+    const m = /^charts\/(.+)\.png$/.exec(name);
+    if (m) out[m[1]] = await colouredPixels(page, Buffer.from(bytes).toString('base64'));
+  }
+  return out;
+}
+
+test('a bundle exported right after a run, without scrolling, holds eight charts drawn from the run', async ({
+  lab,
+}, testInfo) => {
+  test.skip(testInfo.project.name === 'electron', 'native save/open dialogs; covered in browser mode');
+  test.setTimeout(120_000);
+  await pickPreset(lab, 'mixed-tenants');
+  await lab.getByTestId('mode-json').click();
+  const editor = lab.getByTestId('spec-json');
+  await editor.fill((await editor.inputValue()).replace(/"duration_s":\s*[0-9.]+/, '"duration_s": 3'));
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await lab.getByTestId('pacing-select').selectOption('max');
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
+  const first = testInfo.outputPath('right-after.pvblk.zip');
+  const charts = await exportedCharts(lab, first);
+  expect(Object.keys(charts).sort()).toEqual(EIGHT_CHARTS);
+  for (const [name, n] of Object.entries(charts))
+    expect(n, `charts/${name}.png has data drawn`).toBeGreaterThan(100);
+
+  // Imported in a fresh page and exported again (nothing scrolled): the charts are the run's.
+  const page = await lab.context().newPage();
+  await page.goto(serverUrl());
+  await expect(page.getByTestId('spec-ok')).toHaveText('spec is valid');
+  await importFile(page, { name: 'right-after.pvblk.zip', buffer: readFileSync(first) });
+  await expect(page.getByTestId('imported-badge')).toContainText('imported bundle');
+  const again = await exportedCharts(page, testInfo.outputPath('re-exported.pvblk.zip'));
+  expect(Object.keys(again).sort()).toEqual(EIGHT_CHARTS);
+  for (const [name, n] of Object.entries(again))
+    expect(n, `re-exported charts/${name}.png`).toBeGreaterThan(100);
+  await page.close();
+});

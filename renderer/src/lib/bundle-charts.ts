@@ -4,6 +4,7 @@
  * draw their own.
  */
 import { Chart } from 'chart.js';
+import { withAllChartsDrawn } from './visible';
 
 /** Panel test ids → chart names in the bundle. */
 export const BUNDLE_CHART_PANELS: Record<string, string> = {
@@ -16,7 +17,15 @@ export const BUNDLE_CHART_PANELS: Record<string, string> = {
   'activity-panel': 'activity',
 };
 
-/** PNGs (base64, no data: prefix) of the charts currently on the page, by bundle chart name. */
+/**
+ * PNGs (base64, no data: prefix) of every chart of the shown run, by bundle chart name: each drawn
+ * from the run's data first, whether its panel was ever on screen or not.
+ */
+export function renderChartImages(root: ParentNode = document): Promise<Record<string, string>> {
+  return withAllChartsDrawn(() => collectChartImages(root));
+}
+
+/** PNGs (base64, no data: prefix) of the charts as currently drawn on the page. */
 export function collectChartImages(root: ParentNode = document): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [testId, name] of Object.entries(BUNDLE_CHART_PANELS)) {
