@@ -9,6 +9,8 @@ export interface LatencySummary {
   p50: number;
   p95: number;
   p99: number;
+  /** 99.9th percentile (absent in results of older versions). */
+  p999?: number;
   max: number;
 }
 

@@ -73,12 +73,14 @@ export class LatencyRecorder {
   }
 
   summary(): LatencySummary {
-    if (this.count === 0) return { mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+    if (this.count === 0) return { mean: 0, p50: 0, p95: 0, p99: 0, p999: 0, max: 0 };
     return {
       mean: r3(this.sumNs / this.count / 1e6),
       p50: r3(this.percentile(50)),
       p95: r3(this.percentile(95)),
       p99: r3(this.percentile(99)),
+      // The histogram reports a bucket's upper edge: never above the exact maximum.
+      p999: r3(Math.min(this.percentile(99.9), this.maxNs / 1e6)),
       max: r3(this.maxNs / 1e6),
     };
   }

@@ -128,6 +128,29 @@ describe('pvblk CLI', () => {
     expect(two.stdout).toBe(one.stdout);
   });
 
+  it('presets is a short table with a capacity column; --long has the full descriptions', () => {
+    const r = pvblk('presets');
+    expect(r.status).toBe(0);
+    for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+    expect(r.stdout).toMatch(/hp97560\s+1\.28 GiB\s+HP 97560/);
+    expect(r.stdout).toMatch(/sata-7200\s+346 GiB/);
+    const long = pvblk('presets', '--long').stdout;
+    const full: string = JSON.parse(pvblk('presets', '--json').stdout).disks[0].description;
+    expect(long.replace(/\s+/g, ' ')).toContain(full.replace(/\s+/g, ' '));
+  });
+
+  it('disk without --json prints a readable summary: scalars, zones table, a few seek-curve points', () => {
+    const r = pvblk('disk', '--preset', 'hp97560');
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('{');
+    expect(r.stdout.split('\n').length).toBeLessThan(45);
+    expect(r.stdout).toMatch(/^rpm\s+4,002$/m);
+    expect(r.stdout).toMatch(/^capacity \(GiB\)\s+1\.280$/m);
+    expect(r.stdout).toContain('zones (1):');
+    expect(r.stdout).toMatch(/seek curve \(12 of \d+ points; --json for all\)/);
+    expect(r.stdout).toMatch(/^\s+1,961\s+23\.688$/m);
+  });
+
   it('disk --json characterizes a preset', () => {
     const c = JSON.parse(pvblk('disk', '--preset', 'hp97560', '--json').stdout);
     expect(c.rpm).toBe(4002);

@@ -10,6 +10,7 @@ import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/di
 import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment } from '../runner';
+import { diskSummary } from './disk-summary';
 import { report } from './report';
 import { table } from './table';
 
@@ -21,7 +22,7 @@ const HELP = `pvblk ${APP_VERSION} — PV Block Lab from the command line
 
 Usage:
   pvblk run [SPEC.json | --preset NAME] [--json] [--seed N] [--duration S] [--jobs N] [--out FILE.pvblk.zip]
-  pvblk presets [--json]            list the built-in experiments
+  pvblk presets [--long] [--json]   list the built-in experiments and disks (--long: full descriptions)
   pvblk preset NAME                 print a built-in experiment's spec
   pvblk disk [DISK.json | --preset NAME] [--json]
                                     characterize a disk model (zones, media rate, seek curve)
@@ -118,8 +119,29 @@ async function cmdRun(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** The start of a description, to its first clause, at most `max` characters (a word boundary). */
+export function shortText(text: string, max = 56): string {
+  const cut = text.split(/: |; |\. /)[0].trim();
+  if (cut.length <= max) return cut;
+  const at = cut.lastIndexOf(' ', max - 1);
+  return `${cut.slice(0, at > 0 ? at : max - 1)}…`;
+}
+
+/** A disk preset's capacity as `N GiB` (binary, as the spec's sizes). */
+function diskCapacity(name: string): string {
+  try {
+    const gib = characterizeDisk(resolveDiskSpec({ preset: name })).capacity_gb;
+    return `${gib >= 100 ? gib.toFixed(0) : gib >= 10 ? gib.toFixed(1) : gib.toFixed(2)} GiB`;
+  } catch {
+    return '-';
+  }
+}
+
 function cmdPresets(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false }, long: { type: 'boolean', default: false } },
+  });
   if (values.json) {
     const list = Object.entries(EXPERIMENT_PRESETS).map(([name, p]) => ({
       name,
@@ -130,17 +152,43 @@ function cmdPresets(argv: string[]): number {
     process.stdout.write(`${JSON.stringify({ experiments: list, disks }, null, 2)}\n`);
     return 0;
   }
+  if (values.long) {
+    const block = (name: string, title: string, text: string) =>
+      `${name}${title ? ` — ${title}` : ''}\n${wrap(text, 92).replace(/^/gm, '    ')}`;
+    process.stdout.write(
+      `Experiments:\n\n${Object.entries(EXPERIMENT_PRESETS)
+        .map(([n, p]) => block(n, p.title, p.description))
+        .join('\n\n')}\n\nDisks:\n\n${Object.entries(DISK_PRESETS)
+        .map(([n, d]) => block(`${n} (${diskCapacity(n)})`, '', d.description))
+        .join('\n\n')}\n`,
+    );
+    return 0;
+  }
   process.stdout.write(
     `Experiments:\n${table(
       ['name', 'title'],
       Object.entries(EXPERIMENT_PRESETS).map(([n, p]) => [n, p.title]),
     )}\n\n` +
       `Disks:\n${table(
-        ['name', 'description'],
-        Object.entries(DISK_PRESETS).map(([n, d]) => [n, d.description]),
-      )}\n`,
+        ['name', 'capacity', 'description'],
+        Object.entries(DISK_PRESETS).map(([n, d]) => [n, diskCapacity(n), shortText(d.description)]),
+      )}\n\npvblk presets --long: the full descriptions; pvblk disk --preset NAME: a disk's model.\n`,
   );
   return 0;
+}
+
+/** Greedy word wrap at `width` columns. */
+function wrap(text: string, width: number): string {
+  const out: string[] = [];
+  let line = '';
+  for (const w of text.split(/\s+/)) {
+    if (line && line.length + 1 + w.length > width) {
+      out.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(line);
+  return out.join('\n');
 }
 
 function cmdPreset(argv: string[]): number {
@@ -184,7 +232,7 @@ function cmdDisk(argv: string[]): number {
     process.stdout.write(`${JSON.stringify(c)}\n`);
     return 0;
   }
-  process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+  process.stdout.write(diskSummary(c));
   return 0;
 }
 

@@ -14,7 +14,7 @@ function runDetail(r: RunResult): string {
     mbps: number;
     iops: number;
     disk_time_share: number;
-    latency_ms: { mean: number; p99: number };
+    latency_ms: { mean: number; p99: number; p999?: number; max: number };
   };
   const row = (who: string, mapping: string, f: Flow) => [
     who,
@@ -24,6 +24,8 @@ function runDetail(r: RunResult): string {
     fmt(f.disk_time_share * 100),
     fmt(f.latency_ms.mean, 2),
     fmt(f.latency_ms.p99, 2),
+    fmt(f.latency_ms.p999, 2),
+    fmt(f.latency_ms.max, 2),
   ];
   const rows: string[][] = [];
   for (const vm of s.vms) {
@@ -34,7 +36,7 @@ function runDetail(r: RunResult): string {
   // a real-disk run (pvblk real) cannot observe seeks, the drive's cache or the kernel scheduler's idling
   const real = 'real' in r;
   const head = [
-    `total ${fmt(s.total.mbps)} MB/s, ${fmt(s.total.iops, 0)} IOPS, mean latency ${fmt(s.total.latency_ms.mean, 2)} ms (p99 ${fmt(s.total.latency_ms.p99, 2)})`,
+    `total ${fmt(s.total.mbps)} MB/s, ${fmt(s.total.iops, 0)} IOPS, mean latency ${fmt(s.total.latency_ms.mean, 2)} ms (p99 ${fmt(s.total.latency_ms.p99, 2)}, p99.9 ${fmt(s.total.latency_ms.p999, 2)}, max ${fmt(s.total.latency_ms.max, 2)})`,
     real
       ? `disk: utilization ${fmt(s.disk.utilization * 100)} % (device-wide, from /sys/block/*/stat); seeks and cache hits are not observable`
       : `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
@@ -43,12 +45,16 @@ function runDetail(r: RunResult): string {
       ? `scheduler ${s.scheduler.name} (the kernel's; its idling and queue switches are not observable)`
       : `scheduler ${s.scheduler.name}: ${s.scheduler.idle_windows} idle windows (${s.scheduler.idle_paid_off} paid off, ${fmt(s.scheduler.idle_s, 2)} s), ${s.scheduler.switches} queue switches`,
   ];
-  const detail = `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms'], rows)}`;
+  const detail = `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms', 'p99.9 ms', 'max ms'], rows)}`;
   const waiting = stalled(r);
   return waiting.length
-    ? `${detail}\nstill waiting at the end (not in the latency figures, which count completed I/Os): ${waiting.join(', ')}`
+    ? `${detail}\nstill waiting at the end: ${waiting.join(', ')}\n${STARVED_NOTE}`
     : detail;
 }
+
+/** The one-line explanation under the stalled threads of a run. */
+export const STARVED_NOTE =
+  'starved: each had an I/O waiting that long while the disk served other threads; the latency columns count completed I/Os only, so they do not show that wait.';
 
 /** An I/O still pending at the end after this long is reported as a stall. */
 export const STALL_MS = 1000;
@@ -74,6 +80,7 @@ export function report(res: ExperimentResult): string {
           ...vmNames.map((n) => `${n} MB/s`),
           ...vmNames.map((n) => `${n} disk %`),
           'p99 ms',
+          'max ms',
         ],
         res.runs.map((r) => [
           paramLabel(r),
@@ -82,6 +89,7 @@ export function report(res: ExperimentResult): string {
           ...r.summary.vms.map((v) => fmt(v.mbps)),
           ...r.summary.vms.map((v) => fmt(v.disk_time_share * 100)),
           fmt(r.summary.total.latency_ms.p99, 2),
+          fmt(r.summary.total.latency_ms.max, 2),
         ]),
       ),
       '',
