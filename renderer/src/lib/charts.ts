@@ -8,11 +8,22 @@ import {
   Legend,
   LinearScale,
   LineElement,
+  LogarithmicScale,
   PointElement,
   Tooltip,
 } from 'chart.js';
 
-Chart.register(LineElement, PointElement, BarElement, LinearScale, CategoryScale, Legend, Tooltip, Filler);
+Chart.register(
+  LineElement,
+  PointElement,
+  BarElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  Legend,
+  Tooltip,
+  Filler,
+);
 
 export const dark =
   typeof window !== 'undefined' && typeof window.matchMedia === 'function'
@@ -54,6 +65,32 @@ export function vmColor(i: number, alpha = 1): string {
   const n = Number.parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
 }
+
+/**
+ * Runs (compare view series, overlays of another run or backend): a sequential palette (viridis
+ * stops) that no VM colour shares, so a run's line is never mistaken for a VM's.
+ */
+const RUN_COLORS = ['#440154', '#3b528b', '#21918c', '#5ec962', '#b5a200', '#7e3c8f', '#2c728e', '#8a6d00'];
+const RUN_COLORS_DARK = [
+  '#c59cff',
+  '#7ea6ff',
+  '#3ed1c7',
+  '#8ee36a',
+  '#fde725',
+  '#e58ee6',
+  '#56b7d8',
+  '#e5c24c',
+];
+
+export function runColor(i: number): string {
+  const list = dark ? RUN_COLORS_DARK : RUN_COLORS;
+  return list[((i % list.length) + list.length) % list.length];
+}
+
+/** Latency percentiles: one colour each (light to dark as the tail grows), in legend order. */
+export const PERCENTILE_COLORS: Record<string, string> = dark
+  ? { p50: '#79c0ff', p95: '#ffa657', p99: '#ff7b72', 'p99.9': '#d2a8ff' }
+  : { p50: '#0969da', p95: '#bc4c00', p99: '#cf222e', 'p99.9': '#8250df' };
 
 export const LAYER_COLORS: Record<string, string> = dark
   ? { guest: '#58a6ff', qemu: '#d2a8ff', host_queue: '#ffa657', device: '#3fb950' }
