@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { resolveDiskSpec } from '../../engine/disk/index';
+import { humanIssues } from './messages';
 import { type DiskModelSpec, type Spec, SpecSchema, type ThreadSpec } from './schema';
 import { checkTunables, GROUP_SCHEDULERS } from './tunables';
 
@@ -21,11 +22,16 @@ export type RunParams = Record<string, MatrixValue>;
 
 const GIB = 1024 ** 3;
 
-export function formatZodIssues(error: z.ZodError, prefix = ''): SpecError[] {
-  return error.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || '(root)',
-    message: i.message,
-  }));
+/**
+ * A failed parse's issues in words (messages.ts: `must be a number (revolutions per minute), got
+ * "fast"`), each under its field's path; `input` is what was parsed, for the "got" value.
+ */
+export function formatZodIssues(error: z.ZodError, input?: unknown, prefix = ''): SpecError[] {
+  if (prefix) {
+    const wrapped = { [prefix]: input };
+    return humanIssues(error, wrapped, [prefix]);
+  }
+  return humanIssues(error, input);
 }
 
 export function formatErrors(errors: SpecError[]): string {
@@ -177,7 +183,7 @@ export function expandMatrix(spec: Spec): { params: RunParams; spec: Spec }[] {
 /** Parse and check a spec (and every run of its matrix). */
 export function validateSpec(input: unknown): ValidationResult {
   const parsed = SpecSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: formatZodIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, errors: formatZodIssues(parsed.error, input) };
   const spec = parsed.data;
   const errors: SpecError[] = [];
   if (spec.matrix) {
@@ -191,7 +197,7 @@ export function validateSpec(input: unknown): ValidationResult {
         }
         const r = SpecSchema.safeParse(copy);
         if (!r.success) {
-          for (const e of formatZodIssues(r.error))
+          for (const e of formatZodIssues(r.error, copy))
             errors.push({
               path: `matrix.${k}`,
               message: `value ${JSON.stringify(v)}: ${e.path}: ${e.message}`,

@@ -151,6 +151,21 @@ describe('pvblk CLI', () => {
     expect(r.stdout).toMatch(/^\s+1,961\s+23\.688$/m);
   });
 
+  it('a bad value gets the same words as in the UI: field, unit, the value given', () => {
+    const spec = JSON.parse(pvblk('preset', 'native-random-fifo').stdout);
+    spec.disk = {
+      kind: 'ssd',
+      capacity_gb: 'big',
+      read_latency_us: 80,
+      write_latency_us: 30,
+      channels: 4,
+      bandwidth_mbps: 500,
+    };
+    const r = pvblk('run', file('bad-disk.json', JSON.stringify(spec)));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('disk.capacity_gb: must be a number (GiB), got "big"');
+  });
+
   it('disk --json characterizes a preset', () => {
     const c = JSON.parse(pvblk('disk', '--preset', 'hp97560', '--json').stdout);
     expect(c.rpm).toBe(4002);

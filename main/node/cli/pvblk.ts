@@ -212,10 +212,11 @@ function cmdDisk(argv: string[]): number {
   let spec: DiskSpec;
   if (values.preset) spec = { preset: values.preset };
   else if (positionals.length === 1) {
-    const parsed = DiskSpecSchema.safeParse(readJson(positionals[0]));
+    const raw = readJson(positionals[0]);
+    const parsed = DiskSpecSchema.safeParse(raw);
     if (!parsed.success) {
       process.stderr.write(
-        `${positionals[0]}: invalid disk\n${formatErrors(formatZodIssues(parsed.error)).replace(/^/gm, '  ')}\n`,
+        `${positionals[0]}: invalid disk\n${formatErrors(formatZodIssues(parsed.error, raw)).replace(/^/gm, '  ')}\n`,
       );
       return 2;
     }

@@ -46,6 +46,8 @@ describe('SpecEditor', () => {
     expect(err).toHaveLength(1);
     expect(err[0].text()).toContain('vms.1.threads.0.count');
     expect(w.find('[data-testid="vm-1-thread-0-count"]').classes()).toContain('bad');
+    // …and writes the message beside the thread, not only in a tooltip
+    expect(w.find('[data-testid="vm-1-thread-0-errors"]').text()).toBe('count Too small');
   });
 
   it('reports a JSON syntax error and edits raw JSON in the JSON tab', async () => {
