@@ -78,7 +78,9 @@ async function main(): Promise<void> {
     // Sim-time budget for paced runs: grows with unpaused wall time.
     let budgetS = sim.simTimeS;
     let last = performance.now();
-    const step = Math.max(sim.layout.sample_interval_ms / 1000, sim.durationS / 2000);
+    // At most 1 simulated second per advance (more when the sample interval is longer): a 7-day
+    // run's first batch comes as quickly as a 30-second run's, not after a 5-minute slice.
+    const step = Math.max(sim.layout.sample_interval_ms / 1000, Math.min(sim.durationS / 2000, 1));
     while (!sim.done) {
       if (stopped) return;
       if (paused) {

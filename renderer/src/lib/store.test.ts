@@ -2,7 +2,7 @@
 import type { EventEnvelope, PvblkApi, RunEvent } from '@common/api';
 import type { ExperimentResult, RunLayout, RunResult, Sample } from '@common/result';
 import { describe, expect, it } from 'vitest';
-import { createStore } from './store';
+import { createStore, MAX_SAMPLES } from './store';
 
 const layout: RunLayout = {
   vms: [{ name: 'A', mapping: 'vm', weight: 100, image_start: 0, image_sectors: 1000 }],
@@ -129,6 +129,35 @@ describe('store', () => {
     expect(s.state.status).toBe('done');
     expect(s.experiment.value?.runs).toEqual([run]);
     expect(s.experiment.value?.name).toBe('p');
+  });
+
+  it('keeps the page memory bounded: past MAX_SAMPLES a run keeps 1 in N samples, evenly', async () => {
+    const { api, emit } = fakeApi();
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.run();
+    const n = MAX_SAMPLES * 3;
+    for (let k = 2; k <= n; k += 1000) {
+      const batch = Array.from({ length: Math.min(1000, n - k + 1) }, (_, i) => sample((k + i) * 0.25));
+      emit('r1', {
+        type: 'samples',
+        runIndex: 0,
+        samples: batch,
+        dispatch: [],
+        activity: [],
+        simTimeS: 0,
+        progress: 0.1,
+      });
+    }
+    const v = s.runs.value[0];
+    expect(v.samplesSeen).toBe(n);
+    expect(v.samples.length).toBeLessThanOrEqual(MAX_SAMPLES);
+    expect(v.sampleStride).toBe(4);
+    // evenly spaced over the whole run, up to its end
+    const ts = v.samples.map((x) => x.t);
+    expect(new Set(ts.slice(1).map((t, i) => t - ts[i])).size).toBe(1);
+    expect(ts.at(-1)).toBe(n * 0.25);
   });
 
   it('undoes edits back to the loaded spec', async () => {

@@ -29,12 +29,21 @@ import { markRaw, reactive, shallowRef } from 'vue';
 
 export const MAX_DISPATCH_POINTS = 10_000;
 export const MAX_ACTIVITY_EVENTS = 100_000;
+/**
+ * Samples kept per run in the page (a 7-day run streams 2.4 million at 250 ms): past the cap every
+ * other one is dropped and new ones are kept 1 in `sampleStride`, as the seek chart's dispatches;
+ * the charts say "1 in N samples shown".
+ */
+export const MAX_SAMPLES = 20_000;
 
 export interface RunView {
   index: number;
   params: Record<string, ParamValue>;
   layout: RunLayout;
   samples: Sample[];
+  /** Samples received, and the thinning stride applied to them (1: all kept). */
+  samplesSeen: number;
+  sampleStride: number;
   dispatch: DispatchPoint[];
   /** Dispatch points received, and the decimation stride applied to them. */
   dispatchSeen: number;
@@ -77,6 +86,8 @@ export function runViewsOf(
       params: { ...extraParams, ...run.params },
       layout,
       samples,
+      samplesSeen: samples.length,
+      sampleStride: 1,
       dispatch: stride === 1 ? dispatch.slice() : dispatch.filter((_, k) => k % stride === 0),
       dispatchSeen: dispatch.length,
       dispatchStride: stride,
@@ -237,15 +248,15 @@ export function createStore(api: PvblkApi) {
       return;
     }
     state.validating = true;
+    // The disk panel follows the spec's disk even while the rest of the spec is invalid (say, a
+    // smaller disk the images no longer fit on).
+    void refreshDisk(spec);
     try {
       const r = await api.validateSpec(spec);
       if (seq !== validateSeq) return;
       state.errors = r.ok ? [] : r.errors;
       state.runsInSpec = r.ok ? r.runs : 0;
-      if (r.ok) {
-        void api.setLastSpec(spec).catch(() => {});
-        void refreshDisk(spec);
-      }
+      if (r.ok) void api.setLastSpec(spec).catch(() => {});
     } catch (err) {
       if (seq !== validateSeq) return;
       state.errors = [{ path: '(spec)', message: `validation failed: ${(err as Error).message}` }];
@@ -255,6 +266,7 @@ export function createStore(api: PvblkApi) {
   }
 
   async function refreshDisk(spec: unknown): Promise<void> {
+    if (spec === null || typeof spec !== 'object') return;
     const key = JSON.stringify((spec as { disk?: unknown }).disk ?? null);
     if (key === diskKey) return;
     diskKey = key;
@@ -356,6 +368,8 @@ export function createStore(api: PvblkApi) {
           params: e.params,
           layout: e.layout,
           samples: [],
+          samplesSeen: 0,
+          sampleStride: 1,
           dispatch: [],
           dispatchSeen: 0,
           dispatchStride: 1,
@@ -374,7 +388,12 @@ export function createStore(api: PvblkApi) {
       case 'samples': {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (!v) return;
-        v.samples.push(...e.samples);
+        for (const x of e.samples)
+          if (v.samplesSeen++ % v.sampleStride === v.sampleStride - 1) v.samples.push(x);
+        if (v.samples.length > MAX_SAMPLES) {
+          v.samples = v.samples.filter((_, k) => k % 2 === 1);
+          v.sampleStride *= 2;
+        }
         // Keep the seek chart bounded over the whole run: past the cap, halve the points and
         // keep every 2nd, 4th, … new point (uniform decimation instead of a cut-off).
         for (const d of e.dispatch) {
