@@ -49,6 +49,8 @@ export interface RunView {
   dispatchSeen: number;
   dispatchStride: number;
   activity: ActivityEvent[];
+  /** Scheduler events the page dropped (oldest first) to stay under MAX_ACTIVITY_EVENTS. */
+  activityDropped: number;
   simTimeS: number;
   result: RunResult | null;
 }
@@ -92,6 +94,7 @@ export function runViewsOf(
       dispatchSeen: dispatch.length,
       dispatchStride: stride,
       activity: (run.trace?.activity ?? []).slice(-MAX_ACTIVITY_EVENTS),
+      activityDropped: Math.max(0, (run.trace?.activity.length ?? 0) - MAX_ACTIVITY_EVENTS),
       simTimeS: samples.length ? samples[samples.length - 1].t : layout.duration_s,
       result: run,
     });
@@ -374,6 +377,7 @@ export function createStore(api: PvblkApi) {
           dispatchSeen: 0,
           dispatchStride: 1,
           activity: [],
+          activityDropped: 0,
           simTimeS: 0,
           result: null,
         });
@@ -405,8 +409,10 @@ export function createStore(api: PvblkApi) {
         }
         v.activity.push(...e.activity);
         // Scheduler activity is for zoomed windows: keep the most recent events only.
-        if (v.activity.length > MAX_ACTIVITY_EVENTS)
+        if (v.activity.length > MAX_ACTIVITY_EVENTS) {
+          v.activityDropped += v.activity.length - MAX_ACTIVITY_EVENTS;
           v.activity.splice(0, v.activity.length - MAX_ACTIVITY_EVENTS);
+        }
         v.simTimeS = e.simTimeS;
         state.simTimeS = e.simTimeS;
         state.progress = e.progress;
