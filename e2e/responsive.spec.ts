@@ -55,5 +55,7 @@ test('the UI handles input during a max-speed matrix run and as it finishes', as
   expect(sent).toBeGreaterThan(4);
   expect(r.worst).toBeLessThan(MAX_INPUT_MS);
   // The 30 s runs pass the engine's trace cap: the activity chart says its events are thinned.
-  await expect(lab.getByTestId('activity-thinned-note')).toContainText('Thinned: the engine kept an even subset');
+  await expect(lab.getByTestId('activity-thinned-note')).toContainText(
+    'Thinned: the engine kept an even subset',
+  );
 });
