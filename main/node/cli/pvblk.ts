@@ -4,12 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ownValue } from '../../common/own';
 import { type DiskSpec, DiskSpecSchema, type SpecInput } from '../../common/spec/schema';
 import { formatErrors, formatZodIssues, validateSpec } from '../../common/spec/validate';
 import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/disk/index';
 import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment } from '../runner';
+import { CliRefusal, checkOutputPath, checkSpecCost, systemErrorLine } from './guard';
 import { report } from './report';
 import { table } from './table';
 
@@ -21,6 +23,7 @@ const HELP = `pvblk ${APP_VERSION} — PV Block Lab from the command line
 
 Usage:
   pvblk run [SPEC.json | --preset NAME] [--json] [--seed N] [--duration S] [--jobs N] [--out FILE.pvblk.zip]
+            [--allow-large]         run even when the estimated work or memory is over the limits
   pvblk presets [--json]            list the built-in experiments
   pvblk preset NAME                 print a built-in experiment's spec
   pvblk disk [DISK.json | --preset NAME] [--json]
@@ -74,6 +77,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string' },
+      'allow-large': { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new UsageError(`run: expected one spec file, got ${positionals.length}`);
@@ -82,7 +86,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   let input: SpecInput;
   let source: string;
   if (values.preset) {
-    if (!EXPERIMENT_PRESETS[values.preset])
+    if (!ownValue(EXPERIMENT_PRESETS, values.preset))
       throw new UsageError(
         `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
       );
@@ -108,6 +112,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stderr.write(`${source}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}\n`);
     return 2;
   }
+  checkSpecCost(v.spec, source, values['allow-large']);
+  if (values.out) checkOutputPath(values.out);
   const result = await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
   if (values.out) {
     const { writeBundle } = await import('../bundle/write');
@@ -147,7 +153,7 @@ function cmdPreset(argv: string[]): number {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError('preset: expected exactly one preset name');
   const name = positionals[0];
-  if (!EXPERIMENT_PRESETS[name])
+  if (!ownValue(EXPERIMENT_PRESETS, name))
     throw new UsageError(
       `preset: unknown preset "${name}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
     );
@@ -240,11 +246,24 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      e instanceof UsageError ||
+      e instanceof CliRefusal ||
+      err.name === 'ServeError' ||
+      err.code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`pvblk: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`pvblk: ${err.stack ?? err.message}\n`);
+    const line = systemErrorLine(e);
+    if (line !== null) {
+      process.stderr.write(`pvblk: ${line}\n`);
+      return 2;
+    }
+    // A fault of the lab itself: one line; the stack only when asked for (PVBLK_DEBUG=1).
+    process.stderr.write(
+      `pvblk: internal error: ${process.env.PVBLK_DEBUG ? (err.stack ?? err.message) : (err.message ?? String(e))}\n`,
+    );
     return 1;
   }
 }

@@ -12,6 +12,7 @@ import {
   type RealDirCheck,
   type ValidationResult,
 } from '../../common/api';
+import { ownValue } from '../../common/own';
 import type { ExperimentResult } from '../../common/result';
 import { DiskSpecSchema, SpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
@@ -162,9 +163,8 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       case 'listPresets':
         return listPresets();
       case 'getPreset': {
-        const p = EXPERIMENT_PRESETS[a[0] as string];
-        if (!p || !Object.hasOwn(EXPERIMENT_PRESETS, a[0] as string))
-          throw new ApiError(`unknown preset ${a[0]}`);
+        const p = ownValue(EXPERIMENT_PRESETS, a[0] as string);
+        if (!p) throw new ApiError(`unknown preset ${a[0]}`);
         return structuredClone(p.spec);
       }
       case 'validateSpec':
