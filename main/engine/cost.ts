@@ -46,7 +46,11 @@ export interface RunCost {
   threads: number;
   /** Requests queued at the end when open-loop arrivals outrun the disk. */
   backlog: number;
-  /** Estimated memory, bytes. */
+  /** Estimated memory of the run's result (samples and trace points), kept until the experiment ends, bytes. */
+  resultBytes: number;
+  /** Estimated memory while the run executes (thread state, queued requests), bytes. */
+  workingBytes: number;
+  /** resultBytes + workingBytes. */
   memoryBytes: number;
 }
 
@@ -56,7 +60,15 @@ export interface SpecCost {
   /** The largest run (by memory, then requests). */
   perRun: RunCost;
   /** Sums over every run. */
-  total: { requests: number; samplePoints: number; tracePoints: number; memoryBytes: number };
+  total: {
+    requests: number;
+    samplePoints: number;
+    tracePoints: number;
+    /** Every run's result, the working memory of the runs that execute at once, and the process's base. */
+    memoryBytes: number;
+    /** Upper bound of the size of a result JSON of this spec (results.json in a bundle), bytes. */
+    resultJsonBytes: number;
+  };
 }
 
 // Memory model (bytes), calibrated against the engine's heap: a sample value lives in a JS array
@@ -68,7 +80,17 @@ const BYTES_PER_SAMPLE = 600;
 const BYTES_PER_TRACE_POINT = 160;
 const BYTES_PER_THREAD = 48 * 1024;
 const BYTES_PER_QUEUED_REQUEST = 400;
-const BASE_BYTES = 16 * 1024 ** 2;
+const BASE_BYTES = 64 * 1024 ** 2;
+/** Runs assumed to execute at once (worker threads) when the working memory is summed. */
+const PARALLEL_RUNS = 4;
+// Result JSON (bytes), generous: a sample value is at most ~24 characters, a sample's field names
+// ~300, a trace point ~150, a thread's summary ~2 KiB, a run's layout and summary ~64 KiB.
+const JSON_PER_VALUE = 32;
+const JSON_PER_SAMPLE = 400;
+const JSON_PER_TRACE_POINT = 200;
+const JSON_PER_THREAD = 2048;
+const JSON_PER_RUN = 64 * 1024;
+const JSON_BASE = 1024 ** 2;
 
 /** Runs in a spec's matrix: the product of its value counts, without building it (Infinity past 2^53). */
 export function matrixRunCount(matrix: Spec['matrix'] | undefined): number {
@@ -138,12 +160,9 @@ export function estimateRunCost(spec: Spec): RunCost {
   const samples = Math.ceil((spec.duration_s * 1000) / spec.sample_interval_ms);
   const series = 4 + 11 * spec.vms.length + 7 * threads;
   const tracePoints = 2 * Math.min(spec.trace_max_points, requests);
-  const memoryBytes =
-    BASE_BYTES +
-    samples * (BYTES_PER_SAMPLE + series * BYTES_PER_VALUE) +
-    tracePoints * BYTES_PER_TRACE_POINT +
-    threads * BYTES_PER_THREAD +
-    Math.min(backlog, requests) * BYTES_PER_QUEUED_REQUEST;
+  const resultBytes =
+    samples * (BYTES_PER_SAMPLE + series * BYTES_PER_VALUE) + tracePoints * BYTES_PER_TRACE_POINT;
+  const workingBytes = threads * BYTES_PER_THREAD + Math.min(backlog, requests) * BYTES_PER_QUEUED_REQUEST;
   return {
     requests: finite(requests),
     samples,
@@ -151,7 +170,9 @@ export function estimateRunCost(spec: Spec): RunCost {
     tracePoints,
     threads,
     backlog: finite(backlog),
-    memoryBytes: finite(memoryBytes),
+    resultBytes: finite(resultBytes),
+    workingBytes: finite(workingBytes),
+    memoryBytes: finite(resultBytes + workingBytes),
   };
 }
 
@@ -170,6 +191,7 @@ export function estimateSpecCost(spec: Spec, runs?: readonly Spec[]): SpecCost {
   const perRun = each.reduce((a, b) =>
     b.memoryBytes > a.memoryBytes || (b.memoryBytes === a.memoryBytes && b.requests > a.requests) ? b : a,
   );
+  const working = Math.max(...each.map((c) => c.workingBytes)) * Math.min(count, PARALLEL_RUNS);
   return {
     runs: count,
     perRun,
@@ -177,7 +199,17 @@ export function estimateSpecCost(spec: Spec, runs?: readonly Spec[]): SpecCost {
       requests: sum((c) => c.requests),
       samplePoints: sum((c) => c.samples * c.series),
       tracePoints: sum((c) => c.tracePoints),
-      memoryBytes: sum((c) => c.memoryBytes),
+      memoryBytes: finite(BASE_BYTES + sum((c) => c.resultBytes) + working),
+      resultJsonBytes: finite(
+        JSON_BASE +
+          sum(
+            (c) =>
+              JSON_PER_RUN +
+              c.samples * (JSON_PER_SAMPLE + c.series * JSON_PER_VALUE) +
+              c.tracePoints * JSON_PER_TRACE_POINT +
+              c.threads * JSON_PER_THREAD,
+          ),
+      ),
     },
   };
 }

@@ -29,7 +29,7 @@ Usage:
   pvblk disk [DISK.json | --preset NAME] [--json]
                                     characterize a disk model (zones, media rate, seek curve)
   pvblk serve [--port N]            serve the lab UI and its API on 127.0.0.1 (browser mode)
-  pvblk replay FILE.pvblk.zip [--json] [--jobs N]
+  pvblk replay FILE.pvblk.zip [--json] [--jobs N] [--allow-large]
                                     re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
   pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
                                     run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
