@@ -22,11 +22,27 @@ export type RunParams = Record<string, MatrixValue>;
 
 const GIB = 1024 ** 3;
 
+/** Errors reported at most for one spec; the rest are counted in a last entry (a huge invalid file must not print millions of lines). */
+export const MAX_REPORTED_ERRORS = 50;
+
+/** The first `max` errors, and one more entry counting the rest. */
+export function capErrors(errors: SpecError[], max = MAX_REPORTED_ERRORS): SpecError[] {
+  if (errors.length <= max) return errors;
+  return [
+    ...errors.slice(0, max),
+    { path: '(spec)', message: `… and ${errors.length - max} more errors (${errors.length} in all)` },
+  ];
+}
+
 export function formatZodIssues(error: z.ZodError, prefix = ''): SpecError[] {
-  return error.issues.map((i) => ({
+  const more = error.issues.length - MAX_REPORTED_ERRORS;
+  const shown = error.issues.slice(0, MAX_REPORTED_ERRORS).map((i) => ({
     path: [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || '(root)',
     message: i.message,
   }));
+  return more > 0
+    ? [...shown, { path: '(spec)', message: `… and ${more} more errors (${error.issues.length} in all)` }]
+    : shown;
 }
 
 export function formatErrors(errors: SpecError[]): string {
@@ -194,7 +210,11 @@ export function expandMatrix(spec: Spec): { params: RunParams; spec: Spec }[] {
 export function validateSpec(input: unknown): ValidationResult {
   const parsed = SpecSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: formatZodIssues(parsed.error) };
-  const spec = parsed.data;
+  const r = validateParsed(parsed.data);
+  return r.ok ? r : { ok: false, errors: capErrors(r.errors) };
+}
+
+function validateParsed(spec: Spec): ValidationResult {
   const errors: SpecError[] = [];
   if (spec.matrix) {
     // Count before anything is copied or expanded: a matrix of 10^8 runs must cost nothing to refuse.
