@@ -4,6 +4,7 @@
  * page-aligned buffers for O_DIRECT.
  */
 import {
+  accessSync,
   closeSync,
   constants,
   existsSync,
@@ -62,8 +63,8 @@ export function systemFolderReason(real: string, rootDev: number = safeDev('/'))
     return `is inside the operating system's libraries (${real.split('/').slice(0, 2).join('/')})`;
   const marker = OS_MARKERS.find((m) => existsSync(join(real, m)));
   if (marker) return `holds an operating system (${marker}); it may be the root of a mounted system`;
-  if (isMountPoint(real) && safeDev(real) === rootDev)
-    return 'is a mount of the filesystem that holds the operating system (the same device as /)';
+  if (real !== '/' && mountRootAt(real) === '/' && safeDev(real) === rootDev)
+    return 'is a second mount of the whole filesystem that holds the operating system (the same device as /)';
   return null;
 }
 
@@ -75,21 +76,19 @@ function safeDev(p: string): number {
   }
 }
 
-/** Is `p` a mount point (listed in /proc/self/mountinfo)? */
-function isMountPoint(p: string): boolean {
+/** The filesystem path mounted at `p` (mountinfo's "root" field: `/` for a whole filesystem), or null when `p` is no mount point. */
+function mountRootAt(p: string): string | null {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
   try {
-    const info = readFileSync('/proc/self/mountinfo', 'utf8');
-    // Field 5 is the mount point, with spaces etc. escaped as octal (\040).
-    return info.split('\n').some((line) => {
+    // Fields: id, parent, major:minor, root, mount point, … (spaces etc. escaped as octal, \040).
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
       const f = line.split(' ');
-      return (
-        f.length > 4 &&
-        f[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8))) === p
-      );
-    });
+      if (f.length > 4 && unescape(f[4]) === p) return unescape(f[3]);
+    }
   } catch {
-    return false;
+    // no /proc: not Linux, or hidden; the other checks still apply
   }
+  return null;
 }
 
 /**
@@ -123,6 +122,14 @@ export function checkDir(dir: string): string {
     throw new RealRefusal(
       `${dir}: ${why}; the lab writes large files there, so choose (or make) a folder of your own, e.g. /var/tmp/pvblk`,
     );
+  try {
+    accessSync(real, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RealRefusal(
+      `${dir}: cannot write there (${code}${code === 'EROFS' ? ': read-only file system' : code === 'EACCES' ? ': permission denied' : ''}); choose a folder you can write to`,
+    );
+  }
   return real;
 }
 

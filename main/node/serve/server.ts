@@ -52,7 +52,7 @@ export const WS_MAX_PAYLOAD = 64 * 1024;
 
 /** The server could not start (port in use, not allowed): a message naming the port. */
 export class ServeError extends Error {
-  readonly code = 'ESERVE';
+  override readonly name = 'ServeError';
 }
 
 /** A request refused before it reaches the API (status 400 or 413). */
