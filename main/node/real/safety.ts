@@ -78,12 +78,13 @@ function safeDev(p: string): number {
 
 /** The filesystem path mounted at `p` (mountinfo's "root" field: `/` for a whole filesystem), or null when `p` is no mount point. */
 function mountRootAt(p: string): string | null {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+  const unoctal = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
   try {
     // Fields: id, parent, major:minor, root, mount point, … (spaces etc. escaped as octal, \040).
     for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
       const f = line.split(' ');
-      if (f.length > 4 && unescape(f[4]) === p) return unescape(f[3]);
+      if (f.length > 4 && unoctal(f[4]) === p) return unoctal(f[3]);
     }
   } catch {
     // no /proc: not Linux, or hidden; the other checks still apply
