@@ -35,7 +35,25 @@ export interface ValidationError {
   message: string;
 }
 
-export type ValidationResult = { ok: true; runs: number } | { ok: false; errors: ValidationError[] };
+/** A valid spec's estimated cost (engine/cost.ts): one line, and the limits it is over (empty: none). */
+export interface CostInfo {
+  summary: string;
+  over: string[];
+}
+
+export type ValidationResult =
+  | { ok: true; runs: number; cost?: CostInfo }
+  | { ok: false; errors: ValidationError[] };
+
+/** verifyImport's answer: an imported result against a fresh run of its spec. */
+export interface VerifyReply {
+  identical: boolean;
+  differenceCount: number;
+  /** The first differences, readable (`runs[0].summary.total.mbps: 41.2 (bundle) vs 40.9 (now)`). */
+  differences: string[];
+  /** Why the comparison says less than it seems (real-disk results, another engine version). */
+  note?: string;
+}
 
 /** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
 export type { DiskCharacterization } from '../engine/disk/characterize';
@@ -70,6 +88,8 @@ export const API_ARGS = {
       real: z
         .strictObject({ dir: z.string().min(1).max(4096), sizeGb: z.number().positive().max(1024) })
         .optional(),
+      /** The user confirmed a spec whose estimated cost is over the limits (validateSpec's `cost.over`). */
+      allowLarge: z.boolean().optional(),
     }),
   ]),
   /** Checks a folder for the real-disk backend (checkDir) and reports its device. */
@@ -102,6 +122,8 @@ export const API_ARGS = {
     z.tuple([z.strictObject({ base64: Base64, name: z.string().max(200).optional() })]),
     z.tuple([]),
   ]),
+  /** Re-runs an imported spec and compares with its stored (simulated) result: an import is not verified until they agree. */
+  verifyImport: z.tuple([z.strictObject({ spec: SpecJson, result: z.unknown() })]),
 } as const;
 
 export type ApiMethod = keyof typeof API_ARGS;
@@ -205,6 +227,8 @@ export interface ImportedBundle {
   charts: Record<string, string>;
   engineVersion: string;
   created: string;
+  /** Always false: the numbers are as the file says (only their shape is checked) until verifyImport agrees. */
+  verified: false;
 }
 
 /** Options of a real-disk run (see docs/real-disk.md). */
@@ -226,7 +250,12 @@ export interface PvblkApi {
   listPresets(): Promise<PresetInfo[]>;
   getPreset(name: string): Promise<unknown>;
   validateSpec(spec: unknown): Promise<ValidationResult>;
-  startRun(req: { spec: unknown; pacing: Pacing; real?: RealRunOptions }): Promise<string>;
+  startRun(req: {
+    spec: unknown;
+    pacing: Pacing;
+    real?: RealRunOptions;
+    allowLarge?: boolean;
+  }): Promise<string>;
   /** Checks a folder for the real-disk backend. */
   checkRealDir(dir: string): Promise<RealDirCheck>;
   /** Picks a folder (Electron dialog); null when cancelled; throws in browser mode (type the path). */
@@ -260,6 +289,8 @@ export interface PvblkApi {
   }): Promise<boolean>;
   /** Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the BundleError message. */
   importBundle(): Promise<ImportedBundle | null>;
+  /** Re-runs an imported spec in the simulator and compares with its stored result. */
+  verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;
 }
 

@@ -19,6 +19,8 @@ const h = vi.hoisted(() => {
     wcListeners: new Map<string, (...a: unknown[]) => void>(),
     openHandler: null as null | ((d: { url: string }) => { action: string }),
     ready: null as null | (() => void),
+    permissionRequest: null as null | ((wc: unknown, perm: string, cb: (ok: boolean) => void) => void),
+    permissionCheck: null as null | ((...a: unknown[]) => boolean),
   };
   return state;
 });
@@ -68,7 +70,15 @@ vi.mock('electron', () => {
     shell: { openExternal: vi.fn() },
     ipcMain: { handle: (ch: string, f: Handler) => h.handlers.set(ch, f) },
     session: {
-      defaultSession: { webRequest: { onHeadersReceived: vi.fn() }, setPermissionRequestHandler: vi.fn() },
+      defaultSession: {
+        webRequest: { onHeadersReceived: vi.fn() },
+        setPermissionRequestHandler: (f: unknown) => {
+          h.permissionRequest = f as typeof h.permissionRequest;
+        },
+        setPermissionCheckHandler: (f: unknown) => {
+          h.permissionCheck = f as typeof h.permissionCheck;
+        },
+      },
     },
   };
 });
@@ -92,7 +102,25 @@ describe('electron main', () => {
       webSecurity: true,
     });
     expect(String(prefs.preload)).toMatch(/preload[\\/]index\.cjs$/);
+    expect(prefs.disableBlinkFeatures).toBe('Auxclick');
+    const electron = await import('electron');
+    const openExternal = electron.shell.openExternal as unknown as ReturnType<typeof vi.fn>;
     expect(h.openHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
+    expect(h.openHandler?.({ url: 'https://docs.kernel.org.evil.example/block/' })).toEqual({
+      action: 'deny',
+    });
+    expect(h.openHandler?.({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+    expect(openExternal).not.toHaveBeenCalled();
+    expect(h.openHandler?.({ url: 'https://docs.kernel.org/block/bfq-iosched.html' })).toEqual({
+      action: 'deny',
+    });
+    expect(openExternal).toHaveBeenCalledWith('https://docs.kernel.org/block/bfq-iosched.html');
+    let granted: boolean | null = null;
+    h.permissionRequest?.({}, 'media', (ok) => {
+      granted = ok;
+    });
+    expect(granted).toBe(false);
+    expect(h.permissionCheck?.({}, 'clipboard-read', 'file://', {})).toBe(false);
     const prevent = vi.fn();
     h.wcListeners.get('will-navigate')?.({ preventDefault: prevent }, 'https://evil.example/');
     expect(prevent).toHaveBeenCalled();

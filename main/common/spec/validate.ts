@@ -5,6 +5,7 @@
  * image (40 GiB)`.
  */
 import type { z } from 'zod';
+import { MAX_MATRIX_RUNS, matrixRunCount } from '../../engine/cost';
 import { resolveDiskSpec } from '../../engine/disk/index';
 import { humanIssues } from './messages';
 import { type DiskModelSpec, type Spec, SpecSchema, type ThreadSpec } from './schema';
@@ -22,16 +23,29 @@ export type RunParams = Record<string, MatrixValue>;
 
 const GIB = 1024 ** 3;
 
+/** Errors reported at most for one spec; the rest are counted in a last entry (a huge invalid file must not print millions of lines). */
+export const MAX_REPORTED_ERRORS = 50;
+
+/** The first `max` errors, and one more entry counting the rest. */
+export function capErrors(errors: SpecError[], max = MAX_REPORTED_ERRORS): SpecError[] {
+  if (errors.length <= max) return errors;
+  return [
+    ...errors.slice(0, max),
+    { path: '(spec)', message: `… and ${errors.length - max} more errors (${errors.length} in all)` },
+  ];
+}
+
 /**
  * A failed parse's issues in words (messages.ts: `must be a number (revolutions per minute), got
- * "fast"`), each under its field's path; `input` is what was parsed, for the "got" value.
+ * "fast"`), each under its field's path; `input` is what was parsed, for the "got" value. At most
+ * MAX_REPORTED_ERRORS are listed, then a count of the rest.
  */
 export function formatZodIssues(error: z.ZodError, input?: unknown, prefix = ''): SpecError[] {
   if (prefix) {
     const wrapped = { [prefix]: input };
-    return humanIssues(error, wrapped, [prefix]);
+    return capErrors(humanIssues(error, wrapped, [prefix]));
   }
-  return humanIssues(error, input);
+  return capErrors(humanIssues(error, input));
 }
 
 export function formatErrors(errors: SpecError[]): string {
@@ -135,9 +149,21 @@ export function imageOf(spec: Spec, vmIndex: number, capGb: number): { offset_gb
   return { offset_gb: share * vmIndex, size_gb: share };
 }
 
-/** Set `value` at a dot path; `*` addresses every element of an array. Returns false if the path does not exist. */
+/** Path segments that would walk into an object's prototype; never followed anywhere a path comes from input. */
+export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** The first forbidden segment of a dot path, or null. */
+export function forbiddenSegment(path: string): string | null {
+  return path.split('.').find((s) => FORBIDDEN_SEGMENTS.has(s)) ?? null;
+}
+
+/**
+ * Set `value` at a dot path; `*` addresses every element of an array. Returns false if the path does
+ * not exist: only own properties are followed, and `__proto__`, `prototype` and `constructor` never.
+ */
 export function setPath(obj: unknown, path: string, value: unknown): boolean {
   const parts = path.split('.');
+  if (forbiddenSegment(path) !== null) return false;
   const walk = (node: unknown, i: number): boolean => {
     if (node === null || typeof node !== 'object') return false;
     const key = parts[i];
@@ -153,10 +179,10 @@ export function setPath(obj: unknown, path: string, value: unknown): boolean {
     }
     const rec = node as Record<string, unknown>;
     if (last) {
-      rec[key] = value;
+      Object.defineProperty(rec, key, { value, enumerable: true, writable: true, configurable: true });
       return true;
     }
-    if (!(key in rec)) return false;
+    if (!Object.hasOwn(rec, key)) return false;
     return walk(rec[key], i + 1);
   };
   return walk(obj, 0);
@@ -165,6 +191,9 @@ export function setPath(obj: unknown, path: string, value: unknown): boolean {
 /** Expand a spec's matrix into its runs (cartesian product, in the order the keys and values are listed). */
 export function expandMatrix(spec: Spec): { params: RunParams; spec: Spec }[] {
   const matrix = spec.matrix ?? {};
+  const count = matrixRunCount(matrix);
+  if (count > MAX_MATRIX_RUNS)
+    throw new SpecValidationError([{ path: 'matrix', message: `${count} runs; at most ${MAX_MATRIX_RUNS}` }]);
   const keys = Object.keys(matrix);
   let combos: RunParams[] = [{}];
   for (const k of keys) {
@@ -184,10 +213,26 @@ export function expandMatrix(spec: Spec): { params: RunParams; spec: Spec }[] {
 export function validateSpec(input: unknown): ValidationResult {
   const parsed = SpecSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: formatZodIssues(parsed.error, input) };
-  const spec = parsed.data;
+  const r = validateParsed(parsed.data);
+  return r.ok ? r : { ok: false, errors: capErrors(r.errors) };
+}
+
+function validateParsed(spec: Spec): ValidationResult {
   const errors: SpecError[] = [];
   if (spec.matrix) {
+    // Count before anything is copied or expanded: a matrix of 10^8 runs must cost nothing to refuse.
+    const count = matrixRunCount(spec.matrix);
+    if (count > MAX_MATRIX_RUNS)
+      return {
+        ok: false,
+        errors: [{ path: 'matrix', message: `${count} runs; at most ${MAX_MATRIX_RUNS}` }],
+      };
     for (const [k, values] of Object.entries(spec.matrix)) {
+      const bad = forbiddenSegment(k);
+      if (bad !== null) {
+        errors.push({ path: `matrix.${k}`, message: `"${bad}" is not a field of the spec` });
+        continue;
+      }
       for (const v of values) {
         const copy = structuredClone(spec) as Spec & { matrix?: unknown };
         delete copy.matrix;
@@ -207,8 +252,6 @@ export function validateSpec(input: unknown): ValidationResult {
     }
     if (errors.length) return { ok: false, errors };
     const runs = expandMatrix(spec);
-    if (runs.length > 1000)
-      return { ok: false, errors: [{ path: 'matrix', message: `${runs.length} runs; at most 1000` }] };
     const seen = new Set<string>();
     for (const run of runs) {
       const label = Object.entries(run.params)

@@ -15,6 +15,7 @@
  * - busyNs sums request service intervals (start..end); read-ahead in the background is not busy
  *   time, read-ahead the next request must wait for (readahead_min_kb) is.
  */
+import { ownValue } from '../../common/own';
 import { type DiskModelSpec, type DiskSpec, HddSchema, SsdSchema } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { HddDisk } from './hdd';
@@ -34,7 +35,7 @@ export const DEFAULT_DISK_PRESET = 'sata-7200';
 /** Expand `{preset: NAME}` and fill defaults (parsing through HddSchema / SsdSchema). */
 export function resolveDiskSpec(d: DiskSpec): DiskModelSpec {
   if ('preset' in d) {
-    const p = DISK_PRESETS[d.preset];
+    const p = ownValue(DISK_PRESETS, d.preset);
     if (!p)
       throw new Error(
         `disk.preset: unknown preset "${d.preset}" (known: ${Object.keys(DISK_PRESETS).join(', ')})`,

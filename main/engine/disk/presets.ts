@@ -4,6 +4,7 @@
  * per-zone skews, head switch, measured seek curves as `table` points), copied from
  * /shared/data with every value's provenance.
  */
+import { nullProto } from '../../common/own';
 import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../../common/spec/schema';
 import published from './data/published-disks.json' with { type: 'json' };
 
@@ -208,4 +209,4 @@ function buildPresets(): Record<string, DiskPreset> {
   return out;
 }
 
-export const DISK_PRESETS: Record<string, DiskPreset> = buildPresets();
+export const DISK_PRESETS: Record<string, DiskPreset> = nullProto(buildPresets());

@@ -2,6 +2,7 @@
  * Built-in experiments. The two paper experiments are the shared example specs, verbatim; the
  * others go beyond them (BFQ, an aio thread pool, a late VM, mixed tenants, every scheduler).
  */
+import { nullProto, ownValue } from '../../common/own';
 import type { SpecInput } from '../../common/spec/schema';
 import nativeRandomFifo from './data/native-random-fifo.json' with { type: 'json' };
 import paperFairness from './data/paper-fairness.json' with { type: 'json' };
@@ -34,7 +35,7 @@ const seqReader = (name: string, count: number, size_gb = 4) => ({
   size_gb,
 });
 
-export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
+export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = nullProto<ExperimentPreset>({
   'paper-fairness': {
     title: 'Fairness between two Qemu instances (CFQ)',
     description:
@@ -174,12 +175,12 @@ export const EXPERIMENT_PRESETS: Record<string, ExperimentPreset> = {
       'One native process reading random 4 KiB blocks at queue depth 1 under noop: seek + rotation bound.',
     spec: nativeRandomFifo as SpecInput,
   },
-};
+});
 
 export const DEFAULT_PRESET = 'paper-fairness';
 
 export function presetSpec(name: string): SpecInput {
-  const p = EXPERIMENT_PRESETS[name];
+  const p = ownValue(EXPERIMENT_PRESETS, name);
   if (!p) throw new Error(`unknown preset "${name}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`);
   return structuredClone(p.spec);
 }

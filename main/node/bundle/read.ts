@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { ExperimentResult } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { expandMatrix, formatErrors, validateSpec } from '../../common/spec/validate';
+import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost';
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
@@ -34,7 +35,7 @@ import {
   sha256Hex,
   TRACE,
 } from './format';
-import { BundleError, extractEntry, listZip } from './zip';
+import { BundleError, extractEntry, listZip, type ZipEntry } from './zip';
 
 export { BundleError, type BundleErrorCode } from './zip';
 
@@ -57,7 +58,12 @@ export interface Bundle {
 
 export interface ReadOptions {
   limits?: Partial<BundleLimits>;
+  /** Open a bundle whose spec is over the cost limits (engine/cost.ts); refused by default. */
+  allowLarge?: boolean;
 }
+
+/** Largest spec.json a bundle may carry (inflated), bytes. */
+export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 const numOrNull = z.union([finite, z.null()]);
@@ -319,9 +325,9 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   for (const name of REQUIRED_FILES)
     if (!byName.has(name)) throw new BundleError('missing-file', `${what}: ${name} is missing`, name);
 
-  // Inflate (bounded) and verify every file.
+  // Inflate (bounded) and verify a file against the manifest's sha256.
   const files = new Map<string, Uint8Array>();
-  for (const e of entries) {
+  const inflate = async (e: ZipEntry): Promise<void> => {
     const data = extractEntry(bytes, e, what);
     if (e.name !== MANIFEST) {
       const h = await sha256Hex(data);
@@ -333,9 +339,18 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
         );
     }
     files.set(e.name, data);
-  }
+  };
 
-  // spec.json must validate.
+  // spec.json first: it must validate, and its cost bounds what the results may weigh — checked
+  // before any result is inflated or parsed, so a small bundle cannot cost gigabytes to open.
+  const specEntry = byName.get(SPEC)!;
+  if (specEntry.size > MAX_SPEC_BYTES)
+    throw new BundleError(
+      'too-large',
+      `${SPEC}: ${specEntry.size} bytes; a spec is at most ${MAX_SPEC_BYTES}`,
+      SPEC,
+    );
+  await inflate(specEntry);
   const rawSpec = json(SPEC, files.get(SPEC)!, 'invalid-spec');
   const v = validateSpec(rawSpec);
   if (!v.ok)
@@ -345,6 +360,28 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
       SPEC,
     );
   const spec = v.spec;
+  const cost = estimateSpecCost(
+    spec,
+    expandMatrix(spec).map((r) => r.spec),
+  );
+  const over = costOverLimits(cost);
+  if (over.length && !opts.allowLarge)
+    throw new BundleError(
+      'too-large',
+      `${SPEC}: the experiment is over the lab's limits (${over.join('; ')}; estimate: ${formatCost(cost)}); ` +
+        'open it only if this machine can hold it (pvblk replay --allow-large)',
+      SPEC,
+    );
+  for (const name of [RESULTS, RESULTS_REAL]) {
+    const e = byName.get(name);
+    if (e && e.size > cost.total.resultJsonBytes)
+      throw new BundleError(
+        'too-large',
+        `${name}: ${e.size} bytes, but a result of this spec takes at most ${cost.total.resultJsonBytes} (${formatCost(cost)})`,
+        name,
+      );
+  }
+  for (const e of entries) if (e.name !== SPEC) await inflate(e);
 
   // results.json (and results-real.json) must look like results of that spec.
   const realBytes = files.get(RESULTS_REAL);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ownValue } from '../../common/own';
 import { type DiskSpec, DiskSpecSchema, type SpecInput } from '../../common/spec/schema';
 import { formatErrors, formatZodIssues, validateSpec } from '../../common/spec/validate';
 import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/disk/index';
@@ -11,6 +12,7 @@ import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment } from '../runner';
 import { diskSummary } from './disk-summary';
+import { CliRefusal, checkOutputPath, checkSpecCost, systemErrorLine } from './guard';
 import { report } from './report';
 import { table } from './table';
 
@@ -22,12 +24,13 @@ const HELP = `pvblk ${APP_VERSION} — PV Block Lab from the command line
 
 Usage:
   pvblk run [SPEC.json | --preset NAME] [--json] [--seed N] [--duration S] [--jobs N] [--out FILE.pvblk.zip]
+            [--allow-large]         run even when the estimated work or memory is over the limits
   pvblk presets [--long] [--json]   list the built-in experiments and disks (--long: full descriptions)
   pvblk preset NAME                 print a built-in experiment's spec
   pvblk disk [DISK.json | --preset NAME] [--json]
                                     characterize a disk model (zones, media rate, seek curve)
   pvblk serve [--port N]            serve the lab UI and its API on 127.0.0.1 (browser mode)
-  pvblk replay FILE.pvblk.zip [--json] [--jobs N]
+  pvblk replay FILE.pvblk.zip [--json] [--jobs N] [--allow-large]
                                     re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
   pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
                                     run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
@@ -75,6 +78,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string' },
+      'allow-large': { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new UsageError(`run: expected one spec file, got ${positionals.length}`);
@@ -83,7 +87,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   let input: SpecInput;
   let source: string;
   if (values.preset) {
-    if (!EXPERIMENT_PRESETS[values.preset])
+    if (!ownValue(EXPERIMENT_PRESETS, values.preset))
       throw new UsageError(
         `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
       );
@@ -109,6 +113,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stderr.write(`${source}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}\n`);
     return 2;
   }
+  checkSpecCost(v.spec, source, values['allow-large']);
+  if (values.out) checkOutputPath(values.out);
   const result = await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
   if (values.out) {
     const { writeBundle } = await import('../bundle/write');
@@ -195,7 +201,7 @@ function cmdPreset(argv: string[]): number {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError('preset: expected exactly one preset name');
   const name = positionals[0];
-  if (!EXPERIMENT_PRESETS[name])
+  if (!ownValue(EXPERIMENT_PRESETS, name))
     throw new UsageError(
       `preset: unknown preset "${name}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
     );
@@ -289,11 +295,24 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      e instanceof UsageError ||
+      e instanceof CliRefusal ||
+      err.name === 'ServeError' ||
+      err.code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`pvblk: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`pvblk: ${err.stack ?? err.message}\n`);
+    const line = systemErrorLine(e);
+    if (line !== null) {
+      process.stderr.write(`pvblk: ${line}\n`);
+      return 2;
+    }
+    // A fault of the lab itself: one line; the stack only when asked for (PVBLK_DEBUG=1).
+    process.stderr.write(
+      `pvblk: internal error: ${process.env.PVBLK_DEBUG ? (err.stack ?? err.message) : (err.message ?? String(e))}\n`,
+    );
     return 1;
   }
 }

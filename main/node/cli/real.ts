@@ -6,12 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ownValue } from '../../common/own';
 import type { ExperimentResult, RunResult } from '../../common/result';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
 import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { type RealExperimentResult, RealRefusal, runReal } from '../real/index';
 import { runExperiment } from '../runner';
+import { checkOutputPath } from './guard';
 import { paramLabel, report } from './report';
 
 /** Columns of the sim vs real table (after the row label). */
@@ -135,7 +137,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
   let input: SpecInput;
   let source: string;
   if (values.preset) {
-    if (!EXPERIMENT_PRESETS[values.preset])
+    if (!ownValue(EXPERIMENT_PRESETS, values.preset))
       return fail(
         `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
       );
@@ -169,6 +171,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
     process.stderr.write(`${source}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}\n`);
     return 2;
   }
+  if (values.out) checkOutputPath(values.out);
   const ac = new AbortController();
   const onSig = () => {
     if (!values.json) process.stderr.write('\npvblk real: stopping, removing files…\n');

@@ -8,13 +8,17 @@ import { BundleError } from '../bundle/read';
 import { replayBundle } from '../bundle/replay';
 
 export async function cmdReplay(argv: string[]): Promise<number> {
-  let values: { json?: boolean; jobs?: string };
+  let values: { json?: boolean; jobs?: string; 'allow-large'?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, jobs: { type: 'string' } },
+      options: {
+        json: { type: 'boolean', default: false },
+        jobs: { type: 'string' },
+        'allow-large': { type: 'boolean', default: false },
+      },
     }));
   } catch (e) {
     process.stderr.write(`pvblk replay: ${(e as Error).message}\n`);
@@ -22,7 +26,7 @@ export async function cmdReplay(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) {
     process.stderr.write(
-      'pvblk replay: expected one bundle file (pvblk replay FILE.pvblk.zip [--json] [--jobs N])\n',
+      'pvblk replay: expected one bundle file (pvblk replay FILE.pvblk.zip [--json] [--jobs N] [--allow-large])\n',
     );
     return 2;
   }
@@ -38,7 +42,7 @@ export async function cmdReplay(argv: string[]): Promise<number> {
   const file = positionals[0];
   let report: Awaited<ReturnType<typeof replayBundle>>;
   try {
-    report = await replayBundle(file, { jobs });
+    report = await replayBundle(file, { jobs, allowLarge: values['allow-large'] });
   } catch (e) {
     if (e instanceof BundleError) {
       const msg = e.message.startsWith(file) ? e.message : `${file}: ${e.message}`;

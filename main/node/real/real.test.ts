@@ -34,7 +34,9 @@ import {
   cleanLeftovers,
   prepareDir,
   probeODirect,
+  recordFile,
   removeCreatedDir,
+  removeRunFiles,
   writeLock,
 } from './safety';
 
@@ -475,23 +477,66 @@ describe('real-disk safety', () => {
     expect(() => checkFilesystem(base)).not.toThrow();
   });
 
-  it('removes leftovers of dead runs only, and nothing else', () => {
+  it("removes only the files a dead run's manifest names, and nothing else", () => {
     const dir = dirFor('leftovers');
-    writeFileSync(join(dir, 'pvblk-dead1.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+    // A dead run (pid far above pid_max) whose manifest names one image.
+    writeFileSync(
+      join(dir, 'pvblk-dead1.lock'),
+      JSON.stringify({
+        kind: 'pvblk-run-manifest',
+        run_id: 'dead1',
+        pid: 2 ** 22 + 12345,
+        host: hostname(),
+        started: 'then',
+        files: ['pvblk-dead1-A.img'],
+      }),
+    );
     writeFileSync(join(dir, 'pvblk-dead1-A.img'), 'x');
-    writeFileSync(join(dir, 'pvblk-orphan-B.img'), 'x');
+    // Same run id, but not in the manifest: not provably the lab's.
+    writeFileSync(join(dir, 'pvblk-dead1-notlisted.img'), 'keep');
+    // Looks like the lab's, without a manifest: a user's file.
+    writeFileSync(join(dir, 'pvblk-mydata-backup.img'), 'keep');
+    writeFileSync(join(dir, 'pvblk-orphan-B.img'), 'keep');
+    // A lock of the old format or a hand-made one: not a manifest, so nothing of it is touched.
+    writeFileSync(join(dir, 'pvblk-old1.lock'), JSON.stringify({ pid: 2 ** 22 + 1, host: hostname() }));
+    writeFileSync(join(dir, 'pvblk-old1-C.img'), 'keep');
     writeLock(dir, 'alive1');
+    recordFile(dir, 'alive1', 'pvblk-alive1-A.img');
     writeFileSync(join(dir, 'pvblk-alive1-A.img'), 'x');
     writeFileSync(join(dir, 'user-data.img'), 'keep');
     writeFileSync(join(dir, 'pvblk-notours.txt'), 'keep');
     const removed = cleanLeftovers(dir).sort();
-    expect(removed).toEqual(['pvblk-dead1-A.img', 'pvblk-dead1.lock', 'pvblk-orphan-B.img']);
+    expect(removed).toEqual(['pvblk-dead1-A.img', 'pvblk-dead1.lock']);
     expect(readdirSync(dir).sort()).toEqual([
       'pvblk-alive1-A.img',
       'pvblk-alive1.lock',
+      'pvblk-dead1-notlisted.img',
+      'pvblk-mydata-backup.img',
       'pvblk-notours.txt',
+      'pvblk-old1-C.img',
+      'pvblk-old1.lock',
+      'pvblk-orphan-B.img',
       'user-data.img',
     ]);
+    // A manifest naming another run's file, or a user's, is not the lab's: nothing is deleted.
+    writeFileSync(
+      join(dir, 'pvblk-dead2.lock'),
+      JSON.stringify({
+        kind: 'pvblk-run-manifest',
+        run_id: 'dead2',
+        pid: 2 ** 22 + 7,
+        host: hostname(),
+        started: 'then',
+        files: ['pvblk-mydata-backup.img', 'user-data.img'],
+      }),
+    );
+    expect(cleanLeftovers(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'pvblk-mydata-backup.img'))).toBe(true);
+    // A run's own cleanup removes what its manifest names, the manifest last.
+    removeRunFiles(dir, 'alive1');
+    expect(existsSync(join(dir, 'pvblk-alive1-A.img'))).toBe(false);
+    expect(existsSync(join(dir, 'pvblk-alive1.lock'))).toBe(false);
+    expect(() => recordFile(dir, 'alive1', 'pvblk-alive1-B.img')).toThrow(/manifest/);
   });
 
   it('aligned buffers are page aligned views usable with O_DIRECT', () => {

@@ -37,6 +37,7 @@ import {
   prepareDir,
   probeODirect,
   RealRefusal,
+  recordFile,
   removeCreatedDir,
   removeOwnFile,
   removeRunFiles,
@@ -223,6 +224,7 @@ async function runRealIn(dir: string, spec: Spec, opts: RealOptions): Promise<Re
       for (const f of need) {
         opts.onProgress?.(`writing ${f.name} (${(f.bytes / MIB).toFixed(0)} MiB)`);
         existing.set(f.name, -1);
+        recordFile(dir, runId, f.name);
         await fillFile(join(dir, f.name), f.bytes, opts.signal);
         existing.set(f.name, f.bytes);
       }

@@ -4,6 +4,7 @@
  * page-aligned buffers for O_DIRECT.
  */
 import {
+  accessSync,
   closeSync,
   constants,
   existsSync,
@@ -45,6 +46,51 @@ export const runOwnerPid = (runId: string): number =>
 export const safeName = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || 'x';
 
 const FORBIDDEN_ROOTS = ['/proc', '/sys', '/dev', '/run'];
+/** Folders of the operating system itself: refused, and so is anything inside them. */
+const SYSTEM_TREES = ['/etc', '/usr', '/boot', '/bin', '/sbin'];
+/** Folders that hold the system's state or a home: refused themselves (a folder inside, e.g. /var/tmp, is fine). */
+const SYSTEM_DIRS = ['/', '/var', '/root', '/home'];
+const LIB_RE = /^\/lib[^/]*(\/|$)/;
+/** Files that make a folder the root of an installed operating system. */
+const OS_MARKERS = ['etc/os-release', 'usr/lib/os-release', 'etc/fstab'];
+
+/** Why `real` (a resolved absolute path) is a system folder or an OS root, or null when it is neither. */
+export function systemFolderReason(real: string, rootDev: number = safeDev('/')): string | null {
+  if (SYSTEM_DIRS.includes(real)) return `is a system folder (${real})`;
+  for (const t of SYSTEM_TREES)
+    if (real === t || real.startsWith(`${t}/`)) return `is inside the operating system's ${t}`;
+  if (LIB_RE.test(real))
+    return `is inside the operating system's libraries (${real.split('/').slice(0, 2).join('/')})`;
+  const marker = OS_MARKERS.find((m) => existsSync(join(real, m)));
+  if (marker) return `holds an operating system (${marker}); it may be the root of a mounted system`;
+  if (real !== '/' && mountRootAt(real) === '/' && safeDev(real) === rootDev)
+    return 'is a second mount of the whole filesystem that holds the operating system (the same device as /)';
+  return null;
+}
+
+function safeDev(p: string): number {
+  try {
+    return Number(lstatSync(p).dev);
+  } catch {
+    return -1;
+  }
+}
+
+/** The filesystem path mounted at `p` (mountinfo's "root" field: `/` for a whole filesystem), or null when `p` is no mount point. */
+function mountRootAt(p: string): string | null {
+  const unoctal = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+  try {
+    // Fields: id, parent, major:minor, root, mount point, … (spaces etc. escaped as octal, \040).
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const f = line.split(' ');
+      if (f.length > 4 && unoctal(f[4]) === p) return unoctal(f[3]);
+    }
+  } catch {
+    // no /proc: not Linux, or hidden; the other checks still apply
+  }
+  return null;
+}
 
 /**
  * Resolve and check the folder the lab may write into: it must exist, be a directory (not a device,
@@ -72,6 +118,19 @@ export function checkDir(dir: string): string {
   for (const root of FORBIDDEN_ROOTS)
     if (real === root || real.startsWith(`${root}/`))
       throw new RealRefusal(`${dir}: is on a pseudo filesystem (${root}); choose a folder on a disk`);
+  const why = systemFolderReason(real);
+  if (why)
+    throw new RealRefusal(
+      `${dir}: ${why}; the lab writes large files there, so choose (or make) a folder of your own, e.g. /var/tmp/pvblk`,
+    );
+  try {
+    accessSync(real, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RealRefusal(
+      `${dir}: cannot write there (${code}${code === 'EROFS' ? ': read-only file system' : code === 'EACCES' ? ': permission denied' : ''}); choose a folder you can write to`,
+    );
+  }
   return real;
 }
 
@@ -148,70 +207,123 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-interface LockInfo {
+/**
+ * A run's manifest (its lock file, `pvblk-<run id>.lock`): written before any file of the run, it
+ * carries the run's id, the owner (pid, host) and the name of every file the run creates, each
+ * recorded before the file is made. Only files named in the manifest of a dead run are ever
+ * deleted: a file that merely looks like the lab's (`pvblk-mydata-backup.img`) is never touched.
+ */
+export interface RunManifest {
+  kind: typeof MANIFEST_KIND;
+  run_id: string;
   pid: number;
   host: string;
   started: string;
+  files: string[];
 }
 
-export function writeLock(dir: string, runId: string): string {
-  const p = join(dir, `pvblk-${runId}.lock`);
+const MANIFEST_KIND = 'pvblk-run-manifest';
+const lockName = (runId: string) => `pvblk-${runId}.lock`;
+
+/** The manifest of run `runId` in DIR, or null when there is none or it is not one the lab wrote for that run. */
+export function readManifest(dir: string, runId: string): RunManifest | null {
+  let raw: unknown;
+  try {
+    const p = join(dir, lockName(runId));
+    if (!lstatSync(p).isFile()) return null;
+    raw = JSON.parse(readFileSync(p, 'utf8'));
+  } catch {
+    return null;
+  }
+  const m = raw as Partial<RunManifest> | null;
+  if (
+    !m ||
+    typeof m !== 'object' ||
+    m.kind !== MANIFEST_KIND ||
+    m.run_id !== runId ||
+    typeof m.pid !== 'number' ||
+    typeof m.host !== 'string' ||
+    !Array.isArray(m.files) ||
+    !m.files.every((f) => typeof f === 'string' && runFileOf(f) === runId)
+  )
+    return null;
+  return m as RunManifest;
+}
+
+/** The run id in a run file's name (`pvblk-<id>-….img`), or null. */
+const runFileOf = (name: string): string | null => IMG_RE.exec(name)?.[1] ?? null;
+
+function writeManifest(dir: string, m: RunManifest, create: boolean): void {
   const fd = openSync(
-    p,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    join(dir, lockName(m.run_id)),
+    constants.O_WRONLY |
+      constants.O_NOFOLLOW |
+      (create ? constants.O_CREAT | constants.O_EXCL : constants.O_TRUNC),
     0o600,
   );
   try {
-    const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-    writeSync(fd, JSON.stringify(info));
+    writeSync(fd, JSON.stringify(m));
   } finally {
     closeSync(fd);
   }
-  return p;
+}
+
+/** Creates the run's manifest (its lock), before any file of the run; fails if it exists. */
+export function writeLock(dir: string, runId: string): string {
+  writeManifest(
+    dir,
+    {
+      kind: MANIFEST_KIND,
+      run_id: runId,
+      pid: process.pid,
+      host: hostname(),
+      started: new Date().toISOString(),
+      files: [],
+    },
+    true,
+  );
+  return join(dir, lockName(runId));
+}
+
+/** Records `name` in the run's manifest before the file is created; the name must be one of the run's. */
+export function recordFile(dir: string, runId: string, name: string): void {
+  if (runFileOf(name) !== runId) throw new Error(`${name}: not a file name of run ${runId}`);
+  const m = readManifest(dir, runId);
+  if (!m) throw new RealRefusal(`${join(dir, lockName(runId))}: the run's manifest is missing or changed`);
+  if (m.files.includes(name)) return;
+  m.files.push(name);
+  writeManifest(dir, m, false);
 }
 
 /**
- * Remove leftovers of earlier runs in DIR: image files and locks of runs whose owner (pid in the
- * lock, same host) is dead, and images without a lock (the lock is written before any image and
- * removed after them). Returns the names removed. Touches nothing that does not match the pattern.
+ * Remove leftovers of earlier runs in DIR: the files named in the manifest of a run whose owner
+ * (pid, same host) is dead, then that manifest. Nothing else is touched: not a file without a
+ * manifest, not one a manifest does not name, not a manifest the lab cannot read as its own.
+ * Returns the names removed.
  */
 export function cleanLeftovers(dir: string): string[] {
   const removed: string[] = [];
-  const names = readdirSync(dir);
-  const live = new Set<string>();
-  const dead = new Set<string>();
-  for (const n of names) {
-    const m = LOCK_RE.exec(n);
-    if (!m) continue;
-    let info: LockInfo | null = null;
-    try {
-      info = JSON.parse(readFileSync(join(dir, n), 'utf8')) as LockInfo;
-    } catch {
-      info = null;
-    }
-    if (info && info.host !== hostname()) live.add(m[1]);
-    else if (info && typeof info.pid === 'number' && pidAlive(info.pid)) live.add(m[1]);
-    else dead.add(m[1]);
-  }
-  for (const n of names) {
-    const m = IMG_RE.exec(n);
-    if (m && !live.has(m[1]) && removeOwnFile(dir, n)) removed.push(n);
-  }
-  for (const id of dead) {
-    const n = `pvblk-${id}.lock`;
-    if (removeOwnFile(dir, n)) removed.push(n);
+  for (const n of readdirSync(dir)) {
+    const id = LOCK_RE.exec(n)?.[1];
+    if (!id) continue;
+    const m = readManifest(dir, id);
+    if (!m || m.host !== hostname() || pidAlive(m.pid)) continue;
+    removed.push(...removeManifestFiles(dir, m));
   }
   return removed;
 }
 
-/** Remove every file of one run (images first, the lock last). */
+function removeManifestFiles(dir: string, m: RunManifest): string[] {
+  const removed = m.files.filter((f) => removeOwnFile(dir, f));
+  if (removeOwnFile(dir, lockName(m.run_id))) removed.push(lockName(m.run_id));
+  return removed;
+}
+
+/** Remove every file of one run (the files its manifest names first, the manifest last). */
 export function removeRunFiles(dir: string, runId: string): void {
   if (!existsSync(dir)) return;
-  for (const n of readdirSync(dir)) {
-    const m = IMG_RE.exec(n);
-    if (m && m[1] === runId) removeOwnFile(dir, n);
-  }
-  removeOwnFile(dir, `pvblk-${runId}.lock`);
+  const m = readManifest(dir, runId);
+  if (m) removeManifestFiles(dir, m);
 }
 
 export function freeBytes(dir: string): number {
@@ -255,6 +367,7 @@ export function checkFilesystem(dir: string): void {
 /** Does the filesystem under DIR accept O_DIRECT? Writes and removes one 4 KiB probe file of the run. */
 export function probeODirect(dir: string, runId: string): void {
   const p = join(dir, `pvblk-${runId}-probe.img`);
+  if (existsSync(join(dir, lockName(runId)))) recordFile(dir, runId, `pvblk-${runId}-probe.img`);
   let fd = -1;
   try {
     fd = openSync(

@@ -47,6 +47,31 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_BODY = 8 * 1024 * 1024;
+/** Largest WebSocket message a client may send (the channel is one-way; clients send nothing). */
+export const WS_MAX_PAYLOAD = 64 * 1024;
+
+/** The server could not start (port in use, not allowed): a message naming the port. */
+export class ServeError extends Error {
+  override readonly name = 'ServeError';
+}
+
+/** A request refused before it reaches the API (status 400 or 413). */
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text || '{}');
+  } catch (e) {
+    throw new RequestError(400, `body is not JSON (${(e as Error).message})`);
+  }
+};
 /** The bundle methods carry a whole bundle (64 MiB at most, as base64). */
 const bodyLimit = (method: string) =>
   (BUNDLE_METHODS as readonly string[]).includes(method) ? MAX_BUNDLE_BODY : MAX_BODY;
@@ -126,19 +151,32 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     res.end(body);
   };
 
+  /**
+   * The body as text, or a RequestError: 413 when it is larger than `limit` (declared or sent). The
+   * rest of an oversized body is drained, not read, so the client gets the 413 instead of a reset.
+   */
   const readBody = (req: IncomingMessage, limit: number) =>
     new Promise<string>((res, rej) => {
+      const tooLarge = () => new RequestError(413, `request body larger than ${limit} bytes`);
+      if (Number(req.headers['content-length'] ?? 0) > limit) {
+        req.resume();
+        rej(tooLarge());
+        return;
+      }
       let size = 0;
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => {
+      const onData = (c: Buffer) => {
         size += c.length;
-        if (size > limit) {
-          rej(new ApiError('request body too large'));
-          req.destroy();
+        if (size <= limit) {
+          chunks.push(c);
           return;
         }
-        chunks.push(c);
-      });
+        chunks.length = 0;
+        req.off('data', onData);
+        req.resume();
+        rej(tooLarge());
+      };
+      req.on('data', onData);
       req.on('end', () => res(Buffer.concat(chunks).toString('utf8')));
       req.on('error', rej);
     });
@@ -153,17 +191,25 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
           return send(res, 415, 'json only');
         const method = url.pathname.slice('/api/'.length);
         let reply: CallReply;
+        let status = 200;
         try {
-          const body = CallBody.safeParse(JSON.parse((await readBody(req, bodyLimit(method))) || '{}'));
+          const body = CallBody.safeParse(parseJson(await readBody(req, bodyLimit(method))));
           if (!body.success) throw new ApiError('body must be { "args": [...] }');
           reply = { ok: true, value: (await call(method, body.data.args)) ?? null };
         } catch (err) {
+          status = err instanceof RequestError ? err.status : 400;
           reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
         }
-        return send(res, reply.ok ? 200 : 400, JSON.stringify(reply), MIME['.json']);
+        if (status === 413) res.setHeader('connection', 'close');
+        return send(res, status, JSON.stringify(reply), MIME['.json']);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
-      let rel = decodeURIComponent(url.pathname);
+      let rel: string;
+      try {
+        rel = decodeURIComponent(url.pathname);
+      } catch {
+        return send(res, 400, 'bad percent-encoding in the path');
+      }
       if (rel === '/' || rel === '') rel = '/index.html';
       const file = normalize(join(distDir, rel));
       if (!file.startsWith(distDir + sep)) return send(res, 403, 'forbidden');
@@ -175,13 +221,28 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       }
       return send(res, 200, data, MIME[extname(file)] ?? 'application/octet-stream');
     } catch (err) {
-      return send(res, 500, err instanceof Error ? err.message : 'error');
+      if (res.headersSent) res.destroy();
+      else send(res, 500, err instanceof Error ? err.message : 'error');
     }
   });
+  // A malformed request line or header: 400 and close that connection (Node's default), never a throw.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD });
+  // A bad frame (oversized, reserved opcode, unmasked, RSV bits, invalid UTF-8) is an 'error' on
+  // that one socket: ws has already sent the close code (1002/1007/1009); drop the socket, nothing else.
+  wss.on('error', () => {});
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      url = new URL('http://127.0.0.1/');
+    }
     if (url.pathname !== '/api/events' || !authorized(req, url)) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       socket.destroy();
@@ -189,6 +250,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
+      ws.on('error', () => {
+        sockets.delete(ws);
+        ws.terminate();
+      });
       ws.on('close', () => sockets.delete(ws));
       // The event channel is one-way; anything a client sends is ignored.
       ws.on('message', () => {});
@@ -200,9 +265,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   });
 
   await new Promise<void>((res, rej) => {
-    server.once('error', rej);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const what = `127.0.0.1:${opts.port ?? 0}`;
+      rej(
+        e.code === 'EADDRINUSE'
+          ? new ServeError(`port ${opts.port}: already in use (try another --port, or 0 for any free one)`)
+          : e.code === 'EACCES'
+            ? new ServeError(`port ${opts.port}: not allowed to listen there (ports below 1024 need root)`)
+            : new ServeError(`${what}: cannot listen (${e.code ?? e.message})`),
+      );
+    });
     server.listen(opts.port ?? 0, '127.0.0.1', () => res());
   });
+  server.on('error', () => {});
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
 

@@ -5,18 +5,25 @@
 import {
   API_ARGS,
   ApiMethodSchema,
+  type CostInfo,
   type ExportBundleReply,
   type ImportedBundle,
   MAX_BUNDLE_BYTES,
   type PresetInfo,
   type RealDirCheck,
   type ValidationResult,
+  type VerifyReply,
 } from '../../common/api';
+import { ownValue } from '../../common/own';
 import type { ExperimentResult } from '../../common/result';
-import { DiskSpecSchema, SpecSchema } from '../../common/spec/schema';
+import { DiskSpecSchema, type Spec, SpecSchema } from '../../common/spec/schema';
+import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost';
+import { ENGINE_VERSION } from '../../engine/version';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, readBundle } from '../bundle/read';
+import { compareResults } from '../bundle/replay';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
+import { runExperiment } from '../runner';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -108,6 +115,7 @@ export async function importBundleBytes(bytes: Uint8Array, name: string): Promis
       charts,
       engineVersion: b.manifest.engine_version,
       created: b.manifest.created,
+      verified: false,
     };
   } catch (e) {
     if (e instanceof BundleError) throw new ApiError(`${name}: ${e.message.replace(/^bundle: /, '')}`);
@@ -141,10 +149,51 @@ export function listPresets(): PresetInfo[] {
   }));
 }
 
+/** A valid spec's cost: one line, and the limits it is over. */
+export function specCost(spec: Spec): CostInfo {
+  const runs = expandMatrix(spec);
+  const cost = estimateSpecCost(
+    spec,
+    runs.map((r) => r.spec),
+  );
+  return { summary: formatCost(cost), over: costOverLimits(cost) };
+}
+
 export function checkSpec(spec: unknown): ValidationResult {
   const v = validateSpec(spec);
   if (!v.ok) return { ok: false, errors: v.errors };
-  return { ok: true, runs: expandMatrix(v.spec).length };
+  return { ok: true, runs: expandMatrix(v.spec).length, cost: specCost(v.spec) };
+}
+
+/**
+ * Re-runs an imported spec and compares with the stored simulated result (as `pvblk replay`):
+ * the UI marks an import "not verified" until this agrees.
+ */
+export async function verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply> {
+  const v = validateSpec(req.spec);
+  if (!v.ok) throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const cost = specCost(v.spec);
+  if (cost.over.length)
+    throw new ApiError(`too large to replay here: ${cost.over.join('; ')} (${cost.summary})`);
+  let stored: ExperimentResult;
+  try {
+    stored = checkResults(req.result, v.spec, { file: 'result', backend: 'sim' });
+  } catch (e) {
+    if (e instanceof BundleError) throw new ApiError(e.message);
+    throw e;
+  }
+  const now = await runExperiment(v.spec);
+  const { differences, count } = compareResults(stored, now, 20);
+  return {
+    identical: count === 0,
+    differenceCount: count,
+    differences,
+    ...(stored.engine_version !== ENGINE_VERSION
+      ? {
+          note: `made with engine ${stored.engine_version}, this is engine ${ENGINE_VERSION}; numbers may differ because the model changed`,
+        }
+      : {}),
+  };
 }
 
 export function createApiHandler(manager: SessionManager, host: HostServices = {}) {
@@ -162,9 +211,8 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       case 'listPresets':
         return listPresets();
       case 'getPreset': {
-        const p = EXPERIMENT_PRESETS[a[0] as string];
-        if (!p || !Object.hasOwn(EXPERIMENT_PRESETS, a[0] as string))
-          throw new ApiError(`unknown preset ${a[0]}`);
+        const p = ownValue(EXPERIMENT_PRESETS, a[0] as string);
+        if (!p) throw new ApiError(`unknown preset ${a[0]}`);
         return structuredClone(p.spec);
       }
       case 'validateSpec':
@@ -174,11 +222,17 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
           spec: unknown;
           pacing: 'max' | 1 | 10 | 100;
           real?: { dir: string; sizeGb: number };
+          allowLarge?: boolean;
         };
         const v = validateSpec(req.spec);
         if (!v.ok)
           throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
         if (req.real) return manager.startReal(v.spec, req.real);
+        const cost = specCost(v.spec);
+        if (cost.over.length && !req.allowLarge)
+          throw new ApiError(
+            `too large to run without confirming: ${cost.over.join('; ')} (estimate: ${cost.summary}); confirm to run anyway`,
+          );
         return manager.start(req.spec, req.pacing);
       }
       case 'checkRealDir':
@@ -257,6 +311,8 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         const picked = await host.openBundle();
         return picked ? importBundleBytes(picked.bytes, picked.name) : null;
       }
+      case 'verifyImport':
+        return verifyImport(a[0] as { spec: unknown; result: unknown });
     }
   };
 }

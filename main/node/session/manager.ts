@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +14,9 @@ import type { Spec } from '../../common/spec/schema';
 import { RealRefusal, runReal } from '../real/index';
 import { expandMatrix, Simulation } from './engine';
 import type { SimWorkerData, ToWorker } from './protocol';
+
+/** Heap limit of one simulation worker: half the machine's memory, at most 8 GiB. */
+const WORKER_HEAP_MB = Math.max(512, Math.min(8192, Math.floor(totalmem() / 2 / 1024 ** 2)));
 
 export interface SessionManagerOptions {
   /** Path of the built sim-worker.js; found next to the bundle by default. */
@@ -69,7 +73,11 @@ export class SessionManager {
   start(spec: unknown, pacing: Pacing): string {
     const runId = randomUUID();
     const data: SimWorkerData = { spec, pacing, batchMs: this.opts.batchMs };
-    const worker = new Worker(this.workerPath, { workerData: data });
+    // A heap cap per run: a spec the user allowed past the cost limits can still not take the machine.
+    const worker = new Worker(this.workerPath, {
+      workerData: data,
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
     const session: Session = { worker, finished: false };
     this.sessions.set(runId, session);
     const finish = () => {
@@ -83,9 +91,13 @@ export class SessionManager {
       this.emit(runId, event);
       if (event.type === 'done' || event.type === 'error') finish();
     });
-    worker.on('error', (err) => {
+    worker.on('error', (err: Error & { code?: string }) => {
       if (session.finished) return;
-      this.emit(runId, { type: 'error', message: err.message });
+      const message =
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `the simulation ran out of memory (its limit is ${WORKER_HEAP_MB} MiB); shorten the run, raise sample_interval_ms or lower trace_max_points`
+          : err.message;
+      this.emit(runId, { type: 'error', message });
       finish();
     });
     worker.on('exit', (code) => {

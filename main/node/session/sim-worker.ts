@@ -123,7 +123,9 @@ async function main(): Promise<void> {
   });
 }
 
-// The parent terminates the worker once it has seen 'done', 'error' or a stop.
+// The parent terminates the worker once it has seen 'done', 'error' or a stop. The client gets the
+// message only; the stack goes to this process's stderr, for whoever runs the server.
 main().catch((err: unknown) => {
-  post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  if (err instanceof Error && err.stack) console.error(`pvblk simulation worker: ${err.stack}`);
+  post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
 });

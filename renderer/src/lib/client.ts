@@ -18,6 +18,7 @@ import {
   type PvblkBridge,
   type RealDirCheck,
   type ValidationResult,
+  type VerifyReply,
 } from '@common/api';
 
 type Caller = (method: ApiMethod, args: unknown[]) => Promise<unknown>;
@@ -59,6 +60,7 @@ function build(
       return reply.saved;
     },
     importBundle: async () => (await call('importBundle', [])) as ImportedBundle | null,
+    verifyImport: (req) => call('verifyImport', [req]) as Promise<VerifyReply>,
     onEvent(listener) {
       return subscribe((raw) => {
         const r = EventEnvelopeSchema.safeParse(raw);

@@ -15,7 +15,11 @@ const layout: RunLayout = {
 };
 const sample = (t: number) => ({ t, total_mbps: 1, vm_mbps: [1] }) as unknown as Sample;
 
-function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
+function fakeApi(
+  importBundle: PvblkApi['importBundle'] = async () => null,
+  over: { costOver?: string[]; verify?: PvblkApi['verifyImport'] } = {},
+) {
+  const started: unknown[] = [];
   const listeners = new Set<(e: EventEnvelope) => void>();
   const emit = (runId: string, event: RunEvent) => {
     for (const l of listeners) l({ runId, event });
@@ -26,10 +30,11 @@ function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
     getPreset: async () => ({ name: 'p', duration_s: 1 }),
     validateSpec: async (spec) =>
       (spec as { duration_s: number }).duration_s > 0
-        ? { ok: true, runs: 1 }
+        ? { ok: true, runs: 1, cost: { summary: '1 run', over: over.costOver ?? [] } }
         : { ok: false, errors: [{ path: 'duration_s', message: 'Too small' }] },
     // Events of the new run arrive before startRun's reply, as they can over WebSocket.
-    startRun: async () => {
+    startRun: async (req) => {
+      started.push(req);
       emit('r1', { type: 'layout', runIndex: 0, runs: 1, params: {}, layout });
       emit('r1', {
         type: 'samples',
@@ -61,12 +66,17 @@ function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
     setLastSpec: async () => {},
     exportBundle: async () => true,
     importBundle,
+    verifyImport:
+      over.verify ??
+      (async () => {
+        throw new Error('no verify');
+      }),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
     },
   };
-  return { api, emit };
+  return { api, emit, started };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -199,6 +209,7 @@ describe('store', () => {
         charts: {},
         engineVersion: '1',
         created: 'now',
+        verified: false as const,
       };
     });
     const s = createStore(api);
@@ -220,5 +231,74 @@ describe('store', () => {
     await s.run();
     expect(s.state.imported).toBeNull();
     expect(s.state.status).toBe('running');
+  });
+
+  it('asks before running a spec over the cost limits, and tells the API the user agreed', async () => {
+    const { api, started } = fakeApi(undefined, { costOver: ['about 9G simulated requests (limit 200M)'] });
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    const asked: string[] = [];
+    let answer = false;
+    window.confirm = (m?: string) => {
+      asked.push(String(m));
+      return answer;
+    };
+    await s.run();
+    expect(asked[0]).toContain('9G simulated requests');
+    expect(started).toHaveLength(0);
+    expect(s.state.status).not.toBe('running');
+    answer = true;
+    await s.run();
+    expect(started).toEqual([expect.objectContaining({ allowLarge: true })]);
+    expect(s.state.status).toBe('running');
+  });
+
+  it('marks an imported bundle "not verified" until a replay agrees', async () => {
+    const result = {
+      name: 'b',
+      seed: 1,
+      engine_version: '1',
+      runs: [
+        {
+          params: {},
+          layout,
+          summary: {},
+          timeseries: { samples: [sample(0.25)] },
+          trace: { dispatch: [], activity: [], truncated: false },
+        },
+      ],
+    } as unknown as ExperimentResult;
+    let identical = false;
+    const { api } = fakeApi(
+      async () => ({
+        name: 'b.pvblk.zip',
+        spec: { name: 'b', duration_s: 1 },
+        result,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+        verified: false as const,
+      }),
+      {
+        verify: async () => ({
+          identical,
+          differenceCount: identical ? 0 : 1,
+          differences: identical ? [] : ['runs[0].summary.total.mbps: 999 (bundle) vs 41 (now)'],
+        }),
+      },
+    );
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.importBundle();
+    expect(s.state.imported?.verify).toBe('not verified');
+    await s.verifyImport();
+    expect(s.state.imported?.verify).toBe('differs');
+    expect(s.state.imported?.verifyDetail).toContain('999 (bundle)');
+    await s.importBundle();
+    identical = true;
+    await s.verifyImport();
+    expect(s.state.imported?.verify).toBe('verified');
   });
 });

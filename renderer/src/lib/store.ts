@@ -144,6 +144,9 @@ export function createStore(api: PvblkApi) {
     errors: [] as ValidationError[],
     validating: false,
     runsInSpec: 0,
+    /** The valid spec's estimated cost (one line) and the limits it is over; running then asks first. */
+    costSummary: '',
+    costOver: [] as string[],
     status: 'idle' as Status,
     runId: null as string | null,
     pacing: 'max' as Pacing,
@@ -166,6 +169,9 @@ export function createStore(api: PvblkApi) {
       engineVersion: string;
       created: string;
       backends: 'sim' | 'real' | 'sim+real';
+      /** The numbers are as the file says until a replay agrees (verifyImport). */
+      verify: 'not verified' | 'verifying' | 'verified' | 'differs' | 'cannot verify';
+      verifyDetail: string;
     } | null,
     /** Export/import problem (a BundleError message), shown inline next to the bundle buttons. */
     bundleError: null as string | null,
@@ -259,6 +265,8 @@ export function createStore(api: PvblkApi) {
       if (seq !== validateSeq) return;
       state.errors = r.ok ? [] : r.errors;
       state.runsInSpec = r.ok ? r.runs : 0;
+      state.costSummary = r.ok ? (r.cost?.summary ?? '') : '';
+      state.costOver = r.ok ? (r.cost?.over ?? []) : [];
       if (r.ok) void api.setLastSpec(spec).catch(() => {});
     } catch (err) {
       if (seq !== validateSeq) return;
@@ -467,6 +475,15 @@ export function createStore(api: PvblkApi) {
   async function run(): Promise<void> {
     if (!valid() || state.status === 'running' || state.status === 'paused' || state.status === 'starting')
       return;
+    // Over the work or memory limits: the user decides (the API refuses without allowLarge).
+    const allowLarge = state.backend === 'sim' && state.costOver.length > 0;
+    if (
+      allowLarge &&
+      !window.confirm(
+        `This experiment is large: ${state.costOver.join('; ')}.\nEstimate: ${state.costSummary}.\nRun it anyway?`,
+      )
+    )
+      return;
     runs.value = [];
     experiment.value = null;
     experimentSpec = null;
@@ -502,7 +519,7 @@ export function createStore(api: PvblkApi) {
       const id = await api.startRun(
         backend === 'real'
           ? { spec, pacing: state.pacing, real: { dir: state.realDir, sizeGb: state.realSizeGb } }
-          : { spec, pacing: state.pacing },
+          : { spec, pacing: state.pacing, ...(allowLarge ? { allowLarge } : {}) },
       );
       experimentSpec = spec;
       state.runId = id;
@@ -748,6 +765,10 @@ export function createStore(api: PvblkApi) {
         engineVersion: b.engineVersion,
         created: b.created,
         backends: sim && real ? 'sim+real' : sim ? 'sim' : 'real',
+        verify: sim ? 'not verified' : 'cannot verify',
+        verifyDetail: sim
+          ? 'The numbers are as stored in the file (only their shape was checked). Verify re-runs the spec and compares every value.'
+          : 'Real-disk results cannot be re-measured here.',
       };
       state.runId = null;
       state.message = null;
@@ -767,8 +788,29 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /** Re-runs the imported spec and compares with the stored simulated result; marks the import verified when they agree. */
+  async function verifyImport(): Promise<void> {
+    const imp = state.imported;
+    const stored = lastByBackend.sim?.result;
+    if (!imp || !stored || !experimentSpec || imp.verify === 'verifying') return;
+    imp.verify = 'verifying';
+    try {
+      const r = await api.verifyImport({ spec: experimentSpec, result: stored });
+      if (state.imported !== imp) return;
+      imp.verify = r.identical ? 'verified' : 'differs';
+      imp.verifyDetail = r.identical
+        ? 'A replay of the spec gave every stored value.'
+        : `${r.differenceCount} values differ from a replay:\n${r.differences.join('\n')}${r.note ? `\n(${r.note})` : ''}`;
+    } catch (err) {
+      if (state.imported !== imp) return;
+      imp.verify = 'not verified';
+      imp.verifyDetail = `verification failed: ${(err as Error).message}`;
+    }
+  }
+
   return {
     state,
+    verifyImport,
     runs,
     counterpart,
     checkRealDir,
