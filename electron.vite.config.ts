@@ -15,7 +15,7 @@ export default defineConfig({
           'sim-worker': r('./main/node/session/sim-worker.ts'),
           'run-worker': r('./main/node/run-worker.ts'),
           // `npm run bench` (engine speed, one core)
-          bench: r('./main/node/bench.ts'),
+          'bench-engine': r('./main/node/bench-engine.ts'),
           // Browser mode as a library entry (scripts/start.mjs and the e2e server import it).
           serve: r('./main/node/serve/server.ts'),
           // Real-disk backend: a VM process (forked) and its I/O threads (worker_threads).
