@@ -1,16 +1,230 @@
-// `npm run bench`: the engine benchmark (built by `npm run build` into out/main/bench.js).
-import { existsSync } from 'node:fs';
+// `npm run bench`: the engine benchmark, then the UI frame-rate probe and the real-disk bench.
+//
+// Each engine case runs in its own process (scripts/bench-case.mjs), so its peak RSS is its own,
+// PVBLK_BENCH_RUNS times (default 5) alternately with the previous engine version: the engine of
+// git commit PVBLK_BENCH_BASE (default e912b24, before the speed work of issue #15), built from a
+// temporary git worktree into node_modules/.cache/pvblk-bench/ (kept for the next run). For each
+// case it prints simulated requests per wall second (median and range), peak RSS, and the ratio
+// new/old of the medians. These machines are shared and noisy: read medians and ratios measured in
+// one run, never absolute numbers across runs or machines.
+//
+// Env: PVBLK_BENCH_CASE=text keeps the cases whose name contains it; PVBLK_BENCH_BASE=none skips
+// the previous version; PVBLK_BENCH_ENGINE_ONLY=1 skips the UI and real-disk parts. The figures
+// are also written to out/bench/engine.json (scripts/gen-perf-docs.mjs turns them into
+// docs/performance.md).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bench = join(root, 'out', 'main', 'bench.js');
-if (!existsSync(bench)) {
-  console.error('bench: out/main/bench.js missing; run `npm run build` first');
+const current = join(root, 'out', 'main', 'bench-engine.js');
+const caseRunner = join(root, 'scripts', 'bench-case.mjs');
+const RUNS = Math.max(1, Number(process.env.PVBLK_BENCH_RUNS ?? 5));
+const BASE = process.env.PVBLK_BENCH_BASE ?? 'e912b24';
+const filter = process.env.PVBLK_BENCH_CASE ?? '';
+
+if (!existsSync(current)) {
+  console.error('bench: out/main/bench-engine.js missing; run `npm run build` first');
   process.exit(1);
 }
-await import(pathToFileURL(bench).href);
-for (const extra of ['ui-bench.mjs', 'real-bench.mjs']) {
-  const f = join(root, 'scripts', extra);
-  if (existsSync(f)) await import(pathToFileURL(f).href);
+
+/** Random 4 KiB reads over the whole disk at queue depth `qd` under noop, native (no VM). */
+function randomReads(disk, qd, durationS) {
+  return {
+    name: `bench-${disk}-qd${qd}`,
+    seed: 11,
+    duration_s: durationS,
+    warmup_s: 1,
+    disk: { preset: disk },
+    host: { scheduler: 'noop' },
+    native: [{ name: 'rand', op: 'read', pattern: 'random', block_kb: 4, iodepth: qd }],
+  };
+}
+
+/** The paper-fairness preset (cfq) with every VM on `vpid`, for `durationS`. */
+const fairness = (durationS) => ({ preset: 'paper-fairness', mapping: 'vpid', duration_s: durationS });
+
+// About 1 M requests for the QD1 disks (DiskSim's comparison in issue #15).
+const CASES = [
+  {
+    name: 'QD1 random 4 KiB, noop, cheetah-9lp (1 M requests)',
+    goal: 1e6,
+    spec: randomReads('cheetah-9lp', 1, 9000),
+  },
+  {
+    name: 'QD1 random 4 KiB, noop, hp-c3323a (1 M requests)',
+    goal: 1e6,
+    spec: randomReads('hp-c3323a', 1, 18300),
+  },
+  { name: 'QD32 random 4 KiB, noop, ssd-sata (20 s)', spec: randomReads('ssd-sata', 32, 20) },
+  { name: 'paper-fairness vpid, cfq (60 s)', goal: 4e5, spec: fairness(60) },
+  { name: 'paper-fairness vpid, cfq (1 h)', goal: 4e5, spec: fairness(3600) },
+  // Memory against simulated time at the default sample interval (250 ms).
+  { name: 'memory 1× (QD1 cheetah-9lp, 15 min)', memory: 1, spec: randomReads('cheetah-9lp', 1, 900) },
+  { name: 'memory 4× (QD1 cheetah-9lp, 1 h)', memory: 4, spec: randomReads('cheetah-9lp', 1, 3600) },
+  { name: 'memory 16× (QD1 cheetah-9lp, 4 h)', memory: 16, spec: randomReads('cheetah-9lp', 1, 14400) },
+];
+
+const cacheDir = join(root, 'node_modules', '.cache', 'pvblk-bench');
+
+/** The bench engine of git commit `ref`, built once from a temporary worktree. */
+async function baseEngine(ref) {
+  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${ref}^{commit}`], {
+    encoding: 'utf8',
+  }).trim();
+  const out = join(cacheDir, sha);
+  const file = join(out, 'bench-engine.mjs');
+  if (existsSync(file)) return { sha, file };
+  const wt = join(tmpdir(), `pvblk-bench-base-${sha.slice(0, 12)}-${process.pid}`);
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', '--force', wt, sha], { stdio: 'ignore' });
+  try {
+    symlinkSync(join(root, 'node_modules'), join(wt, 'node_modules'), 'dir');
+    // The same three exports as main/node/bench-engine.ts, from that version's source.
+    writeFileSync(
+      join(wt, 'bench-entry.ts'),
+      [
+        "export { parseSpec } from './main/common/spec/validate';",
+        "export { presetSpec } from './main/engine/presets/index';",
+        "export { Simulation } from './main/engine/simulation';",
+        '',
+      ].join('\n'),
+    );
+    const { build } = await import('vite');
+    await build({
+      root: wt,
+      configFile: false,
+      logLevel: 'warn',
+      build: {
+        outDir: out,
+        emptyOutDir: true,
+        minify: false,
+        target: 'node20',
+        ssr: join(wt, 'bench-entry.ts'),
+        rolldownOptions: { output: { entryFileNames: 'bench-engine.mjs', format: 'es' } },
+      },
+    });
+  } finally {
+    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', wt], { stdio: 'ignore' });
+  }
+  return { sha, file };
+}
+
+function runCase(engine, caseFile) {
+  const out = execFileSync(process.execPath, [caseRunner, engine, caseFile], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const kreq = (x) => `${Math.round(x / 1000)}k`;
+
+function summarize(runs) {
+  const rates = runs.map((r) => r.requests / r.wall_s);
+  return {
+    requests: runs[0].requests,
+    samples: runs[0].samples,
+    events_per_request: runs[0].events / Math.max(1, runs[0].requests),
+    rate_median: median(rates),
+    rate_min: Math.min(...rates),
+    rate_max: Math.max(...rates),
+    peak_rss_mb: median(runs.map((r) => r.peak_rss_mb)),
+    runs: runs.length,
+  };
+}
+
+function table(head, rows) {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(w[i])).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main() {
+  let base = null;
+  if (BASE !== 'none') {
+    try {
+      base = await baseEngine(BASE);
+    } catch (e) {
+      console.log(
+        `bench: previous engine ${BASE} not available (${e.message.split('\n')[0]}); new engine only`,
+      );
+    }
+  }
+  const dir = join(tmpdir(), `pvblk-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  console.log(
+    `PV Block Lab engine benchmark (node ${process.version}, one thread per case, ${RUNS} runs each` +
+      `${base ? `, previous engine ${base.sha.slice(0, 7)} alternating` : ''})\n`,
+  );
+  const results = [];
+  try {
+    for (const c of CASES.filter((x) => x.name.includes(filter))) {
+      const file = join(dir, 'case.json');
+      writeFileSync(file, JSON.stringify({ spec: c.spec }));
+      const now = [];
+      const old = [];
+      for (let i = 0; i < RUNS; i++) {
+        now.push(runCase(current, file));
+        if (base) old.push(runCase(base.file, file));
+      }
+      const r = { name: c.name, goal: c.goal ?? null, memory: c.memory ?? null, new: summarize(now) };
+      if (base) r.old = summarize(old);
+      results.push(r);
+      process.stderr.write(`  done: ${c.name}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = results.map((r) => [
+    r.name,
+    r.new.requests,
+    `${kreq(r.new.rate_median)} (${kreq(r.new.rate_min)}–${kreq(r.new.rate_max)})`,
+    r.goal ? `${kreq(r.goal)} ${r.new.rate_median >= r.goal ? 'met' : 'NOT met'}` : '',
+    r.new.peak_rss_mb.toFixed(0),
+    r.old ? `${kreq(r.old.rate_median)} (${kreq(r.old.rate_min)}–${kreq(r.old.rate_max)})` : '–',
+    r.old ? r.old.peak_rss_mb.toFixed(0) : '–',
+    r.old ? `${(r.new.rate_median / r.old.rate_median).toFixed(2)}×` : '–',
+  ]);
+  console.log(
+    table(
+      [
+        'case',
+        'requests',
+        'req/s median (range)',
+        'goal',
+        'peak RSS MiB',
+        'previous req/s',
+        'previous RSS MiB',
+        'speed ratio',
+      ],
+      rows,
+    ),
+  );
+  const mem = Object.fromEntries(results.filter((r) => r.memory).map((r) => [r.memory, r]));
+  if (mem[1] && mem[16]) {
+    const growth = (v) => (mem[16][v].peak_rss_mb / mem[1][v].peak_rss_mb - 1) * 100;
+    console.log(
+      `\nPeak RSS from 1× to 16× the simulated time: ${growth('new') >= 0 ? '+' : ''}${growth('new').toFixed(1)} %` +
+        ` (goal: within 10 %)${mem[1].old ? `; previous engine ${growth('old') >= 0 ? '+' : ''}${growth('old').toFixed(1)} %` : ''}`,
+    );
+  }
+  mkdirSync(join(root, 'out', 'bench'), { recursive: true });
+  writeFileSync(
+    join(root, 'out', 'bench', 'engine.json'),
+    `${JSON.stringify({ node: process.version, runs: RUNS, base: base?.sha ?? null, results }, null, 1)}\n`,
+  );
+}
+
+await main();
+if (!process.env.PVBLK_BENCH_ENGINE_ONLY) {
+  for (const extra of ['ui-bench.mjs', 'real-bench.mjs']) {
+    const f = join(root, 'scripts', extra);
+    if (existsSync(f)) await import(pathToFileURL(f).href);
+  }
 }

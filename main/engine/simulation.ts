@@ -222,7 +222,11 @@ export class Simulation {
   /** Run to the end (if needed) and return the run's result. */
   result(): RunResult {
     if (this.finished) return this.finished;
-    if (!this.done) this.advance(this.durationS);
+    if (!this.done) {
+      // Nothing is streamed from here on: the collector keeps only what the result holds.
+      this.metrics.stopStreaming();
+      this.advance(this.durationS);
+    }
     const now = this.sim.now;
     const summary = this.metrics.summary(this.spec.host.scheduler, (i) => {
       const t = this.threads[i];

@@ -5,6 +5,7 @@ export class Thinned<T> {
   private seen = 0;
   truncated = false;
   private fresh: T[] = [];
+  private streaming = true;
   constructor(private readonly cap: number) {}
   push(x: T): void {
     if (this.cap === 0) {
@@ -13,7 +14,7 @@ export class Thinned<T> {
     }
     if (this.seen++ % this.stride !== 0) return;
     this.items.push(x);
-    this.fresh.push(x);
+    if (this.streaming) this.fresh.push(x);
     if (this.items.length >= this.cap) {
       this.truncated = true;
       let w = 0;
@@ -22,6 +23,12 @@ export class Thinned<T> {
       this.stride *= 2;
     }
   }
+  /** Nobody calls `drain` from here on: stop keeping points for it. */
+  stopStreaming(): void {
+    this.streaming = false;
+    this.fresh = [];
+  }
+
   /** Points added since the last call (for streaming). */
   drain(): T[] {
     const f = this.fresh;

@@ -25,6 +25,7 @@ import type {
   RunResult,
   Sample,
 } from '@common/result';
+import { appendSample } from '@common/series';
 import { markRaw, reactive, shallowRef } from 'vue';
 
 export const MAX_DISPATCH_POINTS = 10_000;
@@ -374,7 +375,9 @@ export function createStore(api: PvblkApi) {
       case 'samples': {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (!v) return;
-        v.samples.push(...e.samples);
+        // Bounded like the engine's series: older points merge, the newest stay at full resolution.
+        const weights = v.layout.vms.map((vm) => vm.weight);
+        for (const smp of e.samples) appendSample(v.samples, smp, weights);
         // Keep the seek chart bounded over the whole run: past the cap, halve the points and
         // keep every 2nd, 4th, … new point (uniform decimation instead of a cut-off).
         for (const d of e.dispatch) {
