@@ -8,6 +8,9 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // Bundle the small pure libraries the CLI and the engine load at every start (zod alone is
+      // some 60 ES modules to resolve and load one by one); the rest stay external.
+      externalizeDeps: { exclude: ['zod', 'pure-rand'] },
       rolldownOptions: {
         input: {
           index: r('./main/electron/index.ts'),

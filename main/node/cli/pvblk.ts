@@ -4,14 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type DiskSpec, DiskSpecSchema, type SpecInput } from '../../common/spec/schema';
-import { formatErrors, formatZodIssues, validateSpec } from '../../common/spec/validate';
-import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/disk/index';
-import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
+import type { DiskSpec, SpecInput } from '../../common/spec/schema';
 import { ENGINE_VERSION } from '../../engine/version';
-import { runExperiment } from '../runner';
-import { report } from './report';
 import { table } from './table';
+
+// Each command loads what it needs when it runs (the spec schema, the engine, the worker pool),
+// so `pvblk --help` or a one-second run does not pay for the rest at start-up.
+const loadSpec = () => import('../../common/spec/validate');
+const loadPresets = () => import('../../engine/presets/index');
+const loadDisks = () => import('../../engine/disk/index');
 
 export const APP_VERSION = '0.1.0';
 
@@ -64,6 +65,8 @@ function positiveNumber(name: string, v: string | undefined, integer = false): n
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
+  const [{ formatErrors, validateSpec }, { EXPERIMENT_PRESETS, presetSpec }, { runExperiment }, { report }] =
+    await Promise.all([loadSpec(), loadPresets(), import('../runner'), import('./report')]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -118,7 +121,8 @@ async function cmdRun(argv: string[]): Promise<number> {
   return 0;
 }
 
-function cmdPresets(argv: string[]): number {
+async function cmdPresets(argv: string[]): Promise<number> {
+  const [{ EXPERIMENT_PRESETS }, { DISK_PRESETS }] = await Promise.all([loadPresets(), loadDisks()]);
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
   if (values.json) {
     const list = Object.entries(EXPERIMENT_PRESETS).map(([name, p]) => ({
@@ -143,7 +147,8 @@ function cmdPresets(argv: string[]): number {
   return 0;
 }
 
-function cmdPreset(argv: string[]): number {
+async function cmdPreset(argv: string[]): Promise<number> {
+  const { EXPERIMENT_PRESETS, presetSpec } = await loadPresets();
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError('preset: expected exactly one preset name');
   const name = positionals[0];
@@ -155,7 +160,9 @@ function cmdPreset(argv: string[]): number {
   return 0;
 }
 
-function cmdDisk(argv: string[]): number {
+async function cmdDisk(argv: string[]): Promise<number> {
+  const [{ DiskSpecSchema }, { formatErrors, formatZodIssues }, { characterizeDisk, resolveDiskSpec }] =
+    await Promise.all([import('../../common/spec/schema'), loadSpec(), loadDisks()]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -220,11 +227,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await cmdRun(rest);
       case 'presets':
-        return cmdPresets(rest);
+        return await cmdPresets(rest);
       case 'preset':
-        return cmdPreset(rest);
+        return await cmdPreset(rest);
       case 'disk':
-        return cmdDisk(rest);
+        return await cmdDisk(rest);
       case 'serve':
         return await cmdServe(rest);
       case 'replay': {
