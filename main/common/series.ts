@@ -21,13 +21,14 @@ export const SERIES_MAX_POINTS = 2000;
 /** The newest points kept at full resolution. */
 export const SERIES_FULL_POINTS = 1000;
 
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-const r4 = (x: number): number => Math.round(x * 10000) / 10000;
+export const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+export const r4 = (x: number): number => Math.round(x * 10000) / 10000;
 
 /** Sample intervals a point covers. */
 export const spanOf = (s: Sample): number => s.merged ?? 1;
 
-function mean(a: number, wa: number, b: number, wb: number, round: (x: number) => number): number {
+/** Weighted mean of a and b (plain mean when both weights are 0), rounded. */
+export function mean(a: number, wa: number, b: number, wb: number, round: (x: number) => number): number {
   const w = wa + wb;
   return w > 0 ? round((a * wa + b * wb) / w) : round((a + b) / 2);
 }

@@ -89,8 +89,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   dispatched(rq: BlockRequest): void {
     const now = this.now();
     if (this.inDevice++ === 0) this.busySince = now;
+    if (!this.dispatch.accept()) return;
     const u = rq.units[0];
-    this.dispatch.push({
+    this.dispatch.add({
       t: now / 1e9,
       sector: rq.sector,
       sectors: rq.sectors,

@@ -43,7 +43,8 @@ export class LogHistogram {
 
   private indexOf(v: number): number {
     const b = this.bucketOf(v);
-    const sub = Math.floor(v / 2 ** b);
+    // An integer below 2^31 shifts exactly (the values recorded are whole microseconds).
+    const sub = v < 2147483648 && Number.isInteger(v) ? v >> b : Math.floor(v / 2 ** b);
     return (b + 1) * this.half + sub - this.half;
   }
 
