@@ -12,10 +12,11 @@
 // the previous version; PVBLK_BENCH_ENGINE_ONLY=1 skips the UI and real-disk parts. The figures
 // are also written to out/bench/engine.json (scripts/gen-perf-docs.mjs turns them into
 // docs/performance.md).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,7 +77,8 @@ async function baseEngine(ref) {
   }).trim();
   const out = join(cacheDir, sha);
   const file = join(out, 'bench-engine.mjs');
-  if (existsSync(file)) return { sha, file };
+  const cli = join(out, 'main', 'cli.js');
+  if (existsSync(file) && existsSync(cli)) return { sha, file, cli };
   const wt = join(tmpdir(), `pvblk-bench-base-${sha.slice(0, 12)}-${process.pid}`);
   execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', '--force', wt, sha], { stdio: 'ignore' });
   try {
@@ -105,10 +107,55 @@ async function baseEngine(ref) {
         rolldownOptions: { output: { entryFileNames: 'bench-engine.mjs', format: 'es' } },
       },
     });
+    // Its whole main build too, for the start-up figure of its CLI.
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+      {
+        cwd: wt,
+        stdio: 'ignore',
+      },
+    );
+    cpSync(join(wt, 'out', 'main'), join(out, 'main'), { recursive: true });
   } finally {
     execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', wt], { stdio: 'ignore' });
   }
-  return { sha, file };
+  return { sha, file, cli };
+}
+
+/**
+ * Start-up: wall time of `pvblk run --preset native-random-fifo --duration 1 --json` (a run whose
+ * simulation takes a few milliseconds) through each CLI build, and of `node -e 0`, alternating,
+ * median of `n`.
+ */
+function startup(clis, n = 11) {
+  const runner = join(tmpdir(), `pvblk-bench-cli-${process.pid}.mjs`);
+  writeFileSync(
+    runner,
+    'const [cli, ...args] = process.argv.slice(2);\nconst { main } = await import(cli);\nprocess.exitCode = await main(args);\n',
+  );
+  const args = ['run', '--preset', 'native-random-fifo', '--duration', '1', '--json'];
+  const times = clis.map(() => []);
+  const node = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      spawnSync(process.execPath, ['-e', '0']);
+      node.push(performance.now() - t0);
+      clis.forEach((c, k) => {
+        t0 = performance.now();
+        const r = spawnSync(process.execPath, [runner, pathToFileURL(c).href, ...args], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
+        times[k].push(performance.now() - t0);
+        if (r.status !== 0) throw new Error(`start-up run failed: ${r.stderr}`);
+      });
+    }
+  } finally {
+    rmSync(runner, { force: true });
+  }
+  return { node_ms: median(node), cli_ms: times.map(median) };
 }
 
 function runCase(engine, caseFile) {
@@ -214,10 +261,24 @@ async function main() {
         ` (goal: within 10 %)${mem[1].old ? `; previous engine ${growth('old') >= 0 ? '+' : ''}${growth('old').toFixed(1)} %` : ''}`,
     );
   }
+  let start = null;
+  if (!filter || 'start-up'.includes(filter)) {
+    const clis = [join(root, 'out', 'main', 'cli.js'), ...(base ? [base.cli] : [])];
+    const st = startup(clis);
+    start = { node_ms: st.node_ms, new_ms: st.cli_ms[0], old_ms: st.cli_ms[1] ?? null };
+    const beyond = (ms) =>
+      `${ms.toFixed(0)} ms (${(ms - st.node_ms).toFixed(0)} ms beyond node's own ${st.node_ms.toFixed(0)} ms)`;
+    console.log(
+      `\nStart-up, pvblk run --preset native-random-fifo --duration 1 --json, median of 11: ${beyond(start.new_ms)}` +
+        (start.old_ms !== null
+          ? `; previous ${beyond(start.old_ms)}: ratio ${((start.new_ms - st.node_ms) / (start.old_ms - st.node_ms)).toFixed(2)} beyond node`
+          : ''),
+    );
+  }
   mkdirSync(join(root, 'out', 'bench'), { recursive: true });
   writeFileSync(
     join(root, 'out', 'bench', 'engine.json'),
-    `${JSON.stringify({ node: process.version, runs: RUNS, base: base?.sha ?? null, results }, null, 1)}\n`,
+    `${JSON.stringify({ node: process.version, runs: RUNS, base: base?.sha ?? null, results, startup: start }, null, 1)}\n`,
   );
 }
 
