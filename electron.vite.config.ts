@@ -8,6 +8,9 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // Bundle the small pure libraries the CLI and the engine load at every start (zod alone is
+      // some 60 ES modules to resolve and load one by one); the rest stay external.
+      externalizeDeps: { exclude: ['zod', 'pure-rand'] },
       rolldownOptions: {
         input: {
           index: r('./main/electron/index.ts'),
@@ -15,7 +18,7 @@ export default defineConfig({
           'sim-worker': r('./main/node/session/sim-worker.ts'),
           'run-worker': r('./main/node/run-worker.ts'),
           // `npm run bench` (engine speed, one core)
-          bench: r('./main/node/bench.ts'),
+          'bench-engine': r('./main/node/bench-engine.ts'),
           // Browser mode as a library entry (scripts/start.mjs and the e2e server import it).
           serve: r('./main/node/serve/server.ts'),
           // Real-disk backend: a VM process (forked) and its I/O threads (worker_threads).

@@ -1,16 +1,324 @@
-// `npm run bench`: the engine benchmark (built by `npm run build` into out/main/bench.js).
-import { existsSync } from 'node:fs';
+// `npm run bench`: the engine benchmark, then the UI frame-rate probe and the real-disk bench.
+//
+// Each engine case runs in its own process (scripts/bench-case.mjs), so its peak RSS is its own,
+// PVBLK_BENCH_RUNS times (default 5; the 1 h case 3) alternately with the previous engine version: the engine of
+// git commit PVBLK_BENCH_BASE (default e912b24, before the speed work of issue #15), built from a
+// temporary git worktree into node_modules/.cache/pvblk-bench/ (kept for the next run). For each
+// case it prints simulated requests per wall second (median and range), peak RSS, and the ratio
+// new/old of the medians. These machines are shared and noisy: read medians and ratios measured in
+// one run, never absolute numbers across runs or machines.
+//
+// Env: PVBLK_BENCH_CASE=text keeps the cases whose name contains it; PVBLK_BENCH_BASE=none skips
+// the previous version; PVBLK_BENCH_ENGINE_ONLY=1 skips the UI and real-disk parts. The figures
+// are also written to out/bench/engine.json (scripts/gen-perf-docs.mjs turns them into
+// docs/performance.md).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bench = join(root, 'out', 'main', 'bench.js');
-if (!existsSync(bench)) {
-  console.error('bench: out/main/bench.js missing; run `npm run build` first');
+const current = join(root, 'out', 'main', 'bench-engine.js');
+const caseRunner = join(root, 'scripts', 'bench-case.mjs');
+const RUNS = Math.max(1, Number(process.env.PVBLK_BENCH_RUNS ?? 5));
+const BASE = process.env.PVBLK_BENCH_BASE ?? 'e912b24';
+const filter = process.env.PVBLK_BENCH_CASE ?? '';
+
+if (!existsSync(current)) {
+  console.error('bench: out/main/bench-engine.js missing; run `npm run build` first');
   process.exit(1);
 }
-await import(pathToFileURL(bench).href);
-for (const extra of ['ui-bench.mjs', 'real-bench.mjs']) {
-  const f = join(root, 'scripts', extra);
-  if (existsSync(f)) await import(pathToFileURL(f).href);
+
+/** Random 4 KiB reads over the whole disk at queue depth `qd` under noop, native (no VM). */
+function randomReads(disk, qd, durationS) {
+  return {
+    name: `bench-${disk}-qd${qd}`,
+    seed: 11,
+    duration_s: durationS,
+    warmup_s: 1,
+    disk: { preset: disk },
+    host: { scheduler: 'noop' },
+    native: [{ name: 'rand', op: 'read', pattern: 'random', block_kb: 4, iodepth: qd }],
+  };
+}
+
+/** The paper-fairness preset (cfq) with every VM on `vpid`, for `durationS`. */
+const fairness = (durationS) => ({ preset: 'paper-fairness', mapping: 'vpid', duration_s: durationS });
+
+// About 1 M requests for the QD1 disks (DiskSim's comparison in issue #15).
+const CASES = [
+  {
+    name: 'QD1 random 4 KiB, noop, cheetah-9lp (1 M requests)',
+    goal: 1e6,
+    spec: randomReads('cheetah-9lp', 1, 9000),
+  },
+  {
+    name: 'QD1 random 4 KiB, noop, hp-c3323a (1 M requests)',
+    goal: 1e6,
+    spec: randomReads('hp-c3323a', 1, 18300),
+  },
+  { name: 'QD32 random 4 KiB, noop, ssd-sata (20 s)', spec: randomReads('ssd-sata', 32, 20) },
+  { name: 'paper-fairness vpid, cfq (60 s)', goal: 4e5, spec: fairness(60) },
+  // About 5 M requests: 3 runs (PVBLK_BENCH_RUNS caps it) to keep the bench within minutes.
+  { name: 'paper-fairness vpid, cfq (1 h)', goal: 4e5, runs: 3, spec: fairness(3600) },
+  // Memory against simulated time at the default sample interval (250 ms): 1× is the 1 M requests
+  // of the first case (as in issue #15), 16× is 16 M. Peak RSS varies little between runs, so 3
+  // runs of this version and 1 of the previous (whose 16× needs over 1 GiB and minutes).
+  {
+    name: 'memory 1× (QD1 cheetah-9lp, 2.5 h)',
+    memory: 1,
+    runs: 3,
+    oldRuns: 1,
+    spec: randomReads('cheetah-9lp', 1, 9000),
+  },
+  {
+    name: 'memory 4× (QD1 cheetah-9lp, 10 h)',
+    memory: 4,
+    runs: 3,
+    oldRuns: 1,
+    spec: randomReads('cheetah-9lp', 1, 36000),
+  },
+  {
+    name: 'memory 16× (QD1 cheetah-9lp, 40 h)',
+    memory: 16,
+    runs: 3,
+    oldRuns: 1,
+    spec: randomReads('cheetah-9lp', 1, 144000),
+  },
+];
+
+const cacheDir = join(root, 'node_modules', '.cache', 'pvblk-bench');
+
+/** The bench engine of git commit `ref`, built once from a temporary worktree. */
+async function baseEngine(ref) {
+  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${ref}^{commit}`], {
+    encoding: 'utf8',
+  }).trim();
+  const out = join(cacheDir, sha);
+  const file = join(out, 'bench-engine.mjs');
+  const cli = join(out, 'main', 'cli.js');
+  if (existsSync(file) && existsSync(cli)) return { sha, file, cli };
+  const wt = join(tmpdir(), `pvblk-bench-base-${sha.slice(0, 12)}-${process.pid}`);
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', '--force', wt, sha], { stdio: 'ignore' });
+  try {
+    symlinkSync(join(root, 'node_modules'), join(wt, 'node_modules'), 'dir');
+    // The same three exports as main/node/bench-engine.ts, from that version's source.
+    writeFileSync(
+      join(wt, 'bench-entry.ts'),
+      [
+        "export { parseSpec } from './main/common/spec/validate';",
+        "export { presetSpec } from './main/engine/presets/index';",
+        "export { Simulation } from './main/engine/simulation';",
+        '',
+      ].join('\n'),
+    );
+    const { build } = await import('vite');
+    await build({
+      root: wt,
+      configFile: false,
+      logLevel: 'warn',
+      build: {
+        outDir: out,
+        emptyOutDir: true,
+        minify: false,
+        target: 'node20',
+        ssr: join(wt, 'bench-entry.ts'),
+        rolldownOptions: { output: { entryFileNames: 'bench-engine.mjs', format: 'es' } },
+      },
+    });
+    // Its whole main build too, for the start-up figure of its CLI.
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+      {
+        cwd: wt,
+        stdio: 'ignore',
+      },
+    );
+    cpSync(join(wt, 'out', 'main'), join(out, 'main'), { recursive: true });
+  } finally {
+    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', wt], { stdio: 'ignore' });
+  }
+  return { sha, file, cli };
+}
+
+/**
+ * Start-up: wall time of `pvblk run --preset native-random-fifo --duration 1 --json` (a run whose
+ * simulation takes a few milliseconds) through each CLI build, and of `node -e 0`, alternating,
+ * median of `n`.
+ */
+function startup(clis, n = 11) {
+  const runner = join(tmpdir(), `pvblk-bench-cli-${process.pid}.mjs`);
+  writeFileSync(
+    runner,
+    'const [cli, ...args] = process.argv.slice(2);\nconst { main } = await import(cli);\nprocess.exitCode = await main(args);\n',
+  );
+  const args = ['run', '--preset', 'native-random-fifo', '--duration', '1', '--json'];
+  const times = clis.map(() => []);
+  const node = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let t0 = performance.now();
+      spawnSync(process.execPath, ['-e', '0']);
+      node.push(performance.now() - t0);
+      clis.forEach((c, k) => {
+        t0 = performance.now();
+        const r = spawnSync(process.execPath, [runner, pathToFileURL(c).href, ...args], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
+        times[k].push(performance.now() - t0);
+        if (r.status !== 0) throw new Error(`start-up run failed: ${r.stderr}`);
+      });
+    }
+  } finally {
+    rmSync(runner, { force: true });
+  }
+  return { node_ms: median(node), cli_ms: times.map(median) };
+}
+
+function runCase(engine, caseFile) {
+  const out = execFileSync(process.execPath, [caseRunner, engine, caseFile], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const kreq = (x) => `${Math.round(x / 1000)}k`;
+
+function summarize(runs) {
+  const rates = runs.map((r) => r.requests / r.wall_s);
+  return {
+    requests: runs[0].requests,
+    samples: runs[0].samples,
+    events_per_request: runs[0].events / Math.max(1, runs[0].requests),
+    rate_median: median(rates),
+    rate_min: Math.min(...rates),
+    rate_max: Math.max(...rates),
+    peak_rss_mb: median(runs.map((r) => r.peak_rss_mb)),
+    runs: runs.length,
+  };
+}
+
+function table(head, rows) {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(w[i])).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+let prevStartup = null;
+
+async function main() {
+  let base = null;
+  if (BASE !== 'none') {
+    try {
+      base = await baseEngine(BASE);
+    } catch (e) {
+      console.log(
+        `bench: previous engine ${BASE} not available (${e.message.split('\n')[0]}); new engine only`,
+      );
+    }
+  }
+  const dir = join(tmpdir(), `pvblk-bench-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  console.log(
+    `PV Block Lab engine benchmark (node ${process.version}, one thread per case, ${RUNS} runs each` +
+      `${base ? `, previous engine ${base.sha.slice(0, 7)} alternating` : ''})\n`,
+  );
+  const results = [];
+  try {
+    for (const c of CASES.filter((x) => x.name.includes(filter))) {
+      const file = join(dir, 'case.json');
+      writeFileSync(file, JSON.stringify({ spec: c.spec }));
+      const now = [];
+      const old = [];
+      for (let i = 0; i < Math.min(RUNS, c.runs ?? RUNS); i++) {
+        now.push(runCase(current, file));
+        if (base && i < (c.oldRuns ?? RUNS)) old.push(runCase(base.file, file));
+      }
+      const r = { name: c.name, goal: c.goal ?? null, memory: c.memory ?? null, new: summarize(now) };
+      if (base) r.old = summarize(old);
+      results.push(r);
+      process.stderr.write(`  done: ${c.name}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // A filtered run (PVBLK_BENCH_CASE) updates those cases in the last full run's figures.
+  const jsonFile = join(root, 'out', 'bench', 'engine.json');
+  if (filter && existsSync(jsonFile)) {
+    const prev = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    for (const r of prev.results ?? [])
+      if (!results.some((x) => x.name === r.name) && !r.name.includes(filter)) results.push(r);
+    const order = CASES.map((c) => c.name);
+    results.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    prevStartup = prev.startup ?? null;
+  }
+  const rows = results.map((r) => [
+    r.name,
+    r.new.requests,
+    `${kreq(r.new.rate_median)} (${kreq(r.new.rate_min)}–${kreq(r.new.rate_max)})`,
+    r.goal ? `${kreq(r.goal)} ${r.new.rate_median >= r.goal ? 'met' : 'NOT met'}` : '',
+    r.new.peak_rss_mb.toFixed(0),
+    r.old ? `${kreq(r.old.rate_median)} (${kreq(r.old.rate_min)}–${kreq(r.old.rate_max)})` : '–',
+    r.old ? r.old.peak_rss_mb.toFixed(0) : '–',
+    r.old ? `${(r.new.rate_median / r.old.rate_median).toFixed(2)}×` : '–',
+  ]);
+  console.log(
+    table(
+      [
+        'case',
+        'requests',
+        'req/s median (range)',
+        'goal',
+        'peak RSS MiB',
+        'previous req/s',
+        'previous RSS MiB',
+        'speed ratio',
+      ],
+      rows,
+    ),
+  );
+  const mem = Object.fromEntries(results.filter((r) => r.memory).map((r) => [r.memory, r]));
+  if (mem[1] && mem[16]) {
+    const growth = (v) => (mem[16][v].peak_rss_mb / mem[1][v].peak_rss_mb - 1) * 100;
+    console.log(
+      `\nPeak RSS from 1× to 16× the simulated time: ${growth('new') >= 0 ? '+' : ''}${growth('new').toFixed(1)} %` +
+        ` (goal: within 10 %)${mem[1].old ? `; previous engine ${growth('old') >= 0 ? '+' : ''}${growth('old').toFixed(1)} %` : ''}`,
+    );
+  }
+  let start = prevStartup;
+  if (!filter || 'start-up'.includes(filter)) {
+    const clis = [join(root, 'out', 'main', 'cli.js'), ...(base ? [base.cli] : [])];
+    const st = startup(clis);
+    start = { node_ms: st.node_ms, new_ms: st.cli_ms[0], old_ms: st.cli_ms[1] ?? null };
+    const beyond = (ms) =>
+      `${ms.toFixed(0)} ms (${(ms - st.node_ms).toFixed(0)} ms beyond node's own ${st.node_ms.toFixed(0)} ms)`;
+    console.log(
+      `\nStart-up, pvblk run --preset native-random-fifo --duration 1 --json, median of 11: ${beyond(start.new_ms)}` +
+        (start.old_ms !== null
+          ? `; previous ${beyond(start.old_ms)}: ratio ${((start.new_ms - st.node_ms) / (start.old_ms - st.node_ms)).toFixed(2)} beyond node`
+          : ''),
+    );
+  }
+  mkdirSync(join(root, 'out', 'bench'), { recursive: true });
+  writeFileSync(
+    jsonFile,
+    `${JSON.stringify({ node: process.version, runs: RUNS, base: base?.sha ?? null, results, startup: start }, null, 1)}\n`,
+  );
+}
+
+await main();
+if (!process.env.PVBLK_BENCH_ENGINE_ONLY) {
+  for (const extra of ['ui-bench.mjs', 'real-bench.mjs']) {
+    const f = join(root, 'scripts', extra);
+    if (existsSync(f)) await import(pathToFileURL(f).href);
+  }
 }

@@ -131,6 +131,11 @@ export interface Sample {
   in_service_ctx?: number;
   /** Latency histogram of the interval over LATENCY_BUCKETS_MS (for the heatmap). */
   latency_hist: number[];
+  /**
+   * Sample intervals this point covers when older points of a long run were merged (series.ts);
+   * absent on points at full resolution.
+   */
+  merged?: number;
 }
 
 /** Log-spaced latency bucket upper bounds (ms) for heatmaps and histograms. */

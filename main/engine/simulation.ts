@@ -155,8 +155,31 @@ export class Simulation {
 
     if (warmupNs > 0) sim.at(warmupNs, () => this.metrics.warmupEnded());
     else this.metrics.warmupEnded();
-    const interval = Math.max(1, msToNs(spec.sample_interval_ms));
-    for (let t = interval; t < this.endNs; t += interval) sim.at(t, () => this.takeSample());
+    // Sample instants every interval before the end. They are scheduled one at a time (the heap
+    // stays small), under sequence numbers reserved now, so each runs where it would have had all
+    // been scheduled at the start.
+    this.sampleInterval = Math.max(1, msToNs(spec.sample_interval_ms));
+    const samples = Math.max(0, Math.ceil(this.endNs / this.sampleInterval) - 1);
+    this.sampleSeq = sim.reserveSeq(samples);
+    this.sampleSeqEnd = this.sampleSeq + samples;
+    this.nextSampleAt = this.sampleInterval;
+    this.scheduleSample();
+  }
+
+  private readonly sampleInterval: number;
+  private sampleSeq: number;
+  private readonly sampleSeqEnd: number;
+  private nextSampleAt: number;
+  private readonly onSampleTimer = (): void => {
+    this.takeSample();
+    this.nextSampleAt += this.sampleInterval;
+    this.sampleSeq++;
+    this.scheduleSample();
+  };
+
+  private scheduleSample(): void {
+    if (this.sampleSeq < this.sampleSeqEnd && this.nextSampleAt < this.endNs)
+      this.sim.postReserved(this.nextSampleAt, this.sampleSeq, this.onSampleTimer);
   }
 
   private takeSample(): void {
@@ -199,7 +222,11 @@ export class Simulation {
   /** Run to the end (if needed) and return the run's result. */
   result(): RunResult {
     if (this.finished) return this.finished;
-    if (!this.done) this.advance(this.durationS);
+    if (!this.done) {
+      // Nothing is streamed from here on: the collector keeps only what the result holds.
+      this.metrics.stopStreaming();
+      this.advance(this.durationS);
+    }
     const now = this.sim.now;
     const summary = this.metrics.summary(this.spec.host.scheduler, (i) => {
       const t = this.threads[i];

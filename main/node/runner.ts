@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import type { ExperimentResult, RunResult } from '../common/result';
 import type { Spec } from '../common/spec/schema';
 import { expandMatrix, type RunParams } from '../common/spec/validate';
@@ -43,6 +42,8 @@ export async function runExperiment(spec: Spec, opts: RunOptions = {}): Promise<
       opts.onRunDone?.(i, runs.length, results[i]);
     });
   } else {
+    // The pool (and its worker machinery) is only loaded for runs that use it.
+    const { Piscina } = await import('piscina');
     const pool = new Piscina({ filename: file, maxThreads: jobs, minThreads: 1, idleTimeout: 100 });
     try {
       await Promise.all(

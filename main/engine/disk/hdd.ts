@@ -186,7 +186,7 @@ export class HddDisk implements Disk {
     this.curRq = rq;
     this.curInfo = info;
     this.st.busyNs += info.endNs - info.startNs;
-    this.sim.at(info.endNs, this.doneCb);
+    this.sim.postAt(info.endNs, this.doneCb);
   }
 
   private finish(): void {

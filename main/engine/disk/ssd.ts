@@ -77,7 +77,7 @@ export class SsdDisk implements Disk {
       transferNs: lat + xfer,
       cacheHit: false,
     };
-    this.sim.at(end, () => {
+    this.sim.postAt(end, () => {
       this.freeChannels++;
       this.inflight--;
       this.onComplete(rq, info);

@@ -4,7 +4,7 @@
  */
 import type { DiskModelSpec } from '../../common/spec/schema';
 import { Simulator } from '../core/sim';
-import type { BlockRequest, IoUnit, Op } from '../io/request';
+import { type BlockRequest, newUnit, type Op } from '../io/request';
 import { createDisk } from './index';
 import type { Disk, ServiceInfo } from './types';
 
@@ -12,24 +12,9 @@ let nextId = 1;
 
 export function makeRequest(op: Op, sector: number, sectors: number): BlockRequest {
   const id = nextId++;
-  const unit: IoUnit = {
-    id,
-    op,
-    sync: true,
-    sector,
-    sectors,
-    thread: 0,
-    pid: 1,
-    vm: -1,
-    hostCtx: 1,
-    hostSector: sector,
-    tSubmit: -1,
-    tGuestOut: -1,
-    tHostIn: -1,
-    tHostOut: -1,
-    tDone: -1,
-    cacheHit: false,
-  };
+  const unit = newUnit(id, op, true, sector, sectors, 0, 1, -1, -1);
+  unit.hostCtx = 1;
+  unit.hostSector = sector;
   return { id, op, sync: true, sector, sectors, ctx: 1, group: 0, insertedAt: 0, units: [unit] };
 }
 

@@ -46,6 +46,50 @@ export interface IoUnit {
   tDone: number;
   /** True when the device served it from its cache. */
   cacheHit: boolean;
+  /** The issuing thread's bookkeeping: this I/O's position among its outstanding ones (-1: none). */
+  liveSlot: number;
+  /** The host submission this I/O is part of while the host block layer holds it. */
+  hostSub: HostSubmission | null;
+}
+
+/** A request submitted to the host block layer: completes when all of its units have. */
+export interface HostSubmission {
+  remaining: number;
+  readonly done: () => void;
+}
+
+/** A new I/O with every field in one order (one object shape for the whole stack). */
+export function newUnit(
+  id: number,
+  op: Op,
+  sync: boolean,
+  sector: number,
+  sectors: number,
+  thread: number,
+  pid: number,
+  vm: number,
+  tSubmit: number,
+): IoUnit {
+  return {
+    id,
+    op,
+    sync,
+    sector,
+    sectors,
+    thread,
+    pid,
+    vm,
+    hostCtx: -1,
+    hostSector: -1,
+    tSubmit,
+    tGuestOut: -1,
+    tHostIn: -1,
+    tHostOut: -1,
+    tDone: -1,
+    cacheHit: false,
+    liveSlot: -1,
+    hostSub: null,
+  };
 }
 
 export interface BlockRequest {

@@ -18,6 +18,7 @@ import type { StackLayout } from '../stack/layout';
 import { jainIndex } from './fairness';
 import { FlowCounter, type PendingOf, r3, r4, roundOrNull, summarizeFlows } from './flows';
 import { LatencyRecorder } from './latency';
+import { SampleStore } from './sample-store';
 import { Thinned } from './thinned';
 
 export class MetricsCollector implements HostObserver, SchedTrace {
@@ -30,6 +31,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private readonly iVms: FlowCounter[];
   private readonly iTotal = new FlowCounter(2);
   private iHist: number[] = LATENCY_BUCKETS_MS.map(() => 0);
+  /** Per VM: the interval latency of its threads together (reused every sample). */
+  private readonly vmLat: LatencyRecorder[];
+  private readonly vmThreadLat: LatencyRecorder[][];
   private iStart = 0;
   private iBusyNs = 0;
   // disk busy (at least one request in the device)
@@ -50,8 +54,11 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private switches = 0;
   readonly dispatch: Thinned<DispatchPoint>;
   readonly activity: Thinned<ActivityEvent>;
-  private readonly samples: Sample[] = [];
+  /** The run's series, bounded (older points merged; common/series.ts). */
+  private readonly samples: SampleStore;
   private freshSamples: Sample[] = [];
+  /** Keep new samples and trace points for `drainSamples` and the traces' `drain` (live runs). */
+  private streaming = true;
 
   constructor(
     private readonly layout: StackLayout,
@@ -65,6 +72,14 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.iThreads = layout.threads.map(() => new FlowCounter(2));
     this.iVms = layout.vms.map(() => new FlowCounter(2));
     this.runVmBytes = layout.vms.map(() => 0);
+    this.vmLat = layout.vms.map(() => new LatencyRecorder(2));
+    this.samples = new SampleStore(
+      layout.vms.length,
+      layout.threads.length,
+      layout.contexts.length,
+      layout.vms.map((v) => v.weight),
+    );
+    this.vmThreadLat = layout.vms.map((v) => v.threads.map((t) => this.iThreads[t].lat));
     this.dispatch = new Thinned(traceMax);
     this.activity = new Thinned(traceMax);
   }
@@ -74,8 +89,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   dispatched(rq: BlockRequest): void {
     const now = this.now();
     if (this.inDevice++ === 0) this.busySince = now;
+    if (!this.dispatch.accept()) return;
     const u = rq.units[0];
-    this.dispatch.push({
+    this.dispatch.add({
       t: now / 1e9,
       sector: rq.sector,
       sectors: rq.sectors,
@@ -186,9 +202,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     if (this.inDevice > 0) busy += now - Math.max(this.busySince, this.iStart);
     const mbps = (b: number) => r3(b / (dt / 1e9) / 1e6);
     const devTotal = this.iTotal.deviceNs;
-    const vmLat = this.layout.vms.map((v) =>
-      LatencyRecorder.merged(v.threads.map((t) => this.iThreads[t].lat)),
-    );
+    const vmLat = this.vmLat.map((l, i) => l.assign(this.vmThreadLat[i]));
     const lv = this.layout.vms;
     const vmWeighted = this.iVms.map((c, i) => c.bytes / lv[i].weight);
     const s: Sample = {
@@ -216,7 +230,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       latency_hist: this.iHist,
     };
     this.samples.push(s);
-    this.freshSamples.push(s);
+    if (this.streaming) this.freshSamples.push(s);
     for (const c of this.iThreads) c.reset();
     for (const c of this.iVms) c.reset();
     this.iTotal.reset();
@@ -226,6 +240,14 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.iStart = now;
   }
 
+  /** Nobody drains from here on (a run straight to its result): keep only the bounded series. */
+  stopStreaming(): void {
+    this.streaming = false;
+    this.freshSamples = [];
+    this.dispatch.stopStreaming();
+    this.activity.stopStreaming();
+  }
+
   drainSamples(): Sample[] {
     const f = this.freshSamples;
     this.freshSamples = [];
@@ -233,7 +255,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   }
 
   allSamples(): Sample[] {
-    return this.samples;
+    return this.samples.all();
   }
 
   // ------------------------------------------------------------ summary

@@ -1,26 +1,16 @@
 /**
- * Latency recording in constant memory: an HDR histogram (hdr-histogram-js, 3 significant digits,
- * values in microseconds) for percentiles, with the exact mean and max kept beside it, and the mean
+ * Latency recording in constant memory: an HDR histogram (`LogHistogram`: HdrHistogram's layout
+ * and percentiles, 3 significant digits, values in microseconds) for percentiles, with the exact mean and max kept beside it, and the mean
  * of each layer of the stack for the breakdown.
  */
-import { build, type Histogram } from 'hdr-histogram-js';
 import type { LatencyBreakdown, LatencySummary } from '../../common/result';
 import type { IoUnit } from '../io/request';
-
-const newHist = (digits: 2 | 3): Histogram =>
-  build({
-    bitBucketSize: 32,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 1_000_000,
-    numberOfSignificantValueDigits: digits,
-    useWebAssembly: false,
-  });
+import { LogHistogram } from './histogram';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class LatencyRecorder {
-  private readonly hist: Histogram;
+  private readonly hist: LogHistogram;
   count = 0;
   private sumNs = 0;
   private maxNs = 0;
@@ -31,7 +21,7 @@ export class LatencyRecorder {
 
   /** `digits`: significant decimal digits of the percentiles (3 for summaries, 2 for live intervals). */
   constructor(private readonly digits: 2 | 3 = 3) {
-    this.hist = newHist(digits);
+    this.hist = new LogHistogram(digits);
   }
 
   /**
@@ -40,24 +30,29 @@ export class LatencyRecorder {
    * sums are of integer nanoseconds.
    */
   static merged(parts: LatencyRecorder[], digits: 2 | 3 = parts[0]?.digits ?? 3): LatencyRecorder {
-    const m = new LatencyRecorder(digits);
+    return new LatencyRecorder(digits).assign(parts);
+  }
+
+  /** Become the merge of `parts` (same digits): `merged` without a new recorder. */
+  assign(parts: readonly LatencyRecorder[]): this {
+    this.reset();
     for (const p of parts) {
       if (p.count === 0) continue;
-      m.hist.add(p.hist);
-      m.count += p.count;
-      m.sumNs += p.sumNs;
-      if (p.maxNs > m.maxNs) m.maxNs = p.maxNs;
-      m.guestNs += p.guestNs;
-      m.qemuNs += p.qemuNs;
-      m.hostNs += p.hostNs;
-      m.deviceNs += p.deviceNs;
+      this.hist.add(p.hist);
+      this.count += p.count;
+      this.sumNs += p.sumNs;
+      if (p.maxNs > this.maxNs) this.maxNs = p.maxNs;
+      this.guestNs += p.guestNs;
+      this.qemuNs += p.qemuNs;
+      this.hostNs += p.hostNs;
+      this.deviceNs += p.deviceNs;
     }
-    return m;
+    return this;
   }
 
   record(u: IoUnit): void {
     const lat = u.tDone - u.tSubmit;
-    this.hist.recordValue(Math.max(1, Math.round(lat / 1000)));
+    this.hist.record(Math.max(1, Math.round(lat / 1000)));
     this.count++;
     this.sumNs += lat;
     if (lat > this.maxNs) this.maxNs = lat;
@@ -69,7 +64,7 @@ export class LatencyRecorder {
 
   /** Percentile in ms (0 when empty). */
   percentile(p: number): number {
-    return this.count === 0 ? 0 : this.hist.getValueAtPercentile(p) / 1000;
+    return this.count === 0 ? 0 : this.hist.valueAtPercentile(p) / 1000;
   }
 
   summary(): LatencySummary {

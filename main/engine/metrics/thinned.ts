@@ -5,15 +5,28 @@ export class Thinned<T> {
   private seen = 0;
   truncated = false;
   private fresh: T[] = [];
+  private streaming = true;
   constructor(private readonly cap: number) {}
   push(x: T): void {
+    if (this.accept()) this.add(x);
+  }
+
+  /**
+   * Count one point and say whether it is kept; the caller then builds it and passes it to `add`
+   * (no object for the points thinned away).
+   */
+  accept(): boolean {
     if (this.cap === 0) {
       this.truncated = true;
-      return;
+      return false;
     }
-    if (this.seen++ % this.stride !== 0) return;
+    return this.seen++ % this.stride === 0;
+  }
+
+  /** Keep a point `accept` said to keep. */
+  add(x: T): void {
     this.items.push(x);
-    this.fresh.push(x);
+    if (this.streaming) this.fresh.push(x);
     if (this.items.length >= this.cap) {
       this.truncated = true;
       let w = 0;
@@ -22,6 +35,12 @@ export class Thinned<T> {
       this.stride *= 2;
     }
   }
+  /** Nobody calls `drain` from here on: stop keeping points for it. */
+  stopStreaming(): void {
+    this.streaming = false;
+    this.fresh = [];
+  }
+
   /** Points added since the last call (for streaming). */
   drain(): T[] {
     const f = this.fresh;

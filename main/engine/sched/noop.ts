@@ -9,8 +9,13 @@ export function createNoop(env: SchedulerEnv): IoScheduler {
   const fifo: BlockRequest[] = [];
   let head = 0;
   // Merge candidates: queued requests by end sector (back merge) and start sector (front merge).
+  // Indexed lazily: a request is only looked up by a later insert, so fifo[head..indexed) are in the
+  // maps and the rest are added when the next insert finds the queue non-empty. At queue depth 1
+  // (insert, then dispatch at once) the maps are never touched. The maps end up as if every request
+  // had been indexed when it was inserted (see `dispatch` for the one case that needs care).
   const byEnd = new Map<number, BlockRequest>();
   const byStart = new Map<number, BlockRequest>();
+  let indexed = 0;
   const counts = new Map<number, number>();
   let lastService = -2;
 
@@ -28,39 +33,49 @@ export function createNoop(env: SchedulerEnv): IoScheduler {
   return {
     name: 'noop',
     insert(rq) {
-      const back = byEnd.get(rq.sector);
-      if (back && mergeable(back, rq)) {
-        unindex(back);
-        back.sectors += rq.sectors;
-        back.units.push(...rq.units);
-        index(back);
-        return;
-      }
-      const front = byStart.get(endSector(rq));
-      if (front && mergeable(front, rq)) {
-        unindex(front);
-        front.sector = rq.sector;
-        front.sectors += rq.sectors;
-        front.units.unshift(...rq.units);
-        index(front);
-        return;
+      if (head < fifo.length) {
+        while (indexed < fifo.length) index(fifo[indexed++]);
+        const back = byEnd.get(rq.sector);
+        if (back && mergeable(back, rq)) {
+          unindex(back);
+          back.sectors += rq.sectors;
+          back.units.push(...rq.units);
+          index(back);
+          return;
+        }
+        const front = byStart.get(endSector(rq));
+        if (front && mergeable(front, rq)) {
+          unindex(front);
+          front.sector = rq.sector;
+          front.sectors += rq.sectors;
+          front.units.unshift(...rq.units);
+          index(front);
+          return;
+        }
       }
       rq.insertedAt = env.now();
       fifo.push(rq);
-      index(rq);
-      counts.set(rq.ctx, (counts.get(rq.ctx) ?? 0) + 1);
     },
     dispatch() {
       if (head >= fifo.length) return null;
-      const rq = fifo[head++];
-      if (head > 1024 && head * 2 > fifo.length) {
+      const rq = fifo[head];
+      if (head < indexed) unindex(rq);
+      else {
+        // Never indexed: no insert came since its own, so it would still own both of its keys.
+        if (byEnd.size > 0) byEnd.delete(endSector(rq));
+        if (byStart.size > 0) byStart.delete(rq.sector);
+      }
+      head++;
+      if (indexed < head) indexed = head;
+      if (head === fifo.length) {
+        fifo.length = 0;
+        head = 0;
+        indexed = 0;
+      } else if (head > 1024 && head * 2 > fifo.length) {
         fifo.splice(0, head);
+        indexed -= head;
         head = 0;
       }
-      unindex(rq);
-      const c = (counts.get(rq.ctx) ?? 1) - 1;
-      if (c === 0) counts.delete(rq.ctx);
-      else counts.set(rq.ctx, c);
       if (rq.ctx !== lastService) {
         lastService = rq.ctx;
         env.trace.serviceStart(rq.ctx);
@@ -71,7 +86,13 @@ export function createNoop(env: SchedulerEnv): IoScheduler {
     queued() {
       return fifo.length - head;
     },
+    /** Counted when asked (once per sample), not on every insert and dispatch. */
     queueLengths() {
+      counts.clear();
+      for (let i = head; i < fifo.length; i++) {
+        const c = fifo[i].ctx;
+        counts.set(c, (counts.get(c) ?? 0) + 1);
+      }
       return counts;
     },
   };

@@ -5,7 +5,7 @@
  */
 import { Simulator } from '../core/sim';
 import { MS } from '../core/time';
-import { type BlockRequest, endSector, type IoUnit, type Op } from '../io/request';
+import { type BlockRequest, endSector, newUnit, type Op } from '../io/request';
 import { ContextRegistry, RequestQueue, type SlotDevice } from '../stack/request-queue';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from './types';
 
@@ -86,24 +86,12 @@ export class SchedBench {
   /** Build a request for context `ctx` (group from the registry). */
   request(ctx: number, sector: number, sectors: number, op: Op = 'read', sync = op === 'read'): BlockRequest {
     const id = this.nextId++;
-    const unit: IoUnit = {
-      id,
-      op,
-      sync,
-      sector,
-      sectors,
-      thread: ctx,
-      pid: ctx,
-      vm: -1,
-      hostCtx: ctx,
-      hostSector: sector,
-      tSubmit: this.sim.now,
-      tGuestOut: this.sim.now,
-      tHostIn: this.sim.now,
-      tHostOut: -1,
-      tDone: -1,
-      cacheHit: false,
-    };
+    const now = this.sim.now;
+    const unit = newUnit(id, op, sync, sector, sectors, ctx, ctx, -1, now);
+    unit.hostCtx = ctx;
+    unit.hostSector = sector;
+    unit.tGuestOut = now;
+    unit.tHostIn = now;
     return {
       id,
       op,

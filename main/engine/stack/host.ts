@@ -6,14 +6,9 @@
  */
 import type { Simulator } from '../core/sim';
 import type { Disk, ServiceInfo } from '../disk/types';
-import type { BlockRequest } from '../io/request';
+import type { BlockRequest, HostSubmission } from '../io/request';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from '../sched/types';
 import { type ContextRegistry, RequestQueue } from './request-queue';
-
-interface Submission {
-  remaining: number;
-  done: () => void;
-}
 
 export interface HostObserver {
   dispatched(rq: BlockRequest): void;
@@ -23,7 +18,6 @@ export interface HostObserver {
 
 export class HostBlockLayer {
   readonly queue: RequestQueue;
-  private readonly pending = new Map<number, Submission>();
   private nextId = 1;
 
   constructor(
@@ -56,30 +50,41 @@ export class HostBlockLayer {
 
   /** Submit a request for `units` (host sectors already set); `done` runs when all of them completed. */
   submit(rq: BlockRequest, done: () => void): void {
-    const sub: Submission = { remaining: rq.units.length, done };
+    const units = rq.units;
+    const sub: HostSubmission = { remaining: units.length, done };
     const now = this.sim.now;
-    for (const u of rq.units) {
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i];
       u.tHostIn = now;
       u.hostCtx = rq.ctx;
-      this.pending.set(u.id, sub);
+      u.hostSub = sub;
     }
     this.queue.add(rq);
   }
 
   private completed(rq: BlockRequest, info: ServiceInfo): void {
     const now = this.sim.now;
-    const subs: Submission[] = [];
-    for (const u of rq.units) {
+    const units = rq.units;
+    // Usually one submission finishes (no merge): no list needed.
+    let first: HostSubmission | null = null;
+    let more: HostSubmission[] | null = null;
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i];
       u.tDone = now;
       u.cacheHit = info.cacheHit;
-      const sub = this.pending.get(u.id);
-      if (sub) {
-        this.pending.delete(u.id);
-        if (--sub.remaining === 0) subs.push(sub);
+      const sub = u.hostSub;
+      if (sub !== null) {
+        u.hostSub = null;
+        if (--sub.remaining === 0) {
+          if (first === null) first = sub;
+          else if (more === null) more = [sub];
+          else more.push(sub);
+        }
       }
     }
     this.observer.completed(rq, info);
     this.queue.complete(rq);
-    for (const s of subs) s.done();
+    if (first !== null) first.done();
+    if (more !== null) for (const s of more) s.done();
   }
 }

@@ -4,7 +4,7 @@
  * device has a free slot. The host uses it in front of the disk; each guest uses one in front of
  * its virtio ring.
  */
-import type { Simulator, TimerHandle } from '../core/sim';
+import type { Simulator } from '../core/sim';
 import type { BlockRequest } from '../io/request';
 import type { IoScheduler, SchedContextInfo, SchedGroupInfo, SchedTrace, SchedulerEnv } from '../sched/types';
 
@@ -62,7 +62,7 @@ export class RequestQueue {
   readonly scheduler: IoScheduler;
   private running = false;
   private again = false;
-  private kickPending: TimerHandle | null = null;
+  private kickPending = false;
   private readonly sim: Simulator;
   private readonly device: SlotDevice;
   private readonly onDispatch?: (rq: BlockRequest) => void;
@@ -102,12 +102,15 @@ export class RequestQueue {
 
   /** Run the dispatch loop at the current instant, after the event being processed. */
   kick(): void {
-    if (this.kickPending && !this.kickPending.done) return;
-    this.kickPending = this.sim.after(0, () => {
-      this.kickPending = null;
-      this.run();
-    });
+    if (this.kickPending) return;
+    this.kickPending = true;
+    this.sim.post(0, this.kicked);
   }
+
+  private readonly kicked = (): void => {
+    this.kickPending = false;
+    this.run();
+  };
 
   /** Pull requests while the device has room. Re-entrant calls are folded into one more pass. */
   run(): void {

@@ -6,7 +6,7 @@
  */
 import type { Rng } from '../core/rng';
 import type { Simulator } from '../core/sim';
-import type { IoUnit } from '../io/request';
+import { type IoUnit, newUnit } from '../io/request';
 
 export interface ThreadPlan {
   /** Global thread index. */
@@ -31,12 +31,17 @@ export interface ThreadPlan {
 
 export class WorkloadThread {
   private nextSeq: number;
-  private outstanding = 0;
-  /** Submit instants (ns) of the I/Os not completed yet, by unit id. */
-  private readonly pendingSince = new Map<number, number>();
+  /** I/Os issued and not completed yet (each knows its index here: `liveSlot`). */
+  private readonly live: IoUnit[] = [];
   private stopped = false;
   issued = 0;
   completed = 0;
+  private readonly issueFn = (): void => this.issue();
+  private readonly arrivalFn = (): void => {
+    if (this.stopped) return;
+    this.issue();
+    this.scheduleArrival();
+  };
 
   constructor(
     readonly plan: ThreadPlan,
@@ -51,43 +56,44 @@ export class WorkloadThread {
   start(): void {
     const p = this.plan;
     if (p.startNs >= p.stopNs) return;
-    this.sim.at(p.startNs, () => {
+    this.sim.postAt(p.startNs, () => {
       if (p.poissonRateIops !== null) this.scheduleArrival();
       else for (let i = 0; i < p.iodepth; i++) this.issue();
     });
-    this.sim.at(p.stopNs, () => {
+    this.sim.postAt(p.stopNs, () => {
       this.stopped = true;
     });
   }
 
   /** Called by the stack when one of this thread's I/Os completed. */
   onComplete(u: IoUnit): void {
-    this.outstanding--;
-    this.pendingSince.delete(u.id);
+    const live = this.live;
+    const last = live.pop()!;
+    if (last !== u) {
+      live[u.liveSlot] = last;
+      last.liveSlot = u.liveSlot;
+    }
+    u.liveSlot = -1;
     this.completed++;
     if (this.plan.poissonRateIops !== null || this.stopped) return;
-    if (this.plan.thinkNs > 0) this.sim.after(this.plan.thinkNs, () => this.issue());
+    if (this.plan.thinkNs > 0) this.sim.post(this.plan.thinkNs, this.issueFn);
     else this.issue();
   }
 
   get inFlight(): number {
-    return this.outstanding;
+    return this.live.length;
   }
 
   /** Submit instant (ns) of the oldest I/O not completed yet, or null when none is. */
   oldestPendingNs(): number | null {
     let oldest: number | null = null;
-    for (const t of this.pendingSince.values()) if (oldest === null || t < oldest) oldest = t;
+    for (const u of this.live) if (oldest === null || u.tSubmit < oldest) oldest = u.tSubmit;
     return oldest;
   }
 
   private scheduleArrival(): void {
     const gapNs = Math.max(1, Math.round(this.rng.exp(1e9 / this.plan.poissonRateIops!)));
-    this.sim.after(gapNs, () => {
-      if (this.stopped) return;
-      this.issue();
-      this.scheduleArrival();
-    });
+    this.sim.post(gapNs, this.arrivalFn);
   }
 
   private issue(): void {
@@ -103,28 +109,20 @@ export class WorkloadThread {
       sector = this.nextSeq;
       this.nextSeq += p.blockSectors;
     }
-    const now = this.sim.now;
-    const unit: IoUnit = {
-      id: this.newUnitId(),
-      op: isRead ? 'read' : 'write',
-      sync: isRead || p.syncWrites,
+    const unit = newUnit(
+      this.newUnitId(),
+      isRead ? 'read' : 'write',
+      isRead || p.syncWrites,
       sector,
-      sectors: p.blockSectors,
-      thread: p.index,
-      pid: p.pid,
-      vm: p.vm,
-      hostCtx: -1,
-      hostSector: -1,
-      tSubmit: now,
-      tGuestOut: -1,
-      tHostIn: -1,
-      tHostOut: -1,
-      tDone: -1,
-      cacheHit: false,
-    };
-    this.outstanding++;
+      p.blockSectors,
+      p.index,
+      p.pid,
+      p.vm,
+      this.sim.now,
+    );
+    unit.liveSlot = this.live.length;
+    this.live.push(unit);
     this.issued++;
-    this.pendingSince.set(unit.id, now);
     this.submit(unit);
   }
 }

@@ -59,6 +59,7 @@ function csv(header: string[], rows: (string | number | boolean | null | undefin
 
 export const VMS_CSV_COLUMNS = [
   't_s',
+  'interval_s',
   'vm',
   'mbps',
   'iops',
@@ -71,9 +72,20 @@ export const VMS_CSV_COLUMNS = [
   'host_queue_ms',
   'device_ms',
 ];
-export const THREADS_CSV_COLUMNS = ['t_s', 'thread', 'vm', 'pid', 'mbps', 'disk_share', 'p50_ms', 'p99_ms'];
+export const THREADS_CSV_COLUMNS = [
+  't_s',
+  'interval_s',
+  'thread',
+  'vm',
+  'pid',
+  'mbps',
+  'disk_share',
+  'p50_ms',
+  'p99_ms',
+];
 export const TOTAL_CSV_COLUMNS = [
   't_s',
+  'interval_s',
   'mbps',
   'iops',
   'utilization',
@@ -94,13 +106,28 @@ export const TRACE_CSV_COLUMNS = [
   'op',
 ];
 
+/**
+ * Simulated seconds each sample covers (the `interval_s` column): the sample interval, more for
+ * the older points a long run merged (common/series.ts), so every CSV states its resolution.
+ */
+function intervals(samples: RunResult['timeseries']['samples']): number[] {
+  let prev = 0;
+  return samples.map((s) => {
+    const d = Math.round((s.t - prev) * 10000) / 10000;
+    prev = s.t;
+    return d;
+  });
+}
+
 export function vmsCsv(run: RunResult): string {
   const rows: (string | number | null)[][] = [];
-  for (const s of run.timeseries.samples)
+  const dt = intervals(run.timeseries.samples);
+  run.timeseries.samples.forEach((s, k) => {
     run.layout.vms.forEach((vm, i) => {
       const b = s.vm_breakdown?.[i];
       rows.push([
         s.t,
+        dt[k],
         vm.name,
         s.vm_mbps?.[i],
         s.vm_iops?.[i],
@@ -114,15 +141,18 @@ export function vmsCsv(run: RunResult): string {
         b?.device,
       ]);
     });
+  });
   return csv(VMS_CSV_COLUMNS, rows);
 }
 
 export function threadsCsv(run: RunResult): string {
   const rows: (string | number | null)[][] = [];
-  for (const s of run.timeseries.samples)
+  const dt = intervals(run.timeseries.samples);
+  run.timeseries.samples.forEach((s, k) => {
     run.layout.threads.forEach((th, i) => {
       rows.push([
         s.t,
+        dt[k],
         th.name,
         th.vm >= 0 ? (run.layout.vms[th.vm]?.name ?? th.vm) : '',
         th.pid,
@@ -132,14 +162,17 @@ export function threadsCsv(run: RunResult): string {
         s.thread_p99?.[i],
       ]);
     });
+  });
   return csv(THREADS_CSV_COLUMNS, rows);
 }
 
 export function totalCsv(run: RunResult): string {
+  const dt = intervals(run.timeseries.samples);
   return csv(
     TOTAL_CSV_COLUMNS,
-    run.timeseries.samples.map((s) => [
+    run.timeseries.samples.map((s, k) => [
       s.t,
+      dt[k],
       s.total_mbps,
       s.total_iops,
       s.utilization,

@@ -147,7 +147,8 @@ describe('write → read round trip', () => {
     expect(vms[0]).toBe(VMS_CSV_COLUMNS.join(','));
     expect(vms).toHaveLength(1 + n * run.layout.vms.length);
     const s0 = run.timeseries.samples[0];
-    expect(vms[1].split(',').slice(0, 3)).toEqual([String(s0.t), 'vm1', String(s0.vm_mbps[0])]);
+    // t_s, interval_s (the first sample covers [0, t]), vm, mbps
+    expect(vms[1].split(',').slice(0, 4)).toEqual([String(s0.t), String(s0.t), 'vm1', String(s0.vm_mbps[0])]);
     const threads = dec.decode(bundle.files.get('timeseries/run-0-threads.csv')!).trimEnd().split('\n');
     expect(threads[0]).toBe(THREADS_CSV_COLUMNS.join(','));
     expect(threads).toHaveLength(1 + n * run.layout.threads.length);

@@ -16,6 +16,12 @@ import { CliRefusal, checkOutputPath, checkSpecCost, systemErrorLine } from './g
 import { report } from './report';
 import { table } from './table';
 
+// Each command loads what it needs when it runs (the spec schema, the engine, the worker pool),
+// so `pvblk --help` or a one-second run does not pay for the rest at start-up.
+const loadSpec = () => import('../../common/spec/validate');
+const loadPresets = () => import('../../engine/presets/index');
+const loadDisks = () => import('../../engine/disk/index');
+
 export const APP_VERSION = '0.1.0';
 
 class UsageError extends Error {}
@@ -68,6 +74,8 @@ function positiveNumber(name: string, v: string | undefined, integer = false): n
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
+  const [{ formatErrors, validateSpec }, { EXPERIMENT_PRESETS, presetSpec }, { runExperiment }, { report }] =
+    await Promise.all([loadSpec(), loadPresets(), import('../runner'), import('./report')]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -209,7 +217,9 @@ function cmdPreset(argv: string[]): number {
   return 0;
 }
 
-function cmdDisk(argv: string[]): number {
+async function cmdDisk(argv: string[]): Promise<number> {
+  const [{ DiskSpecSchema }, { formatErrors, formatZodIssues }, { characterizeDisk, resolveDiskSpec }] =
+    await Promise.all([import('../../common/spec/schema'), loadSpec(), loadDisks()]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -275,11 +285,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await cmdRun(rest);
       case 'presets':
-        return cmdPresets(rest);
+        return await cmdPresets(rest);
       case 'preset':
-        return cmdPreset(rest);
+        return await cmdPreset(rest);
       case 'disk':
-        return cmdDisk(rest);
+        return await cmdDisk(rest);
       case 'serve':
         return await cmdServe(rest);
       case 'replay': {

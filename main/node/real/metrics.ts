@@ -10,6 +10,7 @@
  * apart without blktrace), device = pread/pwrite call time.
  */
 import { type DispatchPoint, LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
+import { appendSample } from '../../common/series';
 import type { IoUnit } from '../../engine/io/request';
 import { jainIndex } from '../../engine/metrics/fairness';
 import { FlowCounter as Counter, r3, r4, roundOrNull, summarizeFlows } from '../../engine/metrics/flows';
@@ -199,7 +200,11 @@ export class RealCollector {
         host_queue: dev?.inflight ?? 0,
         latency_hist: iv.hist,
       };
-      this.samples.push(s);
+      appendSample(
+        this.samples,
+        s,
+        this.layout.vms.map((v) => v.weight),
+      );
       out.push(s);
       this.emitted++;
     }

@@ -2,7 +2,8 @@
 import type { EventEnvelope, PvblkApi, RunEvent } from '@common/api';
 import type { ExperimentResult, RunLayout, RunResult, Sample } from '@common/result';
 import { describe, expect, it } from 'vitest';
-import { createStore, MAX_SAMPLES } from './store';
+import { SERIES_MAX_POINTS } from '@common/series';
+import { createStore } from './store';
 
 const layout: RunLayout = {
   vms: [{ name: 'A', mapping: 'vm', weight: 100, image_start: 0, image_sectors: 1000 }],
@@ -13,7 +14,27 @@ const layout: RunLayout = {
   duration_s: 1,
   warmup_s: 0,
 };
-const sample = (t: number) => ({ t, total_mbps: 1, vm_mbps: [1] }) as unknown as Sample;
+const sample = (t: number): Sample => ({
+  t,
+  total_mbps: 1,
+  total_iops: 1,
+  vm_mbps: [1],
+  vm_iops: [1],
+  vm_disk_share: [1],
+  vm_p50: [1],
+  vm_p95: [1],
+  vm_p99: [1],
+  vm_breakdown: [{ guest: 0, qemu: 0, host_queue: 0, device: 1 }],
+  thread_mbps: [1],
+  thread_p50: [1],
+  thread_p99: [1],
+  thread_disk_share: [1],
+  jain_vms: null,
+  jain_vms_interval: null,
+  utilization: 1,
+  host_queue: 0,
+  latency_hist: [1],
+});
 
 function fakeApi(
   importBundle: PvblkApi['importBundle'] = async () => null,
@@ -141,14 +162,14 @@ describe('store', () => {
     expect(s.experiment.value?.name).toBe('p');
   });
 
-  it('keeps the page memory bounded: past MAX_SAMPLES a run keeps 1 in N samples, evenly', async () => {
+  it('keeps the page memory bounded like the engine series: older points merge, the newest stay', async () => {
     const { api, emit } = fakeApi();
     const s = createStore(api);
     await s.init();
     await settle();
     await s.run();
-    const n = MAX_SAMPLES * 3;
-    for (let k = 2; k <= n; k += 1000) {
+    const n = SERIES_MAX_POINTS * 6;
+    for (let k = 1; k <= n; k += 1000) {
       const batch = Array.from({ length: Math.min(1000, n - k + 1) }, (_, i) => sample((k + i) * 0.25));
       emit('r1', {
         type: 'samples',
@@ -161,13 +182,11 @@ describe('store', () => {
       });
     }
     const v = s.runs.value[0];
-    expect(v.samplesSeen).toBe(n);
-    expect(v.samples.length).toBeLessThanOrEqual(MAX_SAMPLES);
-    expect(v.sampleStride).toBe(4);
-    // evenly spaced over the whole run, up to its end
-    const ts = v.samples.map((x) => x.t);
-    expect(new Set(ts.slice(1).map((t, i) => t - ts[i])).size).toBe(1);
-    expect(ts.at(-1)).toBe(n * 0.25);
+    expect(v.samples.length).toBeLessThanOrEqual(SERIES_MAX_POINTS);
+    // every interval (and the one the run started with) is still covered once; the newest point is the last
+    expect(v.samples.reduce((a, x) => a + (x.merged ?? 1), 0)).toBe(n + 1);
+    expect(v.samples.at(-1)?.t).toBe(n * 0.25);
+    expect(v.samples.at(-1)?.merged).toBeUndefined();
   });
 
   it('undoes edits back to the loaded spec', async () => {

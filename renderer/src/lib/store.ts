@@ -25,6 +25,7 @@ import type {
   RunResult,
   Sample,
 } from '@common/result';
+import { appendSample } from '@common/series';
 import { markRaw, reactive, shallowRef } from 'vue';
 
 export const MAX_DISPATCH_POINTS = 10_000;
@@ -400,12 +401,9 @@ export function createStore(api: PvblkApi) {
       case 'samples': {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (!v) return;
-        for (const x of e.samples)
-          if (v.samplesSeen++ % v.sampleStride === v.sampleStride - 1) v.samples.push(x);
-        if (v.samples.length > MAX_SAMPLES) {
-          v.samples = v.samples.filter((_, k) => k % 2 === 1);
-          v.sampleStride *= 2;
-        }
+        // Bounded like the engine's series: older points merge, the newest stay at full resolution.
+        const weights = v.layout.vms.map((vm) => vm.weight);
+        for (const smp of e.samples) appendSample(v.samples, smp, weights);
         // Keep the seek chart bounded over the whole run: past the cap, halve the points and
         // keep every 2nd, 4th, … new point (uniform decimation instead of a cut-off).
         for (const d of e.dispatch) {

@@ -1,0 +1,246 @@
+/**
+ * The run's time series, stored as fixed-size records of numbers in one Float64Array instead of
+ * one object per sample: memory stays flat in simulated time, and nothing long-lived is allocated
+ * per sample (objects that outlive many collections and then die, as merged-away samples would,
+ * make the garbage-collected heap grow with the run). Bounded and coarsened by the same rules as
+ * every other series (common/series.ts); `all()` gives the Sample objects back.
+ */
+import { LATENCY_BUCKETS_MS, type Sample } from '../../common/result';
+import {
+  coarsen,
+  coarsenTarget,
+  mean,
+  r3,
+  r4,
+  SERIES_FULL_POINTS,
+  SERIES_MAX_POINTS,
+  type SeriesPoints,
+} from '../../common/series';
+import { jainIndex } from './fairness';
+
+// Scalar fields of a record; per-VM, per-thread, per-context and histogram fields follow.
+const T = 0;
+const TOTAL_MBPS = 1;
+const TOTAL_IOPS = 2;
+const JAIN = 3;
+const JAIN_INTERVAL = 4;
+const UTIL = 5;
+const HOST_QUEUE = 6;
+const IN_SERVICE = 7;
+const MERGED = 8;
+const SCALARS = 9;
+
+const nullable = (x: number | null): number => (x === null ? Number.NaN : x);
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+export class SampleStore implements SeriesPoints {
+  private readonly rec: number;
+  private readonly vm: number;
+  private readonly th: number;
+  private readonly cx: number;
+  private readonly hist: number;
+  private buf: Float64Array;
+  private readonly scratch: Float64Array;
+  length = 0;
+
+  constructor(
+    private readonly vms: number,
+    private readonly threads: number,
+    private readonly contexts: number,
+    private readonly vmWeights: readonly number[],
+    private readonly max = SERIES_MAX_POINTS,
+    private readonly full = SERIES_FULL_POINTS,
+  ) {
+    this.vm = SCALARS;
+    this.th = this.vm + 10 * vms;
+    this.cx = this.th + 5 * threads;
+    this.hist = this.cx + contexts;
+    this.rec = this.hist + LATENCY_BUCKETS_MS.length;
+    this.buf = new Float64Array(Math.min(max + 1, 64) * this.rec);
+    this.scratch = new Float64Array(this.rec);
+  }
+
+  push(s: Sample): void {
+    if ((this.length + 1) * this.rec > this.buf.length) {
+      const b = new Float64Array(Math.min(this.max + 1, 2 * (this.length + 1)) * this.rec);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.write(s, this.length++);
+    if (this.length > this.max) coarsen(this, Math.min(this.full, this.max - 2), coarsenTarget(this.max));
+  }
+
+  span(i: number): number {
+    return this.buf[i * this.rec + MERGED];
+  }
+
+  t(i: number): number {
+    return this.buf[i * this.rec + T];
+  }
+
+  /**
+   * The merge of `mergeSamples` (common/series.ts) computed on the records themselves, the same
+   * arithmetic in the same order (the tests check both give the same points): no objects.
+   */
+  mergeTo(i: number, start: number, w: number): void {
+    const b = this.buf;
+    const m = this.scratch;
+    const oa = i * this.rec;
+    const ob = oa + this.rec;
+    const da = Math.max(0, b[oa + T] - start);
+    const db = Math.max(0, b[ob + T] - b[oa + T]);
+    const busyA = b[oa + UTIL] * da;
+    const busyB = b[ob + UTIL] * db;
+    const time = (k: number, round: (x: number) => number) => {
+      m[k] = mean(b[oa + k], da, b[ob + k], db, round);
+    };
+    const busy = (k: number) => {
+      m[k] = mean(b[oa + k], busyA, b[ob + k], busyB, r4);
+    };
+    const max = (k: number) => {
+      m[k] = Math.max(b[oa + k], b[ob + k]);
+    };
+    m[T] = b[ob + T];
+    time(TOTAL_MBPS, r3);
+    time(TOTAL_IOPS, r3);
+    m[JAIN] = b[ob + JAIN];
+    time(UTIL, r4);
+    m[HOST_QUEUE] = b[ob + HOST_QUEUE];
+    m[IN_SERVICE] = b[ob + IN_SERVICE];
+    m[MERGED] = b[oa + MERGED] + b[ob + MERGED];
+    const V = this.vms;
+    const v = this.vm;
+    for (let k = 0; k < V; k++) {
+      time(v + k, r3);
+      time(v + V + k, r3);
+      busy(v + 2 * V + k);
+      max(v + 3 * V + k);
+      max(v + 4 * V + k);
+      max(v + 5 * V + k);
+      const wa = b[oa + v + V + k] * da;
+      const wb = b[ob + v + V + k] * db;
+      for (let f = 0; f < 4; f++) {
+        const x = v + 6 * V + 4 * k + f;
+        m[x] = mean(b[oa + x], wa, b[ob + x], wb, r3);
+      }
+    }
+    let jain = Number.NaN;
+    if (V > 0) {
+      const xs: number[] = [];
+      for (let k = 0; k < V; k++) xs.push(m[v + k] / (this.vmWeights[k] ?? 1));
+      const j = jainIndex(xs);
+      if (j !== null) jain = r4(j);
+    }
+    m[JAIN_INTERVAL] = jain;
+    const N = this.threads;
+    const t = this.th;
+    for (let k = 0; k < N; k++) {
+      time(t + k, r3);
+      time(t + N + k, r3);
+      max(t + 2 * N + k);
+      max(t + 3 * N + k);
+      busy(t + 4 * N + k);
+    }
+    for (let k = this.cx; k < this.hist; k++) m[k] = b[ob + k];
+    for (let k = this.hist; k < this.rec; k++) m[k] = b[ob + k] + b[oa + k];
+    b.set(m, w * this.rec);
+  }
+
+  move(i: number, w: number): void {
+    this.buf.copyWithin(w * this.rec, i * this.rec, (i + 1) * this.rec);
+  }
+
+  truncate(n: number): void {
+    this.length = n;
+  }
+
+  all(): Sample[] {
+    const out: Sample[] = [];
+    for (let i = 0; i < this.length; i++) out.push(this.get(i));
+    return out;
+  }
+
+  private write(s: Sample, i: number): void {
+    const b = this.buf;
+    const o = i * this.rec;
+    b[o + T] = s.t;
+    b[o + TOTAL_MBPS] = s.total_mbps;
+    b[o + TOTAL_IOPS] = s.total_iops;
+    b[o + JAIN] = nullable(s.jain_vms);
+    b[o + JAIN_INTERVAL] = nullable(s.jain_vms_interval);
+    b[o + UTIL] = s.utilization;
+    b[o + HOST_QUEUE] = s.host_queue;
+    b[o + IN_SERVICE] = s.in_service_ctx ?? -1;
+    b[o + MERGED] = s.merged ?? 1;
+    const V = this.vms;
+    const v = o + this.vm;
+    for (let k = 0; k < V; k++) {
+      b[v + k] = s.vm_mbps[k];
+      b[v + V + k] = s.vm_iops[k];
+      b[v + 2 * V + k] = s.vm_disk_share[k];
+      b[v + 3 * V + k] = s.vm_p50[k];
+      b[v + 4 * V + k] = s.vm_p95[k];
+      b[v + 5 * V + k] = s.vm_p99[k];
+      const bd = s.vm_breakdown[k];
+      b[v + 6 * V + 4 * k] = bd.guest;
+      b[v + 6 * V + 4 * k + 1] = bd.qemu;
+      b[v + 6 * V + 4 * k + 2] = bd.host_queue;
+      b[v + 6 * V + 4 * k + 3] = bd.device;
+    }
+    const N = this.threads;
+    const t = o + this.th;
+    for (let k = 0; k < N; k++) {
+      b[t + k] = s.thread_mbps[k];
+      b[t + N + k] = s.thread_iops?.[k] ?? 0;
+      b[t + 2 * N + k] = s.thread_p50[k];
+      b[t + 3 * N + k] = s.thread_p99[k];
+      b[t + 4 * N + k] = s.thread_disk_share[k];
+    }
+    const c = o + this.cx;
+    for (let k = 0; k < this.contexts; k++) b[c + k] = s.ctx_queue?.[k] ?? 0;
+    const h = o + this.hist;
+    for (let k = 0; k < LATENCY_BUCKETS_MS.length; k++) b[h + k] = s.latency_hist[k] ?? 0;
+  }
+
+  /** Point i as a Sample, its fields in the collector's order (a merged point ends with `merged`). */
+  get(i: number): Sample {
+    const b = this.buf;
+    const o = i * this.rec;
+    const V = this.vms;
+    const v = o + this.vm;
+    const N = this.threads;
+    const t = o + this.th;
+    const vmCol = (col: number) => Array.from(b.subarray(v + col * V, v + (col + 1) * V));
+    const thCol = (col: number) => Array.from(b.subarray(t + col * N, t + (col + 1) * N));
+    const s: Sample = {
+      t: b[o + T],
+      total_mbps: b[o + TOTAL_MBPS],
+      total_iops: b[o + TOTAL_IOPS],
+      vm_mbps: vmCol(0),
+      vm_iops: vmCol(1),
+      vm_disk_share: vmCol(2),
+      vm_p50: vmCol(3),
+      vm_p95: vmCol(4),
+      vm_p99: vmCol(5),
+      vm_breakdown: Array.from({ length: V }, (_, k) => {
+        const x = v + 6 * V + 4 * k;
+        return { guest: b[x], qemu: b[x + 1], host_queue: b[x + 2], device: b[x + 3] };
+      }),
+      thread_mbps: thCol(0),
+      thread_iops: thCol(1),
+      thread_p50: thCol(2),
+      thread_p99: thCol(3),
+      thread_disk_share: thCol(4),
+      jain_vms: orNull(b[o + JAIN]),
+      jain_vms_interval: orNull(b[o + JAIN_INTERVAL]),
+      utilization: b[o + UTIL],
+      host_queue: b[o + HOST_QUEUE],
+      ctx_queue: Array.from(b.subarray(o + this.cx, o + this.cx + this.contexts)),
+      in_service_ctx: b[o + IN_SERVICE],
+      latency_hist: Array.from(b.subarray(o + this.hist, o + this.hist + LATENCY_BUCKETS_MS.length)),
+    };
+    const merged = b[o + MERGED];
+    if (merged > 1) s.merged = merged;
+    return s;
+  }
+}
