@@ -1,6 +1,6 @@
 /** A SchedBench around one BFQ instance (low_latency off unless asked), for the BFQ tests. */
 import { resolveTunables, type TunableValues } from '../../common/spec/tunables';
-import { type BfqScheduler, createBfq } from './bfq';
+import { type BfqScheduler, createBfq } from './bfq/index';
 import { type BenchOptions, SchedBench } from './testing';
 
 export function bfqBench(

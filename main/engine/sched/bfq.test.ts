@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveTunables, type TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
 import type { BlockRequest } from '../io/request';
-import { createBfq } from './bfq';
+import { createBfq } from './bfq/index';
 import { createNoop } from './noop';
 import { type BenchOptions, SchedBench } from './testing';
 import type { SchedulerEnv } from './types';

@@ -1,7 +1,7 @@
 /** The scheduler registry: one factory per name, each taking resolved tunables. */
 import { resolveTunables, type SchedulerName, type TunableValues } from '../../common/spec/tunables';
 import { createAnticipatory } from './anticipatory';
-import { createBfq } from './bfq';
+import { createBfq } from './bfq/index';
 import { createCfq } from './cfq';
 import { createDeadline } from './deadline';
 import { createNoop } from './noop';
