@@ -2,7 +2,7 @@
 import { resolveTunables, type SchedulerName, type TunableValues } from '../../common/spec/tunables';
 import { createAnticipatory } from './anticipatory';
 import { createBfq } from './bfq/index';
-import { createCfq } from './cfq';
+import { createCfq } from './cfq/index';
 import { createDeadline } from './deadline';
 import { createNoop } from './noop';
 import type { IoScheduler, SchedulerEnv } from './types';
