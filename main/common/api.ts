@@ -6,7 +6,7 @@
  */
 
 import { z } from 'zod';
-import type { DiskCharacterization } from '../engine/disk/characterize';
+import type { DiskCharacterization } from './disk';
 import type { ActivityEvent, DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from './result';
 
 export const PACINGS = ['max', 1, 10, 100] as const;
@@ -38,7 +38,7 @@ export interface ValidationError {
 export type ValidationResult = { ok: true; runs: number } | { ok: false; errors: ValidationError[] };
 
 /** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
-export type { DiskCharacterization } from '../engine/disk/characterize';
+export type { DiskCharacterization } from './disk';
 
 /** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */
 const SpecJson = z.unknown();
