@@ -566,6 +566,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
   const bfqd = newBfqData(env, params);
   return {
     name: 'bfq',
+    blkMq: true,
     insert(rq) {
       const now = bfqd.env.now();
       let q = getQueue(bfqd, rq);
@@ -749,11 +750,17 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       if (q === bfqd.inService) {
         if (mustIdle(bfqd, q)) {
           if (q.dispatched === 0 && !bfqd.waitRequest) armIdleTimer(bfqd, q);
-        } else if (mayExpireForBudgTimeout(bfqd, q)) expire(bfqd, q, false, 'budget_timeout');
+          // bfq_completed_request returns here: no dispatch is scheduled while q is idled for.
+          pruneQueue(bfqd, q);
+          return;
+        }
+        if (mayExpireForBudgTimeout(bfqd, q)) expire(bfqd, q, false, 'budget_timeout');
         else if (q.queued.size === 0 && (q.dispatched === 0 || !betterToIdle(bfqd, q)))
           expire(bfqd, q, false, 'no_more_requests');
       }
       pruneQueue(bfqd, q);
+      // bfq_completed_request → bfq_schedule_dispatch: with nothing left in the driver, run the queue.
+      if (bfqd.inDriver === 0 && bfqd.totalQueued > 0) bfqd.env.kick();
     },
 
     queued() {
