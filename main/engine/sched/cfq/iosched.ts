@@ -101,9 +101,10 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const rqQueued = 0;
   const rqInDriver = 0;
   const rqInFlight = [0, 0];
-  // hw_tag: a device that cannot hold CFQ_HW_QUEUE_MIN requests can never be detected as
-  // queueing, so it is known to be 0 from the start; deeper devices are estimated as Linux does.
-  const hwTag = env.deviceQueueDepth < HW_QUEUE_MIN ? 0 : -1;
+  // hw_tag starts at −1, "unknown", which every test of it (iops_mode, cfq_should_idle,
+  // cfq_arm_slice_timer) takes as true; cfq_update_hw_tag decides it only after 50 samples taken
+  // with more than CFQ_HW_QUEUE_MIN requests queued or in the driver (cfq_init_queue, 4.19).
+  const hwTag = -1;
   const hwTagEstDepth = 0;
   const hwTagSamples = 0;
   const lastPosition = 0;
