@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
 import type { BlockRequest } from '../io/request';
-import { bfqBench } from './bfq-testing';
+import { bfqBench, primeNoQueueing } from './bfq-testing';
 import type { BenchOptions, SchedBench } from './testing';
 
 function bench(over: TunableValues = {}, opts: BenchOptions = {}) {
@@ -108,9 +108,11 @@ describe('bfq injection', () => {
 
   it('does no generic injection on a rotational disk without queueing (idling boosts throughput)', () => {
     const t = bench({}, { contexts: [{ id: 1, ioprio: 0 }, { id: 2 }] });
+    primeNoQueueing(t.b);
+    expect(t.bfq().hwTag()).toBe(0);
     t.b.stream(1, { start: 0, sectors: 8, thinkNs: 1.5 * MS, random: lcg(1), span: 1e7 });
     t.b.stream(2, { start: 2e7, sectors: 8, depth: 4, random: lcg(2), span: 1e7 });
-    t.b.run(2 * SEC);
+    t.b.run(2.5 * SEC);
     expect(t.stats().generic).toBe(0);
     expect(dispatchedDuringSlotsOf(t.b, 2, 1)).toBe(0);
   });
@@ -120,8 +122,11 @@ describe('bfq injection', () => {
     // write 1 ms after each of Q's reads completes (not within 200 µs: Q is not W's waker). Q's
     // think time is long (it waits for W), so the detection runs; W's arrival is > 3·slice_idle after
     // its previous completion, so W does not preempt Q as a hole-recovering queue: only injection
-    // serves W while Q is plugged. Seek-sensitive rotational bench without queueing.
-    const { b, stats } = bench({}, { contexts: [{ id: 1 }, { id: 2 }] });
+    // serves W while Q is plugged. Seek-sensitive rotational bench without queueing (hw_tag 0).
+    const { b, stats, bfq } = bench({}, { contexts: [{ id: 1 }, { id: 2 }] });
+    primeNoQueueing(b);
+    expect(bfq().hwTag()).toBe(0);
+    const t0 = b.sim.now;
     let qNext = 0;
     let wNext = 5e6;
     const qRead = () => {
@@ -136,8 +141,8 @@ describe('bfq injection', () => {
         });
       else qRead();
     };
-    b.sim.at(0, qRead);
-    b.run(2 * SEC);
+    b.sim.at(t0, qRead);
+    b.run(t0 + 2 * SEC);
     const s = stats();
     const q = s.queue(1);
     expect(q?.wakerCtx).toBe(2);
@@ -149,7 +154,9 @@ describe('bfq injection', () => {
     // W's writes are dispatched during Q's slots as soon as they arrive: their latency is the
     // seek and transfer (8.08 ms), not the rest of Q's 8 ms idle window first.
     expect(dispatchedDuringSlotsOf(b, 2, 1)).toBeGreaterThan(50);
-    const wLate = b.completed.filter((c) => c.rq.ctx === 2 && c.t > SEC).map((c) => c.t - c.rq.insertedAt);
+    const wLate = b.completed
+      .filter((c) => c.rq.ctx === 2 && c.t > t0 + SEC)
+      .map((c) => c.t - c.rq.insertedAt);
     expect(Math.max(...wLate)).toBeLessThan(8.1 * MS);
   });
 

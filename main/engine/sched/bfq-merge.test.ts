@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
 import { endSector } from '../io/request';
-import { bfqBench } from './bfq-testing';
+import { bfqBench, primeNoQueueing } from './bfq-testing';
 import type { BenchOptions, SchedBench } from './testing';
 
 const PIECE = 128; // 64 KiB
@@ -103,9 +103,13 @@ describe('bfq early queue merge', () => {
   });
 
   it('merges on a non-rotational device without queueing', () => {
-    const { b, stats } = bench({}, { rotational: false, queueDepth: 1 });
-    pooledStream(b, 4, 4);
-    b.run(1 * SEC);
+    // bfq_setup_cooperator merges nothing while nonrot_with_queueing, which a non-rotational device
+    // is until bfq_update_hw_tag has seen it hold no more than 3 requests under load (hw_tag 0).
+    const { b, stats, bfq } = bench({}, { rotational: false, queueDepth: 1 });
+    primeNoQueueing(b);
+    expect(bfq().hwTag()).toBe(0);
+    pooledStream(b, 4, 4, b.sim.now);
+    b.run(1.5 * SEC);
     expect(stats().sharing(1)).toEqual([1, 2, 3, 4]);
   });
 

@@ -99,10 +99,10 @@ export function newBfqData(env: SchedulerEnv, params: TunableValues): BfqData {
   const budgetsAssigned = 0;
   const bfqMaxBudget = userMaxBudget > 0 ? userMaxBudget : DEFAULT_MAX_BUDGET;
   const inDriver = 0;
-  // bfq_update_hw_tag starts at -1 (unknown) and samples max in-driver when > 3 requests are
-  // outstanding; a device whose queue depth is <= 3 can only ever be detected as 0, so that
-  // outcome is taken from the start (see docs: hw_tag).
-  const hwTag = env.deviceQueueDepth <= HW_QUEUE_THRESHOLD ? 0 : -1;
+  // bfq_init_queue: hw_tag = −1, "unknown" (so rot_without_queueing is false and
+  // nonrot_with_queueing = non-rotational); bfq_update_hw_tag decides it only after 32 samples
+  // taken with more than BFQ_HW_QUEUE_THRESHOLD (3) requests in the driver or queued.
+  const hwTag = -1;
   const maxRqInDriver = 0;
   const hwTagSamples = 0;
   // Peak rate estimator.
@@ -724,7 +724,7 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         bfqd.hwTag !== 1 &&
         bfqd.inDriver + bfqd.totalQueued > HW_QUEUE_THRESHOLD &&
         !mayStarve &&
-        ++bfqd.hwTagSamples >= HW_QUEUE_SAMPLES
+        bfqd.hwTagSamples++ >= HW_QUEUE_SAMPLES
       ) {
         bfqd.hwTag = bfqd.maxRqInDriver > HW_QUEUE_THRESHOLD ? 1 : 0;
         bfqd.maxRqInDriver = 0;
@@ -765,6 +765,10 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
 
     queued() {
       return bfqd.totalQueued;
+    },
+
+    hwTag() {
+      return bfqd.hwTag;
     },
 
     queueLengths() {

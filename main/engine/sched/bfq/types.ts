@@ -247,7 +247,10 @@ export interface BfqInjectStats {
 export interface BfqScheduler extends IoScheduler {
   mergeStats(): BfqMergeStats;
   injectStats(): BfqInjectStats;
+  /** bfqd->hw_tag: −1 unknown, 0 no command queueing seen, 1 queueing (diagnostic). */
+  hwTag(): number;
 }
+
 export const popcount = (x: number): number => {
   let v = x >>> 0;
   let c = 0;
