@@ -4,7 +4,7 @@
  * with the unit appended where Linux's file is in ms or KiB. The spec's `host.params` (and a VM's
  * `guest_params`) are validated against these tables.
  *
- * Sources: block/cfq-iosched.c (4.19), block/bfq-iosched.c (5.x), block/deadline-iosched.c (4.x),
+ * Sources: block/cfq-iosched.c (4.19), block/bfq-iosched.c (6.1; 5.10 behind `linux_5_10`), block/deadline-iosched.c (4.x),
  * block/as-iosched.c (2.6.32) and Documentation/block/*-iosched.txt; see docs/schedulers/.
  */
 
@@ -209,6 +209,14 @@ export const TUNABLES: Record<SchedulerName, readonly Tunable[]> = {
       1,
       'bool',
       'Always idle when a queue empties, and dispatch only with nothing in flight.',
+    ),
+    t(
+      'linux_5_10',
+      0,
+      0,
+      1,
+      'bool',
+      "Not a sysfs file: model Linux 5.10's BFQ where it differs from 6.1 (any non-root group with pending I/O makes the scenario asymmetric).",
     ),
   ],
 };

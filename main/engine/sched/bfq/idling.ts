@@ -23,16 +23,23 @@ export function wrBusy(bfqd: BfqData) {
 }
 
 /**
- * bfq_asymmetric_scenario (5.x): varied queue weights, busy queues of more than one class, or any
- * non-root group with pending I/O.
+ * bfq_asymmetric_scenario: varied queue weights, busy queues of more than one class, or groups with
+ * pending I/O. 6.1 counts the groups (the root group included) holding a queue with requests queued
+ * or in flight (bfq_add_bfqq_in_groups_with_pending_reqs) and needs more than one
+ * (num_groups_with_pending_reqs > 1, "do not idle if only one group is activated", 6.0); 5.10
+ * (`linux_5_10`) counts any non-root group with pending I/O.
  */
 export function asymmetric(bfqd: BfqData, q: Queue | null): boolean {
   const weights = new Set<number>();
   let groupsPending = false;
   let inTree = false;
   const busyClasses = new Set<ClassIdx>();
+  let firstGroup: number | null = null;
   for (const a of activeQueues(bfqd)) {
-    if (a.group.id !== 0) groupsPending = true;
+    if (bfqd.linux510) {
+      if (a.group.id !== 0) groupsPending = true;
+    } else if (firstGroup === null) firstGroup = a.group.id;
+    else if (a.group.id !== firstGroup) groupsPending = true;
     if (a.busy) busyClasses.add(a.cls);
     if (a.wrCoeff === 1) {
       weights.add(a.entity.weight);

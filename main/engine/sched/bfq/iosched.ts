@@ -83,6 +83,8 @@ export function newBfqData(env: SchedulerEnv, params: TunableValues): BfqData {
   const fifoExpireSync = p('fifo_expire_sync_ms', 125) * MS;
   const fifoExpireAsync = p('fifo_expire_async_ms', 250) * MS;
   const strict = p('strict_guarantees', 0) !== 0;
+  // Linux 5.10's behaviour where it differs from 6.1's (docs/schedulers/bfq.md, "Versions").
+  const linux510 = p('linux_5_10', 0) !== 0;
   const rot = env.rotational;
   const refRate = rot ? REF_RATE.rot : REF_RATE.nonrot;
   const rateDurProd = refRate * (rot ? REF_WR_DURATION.rot : REF_WR_DURATION.nonrot);
@@ -151,6 +153,7 @@ export function newBfqData(env: SchedulerEnv, params: TunableValues): BfqData {
     fifoExpireSync,
     fifoExpireAsync,
     strict,
+    linux510,
     rot,
     refRate,
     rateDurProd,

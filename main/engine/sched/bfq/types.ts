@@ -275,6 +275,8 @@ export interface BfqData {
   readonly fifoExpireSync: number;
   readonly fifoExpireAsync: number;
   readonly strict: boolean;
+  /** Model Linux 5.10 where it differs from 6.1 (the `linux_5_10` tunable). */
+  readonly linux510: boolean;
   readonly rot: boolean;
   readonly refRate: number;
   readonly rateDurProd: number;
