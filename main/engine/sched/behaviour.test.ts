@@ -117,6 +117,7 @@ describe('a random reader beside a sequential reader', () => {
     anticipatory: {},
     cfq: {},
     bfq: { low_latency: 0, max_budget: 27000 },
+    kyber: {},
   };
   for (const sched of ['cfq', 'bfq'] as const) {
     it(`${sched}: the seeky reader is served and the sequential stream keeps most of the disk's speed`, () => {
