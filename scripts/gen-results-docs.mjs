@@ -152,8 +152,16 @@ interleaved requests either way. BFQ's figure includes its first ~10 s of weight
   and the readers share it evenly. The workers also wake each other, so their queues become each
   other's *wakers*, and a waker's queued request is injected while the in-service queue idles
   (5.10 waker detection, 5.12 injection fix): often a request of another stream, which costs a
-  seek out and back (47.2 → 44.0 MB/s with injection). (Linux 5.14+ also has "stable merging" of
-  queues created together, not modelled: see \`docs/schedulers/bfq.md\`.)
+  seek out and back (47.2 → 44.0 MB/s with injection, engine 0.2.0). Engine 0.3.0 starts BFQ's
+  \`hw_tag\` at −1 as Linux does (\`bfq_update_hw_tag\`: decided only after 32 samples with more
+  than 3 requests outstanding), so until then the disk does not count as "rotational without
+  queueing" and BFQ does not idle to boost throughput for seeky queues: the run's early merges and
+  idle windows differ, with fewer seeks (1,933 → 1,856) and 44.0 → 45.8 MB/s. (Linux 5.14+ also has
+  "stable merging" of queues created together, not modelled: see \`docs/schedulers/bfq.md\`.)
+- Engine 0.3.0 (model fidelity, issue 13) changed no other number on this page: the CFQ presets
+  keep idling on (so CFQ's \`hw_tag\`, which now starts at −1, matters only with \`slice_idle\` 0),
+  and on this depth-1 disk blk-mq re-runs BFQ's queue at nearly every completion, as the engine
+  did before for every scheduler (see \`main/engine/stack/request-queue.ts\`).
 - An aio thread pool gives the host scheduler neither the per-stream queues of \`vpid\` nor the
   sorting of one queue: what it gets depends on heuristics built for other cases (preemption of
   seeky queues, cooperator merging).
