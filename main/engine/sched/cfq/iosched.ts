@@ -13,9 +13,9 @@ import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
 import { MS } from '../../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../../io/request';
-import { firstIsCloser } from '.././choose-req';
-import { asyncQueueKey, queueIoprio } from '.././ioprio';
-import type { SchedulerEnv } from '.././types';
+import { firstIsCloser } from '../choose-req';
+import { asyncQueueKey, queueIoprio } from '../ioprio';
+import type { SchedulerEnv } from '../types';
 import {
   closeCooperator,
   mergeCfqqs,

@@ -8,7 +8,7 @@ import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
 import { MS } from '../../core/time';
 import type { BlockRequest } from '../../io/request';
-import type { IoprioClass, IoScheduler, SchedulerEnv } from '.././types';
+import type { IoprioClass, IoScheduler, SchedulerEnv } from '../types';
 
 // Workload types (enum wl_type_t).
 export const ASYNC = 0;
