@@ -152,12 +152,14 @@ interleaved requests either way. BFQ's figure includes its first ~10 s of weight
   and the readers share it evenly. The workers also wake each other, so their queues become each
   other's *wakers*, and a waker's queued request is injected while the in-service queue idles
   (5.10 waker detection, 5.12 injection fix): often a request of another stream, which costs a
-  seek out and back (47.2 → 44.0 MB/s with injection, engine 0.2.0). Engine 0.3.0 starts BFQ's
-  \`hw_tag\` at −1 as Linux does (\`bfq_update_hw_tag\`: decided only after 32 samples with more
-  than 3 requests outstanding), so until then the disk does not count as "rotational without
-  queueing" and BFQ does not idle to boost throughput for seeky queues: the run's early merges and
-  idle windows differ, with fewer seeks (1,933 → 1,856) and 44.0 → 45.8 MB/s. (Linux 5.14+ also has
-  "stable merging" of queues created together, not modelled: see \`docs/schedulers/bfq.md\`.)
+  seek out and back (47.2 → 44.0 MB/s with injection, engine 0.2.0). Engine 0.3.0 follows Linux
+  6.1 in two more points that change this row (44.0 → 45.3 MB/s, seeks 1,933 → 2,105): BFQ's
+  \`hw_tag\` starts at −1 (\`bfq_update_hw_tag\` decides it only after 32 samples with more than 3
+  requests outstanding), so until then the disk does not count as "rotational without queueing"
+  and BFQ does not idle to boost the throughput of seeky queues; and *stable merging*
+  (\`bfq_do_or_sched_stable_merge\`): the eight workers are created together, form a large burst
+  (so they are not weight-raised and keep equal weights) and are merged into the queue created
+  just before them once 600 ms have passed (see \`docs/schedulers/bfq.md\`, "Versions").
 - Engine 0.3.0 (model fidelity, issue 13) changed no other number on this page: the CFQ presets
   keep idling on (so CFQ's \`hw_tag\`, which now starts at −1, matters only with \`slice_idle\` 0),
   and on this depth-1 disk blk-mq re-runs BFQ's queue at nearly every completion, as the engine

@@ -93,7 +93,17 @@ describe('a random reader beside a sequential reader', () => {
           sched,
           [
             ...seqReaders(1),
-            { name: 'rand', op: 'read', pattern: 'random', block_kb: 4, offset_gb: 100, size_gb: 100 },
+            // Started 200 ms after the sequential reader, beyond bfq_burst_interval (180 ms): BFQ 6.1
+            // would otherwise stably merge the two queues (bfq-versions.integration.test.ts).
+            {
+              name: 'rand',
+              op: 'read',
+              pattern: 'random',
+              block_kb: 4,
+              offset_gb: 100,
+              size_gb: 100,
+              start_s: 0.2,
+            },
           ],
           params,
         ),

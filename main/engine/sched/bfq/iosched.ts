@@ -13,9 +13,9 @@ import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
 import { MS } from '../../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../../io/request';
-import { firstIsCloser } from '.././choose-req';
-import { asyncQueueKey, queueIoprio } from '.././ioprio';
-import type { SchedulerEnv } from '.././types';
+import { firstIsCloser } from '../choose-req';
+import { asyncQueueKey, queueIoprio } from '../ioprio';
+import type { SchedulerEnv } from '../types';
 import {
   budgetLeft,
   budgetTimedOut,
@@ -30,7 +30,7 @@ import {
 import { getGroup } from './cgroup';
 import { armIdleTimer, betterToIdle, idlingNeededForGuarantees, mustIdle, stopIdling } from './idling';
 import { addToEmptyQueue, injectionQueue, resetInjectLimit, updateInjectLimit } from './injection';
-import { mergeQueues, resumeState, setupCooperator, splitQueue } from './merge';
+import { doOrSchedStableMerge, mergeQueues, resumeState, setupCooperator, splitQueue } from './merge';
 import {
   type BfqData,
   type BfqScheduler,
@@ -125,6 +125,7 @@ export function newBfqData(env: SchedulerEnv, params: TunableValues): BfqData {
   const burstGroup = -1;
   // Early queue merging.
   const bics = new Map<string, Bic>();
+  const lastQueueCreated = new Map<number, Queue>();
   const queueSerial = 0;
   /** End of the last request dispatched from the in-service queue (in_serv_last_pos). */
   const inServLastPos = 0;
@@ -188,6 +189,7 @@ export function newBfqData(env: SchedulerEnv, params: TunableValues): BfqData {
     lastBurstTime,
     burstGroup,
     bics,
+    lastQueueCreated,
     queueSerial,
     inServLastPos,
     mergeCount,
@@ -369,6 +371,7 @@ export function createQueue(
     justCreated: rq.sync,
     firstIoTime: now,
     splitTime: Number.NEGATIVE_INFINITY,
+    creationTime: now,
     injectLimit: 0,
     // kzalloc'ed decrease_time_jif: long past, so the first arrival resets the limit.
     decreaseTime: Number.NEGATIVE_INFINITY,
@@ -396,7 +399,7 @@ export function getQueue(bfqd: BfqData, rq: BlockRequest): Queue {
   }
   let bic = bicOf(bfqd, rq.ctx, rq.group);
   if (!bic) {
-    bic = { ctx: rq.ctx, group: rq.group, queue: null, saved: null };
+    bic = { ctx: rq.ctx, group: rq.group, queue: null, saved: null, stableMergeQueue: null };
     bfqd.bics.set(`${rq.ctx}:${rq.group}`, bic);
   }
   let q = bic.queue;
@@ -417,7 +420,11 @@ export function getQueue(bfqd: BfqData, rq: BlockRequest): Queue {
       if ((saved.wasInBurstList && bfqd.largeBurst) || saved.inLargeBurst) q.inLargeBurst = true;
       else if (saved.wasInBurstList) bfqd.burstList.push(q);
       q.splitTime = bfqd.env.now();
-    } else handleBurst(bfqd, q);
+    } else {
+      handleBurst(bfqd, q);
+      // bfq_get_queue → bfq_do_or_sched_stable_merge (6.1; not for a queue created by a split).
+      if (!bfqd.linux510) doOrSchedStableMerge(bfqd, q, bic);
+    }
   }
   if (q.procRefs === 1) {
     q.bic = bic;
@@ -575,10 +582,11 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       let q = getQueue(bfqd, rq);
       // Early queue merge (__bfq_insert_request / bfq_allow_bio_merge): the request, and from now on
       // its context, go to the cooperating queue.
-      const coop = setupCooperator(bfqd, q, rq);
+      const bic = rq.sync ? (bicOf(bfqd, rq.ctx, rq.group) ?? null) : null;
+      const coop = setupCooperator(bfqd, q, rq, bic);
       if (coop) {
         // Only a sync queue has a cooperator, and getQueue left it as its context's bic queue.
-        mergeQueues(bfqd, bicOf(bfqd, rq.ctx, rq.group) as Bic, q, coop);
+        mergeQueues(bfqd, bic as Bic, q, coop);
         q.justCreated = false;
         q = coop;
       }

@@ -1,17 +1,23 @@
 /**
- * BFQ early queue merging (block/bfq-iosched.c): bfq_setup_cooperator (setupCooperator),
+ * BFQ early queue merging (block/bfq-iosched.c, 6.1): bfq_do_or_sched_stable_merge and the
+ * stable-merge branch of bfq_setup_cooperator (5.14+; skipped with `linux_5_10`),
+ * bfq_setup_cooperator (setupCooperator),
  * bfq_find_close_cooperator / bfqq_find_close (findCloseCooperator), bfq_may_be_close_cooperator,
  * bfq_too_late_for_merging, bfq_setup_merge, bfq_merge_bfqqs (mergeQueues), bfq_bfqq_save_state /
  * bfq_bfqq_resume_state (saveState, resumeState), bfq_release_process_ref and bfq_split_bfqq
  * (splitQueue).
  */
 import type { BlockRequest } from '../../io/request';
+import { idlingBoostsThr } from './idling';
 import { delBusy, elevatorNext, pruneQueue, seeky } from './iosched';
 import {
+  ACTIVATION_STABLE_MERGING,
   type BfqData,
   type Bic,
+  BURST_INTERVAL,
   CLOSE_THR,
   IDLE_IDX,
+  LATE_STABLE_MERGING,
   MERGE_TIME_LIMIT,
   type Queue,
   WR_COEFF,
@@ -81,14 +87,60 @@ export function setupMerge(q: Queue, n: Queue): Queue | null {
 }
 
 /**
+ * bfq_do_or_sched_stable_merge (6.1): a sync queue created within the burst interval (180 ms) of
+ * the group's last created one, with the same class, level and weight (a raised queue's weight
+ * differs), is to be merged into it: on a non-rotational device with queueing the merge is set up
+ * at once (and done at the next request), otherwise it is tentative (bic->stable_merge_bfqq) and
+ * decided at the first request ≥ 600 ms after creation. Else q becomes the group's last created
+ * queue if the last one is older than 600 ms or differs.
+ */
+export function doOrSchedStableMerge(bfqd: BfqData, q: Queue, bic: Bic) {
+  const last = bfqd.lastQueueCreated.get(q.group.id);
+  if (
+    !last ||
+    last.creationTime + ACTIVATION_STABLE_MERGING < q.creationTime ||
+    q.cls !== last.cls ||
+    q.ioprio !== last.ioprio ||
+    q.entity.weight !== last.entity.weight
+  )
+    bfqd.lastQueueCreated.set(q.group.id, q);
+  else if (last.creationTime + BURST_INTERVAL >= q.creationTime) {
+    if (nonrotWithQueueing(bfqd)) setupMerge(q, last);
+    else bic.stableMergeQueue = last;
+  }
+}
+
+/**
  * bfq_setup_cooperator (called from __bfq_insert_request, and from bfq_allow_bio_merge for a bio
  * that may merge into a queued request — here both are one call per insert): the queue to which
- * q's context should be redirected, or null.
+ * q's context should be redirected, or null. 6.1 takes a scheduled merge first, then a due stable
+ * merge (not on non-rotational devices with queueing); 5.10 checks the device and the "too late"
+ * rule first.
  */
-export function setupCooperator(bfqd: BfqData, q: Queue, rq: BlockRequest): Queue | null {
-  if (!q.sync || nonrotWithQueueing(bfqd)) return null;
-  if (tooLateForMerging(bfqd, q)) return null;
-  if (q.newQueue) return q.newQueue;
+export function setupCooperator(bfqd: BfqData, q: Queue, rq: BlockRequest, bic: Bic | null): Queue | null {
+  if (!q.sync) return null;
+  if (bfqd.linux510) {
+    if (nonrotWithQueueing(bfqd) || tooLateForMerging(bfqd, q)) return null;
+    if (q.newQueue) return q.newQueue;
+  } else {
+    if (q.newQueue) return q.newQueue;
+    const now = bfqd.env.now();
+    const sm = bic?.stableMergeQueue;
+    if (
+      bic &&
+      sm &&
+      !nonrotWithQueueing(bfqd) &&
+      !q.justCreated &&
+      now > q.splitTime + LATE_STABLE_MERGING &&
+      now > q.creationTime + LATE_STABLE_MERGING
+    ) {
+      // The tentative stable merge is decided now, done or dropped.
+      const procRef = Math.min(q.procRefs, sm.procRefs);
+      bic.stableMergeQueue = null;
+      return !idlingBoostsThr(bfqd, q) && procRef > 0 ? setupMerge(q, sm) : null;
+    }
+    if (nonrotWithQueueing(bfqd) || tooLateForMerging(bfqd, q)) return null;
+  }
   if (bfqd.busyCount === 1) return null;
   const cur = bfqd.inService;
   if (

@@ -7,7 +7,7 @@ import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
 import { MS, SEC } from '../../core/time';
 import type { BlockRequest } from '../../io/request';
-import type { IoprioClass, IoScheduler, SchedulerEnv } from '.././types';
+import type { IoprioClass, IoScheduler, SchedulerEnv } from '../types';
 
 export type Reason = 'budget_exhausted' | 'budget_timeout' | 'no_more_requests' | 'too_idle' | 'preempted';
 // ---- constants (bfq-iosched.c / bfq-iosched.h) ----
@@ -56,6 +56,9 @@ export const LARGE_BURST_THRESH = 8;
 export const CLOSE_THR = 8 * 1024;
 // BFQQ_CLOSE_THR, sectors
 export const MERGE_TIME_LIMIT = 100 * MS;
+/** bfq_activation_stable_merging / bfq_late_stable_merging (5.14+), ms. */
+export const ACTIVATION_STABLE_MERGING = 600 * MS;
+export const LATE_STABLE_MERGING = 600 * MS;
 // bfq_merge_time_limit = HZ/10
 // Injection (5.10).
 export const WAKER_WINDOW = 200_000;
@@ -169,6 +172,8 @@ export interface Queue {
   firstIoTime: number;
   /** Creation time if the queue was created by a split (split_time), else −∞. */
   splitTime: number;
+  /** When the queue was created (creation_time). */
+  creationTime: number;
   // Injection and waker detection.
   /** Max requests in flight allowed while this queue is plugged in service (inject_limit). */
   injectLimit: number;
@@ -205,6 +210,8 @@ export interface Bic {
   group: number;
   queue: Queue | null;
   saved: SavedState | null;
+  /** A tentative stable merge (bic->stable_merge_bfqq, 5.14+; not with `linux_5_10`). */
+  stableMergeQueue: Queue | null;
 }
 /** Early queue merge diagnostics (not part of the kernel). */
 export interface BfqMergeStats {
@@ -312,6 +319,8 @@ export interface BfqData {
   lastRqMaxSize: number;
   // Burst detection.
   burstList: Queue[];
+  /** Last sync queue created, per group (bfqg->last_bfqq_created / bfqd->last_bfqq_created). */
+  readonly lastQueueCreated: Map<number, Queue>;
   largeBurst: boolean;
   lastBurstTime: number;
   burstGroup: number;
