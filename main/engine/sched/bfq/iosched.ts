@@ -77,8 +77,7 @@ export function newBfqData(env: SchedulerEnv, params: TunableValues): BfqData {
   const timeoutSync = p('timeout_sync_ms', 125) * MS;
   const userMaxBudget = p('max_budget', 0);
   const lowLatency = p('low_latency', 1) !== 0;
-  const backMax = p('back_seek_max_kb', 16384) * 2;
-  // 1 KiB = 2 sectors
+  const backMax = p('back_seek_max_kb', 16384) * 2; // 1 KiB = 2 sectors
   const backPenalty = p('back_seek_penalty', 2);
   const fifoExpireSync = p('fifo_expire_sync_ms', 125) * MS;
   const fifoExpireAsync = p('fifo_expire_async_ms', 250) * MS;

@@ -11,30 +11,22 @@ import type { IoprioClass, IoScheduler, SchedulerEnv } from '../types';
 
 export type Reason = 'budget_exhausted' | 'budget_timeout' | 'no_more_requests' | 'too_idle' | 'preempted';
 // ---- constants (bfq-iosched.c / bfq-iosched.h) ----
-export const DEFAULT_MAX_BUDGET = 16 * 1024;
-// bfq_default_max_budget, sectors
-export const STATS_MIN_BUDGETS = 194;
-// bfq_stats_min_budgets
-export const SEEK_THR = 800;
-// BFQQ_SEEK_THR, sectors
-export const SECT_THR_NONROT = 64;
-// BFQQ_SECT_THR_NONROT
-export const SEEKY_BITS = 19;
-// BFQQ_SEEKY: hweight32(seek_history) > 32/2 + 3
-export const MIN_TT = 2 * MS;
-// BFQ_MIN_TT
+export const DEFAULT_MAX_BUDGET = 16 * 1024; // bfq_default_max_budget, sectors
+export const STATS_MIN_BUDGETS = 194; // bfq_stats_min_budgets
+export const SEEK_THR = 800; // BFQQ_SEEK_THR, sectors
+export const SECT_THR_NONROT = 64; // BFQQ_SECT_THR_NONROT
+export const SEEKY_BITS = 19; // BFQQ_SEEKY: hweight32(seek_history) > 32/2 + 3
+export const MIN_TT = 2 * MS; // BFQ_MIN_TT
 export const ASYNC_CHARGE_FACTOR = 3;
 export const HW_QUEUE_THRESHOLD = 3;
 export const HW_QUEUE_SAMPLES = 32;
-export const TTIME_VALID_SAMPLES = 80;
-// bfq_sample_valid
+export const TTIME_VALID_SAMPLES = 80; // bfq_sample_valid
 export const REQUESTS_WITHIN_TIMER = 120;
 // Peak rate estimator (rates in sectors/µs, as the kernel's fixed point without the shift).
 export const RATE_MIN_SAMPLES = 32;
 export const RATE_MIN_INTERVAL = 300 * MS;
 export const RATE_REF_INTERVAL = SEC;
-export const RATE_MAX = 20;
-// 20 sectors/µs = 20 M sectors/s
+export const RATE_MAX = 20; // 20 sectors/µs = 20 M sectors/s
 /** ref_rate (5.x: {14000, 33000} << 16 sectors/µs): HDD ≈ 109 MB/s, SSD ≈ 258 MB/s. */
 export const REF_RATE = { rot: 14000 / 65536, nonrot: 33000 / 65536 };
 export const REF_WR_DURATION = { rot: 7000 * MS, nonrot: 2500 * MS };
@@ -44,39 +36,30 @@ export const WR_RT_COEFF = WR_COEFF * 100;
 export const WR_RT_MAX_TIME = 300 * MS;
 export const WR_MIN_IDLE_TIME = 2 * SEC;
 export const WR_MIN_INTER_ARR_ASYNC = 500 * MS;
-export const WR_MAX_SOFTRT_RATE = 7000;
-// sectors/s
+export const WR_MAX_SOFTRT_RATE = 7000; // sectors/s
 export const MAX_SERVICE_FROM_WR = 120_000;
-export const JIFFY = MS;
-// HZ = 1000
+export const JIFFY = MS; // HZ = 1000
 // Large burst detection.
 export const BURST_INTERVAL = 180 * MS;
 export const LARGE_BURST_THRESH = 8;
 // Early queue merging.
-export const CLOSE_THR = 8 * 1024;
-// BFQQ_CLOSE_THR, sectors
-export const MERGE_TIME_LIMIT = 100 * MS;
-/** bfq_activation_stable_merging / bfq_late_stable_merging (5.14+), ms. */
+export const CLOSE_THR = 8 * 1024; // BFQQ_CLOSE_THR, sectors
+export const MERGE_TIME_LIMIT = 100 * MS; // bfq_merge_time_limit = HZ/10
+/** bfq_activation_stable_merging / bfq_late_stable_merging (5.14+). */
 export const ACTIVATION_STABLE_MERGING = 600 * MS;
 export const LATE_STABLE_MERGING = 600 * MS;
-// bfq_merge_time_limit = HZ/10
 // Injection (5.10).
-export const WAKER_WINDOW = 200_000;
-// 200 µs: a completion this close before Q's arrival may have woken Q
-export const INJECT_RESET_PERIOD = SEC;
-// bfq_add_request: bfq_reset_inject_limit every second
-export const INJECT_SAMPLE_MIN_GAP = 10 * MS;
-// minimum time after a decrease before sampling again
-export const INJECT_TTIME_RESET_GAP = 100 * MS;
-// bfq_update_has_short_ttime
+export const WAKER_WINDOW = 200_000; // 200 µs: a completion this close before Q's arrival may have woken Q
+export const INJECT_RESET_PERIOD = SEC; // bfq_add_request: bfq_reset_inject_limit every second
+export const INJECT_SAMPLE_MIN_GAP = 10 * MS; // minimum time after a decrease before sampling again
+export const INJECT_TTIME_RESET_GAP = 100 * MS; // bfq_update_has_short_ttime
 // I/O priority classes, as bfq_class_idx (ioprio_class − 1): service tree index and strict order.
 export const RT_IDX = 0;
 export const BE_IDX = 1;
 export const IDLE_IDX = 2;
 export type ClassIdx = 0 | 1 | 2;
 export const CLASS_IDX: Readonly<Record<IoprioClass, ClassIdx>> = { rt: RT_IDX, be: BE_IDX, idle: IDLE_IDX };
-export const CL_IDLE_TIMEOUT = 200 * MS;
-// BFQ_CL_IDLE_TIMEOUT = HZ / 5
+export const CL_IDLE_TIMEOUT = 200 * MS; // BFQ_CL_IDLE_TIMEOUT = HZ / 5
 
 /** struct bfq_service_tree: one class's active and idle entities and its virtual time. */
 export interface ServiceTree {
@@ -276,8 +259,7 @@ export interface BfqData {
   readonly timeoutSync: number;
   readonly userMaxBudget: number;
   readonly lowLatency: boolean;
-  readonly backMax: number;
-  // 1 KiB = 2 sectors
+  readonly backMax: number; // 1 KiB = 2 sectors
   readonly backPenalty: number;
   readonly fifoExpireSync: number;
   readonly fifoExpireAsync: number;
@@ -300,9 +282,7 @@ export interface BfqData {
   budgetsAssigned: number;
   bfqMaxBudget: number;
   inDriver: number;
-  // bfq_update_hw_tag starts at -1 (unknown) and samples max in-driver when > 3 requests are
-  // outstanding; a device whose queue depth is <= 3 can only ever be detected as 0, so that
-  // outcome is taken from the start (see docs: hw_tag).
+  // hw_tag: −1 unknown (the start, on every device), 0 no queueing, 1 queueing (bfq_update_hw_tag).
   hwTag: number;
   maxRqInDriver: number;
   hwTagSamples: number;

@@ -78,8 +78,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
     Math.round(num('fifo_expire_async_ms', 250) * MS),
     Math.round(num('fifo_expire_sync_ms', 125) * MS),
   ];
-  const backMax = num('back_seek_max_kb', 16384) * 2;
-  // sectors
+  const backMax = num('back_seek_max_kb', 16384) * 2; // sectors
   const backPenalty = num('back_seek_penalty', 2);
   const sliceSync = Math.round(num('slice_sync_ms', 100) * MS);
   const sliceAsync = Math.round(num('slice_async_ms', 40) * MS);

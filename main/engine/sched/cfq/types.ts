@@ -22,8 +22,7 @@ export const IDLE_WL = 2;
 export type WlClass = 0 | 1 | 2;
 export const CLASS_NAMES: readonly IoprioClass[] = ['be', 'rt', 'idle'];
 export const WL_CLASS: Readonly<Record<IoprioClass, WlClass>> = { be: BE_WL, rt: RT_WL, idle: IDLE_WL };
-export const JIFFY = MS;
-// HZ = 1000
+export const JIFFY = MS; // HZ = 1000
 export const SLICE_SCALE = 5;
 export const IDLE_DELAY = 200 * MS;
 export const MIN_TT = 2 * JIFFY;
@@ -32,8 +31,7 @@ export const CLOSE_THR = 8192;
 export const SECT_THR_NONROT = 64;
 export const HW_QUEUE_MIN = 5;
 export const SERVICE_SHIFT = 12;
-export const FIXED_ONE = 1 << SERVICE_SHIFT;
-// 4096
+export const FIXED_ONE = 1 << SERVICE_SHIFT; // 4096
 export const PAGE_BYTES = 4096;
 export const IOPRIO_BE_NR = 8;
 /**
@@ -198,8 +196,7 @@ export interface CfqData {
   readonly params: TunableValues;
   readonly quantum: number;
   readonly fifoExpire: number[];
-  readonly backMax: number;
-  // sectors
+  readonly backMax: number; // sectors
   readonly backPenalty: number;
   readonly sliceSync: number;
   readonly sliceAsync: number;
@@ -221,8 +218,7 @@ export interface CfqData {
   rqQueued: number;
   rqInDriver: number;
   readonly rqInFlight: number[];
-  // hw_tag: a device that cannot hold CFQ_HW_QUEUE_MIN requests can never be detected as
-  // queueing, so it is known to be 0 from the start; deeper devices are estimated as Linux does.
+  // hw_tag: −1 unknown (the start, on every device), 0 no queueing, 1 queueing (cfq_update_hw_tag).
   hwTag: number;
   hwTagEstDepth: number;
   hwTagSamples: number;
