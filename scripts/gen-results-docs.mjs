@@ -150,10 +150,11 @@ interleaved requests either way. BFQ's figure includes its first ~10 s of weight
   their first 100 ms, so BFQ's early queue merging (\`bfq_setup_cooperator\`, \`bfq_merge_bfqqs\`)
   folds them into shared queues that follow the streams; throughput is about three times \`vm\`'s
   and the readers share it evenly. The workers also wake each other, so their queues become each
-  other's *wakers*, and a waker's queued request is injected while the in-service queue idles
-  (5.10 waker detection, 5.12 injection fix): often a request of another stream, which costs a
-  seek out and back (47.2 → 44.0 MB/s with injection, engine 0.2.0). Engine 0.3.0 follows Linux
-  6.1 in two more points that change this row (44.0 → 45.3 MB/s, seeks 1,933 → 2,105): BFQ's
+  other's *wakers*, and a waker's queued request is injected while the in-service queue idles:
+  often a request of another stream, which costs a seek out and back (47.2 → 44.0 MB/s with
+  injection, engine 0.2.0, 5.10 waker detection). Engine 0.3.0 follows Linux 6.1 in three points
+  that change this row (44.0 → 46.2 MB/s, seeks 1,933 → 1,928): waker detection is 6.1's
+  \`bfq_check_waker\` (three detections within 4 ms instead of two within 200 µs); BFQ's
   \`hw_tag\` starts at −1 (\`bfq_update_hw_tag\` decides it only after 32 samples with more than 3
   requests outstanding), so until then the disk does not count as "rotational without queueing"
   and BFQ does not idle to boost the throughput of seeky queues; and *stable merging*

@@ -117,15 +117,13 @@ describe('bfq injection', () => {
     expect(dispatchedDuringSlotsOf(t.b, 2, 1)).toBe(0);
   });
 
-  it('detects a waker (twice within 200 µs) and injects its I/O while the woken queue idles', () => {
-    // Q (ctx 1) issues its next 512 KiB read as soon as W's (ctx 2) sync write completes; W issues a
-    // write 1 ms after each of Q's reads completes (not within 200 µs: Q is not W's waker). Q's
-    // think time is long (it waits for W), so the detection runs; W's arrival is > 3·slice_idle after
-    // its previous completion, so W does not preempt Q as a hole-recovering queue: only injection
-    // serves W while Q is plugged. Seek-sensitive rotational bench without queueing (hw_tag 0).
-    const { b, stats, bfq } = bench({}, { contexts: [{ id: 1 }, { id: 2 }] });
+  /**
+   * Q (ctx 1) issues its next 512 KiB read as soon as W's (ctx 2) sync write completes; W issues a
+   * write 1 ms after each of Q's reads completes.
+   */
+  function wakerPair(over: TunableValues) {
+    const { b, stats, bfq } = bench(over, { contexts: [{ id: 1 }, { id: 2 }] });
     primeNoQueueing(b);
-    expect(bfq().hwTag()).toBe(0);
     const t0 = b.sim.now;
     let qNext = 0;
     let wNext = 5e6;
@@ -143,7 +141,29 @@ describe('bfq injection', () => {
     };
     b.sim.at(t0, qRead);
     b.run(t0 + 2 * SEC);
-    const s = stats();
+    return { b, s: stats(), bfq, t0 };
+  }
+
+  it('6.1 (bfq_check_waker): three detections within 4 ms; Q and W become each other’s wakers', () => {
+    // W's write comes 1 ms after Q's completion (< 4 ms), Q's read right after W's: each queue,
+    // with a long think time, confirms the other as its waker after three detections in a row.
+    const { s, bfq } = wakerPair({});
+    expect(bfq().hwTag()).toBe(0);
+    expect(s.queue(1)?.wakerCtx).toBe(2);
+    expect(s.queue(2)?.wakerCtx).toBe(1);
+    expect(s.queue(1)?.hasWaker).toBe(true);
+    expect(s.waker).toBeGreaterThan(50);
+    expect(s.generic).toBe(0);
+  });
+
+  it('5.10: detects a waker (twice within 200 µs) and injects its I/O while the woken queue idles', () => {
+    // Q (ctx 1) issues its next 512 KiB read as soon as W's (ctx 2) sync write completes; W issues a
+    // write 1 ms after each of Q's reads completes (not within 200 µs: Q is not W's waker). Q's
+    // think time is long (it waits for W), so the detection runs; W's arrival is > 3·slice_idle after
+    // its previous completion, so W does not preempt Q as a hole-recovering queue: only injection
+    // serves W while Q is plugged. Seek-sensitive rotational bench without queueing (hw_tag 0).
+    const { b, s, bfq, t0 } = wakerPair({ linux_5_10: 1 });
+    expect(bfq().hwTag()).toBe(0);
     const q = s.queue(1);
     expect(q?.wakerCtx).toBe(2);
     expect(q?.hasWaker).toBe(true);

@@ -16,19 +16,45 @@ import {
   type Queue,
   SECT_THR_NONROT,
   WAKER_WINDOW,
+  WAKER_WINDOW_61,
 } from './types';
 
 /**
- * bfq_add_request, a sync queue that had nothing queued gets a request: waker detection (5.10: a
- * queue with long think time becoming non-empty < 200 µs after a completion of the same other
- * queue twice in a row), the periodic (1 s) inject_limit reset, and the start of a total service
- * time sample if q is in service and either nothing is in flight (baseline) or injected requests
- * are (effect of the limit), no sooner than 10 ms after the last decrease.
+ * bfq_check_waker (6.1): q, with a long think time, gets its process's only request less than
+ * 4 ms after a completion of another queue L. The same L three times in a row (restarting when
+ * the first of them is more than 128·slice_idle old) makes L q's waker.
+ */
+function checkWaker(bfqd: BfqData, q: Queue, now: number) {
+  const lc = bfqd.lastCompletedQueue;
+  if (!lc || lc === q || q.hasShortTtime || now - bfqd.lastCompletion >= WAKER_WINDOW_61 || lc === q.waker)
+    return;
+  if (lc !== q.tentativeWaker || now > q.wakerDetectionStarted + 128 * bfqd.sliceIdle) {
+    q.tentativeWaker = lc;
+    q.wakerDetections = 1;
+    q.wakerDetectionStarted = now;
+  } else q.wakerDetections++;
+  if (q.wakerDetections === 3) {
+    q.waker?.woken.delete(q);
+    q.waker = lc;
+    q.hasWaker = true;
+    q.tentativeWaker = null;
+    lc.woken.add(q);
+  }
+}
+
+/**
+ * bfq_add_request for a sync request that is its process's only one (6.1) / that reaches an empty
+ * queue (5.10): waker detection (6.1: bfq_check_waker; 5.10: a queue with long think time becoming
+ * non-empty < 200 µs after a completion of the same other queue twice in a row), the periodic
+ * (1 s) inject_limit reset, and the start of a total service time sample if q is in service and
+ * either nothing is in flight (baseline) or injected requests are (effect of the limit), no sooner
+ * than 10 ms after the last decrease.
  */
 export function addToEmptyQueue(bfqd: BfqData, q: Queue) {
   const now = bfqd.env.now();
   const lc = bfqd.lastCompletedQueue;
-  if (lc && !q.hasShortTtime && now - bfqd.lastCompletion < WAKER_WINDOW) {
+  if (!bfqd.linux510) checkWaker(bfqd, q, now);
+  else if (lc && !q.hasShortTtime && now - bfqd.lastCompletion < WAKER_WINDOW) {
     if (lc !== q && lc !== q.waker) {
       q.waker?.woken.delete(q);
       q.waker = lc;

@@ -378,6 +378,9 @@ export function createQueue(
     waker: null,
     hasWaker: false,
     woken: new Set(),
+    tentativeWaker: null,
+    wakerDetections: 0,
+    wakerDetectionStarted: 0,
     activeStamp: 0,
   };
   q.entity.queue = q;
@@ -398,7 +401,7 @@ export function getQueue(bfqd: BfqData, rq: BlockRequest): Queue {
   }
   let bic = bicOf(bfqd, rq.ctx, rq.group);
   if (!bic) {
-    bic = { ctx: rq.ctx, group: rq.group, queue: null, saved: null, stableMergeQueue: null };
+    bic = { ctx: rq.ctx, group: rq.group, queue: null, saved: null, stableMergeQueue: null, requests: 0 };
     bfqd.bics.set(`${rq.ctx}:${rq.group}`, bic);
   }
   let q = bic.queue;
@@ -637,7 +640,11 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         if (now > q.wrStartAtSwitchToSrt + wrDuration(bfqd)) endWr(bfqd, q);
         else switchBackToInteractiveWr(bfqd, q);
       }
-      if (q.queued.size === 0 && q.sync) addToEmptyQueue(bfqd, q);
+      // bfq_add_request: 5.10 looks at a sync queue that had nothing queued; 6.1 at a sync request
+      // that is its process's only one queued or in flight (RQ_BIC(rq)->requests <= 1).
+      if (bic) bic.requests++;
+      if (q.sync && (bfqd.linux510 ? q.queued.size === 0 : (bic?.requests ?? 0) <= 1))
+        addToEmptyQueue(bfqd, q);
 
       q.queued.add(rq);
       q.fifo.push(rq);
@@ -721,6 +728,9 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
       if (!q) return;
       bfqd.rqQueue.delete(rq);
       const now = bfqd.env.now();
+      // bfq_finish_requeue_request: RQ_BIC(rq)->requests--.
+      const owner = rq.sync ? bicOf(bfqd, rq.ctx, rq.group) : undefined;
+      if (owner) owner.requests--;
       // bfq_finish_requeue_request: the awaited first request updates the inject limit.
       if (rq === bfqd.waitedRq) updateInjectLimit(bfqd, q);
       // bfq_update_hw_tag

@@ -49,7 +49,8 @@ export const MERGE_TIME_LIMIT = 100 * MS; // bfq_merge_time_limit = HZ/10
 export const ACTIVATION_STABLE_MERGING = 600 * MS;
 export const LATE_STABLE_MERGING = 600 * MS;
 // Injection (5.10).
-export const WAKER_WINDOW = 200_000; // 200 µs: a completion this close before Q's arrival may have woken Q
+export const WAKER_WINDOW = 200_000; // 200 µs: a completion this close before Q's arrival may have woken Q (5.10)
+export const WAKER_WINDOW_61 = 4 * MS; // bfq_check_waker (6.1): 4 ms, three detections in a row
 export const INJECT_RESET_PERIOD = SEC; // bfq_add_request: bfq_reset_inject_limit every second
 export const INJECT_SAMPLE_MIN_GAP = 10 * MS; // minimum time after a decrease before sampling again
 export const INJECT_TTIME_RESET_GAP = 100 * MS; // bfq_update_has_short_ttime
@@ -169,6 +170,10 @@ export interface Queue {
   hasWaker: boolean;
   /** Queues whose waker_bfqq is this queue (woken_list). */
   woken: Set<Queue>;
+  /** 6.1 bfq_check_waker: candidate waker, detections in a row, time of the first one. */
+  tentativeWaker: Queue | null;
+  wakerDetections: number;
+  wakerDetectionStarted: number;
   /** Order of insertion into the active tree (bfqd->active_list is newest first). */
   activeStamp: number;
 }
@@ -195,6 +200,8 @@ export interface Bic {
   saved: SavedState | null;
   /** A tentative stable merge (bic->stable_merge_bfqq, 5.14+; not with `linux_5_10`). */
   stableMergeQueue: Queue | null;
+  /** Requests of the context queued or in flight (bic->requests, 5.19+). */
+  requests: number;
 }
 /** Early queue merge diagnostics (not part of the kernel). */
 export interface BfqMergeStats {
