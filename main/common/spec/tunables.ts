@@ -216,7 +216,7 @@ export const TUNABLES: Record<SchedulerName, readonly Tunable[]> = {
       0,
       1,
       'bool',
-      "Not a sysfs file: model Linux 5.10's BFQ where it differs from 6.1 (any non-root group with pending I/O makes the scenario asymmetric; no stable merging).",
+      "Not a sysfs file: model Linux 5.10's BFQ where it differs from 6.1 (any non-root group with pending I/O makes the scenario asymmetric; no stable merging; waker detection twice within 200 µs).",
     ),
   ],
   kyber: [
