@@ -150,10 +150,21 @@ interleaved requests either way. BFQ's figure includes its first ~10 s of weight
   their first 100 ms, so BFQ's early queue merging (\`bfq_setup_cooperator\`, \`bfq_merge_bfqqs\`)
   folds them into shared queues that follow the streams; throughput is about three times \`vm\`'s
   and the readers share it evenly. The workers also wake each other, so their queues become each
-  other's *wakers*, and a waker's queued request is injected while the in-service queue idles
-  (5.10 waker detection, 5.12 injection fix): often a request of another stream, which costs a
-  seek out and back (47.2 → 44.0 MB/s with injection). (Linux 5.14+ also has "stable merging" of
-  queues created together, not modelled: see \`docs/schedulers/bfq.md\`.)
+  other's *wakers*, and a waker's queued request is injected while the in-service queue idles:
+  often a request of another stream, which costs a seek out and back (47.2 → 44.0 MB/s with
+  injection, engine 0.2.0, 5.10 waker detection). Engine 0.3.0 follows Linux 6.1 in three points
+  that change this row (44.0 → 46.2 MB/s, seeks 1,933 → 1,928): waker detection is 6.1's
+  \`bfq_check_waker\` (three detections within 4 ms instead of two within 200 µs); BFQ's
+  \`hw_tag\` starts at −1 (\`bfq_update_hw_tag\` decides it only after 32 samples with more than 3
+  requests outstanding), so until then the disk does not count as "rotational without queueing"
+  and BFQ does not idle to boost the throughput of seeky queues; and *stable merging*
+  (\`bfq_do_or_sched_stable_merge\`): the eight workers are created together, form a large burst
+  (so they are not weight-raised and keep equal weights) and are merged into the queue created
+  just before them once 600 ms have passed (see \`docs/schedulers/bfq.md\`, "Versions").
+- Engine 0.3.0 (model fidelity, issue 13) changed no other number on this page: the CFQ presets
+  keep idling on (so CFQ's \`hw_tag\`, which now starts at −1, matters only with \`slice_idle\` 0),
+  and on this depth-1 disk blk-mq re-runs BFQ's queue at nearly every completion, as the engine
+  did before for every scheduler (see \`main/engine/stack/request-queue.ts\`).
 - An aio thread pool gives the host scheduler neither the per-stream queues of \`vpid\` nor the
   sorting of one queue: what it gets depends on heuristics built for other cases (preemption of
   seeky queues, cooperator merging).

@@ -6,7 +6,7 @@
  */
 
 import { z } from 'zod';
-import type { DiskCharacterization } from '../engine/disk/characterize';
+import type { DiskCharacterization } from './disk';
 import type { ActivityEvent, DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from './result';
 
 export const PACINGS = ['max', 1, 10, 100] as const;
@@ -56,7 +56,7 @@ export interface VerifyReply {
 }
 
 /** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
-export type { DiskCharacterization } from '../engine/disk/characterize';
+export type { DiskCharacterization } from './disk';
 
 /** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */
 const SpecJson = z.unknown();

@@ -4,8 +4,8 @@
  * with the unit appended where Linux's file is in ms or KiB. The spec's `host.params` (and a VM's
  * `guest_params`) are validated against these tables.
  *
- * Sources: block/cfq-iosched.c (4.19), block/bfq-iosched.c (5.x), block/deadline-iosched.c (4.x),
- * block/as-iosched.c (2.6.32) and Documentation/block/*-iosched.txt; see docs/schedulers/.
+ * Sources: block/cfq-iosched.c (4.19), block/bfq-iosched.c (6.1; 5.10 behind `linux_5_10`), block/deadline-iosched.c (4.x),
+ * block/kyber-iosched.c (6.1), block/as-iosched.c (2.6.32) and Documentation/block/*-iosched.txt; see docs/schedulers/.
  */
 
 export interface Tunable {
@@ -29,7 +29,7 @@ const t = (
   integer = unit !== 'ms',
 ): Tunable => ({ name, default: def, min, max, integer, unit, help });
 
-export const SCHEDULER_NAMES = ['noop', 'deadline', 'anticipatory', 'cfq', 'bfq'] as const;
+export const SCHEDULER_NAMES = ['noop', 'deadline', 'anticipatory', 'cfq', 'bfq', 'kyber'] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 export const GUEST_SCHEDULER_NAMES = ['noop', 'deadline', 'cfq'] as const;
 export type GuestSchedulerName = (typeof GUEST_SCHEDULER_NAMES)[number];
@@ -210,6 +210,25 @@ export const TUNABLES: Record<SchedulerName, readonly Tunable[]> = {
       'bool',
       'Always idle when a queue empties, and dispatch only with nothing in flight.',
     ),
+    t(
+      'linux_5_10',
+      0,
+      0,
+      1,
+      'bool',
+      "Not a sysfs file: model Linux 5.10's BFQ where it differs from 6.1 (any non-root group with pending I/O makes the scenario asymmetric; no stable merging; waker detection twice within 200 µs).",
+    ),
+  ],
+  kyber: [
+    t(
+      'read_lat_ms',
+      2,
+      0.001,
+      10_000,
+      'ms',
+      'Latency target of reads (sysfs read_lat_nsec): kyber throttles the device queue to keep reads under it.',
+    ),
+    t('write_lat_ms', 10, 0.001, 10_000, 'ms', 'Latency target of writes (sysfs write_lat_nsec).'),
   ],
 };
 

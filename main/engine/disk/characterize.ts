@@ -1,7 +1,10 @@
 /** Characterization of a disk model for `pvblk disk --json` and the UI. */
+import type { DiskCharacterization } from '../../common/disk';
 import type { DiskModelSpec, HddSpec } from '../../common/spec/schema';
 import { Geometry } from './geometry';
 import { makeSeekFn, meanSeekMs, type SeekFn } from './seek';
+
+export type { DiskCharacterization };
 
 const seekFns = new WeakMap<object, SeekFn>();
 
@@ -40,30 +43,6 @@ export function seekCurveDistances(maxDist: number, perDecade = 12): number[] {
     if (ds[ds.length - 1] !== maxDist) ds.push(maxDist);
   }
   return ds;
-}
-
-export interface DiskCharacterization {
-  name: string;
-  kind: 'hdd' | 'ssd';
-  capacity_bytes: number;
-  capacity_gb: number;
-  rpm: number | null;
-  rotation_ms: number | null;
-  heads: number | null;
-  cylinders: number | null;
-  sector_bytes: number;
-  zones: {
-    first_cyl: number;
-    cylinders: number;
-    sectors_per_track: number;
-    media_mbps: number;
-    track_skew_sectors: number;
-    cylinder_skew_sectors: number;
-  }[];
-  seek_curve: [number, number][];
-  seek_avg_ms: number;
-  track_to_track_ms: number;
-  full_stroke_ms: number;
 }
 
 export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {

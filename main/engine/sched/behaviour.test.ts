@@ -93,20 +93,31 @@ describe('a random reader beside a sequential reader', () => {
           sched,
           [
             ...seqReaders(1),
-            { name: 'rand', op: 'read', pattern: 'random', block_kb: 4, offset_gb: 100, size_gb: 100 },
+            // Started 200 ms after the sequential reader, beyond bfq_burst_interval (180 ms): BFQ 6.1
+            // would otherwise stably merge the two queues (bfq-versions.integration.test.ts).
+            {
+              name: 'rand',
+              op: 'read',
+              pattern: 'random',
+              block_kb: 4,
+              offset_gb: 100,
+              size_gb: 100,
+              start_s: 0.2,
+            },
           ],
           params,
         ),
       ),
     ).summary;
-  // bfq: on this disk (no command queueing, so rot_without_queueing) BFQ idles for the seeky queue too
-  // (2 ms, bfq_arm_slice_timer), serves it for a whole budget timeout (125 ms + the request in flight)
-  // and charges it that time (bfq_bfqq_charge_time): equal device *time* per turn. The sequential
+  // bfq: two readers never put more than 3 requests in the driver and queues, so bfq_update_hw_tag
+  // never samples and hw_tag stays −1 (6.1): rot_without_queueing is false and BFQ does not idle for
+  // the seeky queue, which expires at each empty turn and is charged the device time it held
+  // (bfq_bfqq_is_slow, bfq_bfqq_charge_time), so B-WF2Q+ shares device *time*. The sequential
   // queue's turn is one max_budget, auto-tuned as peak_rate × timeout_sync (bfq_calc_max_budget). The
   // peak-rate estimate starts at ⅔·ref_rate ≈ 73 MB/s (< this disk's 112) and, with the seeky reader
   // present, every observation interval is mixed: bfq_update_rate_reset accepts a rate below the peak
   // when ≥ ¾ of the samples are sequential (~90 % here), so the estimate only drifts down (≈ 50 MB/s
-  // after 3 s) and the sequential turn shrinks to ~70 ms against the seeky queue's ~131 ms. So
+  // after 3 s) and the sequential turn shrinks to ~70 ms. So
   // max_budget is set to this disk's rate × 125 ms (≈ 112 MB/s × 0.125 s ≈ 27,000 sectors) to check the
   // time sharing itself; the auto-tuned case is checked separately below. low_latency = 0 as above:
   // both new queues are weight-raised and raised queues do not idle, so they alternate per request.
@@ -116,6 +127,7 @@ describe('a random reader beside a sequential reader', () => {
     anticipatory: {},
     cfq: {},
     bfq: { low_latency: 0, max_budget: 27000 },
+    kyber: {},
   };
   for (const sched of ['cfq', 'bfq'] as const) {
     it(`${sched}: the seeky reader is served and the sequential stream keeps most of the disk's speed`, () => {
@@ -138,10 +150,11 @@ describe('a random reader beside a sequential reader', () => {
     const rand = res.native.find((t) => t.name === 'rand')!;
     expect(rand.iops).toBeGreaterThan(10);
     expect(rand.latency_ms.max).toBeLessThan(1000);
-    // turns of max_budget ≈ 50–73 MB/s × 125 ms at ~92 MB/s in-slot against ~131 ms seeky turns:
-    // the kernel's algorithm bounds the sequential reader to ≈ 0.25–0.35 of its solo rate here
-    expect(seq.mbps).toBeGreaterThan(0.25 * solo);
-    expect(seq.mbps).toBeLessThan(0.4 * solo);
+    // turns of max_budget ≈ 50–73 MB/s × 125 ms at ~92 MB/s in-slot, each seeky turn charged as time:
+    // the kernel's algorithm bounds the sequential reader well below its solo rate (≈ 0.43 here;
+    // 0.25–0.35 while the model idled for the seeky queue with hw_tag wrongly 0 from the start)
+    expect(seq.mbps).toBeGreaterThan(0.3 * solo);
+    expect(seq.mbps).toBeLessThan(0.6 * solo);
   });
 });
 

@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveTunables } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
-import { createBfq } from './bfq';
+import { createBfq } from './bfq/index';
 import { SchedBench } from './testing';
 import type { IoprioClass } from './types';
 

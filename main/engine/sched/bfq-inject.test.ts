@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
 import type { BlockRequest } from '../io/request';
-import { bfqBench } from './bfq-testing';
+import { bfqBench, primeNoQueueing } from './bfq-testing';
 import type { BenchOptions, SchedBench } from './testing';
 
 function bench(over: TunableValues = {}, opts: BenchOptions = {}) {
@@ -108,20 +108,23 @@ describe('bfq injection', () => {
 
   it('does no generic injection on a rotational disk without queueing (idling boosts throughput)', () => {
     const t = bench({}, { contexts: [{ id: 1, ioprio: 0 }, { id: 2 }] });
+    primeNoQueueing(t.b);
+    expect(t.bfq().hwTag()).toBe(0);
     t.b.stream(1, { start: 0, sectors: 8, thinkNs: 1.5 * MS, random: lcg(1), span: 1e7 });
     t.b.stream(2, { start: 2e7, sectors: 8, depth: 4, random: lcg(2), span: 1e7 });
-    t.b.run(2 * SEC);
+    t.b.run(2.5 * SEC);
     expect(t.stats().generic).toBe(0);
     expect(dispatchedDuringSlotsOf(t.b, 2, 1)).toBe(0);
   });
 
-  it('detects a waker (twice within 200 µs) and injects its I/O while the woken queue idles', () => {
-    // Q (ctx 1) issues its next 512 KiB read as soon as W's (ctx 2) sync write completes; W issues a
-    // write 1 ms after each of Q's reads completes (not within 200 µs: Q is not W's waker). Q's
-    // think time is long (it waits for W), so the detection runs; W's arrival is > 3·slice_idle after
-    // its previous completion, so W does not preempt Q as a hole-recovering queue: only injection
-    // serves W while Q is plugged. Seek-sensitive rotational bench without queueing.
-    const { b, stats } = bench({}, { contexts: [{ id: 1 }, { id: 2 }] });
+  /**
+   * Q (ctx 1) issues its next 512 KiB read as soon as W's (ctx 2) sync write completes; W issues a
+   * write 1 ms after each of Q's reads completes.
+   */
+  function wakerPair(over: TunableValues) {
+    const { b, stats, bfq } = bench(over, { contexts: [{ id: 1 }, { id: 2 }] });
+    primeNoQueueing(b);
+    const t0 = b.sim.now;
     let qNext = 0;
     let wNext = 5e6;
     const qRead = () => {
@@ -136,9 +139,31 @@ describe('bfq injection', () => {
         });
       else qRead();
     };
-    b.sim.at(0, qRead);
-    b.run(2 * SEC);
-    const s = stats();
+    b.sim.at(t0, qRead);
+    b.run(t0 + 2 * SEC);
+    return { b, s: stats(), bfq, t0 };
+  }
+
+  it('6.1 (bfq_check_waker): three detections within 4 ms; Q and W become each other’s wakers', () => {
+    // W's write comes 1 ms after Q's completion (< 4 ms), Q's read right after W's: each queue,
+    // with a long think time, confirms the other as its waker after three detections in a row.
+    const { s, bfq } = wakerPair({});
+    expect(bfq().hwTag()).toBe(0);
+    expect(s.queue(1)?.wakerCtx).toBe(2);
+    expect(s.queue(2)?.wakerCtx).toBe(1);
+    expect(s.queue(1)?.hasWaker).toBe(true);
+    expect(s.waker).toBeGreaterThan(50);
+    expect(s.generic).toBe(0);
+  });
+
+  it('5.10: detects a waker (twice within 200 µs) and injects its I/O while the woken queue idles', () => {
+    // Q (ctx 1) issues its next 512 KiB read as soon as W's (ctx 2) sync write completes; W issues a
+    // write 1 ms after each of Q's reads completes (not within 200 µs: Q is not W's waker). Q's
+    // think time is long (it waits for W), so the detection runs; W's arrival is > 3·slice_idle after
+    // its previous completion, so W does not preempt Q as a hole-recovering queue: only injection
+    // serves W while Q is plugged. Seek-sensitive rotational bench without queueing (hw_tag 0).
+    const { b, s, bfq, t0 } = wakerPair({ linux_5_10: 1 });
+    expect(bfq().hwTag()).toBe(0);
     const q = s.queue(1);
     expect(q?.wakerCtx).toBe(2);
     expect(q?.hasWaker).toBe(true);
@@ -149,7 +174,9 @@ describe('bfq injection', () => {
     // W's writes are dispatched during Q's slots as soon as they arrive: their latency is the
     // seek and transfer (8.08 ms), not the rest of Q's 8 ms idle window first.
     expect(dispatchedDuringSlotsOf(b, 2, 1)).toBeGreaterThan(50);
-    const wLate = b.completed.filter((c) => c.rq.ctx === 2 && c.t > SEC).map((c) => c.t - c.rq.insertedAt);
+    const wLate = b.completed
+      .filter((c) => c.rq.ctx === 2 && c.t > t0 + SEC)
+      .map((c) => c.t - c.rq.insertedAt);
     expect(Math.max(...wLate)).toBeLessThan(8.1 * MS);
   });
 
@@ -206,8 +233,10 @@ describe('bfq injection', () => {
     };
     // 64 KiB requests (≥ BFQQ_SECT_THR_NONROT): injected only into an empty drive; each one still in
     // service when Q's next request arrives inflates its 116 µs baseline ≥ 1.5×, so the limit stays ≤ 1.
+    // Few windows see a queue run at all: on this 32-deep device blk-mq runs BFQ at inserts and
+    // BLK_MQ_BUDGET_DELAY after a round that sent nothing, not at completions (request-queue.ts).
     const large = run(128);
-    expect(large.s.generic).toBeGreaterThan(10);
+    expect(large.s.generic).toBeGreaterThan(0);
     expect(large.s.maxLimit).toBe(1);
     expect(Math.max(...large.inFlight)).toBe(0);
     // 4 KiB requests: the limit reaches 2, a request is injected next to another one.

@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveTunables } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
-import { createCfq } from './cfq';
+import { createCfq } from './cfq/index';
 import { type BenchOptions, SchedBench } from './testing';
 import type { IoprioClass } from './types';
 

@@ -27,7 +27,7 @@ import { parseSpec } from '../../common/spec/validate';
 import { MS, SEC } from '../core/time';
 import type { BlockRequest } from '../io/request';
 import { simulate } from '../simulation';
-import { type CfqScheduler, createCfq } from './cfq';
+import { type CfqScheduler, createCfq } from './cfq/index';
 import { SchedBench } from './testing';
 
 const PIECE = 128; // 64 KiB

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveTunables, type TunableValues } from '../../common/spec/tunables';
 import { MS, SEC } from '../core/time';
-import { createCfq } from './cfq';
+import { createCfq } from './cfq/index';
 import { createNoop } from './noop';
 import { type BenchOptions, SchedBench } from './testing';
 

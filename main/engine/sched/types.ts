@@ -4,10 +4,12 @@
  * for idling. The same implementations serve as host schedulers (contexts = host processes: Qemu
  * instances, Qemu threads, native processes) and as guest schedulers (contexts = guest PIDs).
  *
- * The block layer drives a scheduler like Linux's single-queue request_fn loop:
+ * The block layer drives a single-queue scheduler like Linux's request_fn loop:
  *   - after insert(), after completed() and whenever kick() was called, it calls dispatch()
  *     repeatedly while the device has a free slot (in flight < queue depth) and dispatch()
  *     returns a request;
+ *   - a blk-mq scheduler (blkMq) is run as blk-mq runs it: not after a completion unless the device
+ *     was found full meanwhile, and 3 ms after a run in which it returned nothing (request-queue.ts);
  *   - a scheduler that wants to wait (idle / anticipate) returns null and arms a timer with
  *     env.setTimer(); when it fires the scheduler calls env.kick().
  */
@@ -69,6 +71,11 @@ export interface SchedulerEnv {
 
 export interface IoScheduler {
   readonly name: string;
+  /**
+   * A blk-mq scheduler (Linux 5.0+: bfq, kyber, mq-deadline): the block layer runs it as blk-mq
+   * does (see stack/request-queue.ts), not after every completion. Absent = single-queue (legacy).
+   */
+  readonly blkMq?: boolean;
   /** Queue a request (merging it into a queued one where the scheduler allows). */
   insert(rq: BlockRequest): void;
   /** Hand the next request to the device, or null (nothing queued, or idling on purpose). */
