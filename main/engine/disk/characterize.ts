@@ -42,6 +42,35 @@ export function seekCurveDistances(maxDist: number, perDecade = 12): number[] {
   return ds;
 }
 
+/** One timing value of the model (overheads, bus), with where it comes from. */
+export interface TimingValue {
+  /** Spec field path, e.g. "overheads.read_miss_after_read_ms". */
+  field: string;
+  value: number | boolean;
+  provenance: string;
+}
+
+/**
+ * The HDD's controller and bus timing values with their provenance: the spec's `provenance` entry
+ * for the field, else the spec's `source`. Fields the model does not use are left out (the
+ * DiskSim blocks replace `controller_overhead_ms` and `interface_mbps`).
+ */
+export function timingValues(spec: HddSpec): TimingValue[] {
+  const from = (field: string) =>
+    spec.provenance?.[field] ??
+    (spec.source ? `as given by the spec (source: ${spec.source})` : 'as given by the spec');
+  const out: TimingValue[] = [];
+  const add = (prefix: string, o: Record<string, number | boolean>) => {
+    for (const [k, v] of Object.entries(o))
+      out.push({ field: prefix + k, value: v, provenance: from(prefix + k) });
+  };
+  if (spec.overheads) add('overheads.', spec.overheads);
+  else add('', { controller_overhead_ms: spec.controller_overhead_ms });
+  if (spec.bus) add('bus.', spec.bus);
+  else add('', { interface_mbps: spec.interface_mbps });
+  return out;
+}
+
 export interface DiskCharacterization {
   name: string;
   kind: 'hdd' | 'ssd';
@@ -64,6 +93,8 @@ export interface DiskCharacterization {
   seek_avg_ms: number;
   track_to_track_ms: number;
   full_stroke_ms: number;
+  /** Controller overheads and bus (HDD), each with its provenance; empty for an SSD. */
+  timing: TimingValue[];
 }
 
 export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {
@@ -84,6 +115,7 @@ export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {
       seek_avg_ms: 0,
       track_to_track_ms: 0,
       full_stroke_ms: 0,
+      timing: [],
     };
   }
   const f = seekFnOf(spec);
@@ -113,5 +145,6 @@ export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {
     seek_avg_ms: meanSeekMs(f, C),
     track_to_track_ms: C > 1 ? f(1) : 0,
     full_stroke_ms: C > 1 ? f(C - 1) : 0,
+    timing: timingValues(spec),
   };
 }

@@ -20,11 +20,13 @@
  * plus the replications' 95 % confidence half-width.
  */
 import { describe, expect, it } from 'vitest';
-import type { SpecInput } from '../../common/spec/schema';
+import type { HddSpec, SpecInput } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
 import { simulate } from '../simulation';
 import disksimBus from './data/disksim-bus.json' with { type: 'json' };
 import published from './data/published-disks.json' with { type: 'json' };
+import { resolveDiskSpec } from './index';
+import { DiskBench, type Done } from './testing';
 
 interface Zone {
   first_cyl: number;
@@ -117,7 +119,7 @@ function disksimRandomRead(d: Drive, blocks: number) {
     seek += (pd[dist] / (total * total)) * seekMs(d.seek.curve_ms!, dist);
   const overhead = co['Read miss over. after read'];
   const complete = co['Read completion overhead'];
-  return { seek, response: overhead + seek + rev / 2 + xferMs + complete };
+  return { seek, positioning: seek + rev / 2, response: overhead + seek + rev / 2 + xferMs + complete };
 }
 
 const spec = (preset: string, seed: number): SpecInput => ({
@@ -162,5 +164,97 @@ describe("random 4 KiB reads at QD1 against DiskSim 4.0's composition of a reque
       const d = replicate(preset, (x) => x.summary.disk.response_time_ms ?? Number.NaN);
       expect(Math.abs(d.mean - expected.response)).toBeLessThan(d.half + 0.005 * expected.response);
     });
+
+    it(`${preset}: the result's positioning time is seek + rotational latency, and access time adds the media transfer`, () => {
+      // DiskSim's disk_acctimestats: "Positioning time" = seek + latency, "Access time" = + transfer
+      const p = replicate(preset, (x) => x.summary.disk.positioning_time_ms ?? Number.NaN);
+      expect(Math.abs(p.mean - expected.positioning)).toBeLessThan(p.half + 0.005 * expected.positioning);
+      const a = replicate(
+        preset,
+        (x) => (x.summary.disk.access_time_ms ?? Number.NaN) - (x.summary.disk.positioning_time_ms ?? 0),
+      );
+      const rev = 60_000 / drive.rpm;
+      const outer = (8 * rev) / drive.zones[0].sectors_per_track;
+      const inner = (8 * rev) / drive.zones[drive.zones.length - 1].sectors_per_track;
+      // 8 blocks at the media rate of some zone, plus a skew for the few requests that cross a track
+      expect(a.mean).toBeGreaterThan(outer);
+      expect(a.mean).toBeLessThan(inner * 1.3);
+    });
   }
+});
+
+describe("DiskSim 4.0's controller overheads and bus, request by request", () => {
+  const hp = resolveDiskSpec({ preset: 'hp-c3323a' }) as HddSpec;
+  const o = hp.overheads!;
+  const blockNs = hp.bus!.read_block_ms * 1e6;
+  const ms = (x: number) => x * 1e6;
+  // far apart, so that no request hits the cache and every one seeks
+  const FAR = [0, 1_500_000, 200_000, 1_900_000, 600_000];
+
+  /** Service (start → completion) minus positioning and media: what the controller and bus added. */
+  const added = (d: Done) => d.info.endNs - d.info.startNs - d.info.accessNs;
+
+  it('a read miss pays "Read miss over. after read" before the seek, then the bus and the completion overhead', () => {
+    // hp-c3323a: watermark 1 → the bus moves all 8 blocks after the media read (disk_request_needs_bus)
+    const done = new DiskBench(hp).closedLoop(1, 3, (i) => ({ op: 'read', sector: FAR[i], sectors: 8 }));
+    for (const d of done)
+      expect(added(d)).toBeCloseTo(ms(o.read_miss_after_read_ms) + 8 * blockNs + ms(o.read_complete_ms), -1);
+  });
+
+  it('the command overhead depends on whether the last completed request was a read or a write (lastflags)', () => {
+    const spec: HddSpec = {
+      ...hp,
+      overheads: {
+        ...o,
+        read_miss_after_write_ms: 0.5,
+        write_miss_after_read_ms: 4,
+        write_miss_after_write_ms: 6,
+      },
+    };
+    const ops = ['read', 'write', 'write', 'read', 'read'] as const;
+    const done = new DiskBench(spec).closedLoop(1, 5, (i) => ({ op: ops[i], sector: FAR[i], sectors: 8 }));
+    const command = done.map((d) => d.info.endNs - d.info.startNs);
+    // disk_write_arrive: the data crosses the bus while the mechanism seeks, so a write's service is
+    // its command overhead + positioning + media (+ completion overhead 0) when the seek is longer
+    expect(command[1] - done[1].info.accessNs).toBeCloseTo(ms(4), -1); // write after a read
+    expect(command[2] - done[2].info.accessNs).toBeCloseTo(ms(6), -1); // write after a write
+    const bus = 8 * blockNs + ms(o.read_complete_ms);
+    expect(added(done[3])).toBeCloseTo(ms(0.5) + bus, -1); // read after a write
+    expect(added(done[4])).toBeCloseTo(ms(o.read_miss_after_read_ms) + bus, -1); // read after a read
+  });
+
+  it('at queue depth > 1 a queued request has its command overhead overlapped with the service before it', () => {
+    // disk_read_arrive sets overhead_done = arrival + overhead; disk_check_hda starts the seek at
+    // max(overhead_done, now): the second request waited 20+ ms in the drive, so it pays nothing
+    const spec: HddSpec = { ...hp, queue_depth: 2 };
+    const done = new DiskBench(spec).closedLoop(2, 2, (i) => ({
+      op: 'read',
+      sector: FAR[i + 1],
+      sectors: 8,
+    }));
+    const [first, second] = done;
+    expect(second.info.startNs).toBe(first.info.endNs);
+    expect(added(first)).toBeCloseTo(
+      ms(o.read_miss_after_read_ms) + 8 * blockNs + ms(o.read_complete_ms),
+      -1,
+    );
+    expect(added(second)).toBeCloseTo(8 * blockNs + ms(o.read_complete_ms), -1);
+  });
+
+  it('a cache hit pays the read-hit overhead, the bus and the completion overhead, and no media access', () => {
+    const done = new DiskBench(hp).closedLoop(1, 2, (i) => ({
+      op: 'read',
+      sector: 1000 + 8 * i,
+      sectors: 8,
+    }));
+    // the second read lies in the read-ahead of the first, which the drive fetched while the bus
+    // moved the first read's data (8 × 0.1455 ms) and the completion overhead passed
+    const hit = done[1];
+    expect(hit.info.cacheHit).toBe(true);
+    expect(hit.info.accessNs).toBe(0);
+    expect(hit.info.endNs - hit.info.startNs).toBeCloseTo(
+      ms(o.read_hit_after_read_ms) + 8 * blockNs + ms(o.read_complete_ms),
+      -1,
+    );
+  });
 });

@@ -146,18 +146,22 @@ function disksimTiming(d: PubDisk) {
     if (!p) throw new Error(`data/disksim-bus.json: ${model} has no "${key}"`);
     return p;
   };
-  const cite = (key: string): string => `DiskSim ${key} = ${par(key).value}: ${par(key).provenance}`;
+  const cite = (key: string): string => {
+    const [where, name] = key.split(/\.(.*)/s);
+    const who = where === 'disk' ? '' : `${where} `;
+    return `DiskSim ${who}"${name}" = ${par(key).value}: ${par(key).provenance}`;
+  };
   // disk_get_blktranstime: max(bus block transfer time, the drive's "Bulk sector transfer time")
   const bulk = ovh('Bulk sector transfer time', 'bus.bulk');
+  const bulkProv = prov['bus.bulk'];
+  delete prov['bus.bulk'];
   const block = (dir: 'Read' | 'Write', field: string): number => {
     const k = `BUS1.${dir} block transfer time`;
-    prov[field] = `max(${cite(k)}; ${prov['bus.bulk']}) (disk_get_blktranstime)`;
+    prov[field] = `max(${cite(k)}; ${bulkProv}) (disk_get_blktranstime)`;
     return Math.max(par(k).value, bulk);
   };
-  delete prov['bus.bulk'];
   const read_block_ms = block('Read', 'bus.read_block_ms');
   const write_block_ms = block('Write', 'bus.write_block_ms');
-  delete prov['bus.bulk'];
   // the command crosses BUS0 and BUS1, and so does each reconnection
   const arbitration_ms = par('BUS0.Arbitration time').value + par('BUS1.Arbitration time').value;
   prov['bus.arbitration_ms'] = `sum of ${cite('BUS0.Arbitration time')}; ${cite('BUS1.Arbitration time')}`;
