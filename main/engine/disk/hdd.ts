@@ -15,6 +15,10 @@
  * window continues the stream (it completes when the stream has read its last sector). Any other
  * media request preempts the stream (once readahead_min_kb has been read). Writes are
  * write-through and invalidate overlapping cached data.
+ *
+ * With `bus` or `overheads` in the spec, the controller and the bus are timed as in DiskSim 4.0
+ * (controller.ts, bus.ts): the command overhead runs from the request's arrival and the seek waits
+ * for it; read data crosses the bus per block once the watermark is buffered; completion overheads.
  */
 import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
