@@ -255,7 +255,7 @@ function fromPublished(d: PubDisk, preset: string): DiskPreset {
     `${d.name}: DiskSim 4.0 validated model (${d.disksim_model_name}); ${d.rpm} rpm, ${d.heads} heads, ` +
     `${zones.length} zones, measured seek curve (${points.length} points, linear interpolation). ` +
     `Bus: ${timing.bus.read_block_ms} ms per 512-byte block read, ${timing.bus.write_block_ms} written (DiskSim's ` +
-    `validation setup); controller overheads as DiskSim's (read miss after a read ${timing.overheads.read_miss_after_read_ms} ms, ` +
+    `validation setup: at most ${(0.512 / timing.bus.read_block_ms).toFixed(1)} MB/s to the host); controller overheads as DiskSim's (read miss after a read ${timing.overheads.read_miss_after_read_ms} ms, ` +
     `read completion ${timing.overheads.read_complete_ms} ms, …; \`pvblk disk --preset ${preset}\` lists them with their source). ` +
     'Cache = DiskSim buffer segments × segment size with read-ahead; queue_depth = DiskSim "Max queue length". ' +
     'Sparing/slipping, write-settle and the write-back cache ("Fast write level") are not modelled.';
