@@ -1,3 +1,11 @@
+/** One timing value of the model (overheads, bus), with where it comes from. */
+export interface TimingValue {
+  /** Spec field path, e.g. "overheads.read_miss_after_read_ms". */
+  field: string;
+  value: number | boolean;
+  provenance: string;
+}
+
 /** What `pvblk disk --json` and the UI show of a disk model (made by engine/disk/characterize.ts). */
 export interface DiskCharacterization {
   name: string;
@@ -21,4 +29,6 @@ export interface DiskCharacterization {
   seek_avg_ms: number;
   track_to_track_ms: number;
   full_stroke_ms: number;
+  /** Controller overheads and bus (HDD), each with its provenance; empty for an SSD. */
+  timing: TimingValue[];
 }

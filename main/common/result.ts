@@ -81,6 +81,17 @@ export interface RunSummary {
     seeks: number;
     mean_seek_cyl: number;
     cache_hit_ratio: number;
+    /**
+     * DiskSim's two views of a request at the device (the simulator fills them; the real-disk
+     * backend omits them). Response time: mean from the host's dispatch to the device until the
+     * completion (ms), overheads, bus and queueing inside the drive included. Access time: mean
+     * positioning + media transfer (ms) over the requests that needed positioning (not cache hits
+     * or reads that continued the read-ahead), as DiskSim's "Access time"; positioning time: the
+     * seek + rotational latency part of it.
+     */
+    response_time_ms?: number;
+    access_time_ms?: number;
+    positioning_time_ms?: number;
   };
   fairness: {
     /** Jain's index over the VMs' throughputs divided by their weights; null with fewer than two VMs. */

@@ -46,6 +46,47 @@ export const CacheSchema = z.strictObject({
   readahead_min_kb: num(0, 1_048_576).default(0),
 });
 
+/**
+ * DiskSim's bus between host and drive (src/disksim_bus.c, disk_get_blktranstime in
+ * src/disksim_diskctlr.c): a time per 512-byte block in each direction (the larger of the bus's
+ * block transfer time and the drive's "Bulk sector transfer time"), an arbitration time paid each
+ * time the drive or the host takes the bus, and when the drive reconnects for a read: after
+ * `read_watermark` × the request's blocks are in its buffer (DiskSim "High (read) water mark", set
+ * by request size; at least one block), keeping the bus until the end (`hold_read`) or
+ * disconnecting whenever the transfer catches up with the media. Replaces `interface_mbps`.
+ */
+export const BusSchema = z.strictObject({
+  read_block_ms: num(0, 1000),
+  write_block_ms: num(0, 1000),
+  arbitration_ms: num(0, 1000).default(0),
+  read_watermark: num(0, 1).default(0),
+  hold_read: z.boolean().default(false),
+  hold_write: z.boolean().default(false),
+});
+
+/**
+ * DiskSim's drive controller overheads (disk_read_arrive, disk_write_arrive, disk_request_complete
+ * in src/disksim_diskctlr.c): a command overhead chosen by hit or miss and by whether the previous
+ * completed request was a read or a write, counted from the request's arrival at the drive (so at
+ * queue depth > 1 it overlaps the service of the requests before it); a completion overhead before
+ * the completion reaches the host; a per-request overhead before the command is looked at; the
+ * reselect overhead of each reconnection and the data preparation before a transfer. Replaces
+ * `controller_overhead_ms`. Writes are write-through here, so only the write-miss overheads apply.
+ */
+export const OverheadsSchema = z.strictObject({
+  per_request_ms: num(0, 1000).default(0),
+  read_hit_after_read_ms: num(0, 1000),
+  read_hit_after_write_ms: num(0, 1000),
+  read_miss_after_read_ms: num(0, 1000),
+  read_miss_after_write_ms: num(0, 1000),
+  write_miss_after_read_ms: num(0, 1000),
+  write_miss_after_write_ms: num(0, 1000),
+  read_complete_ms: num(0, 1000).default(0),
+  write_complete_ms: num(0, 1000).default(0),
+  reselect_ms: num(0, 1000).default(0),
+  data_prep_ms: num(0, 1000).default(0),
+});
+
 export const HddSchema = z.strictObject({
   kind: z.literal('hdd'),
   name: z.string().optional(),
@@ -60,6 +101,10 @@ export const HddSchema = z.strictObject({
   cylinder_skew_sectors: int(0, 100_000).optional(),
   controller_overhead_ms: num(0, 1000).default(0),
   interface_mbps: num(1, 1_000_000).default(300),
+  bus: BusSchema.optional(),
+  overheads: OverheadsSchema.optional(),
+  /** Where a value comes from, by field path (e.g. "bus.read_block_ms" → a file and line). */
+  provenance: z.record(z.string(), z.string()).optional(),
   cache: CacheSchema.nullable().default(null),
   queue_depth: int(1, 256).default(1),
 });
@@ -163,6 +208,8 @@ export const SpecSchema = z.strictObject({
 export type ZoneSpec = z.infer<typeof ZoneSchema>;
 export type SeekSpec = z.infer<typeof SeekSchema>;
 export type CacheSpec = z.infer<typeof CacheSchema>;
+export type BusSpec = z.infer<typeof BusSchema>;
+export type OverheadsSpec = z.infer<typeof OverheadsSchema>;
 export type HddSpec = z.infer<typeof HddSchema>;
 export type SsdSpec = z.infer<typeof SsdSchema>;
 export type DiskModelSpec = HddSpec | SsdSpec;

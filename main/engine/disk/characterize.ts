@@ -1,5 +1,5 @@
 /** Characterization of a disk model for `pvblk disk --json` and the UI. */
-import type { DiskCharacterization } from '../../common/disk';
+import type { DiskCharacterization, TimingValue } from '../../common/disk';
 import type { DiskModelSpec, HddSpec } from '../../common/spec/schema';
 import { Geometry } from './geometry';
 import { makeSeekFn, meanSeekMs, type SeekFn } from './seek';
@@ -45,6 +45,27 @@ export function seekCurveDistances(maxDist: number, perDecade = 12): number[] {
   return ds;
 }
 
+/**
+ * The HDD's controller and bus timing values with their provenance: the spec's `provenance` entry
+ * for the field, else the spec's `source`. Fields the model does not use are left out (the
+ * DiskSim blocks replace `controller_overhead_ms` and `interface_mbps`).
+ */
+export function timingValues(spec: HddSpec): TimingValue[] {
+  const from = (field: string) =>
+    spec.provenance?.[field] ??
+    (spec.source ? `as given by the spec (source: ${spec.source})` : 'as given by the spec');
+  const out: TimingValue[] = [];
+  const add = (prefix: string, o: Record<string, number | boolean>) => {
+    for (const [k, v] of Object.entries(o))
+      out.push({ field: prefix + k, value: v, provenance: from(prefix + k) });
+  };
+  if (spec.overheads) add('overheads.', spec.overheads);
+  else add('', { controller_overhead_ms: spec.controller_overhead_ms });
+  if (spec.bus) add('bus.', spec.bus);
+  else add('', { interface_mbps: spec.interface_mbps });
+  return out;
+}
+
 export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {
   if (spec.kind === 'ssd') {
     const bytes = Math.floor((spec.capacity_gb * 1024 ** 3) / 512) * 512;
@@ -63,6 +84,7 @@ export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {
       seek_avg_ms: 0,
       track_to_track_ms: 0,
       full_stroke_ms: 0,
+      timing: [],
     };
   }
   const f = seekFnOf(spec);
@@ -92,5 +114,6 @@ export function characterizeDisk(spec: DiskModelSpec): DiskCharacterization {
     seek_avg_ms: meanSeekMs(f, C),
     track_to_track_ms: C > 1 ? f(1) : 0,
     full_stroke_ms: C > 1 ? f(C - 1) : 0,
+    timing: timingValues(spec),
   };
 }

@@ -15,11 +15,17 @@
  * window continues the stream (it completes when the stream has read its last sector). Any other
  * media request preempts the stream (once readahead_min_kb has been read). Writes are
  * write-through and invalidate overlapping cached data.
+ *
+ * With `bus` or `overheads` in the spec, the controller and the bus are timed as in DiskSim 4.0
+ * (controller.ts, bus.ts): the command overhead runs from the request's arrival and the seek waits
+ * for it; read data crosses the bus per block once the watermark is buffered; completion overheads.
  */
 import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
+import { BusTiming } from './bus';
 import { SegmentCache } from './cache';
+import { ControllerTiming } from './controller';
 import { type Chs, Geometry } from './geometry';
 import { makeSeekFn, type SeekFn } from './seek';
 import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from './types';
@@ -43,6 +49,14 @@ export class HddDisk implements Disk {
   private readonly ovhNs: number;
   private readonly hsNs: number;
   private readonly busNsPerByte: number;
+  /** DiskSim bus and controller timing (bus.ts, controller.ts) when the spec has `bus` or `overheads`. */
+  private readonly bus: BusTiming;
+  private readonly ctl: ControllerTiming;
+  private readonly ds: boolean;
+  /** Direction of the last request completed (DiskSim's `lastflags`): picks the "after write" overheads. */
+  private lastWrite = false;
+  /** First LBA of the request whose media pieces the bus records. */
+  private recA = 0;
   private readonly revNs: number;
   private readonly cache: SegmentCache | null;
   private readonly readahead: boolean;
@@ -53,6 +67,9 @@ export class HddDisk implements Disk {
   private head = 0;
   private busy = false;
   private readonly queue: BlockRequest[] = [];
+  /** Per queued request: arrival time at the drive, and whether the last completion then was a write. */
+  private readonly qArr: number[] = [];
+  private readonly qAw: boolean[] = [];
   // Per queued request (parallel to `queue`, only with queue_depth > 1): disk LBA range, track and
   // the angular offset (ns within a revolution) of its first sector, computed once at submit.
   private readonly qA: number[] = [];
@@ -113,7 +130,10 @@ export class HddDisk implements Disk {
     this.capacitySectors = Math.floor((this.geom.totalSectors * spec.sector_bytes) / SECTOR_BYTES);
     this.ovhNs = spec.controller_overhead_ms * 1e6;
     this.hsNs = spec.head_switch_ms * 1e6;
-    this.busNsPerByte = 1e3 / spec.interface_mbps; // MB = 10^6 B: ns per byte = 1e9 / (mbps·1e6)
+    this.bus = new BusTiming(spec);
+    this.ctl = new ControllerTiming(spec);
+    this.ds = this.bus.disksim;
+    this.busNsPerByte = this.bus.nsPerByte;
     this.revNs = this.geom.revNs;
     const c = spec.cache;
     this.cache = c
@@ -143,6 +163,8 @@ export class HddDisk implements Disk {
   submit(rq: BlockRequest): void {
     this.inflight++;
     this.queue.push(rq);
+    this.qArr.push(this.sim.now);
+    this.qAw.push(this.lastWrite);
     if (this.queueDepth > 1) {
       const a = this.lbaRange(rq);
       const g = this.geom;
@@ -166,11 +188,17 @@ export class HddDisk implements Disk {
     let idx = 0;
     if (this.queue.length > 1 && this.bypassed < this.maxBypass) idx = this.pickSptf(t);
     const rq = this.queue[idx];
+    const arr = this.qArr[idx];
+    const aw = this.qAw[idx];
     if (idx === 0) {
       this.queue.shift();
+      this.qArr.shift();
+      this.qAw.shift();
       this.bypassed = 0;
     } else {
       this.queue.splice(idx, 1);
+      this.qArr.splice(idx, 1);
+      this.qAw.splice(idx, 1);
       this.bypassed++;
     }
     if (this.queueDepth > 1) {
@@ -182,7 +210,7 @@ export class HddDisk implements Disk {
       this.qChecked.splice(idx, 1);
     }
     this.busy = true;
-    const info = this.serve(rq, t);
+    const info = this.serve(rq, t, arr, aw);
     this.curRq = rq;
     this.curInfo = info;
     this.st.busyNs += info.endNs - info.startNs;
@@ -196,6 +224,7 @@ export class HddDisk implements Disk {
     this.curInfo = null;
     this.busy = false;
     this.inflight--;
+    this.lastWrite = rq.op !== 'read';
     this.onComplete(rq, info);
     if (!this.busy && this.queue.length > 0) this.dispatch();
   }
@@ -315,6 +344,7 @@ export class HddDisk implements Disk {
       let k = z.spt - chs.sector;
       if (endLba - lba < k) k = endLba - lba;
       const te = ts + k * secNs;
+      this.bus.piece(lba - this.recA, ts, k, secNs);
       if (te > until) {
         const done = until > ts ? Math.floor((until - ts) / secNs) : 0;
         this.wLba = lba + done;
@@ -409,7 +439,21 @@ export class HddDisk implements Disk {
 
   // ------------------------------------------------------------------ service
 
-  private serve(rq: BlockRequest, t: number): ServiceInfo {
+  /**
+   * DiskSim timing: when the command overhead of a request that arrived at `arr` is done
+   * (per-request overhead, bus arbitration for the command, then the command overhead).
+   */
+  private commandDone(arr: number, isRead: boolean, hit: boolean, afterWrite: boolean): number {
+    const c = this.ctl;
+    return arr + c.perRequestNs + this.bus.arbNs + c.commandNs(isRead, hit, afterWrite);
+  }
+
+  /** DiskSim timing: what one reconnection of the drive to the host costs before data moves. */
+  private reconnectNs(): number {
+    return this.bus.arbNs + this.ctl.reselectNs + this.ctl.dataPrepNs;
+  }
+
+  private serve(rq: BlockRequest, t: number, arr: number, aw: boolean): ServiceInfo {
     const st = this.st;
     const a = this.lbaRange(rq);
     const b = this.rb;
@@ -426,8 +470,18 @@ export class HddDisk implements Disk {
         cache.touch(seg);
         if (seg === this.sSeg && this.readahead) this.extendStream(a, b, t);
         st.cacheHits++;
-        const xfer = bytes * this.busNsPerByte;
-        const end = Math.ceil(t + this.ovhNs + xfer - 1e-6);
+        let xfer: number;
+        let e: number;
+        if (this.ds) {
+          // disk_read_arrive, BUFFER_WHOLE: read-hit overhead, data preparation, the transfer, completion
+          xfer = (b - a) * this.bus.readSectorNs;
+          e = Math.max(t, this.commandDone(arr, true, true, aw)) + this.ctl.dataPrepNs + xfer;
+          e += this.ctl.completeNs(true);
+        } else {
+          xfer = bytes * this.busNsPerByte;
+          e = t + this.ovhNs + xfer;
+        }
+        const end = Math.ceil(e - 1e-6);
         return {
           startNs: t,
           endNs: end,
@@ -435,21 +489,35 @@ export class HddDisk implements Disk {
           seekNs: 0,
           rotationNs: 0,
           transferNs: xfer,
+          accessNs: 0,
           cacheHit: true,
         };
       }
       if (this.continues(a, b)) {
         cache.touch(this.sSeg);
         this.extendStream(a, b, t);
+        // a partial hit: the hit overhead when its first sector is already buffered
+        const hit = this.sLba > a;
+        if (this.ds) {
+          this.recA = a;
+          this.bus.record();
+        }
         this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, b, Number.POSITIVE_INFINITY);
+        this.bus.stop();
         this.adoptWalk();
         const tr = this.sTime;
         if (this.sLba >= this.sLimit) {
           this.sActive = false;
           this.sResumable = true;
         }
-        let e = t + this.ovhNs + bytes * this.busNsPerByte;
-        if (tr > e) e = tr;
+        let e: number;
+        if (this.ds) {
+          const tc = Math.max(t, this.commandDone(arr, true, hit, aw));
+          e = this.bus.readEnd(b - a, tc, this.reconnectNs()) + this.ctl.completeNs(true);
+        } else {
+          e = t + this.ovhNs + bytes * this.busNsPerByte;
+          if (tr > e) e = tr;
+        }
         const end = Math.ceil(e - 1e-6);
         st.mediaRequests++;
         return {
@@ -459,13 +527,18 @@ export class HddDisk implements Disk {
           seekNs: 0,
           rotationNs: 0,
           transferNs: end - t,
+          accessNs: 0,
           cacheHit: false,
         };
       }
     }
 
     // media access
-    const t0 = this.preempt(t) + this.ovhNs;
+    // DiskSim: the seek waits for the command overhead, counted from the request's arrival
+    // (disk_check_hda: overhead_done), and for the mechanism (read-ahead it must finish first).
+    const tc = this.ds ? this.commandDone(arr, isRead, false, aw) : 0;
+    const tp = this.preempt(t);
+    const t0 = this.ds ? Math.max(tp, tc) : tp + this.ovhNs;
     if (cache !== null && !isRead) cache.invalidate(a, b);
     const g = this.geom;
     const chs = g.locate(a, this.chs);
@@ -475,12 +548,29 @@ export class HddDisk implements Disk {
     const t1 = t0 + pos;
     const rot = this.rotWait(t1, (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / z.spt);
     const t2 = t1 + rot;
+    if (this.ds && isRead) {
+      this.recA = a;
+      this.bus.record();
+    }
     this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY);
+    this.bus.stop();
     const tm = this.wTime;
     this.cyl = this.wCyl;
     this.head = this.wHead;
-    let e = t2 + bytes * this.busNsPerByte;
-    if (tm > e) e = tm;
+    let e: number;
+    if (!this.ds) {
+      e = t2 + bytes * this.busNsPerByte;
+      if (tm > e) e = tm;
+    } else if (isRead) {
+      e = this.bus.readEnd(b - a, Math.max(t, tc), this.reconnectNs()) + this.ctl.completeNs(true);
+    } else {
+      // disk_write_arrive: the data crosses the bus once the command overhead is done, while the
+      // mechanism seeks; write-through, so the drive reconnects to complete after the media write.
+      const xferEnd = Math.max(t, tc) + this.ctl.dataPrepNs + (b - a) * this.bus.writeSectorNs;
+      e = Math.max(tm, xferEnd);
+      if (!this.bus.holdWrite) e += this.bus.arbNs + this.ctl.reselectNs;
+      e += this.ctl.completeNs(false);
+    }
     const end = Math.ceil(e - 1e-6);
     st.mediaRequests++;
     st.seekCylSum += dist;
@@ -514,6 +604,7 @@ export class HddDisk implements Disk {
       seekNs: pos,
       rotationNs: rot,
       transferNs: e - t2,
+      accessNs: pos + rot + (tm - t2),
       cacheHit: false,
     };
   }

@@ -5,8 +5,12 @@
  * - One mechanism; requests are served one at a time (cache hits included). queue_depth > 1 reorders
  *   by shortest positioning time (seek + rotational wait from the current head and platter angle),
  *   with an aging bound (the oldest request is served after 4 × queue_depth bypasses).
- * - Controller overhead precedes the seek (no overlap); the seek/head-switch time is the max of both
- *   when the head also changes; no separate settle or write-settle time; no sparing/slipping.
+ * - Without `bus`/`overheads`, controller overhead precedes the seek (no overlap) and data crosses at
+ *   `interface_mbps`; with them, DiskSim 4.0's bus and controller timing (bus.ts, controller.ts,
+ *   docs/disks.md): overheads by hit/miss and last direction, counted from arrival (overlapped at
+ *   queue depth > 1), watermark reconnection, per-block bus time, completion overheads.
+ * - The seek/head-switch time is the max of both when the head also changes; no separate settle or
+ *   write-settle time; no sparing/slipping.
  * - Read-ahead stream: one at a time (the last read miss's segment), evaluated lazily; a read
  *   starting inside its window continues it; a read fully inside any segment is a hit; the segment
  *   acts as a ring once the host consumes it. Partial hits on non-stream segments are misses.

@@ -6,6 +6,7 @@
  */
 import { nullProto } from '../../common/own';
 import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../../common/spec/schema';
+import disksimBus from './data/disksim-bus.json' with { type: 'json' };
 import published from './data/published-disks.json' with { type: 'json' };
 
 export interface DiskPreset {
@@ -94,6 +95,7 @@ interface PubDisk {
   zones: PubZone[];
   head_switch_ms: number;
   controller_overheads_ms?: Record<string, number>;
+  provenance?: Record<string, string | undefined>;
   seek: {
     disksim_seek_type?: string;
     curve_ms?: [number, number][];
@@ -102,20 +104,100 @@ interface PubDisk {
   };
 }
 
-/** Presets built from the published data: model name → (preset name, assumed interface MB/s, bus note). */
-const PUBLISHED: Record<string, { preset: string; mbps: number; bus: string }> = {
-  SEAGATE_ST39102LW_validate: { preset: 'cheetah-9lp', mbps: 80, bus: 'Ultra2 Wide SCSI' },
-  HP_C3323A_validate: { preset: 'hp-c3323a', mbps: 10, bus: 'Fast SCSI-2' },
-  QUANTUM_TORNADO_validate: { preset: 'atlas-10k', mbps: 80, bus: 'Ultra2 Wide SCSI' },
-  'IBM_DNES-309170W_validate': { preset: 'ultrastar-18es', mbps: 80, bus: 'Ultra2 Wide SCSI' },
-  HP_C2247A_validate: { preset: 'hp-c2247a', mbps: 10, bus: 'Fast SCSI-2' },
-  HP_C2490A_validate: { preset: 'hp-c2490a', mbps: 10, bus: 'Fast SCSI-2' },
-  SEAGATE_ST34501N_validate: { preset: 'cheetah-4lp', mbps: 20, bus: 'Ultra SCSI (narrow)' },
-  SEAGATE_ST32171W: { preset: 'barracuda-st32171w', mbps: 40, bus: 'Ultra Wide SCSI' },
-  'QUANTUM_QM39100TD-SW': { preset: 'atlas-iii', mbps: 40, bus: 'Ultra Wide SCSI' },
-  DEC_RZ26_validate: { preset: 'dec-rz26', mbps: 10, bus: 'Fast SCSI-2' },
-  Seagate_ST41601N_validate: { preset: 'st41601n', mbps: 10, bus: 'Fast SCSI-2' },
+/** Presets built from the published data: DiskSim model name → preset name. */
+const PUBLISHED: Record<string, string> = {
+  SEAGATE_ST39102LW_validate: 'cheetah-9lp',
+  HP_C3323A_validate: 'hp-c3323a',
+  QUANTUM_TORNADO_validate: 'atlas-10k',
+  'IBM_DNES-309170W_validate': 'ultrastar-18es',
+  HP_C2247A_validate: 'hp-c2247a',
+  HP_C2490A_validate: 'hp-c2490a',
+  SEAGATE_ST34501N_validate: 'cheetah-4lp',
+  SEAGATE_ST32171W: 'barracuda-st32171w',
+  'QUANTUM_QM39100TD-SW': 'atlas-iii',
+  DEC_RZ26_validate: 'dec-rz26',
+  Seagate_ST41601N_validate: 'st41601n',
 };
+
+interface Param {
+  value: number;
+  provenance: string;
+}
+const BUS_DATA = (disksimBus as { models: Record<string, { params: Record<string, Param> }> }).models;
+
+/**
+ * The `bus` and `overheads` blocks of a DiskSim-validated drive, with each value's provenance:
+ * the drive's overheads from its .diskspecs (published-disks.json `controller_overheads_ms`), its
+ * buses and bus-related settings from its .parv and .diskspecs (data/disksim-bus.json).
+ */
+function disksimTiming(d: PubDisk) {
+  const model = d.disksim_model_name!;
+  const bus = BUS_DATA[model]?.params;
+  if (!bus) throw new Error(`data/disksim-bus.json: no entry for ${model}`);
+  const co = d.controller_overheads_ms ?? {};
+  const prov: Record<string, string> = {};
+  const ovh = (key: string, field: string): number => {
+    const v = co[key];
+    if (v === undefined) throw new Error(`published-disks.json: ${model} has no "${key}"`);
+    prov[field] = `DiskSim "${key}" = ${v}: ${d.provenance?.[`controller_overheads_ms.${key}`] ?? d.source}`;
+    return v;
+  };
+  const par = (key: string): Param => {
+    const p = bus[key];
+    if (!p) throw new Error(`data/disksim-bus.json: ${model} has no "${key}"`);
+    return p;
+  };
+  const cite = (key: string): string => {
+    const [where, name] = key.split(/\.(.*)/s);
+    const who = where === 'disk' ? '' : `${where} `;
+    return `DiskSim ${who}"${name}" = ${par(key).value}: ${par(key).provenance}`;
+  };
+  // disk_get_blktranstime: max(bus block transfer time, the drive's "Bulk sector transfer time")
+  const bulk = ovh('Bulk sector transfer time', 'bus.bulk');
+  const bulkProv = prov['bus.bulk'];
+  delete prov['bus.bulk'];
+  const block = (dir: 'Read' | 'Write', field: string): number => {
+    const k = `BUS1.${dir} block transfer time`;
+    prov[field] = `max(${cite(k)}; ${bulkProv}) (disk_get_blktranstime)`;
+    return Math.max(par(k).value, bulk);
+  };
+  const read_block_ms = block('Read', 'bus.read_block_ms');
+  const write_block_ms = block('Write', 'bus.write_block_ms');
+  // the command crosses BUS0 and BUS1, and so does each reconnection
+  const arbitration_ms = par('BUS0.Arbitration time').value + par('BUS1.Arbitration time').value;
+  prov['bus.arbitration_ms'] = `sum of ${cite('BUS0.Arbitration time')}; ${cite('BUS1.Arbitration time')}`;
+  if (par('disk.Set watermark by reqsize').value !== 1)
+    throw new Error(`${model}: only "Set watermark by reqsize = 1" is modelled`);
+  const read_watermark = par('disk.High (read) water mark').value;
+  prov['bus.read_watermark'] =
+    `${cite('disk.High (read) water mark')}, by request size (${par('disk.Set watermark by reqsize').provenance})`;
+  const never = par('disk.Never disconnect').value === 1;
+  const hold_read = ovh('Hold bus entire read xfer', 'bus.hold_read') === 1 || never;
+  if (never) prov['bus.hold_read'] += `; ${cite('disk.Never disconnect')}`;
+  const hold_write = par('disk.Hold bus entire write xfer').value === 1 || never;
+  prov['bus.hold_write'] =
+    cite('disk.Hold bus entire write xfer') + (never ? `; ${cite('disk.Never disconnect')}` : '');
+  const overheads = {
+    per_request_ms: ovh('Per-request overhead time', 'overheads.per_request_ms'),
+    read_hit_after_read_ms: ovh('Read hit over. after read', 'overheads.read_hit_after_read_ms'),
+    read_hit_after_write_ms: ovh('Read hit over. after write', 'overheads.read_hit_after_write_ms'),
+    read_miss_after_read_ms: ovh('Read miss over. after read', 'overheads.read_miss_after_read_ms'),
+    read_miss_after_write_ms: ovh('Read miss over. after write', 'overheads.read_miss_after_write_ms'),
+    write_miss_after_read_ms: ovh('Write miss over. after read', 'overheads.write_miss_after_read_ms'),
+    write_miss_after_write_ms: ovh('Write miss over. after write', 'overheads.write_miss_after_write_ms'),
+    read_complete_ms: ovh('Read completion overhead', 'overheads.read_complete_ms'),
+    write_complete_ms: ovh('Write completion overhead', 'overheads.write_complete_ms'),
+    reselect_ms: par('disk.First reselect overhead').value,
+    data_prep_ms: par('disk.Data preparation overhead').value,
+  };
+  prov['overheads.reselect_ms'] = cite('disk.First reselect overhead');
+  prov['overheads.data_prep_ms'] = cite('disk.Data preparation overhead');
+  return {
+    bus: { read_block_ms, write_block_ms, arbitration_ms, read_watermark, hold_read, hold_write },
+    overheads,
+    provenance: prov,
+  };
+}
 
 /** Seek points for DiskSim's `hplplus10` (first-ten table, then the two-piece formula). */
 function hplPlus10Points(d: PubDisk, maxDist: number): [number, number][] {
@@ -130,7 +212,7 @@ function hplPlus10Points(d: PubDisk, maxDist: number): [number, number][] {
   return pts;
 }
 
-function fromPublished(d: PubDisk, preset: string, mbps: number, bus: string): DiskPreset {
+function fromPublished(d: PubDisk, preset: string): DiskPreset {
   const zones = d.zones.map((z, i) => {
     // Cylinders a zone skips (DiskSim models leave a few without LBNs) are folded into the zone before.
     const next = d.zones[i + 1];
@@ -147,6 +229,7 @@ function fromPublished(d: PubDisk, preset: string, mbps: number, bus: string): D
   const co = d.controller_overheads_ms ?? {};
   const segs = co['Number of buffer segments'] ?? 1;
   const segBlks = co['Segment size (in blks)'] ?? 256;
+  const timing = disksimTiming(d);
   const spec = HddSchema.parse({
     kind: 'hdd',
     name: preset,
@@ -158,7 +241,9 @@ function fromPublished(d: PubDisk, preset: string, mbps: number, bus: string): D
     seek: { model: 'table', points },
     head_switch_ms: d.head_switch_ms,
     controller_overhead_ms: co['Read miss over. after read'] ?? 0,
-    interface_mbps: mbps,
+    bus: timing.bus,
+    overheads: timing.overheads,
+    provenance: timing.provenance,
     cache: {
       segments: segs,
       segment_kb: Math.max(1, Math.floor((segBlks * 512) / 1024)),
@@ -170,9 +255,11 @@ function fromPublished(d: PubDisk, preset: string, mbps: number, bus: string): D
   const description =
     `${d.name}: DiskSim 4.0 validated model (${d.disksim_model_name}); ${d.rpm} rpm, ${d.heads} heads, ` +
     `${zones.length} zones, measured seek curve (${points.length} points, linear interpolation). ` +
-    `Controller overhead = DiskSim "Read miss over. after read"; cache = DiskSim buffer segments × segment size ` +
-    `with read-ahead; queue_depth = DiskSim "Max queue length". Interface ${mbps} MB/s is assumed (${bus}), ` +
-    'not part of the model. Sparing/slipping and write-settle are not modelled.';
+    `Bus: ${timing.bus.read_block_ms} ms per 512-byte block read, ${timing.bus.write_block_ms} written (DiskSim's ` +
+    `validation setup: at most ${(0.512 / timing.bus.read_block_ms).toFixed(1)} MB/s to the host); controller overheads as DiskSim's (read miss after a read ${timing.overheads.read_miss_after_read_ms} ms, ` +
+    `read completion ${timing.overheads.read_complete_ms} ms, …; \`pvblk disk --preset ${preset}\` lists them with their source). ` +
+    'Cache = DiskSim buffer segments × segment size with read-ahead; queue_depth = DiskSim "Max queue length". ' +
+    'Sparing/slipping, write-settle and the write-back cache ("Fast write level") are not modelled.';
   return { description, source: d.source, spec };
 }
 
@@ -196,8 +283,8 @@ function buildPresets(): Record<string, DiskPreset> {
     },
   };
   for (const d of (published as { disks: PubDisk[] }).disks) {
-    const m = d.disksim_model_name ? PUBLISHED[d.disksim_model_name] : undefined;
-    if (m) out[m.preset] = fromPublished(d, m.preset, m.mbps, m.bus);
+    const preset = d.disksim_model_name ? PUBLISHED[d.disksim_model_name] : undefined;
+    if (preset) out[preset] = fromPublished(d, preset);
   }
   out['ssd-sata'] = {
     description:

@@ -75,6 +75,7 @@ export class SsdDisk implements Disk {
       seekNs: 0,
       rotationNs: 0,
       transferNs: lat + xfer,
+      accessNs: lat + xfer,
       cacheHit: false,
     };
     this.sim.postAt(end, () => {

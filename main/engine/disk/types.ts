@@ -16,6 +16,12 @@ export interface ServiceInfo {
   readonly seekNs: number;
   readonly rotationNs: number;
   readonly transferNs: number;
+  /**
+   * Access time as DiskSim's "Access time" statistic (disk_acctimestats): positioning (seek +
+   * rotational latency) plus the media transfer, for a request that needed positioning; 0 for a
+   * cache hit or a read that continued the read-ahead in progress.
+   */
+  readonly accessNs: number;
   /** Served from the drive's cache (no media access). */
   readonly cacheHit: boolean;
 }

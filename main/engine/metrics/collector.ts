@@ -41,6 +41,12 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private busySince = 0;
   private busyNs = 0;
   private warmStats: DiskStats | null = null;
+  // DiskSim's response and access times (sums in ns over requests completed after the warm-up)
+  private respNs = 0;
+  private respN = 0;
+  private accessNs = 0;
+  private positionNs = 0;
+  private accessN = 0;
   // fairness running from warm-up end (or 0 before it)
   private readonly runVmBytes: number[];
   // scheduler activity
@@ -105,6 +111,15 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   completed(rq: BlockRequest, info: ServiceInfo): void {
     const now = this.now();
     if (--this.inDevice === 0) this.addBusy(this.busySince, now);
+    if (now >= this.warmupNs) {
+      this.respNs += now - rq.units[0].tHostOut;
+      this.respN++;
+      if (info.accessNs > 0) {
+        this.accessNs += info.accessNs;
+        this.positionNs += info.seekNs + info.rotationNs;
+        this.accessN++;
+      }
+    }
     const busy = info.endNs - info.startNs;
     for (const u of rq.units) {
       const share = (busy * u.sectors) / rq.sectors;
@@ -297,6 +312,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
         seeks,
         mean_seek_cyl: media > 0 ? r3((st.seekCylSum - w.seekCylSum) / media) : 0,
         cache_hit_ratio: reads > 0 ? r4((st.cacheHits - w.cacheHits) / reads) : 0,
+        response_time_ms: this.respN > 0 ? r4(this.respNs / this.respN / 1e6) : 0,
+        access_time_ms: this.accessN > 0 ? r4(this.accessNs / this.accessN / 1e6) : 0,
+        positioning_time_ms: this.accessN > 0 ? r4(this.positionNs / this.accessN / 1e6) : 0,
       },
       fairness: flows.fairness,
       vms: flows.vms,

@@ -40,6 +40,11 @@ function runDetail(r: RunResult): string {
     real
       ? `disk: utilization ${fmt(s.disk.utilization * 100)} % (device-wide, from /sys/block/*/stat); seeks and cache hits are not observable`
       : `disk: utilization ${fmt(s.disk.utilization * 100)} %, ${s.disk.seeks} seeks (mean ${fmt(s.disk.mean_seek_cyl, 0)} cyl), cache hits ${fmt(s.disk.cache_hit_ratio * 100)} %`,
+    ...(s.disk.response_time_ms === undefined
+      ? []
+      : [
+          `disk times (DiskSim's): response ${fmt(s.disk.response_time_ms, 3)} ms (dispatch to completion), access ${fmt(s.disk.access_time_ms, 3)} ms (positioning ${fmt(s.disk.positioning_time_ms, 3)} + media transfer)`,
+        ]),
     `fairness: Jain over VMs ${fmt(s.fairness.jain_vms, 3)}, over threads ${fmt(s.fairness.jain_threads, 3)}`,
     real
       ? `scheduler ${s.scheduler.name} (the kernel's; its idling and queue switches are not observable)`
