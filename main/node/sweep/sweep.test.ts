@@ -264,3 +264,96 @@ describe('Slurm scripts', () => {
     expect(slurmTime(3 * 3600 + 62)).toBe('03:01:02');
   });
 });
+
+describe('pvblk sweep / merge on the command line', () => {
+  const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
+  const pvblk = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: '', JOB_COMPLETION_INDEX: '', PARALLEL_SEQ: '', ...env },
+    });
+  const specFile = join(dir, 'cli-spec.json');
+  /** 2400 runs: beyond the interactive cap of 1000. */
+  const BIG = { ...SPEC, matrix: { ...SPEC.matrix, seed: Array.from({ length: 400 }, (_, i) => i + 1) } };
+  writeFileSync(specFile, JSON.stringify(BIG));
+
+  it('runs one shard of a matrix beyond the interactive cap, taking I from the batch system', () => {
+    expect(pvblk(['run', specFile]).stderr).toContain('2400 runs; at most 1000');
+    const out = join(dir, 'cli');
+    const r = pvblk(['sweep', specFile, '--shard', 'auto/600', '--out', out, '--jobs', '1'], {
+      JOB_COMPLETION_INDEX: '599',
+    });
+    expect(r.stderr).toContain('shard 600 of 600 (JOB_COMPLETION_INDEX=599), 4 of 2400 runs');
+    expect(r.stderr).toMatch(/estimated per run ~[\d.]+ s .*\n {2}estimated total ~/);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${join(out, 'shard-600-of-600.pvblk.zip')} (4 runs)`);
+    const m = pvblk(['merge', join(out, 'shard-600-of-600.pvblk.zip'), '--out', join(dir, 'x.pvblk.zip')]);
+    expect(m.status).toBe(2);
+    expect(m.stderr).toContain('missing 599 shards of 600: 1, 2, 3');
+    expect(m.stderr).toContain(
+      `pvblk sweep ${join(out, 'shard-600-of-600.pvblk.zip')} --shard 1/600 --out ${out}`,
+    );
+  });
+
+  it('bad arguments exit 2 with a message naming the option', () => {
+    const cases: [string[], RegExp][] = [
+      [['sweep', specFile, '--shard', '1/4'], /--out DIR is required/],
+      [['sweep', specFile, '--out', dir], /either --shard I\/N .* or --slurm/],
+      [['sweep', specFile, '--shard', '1/4', '--slurm', '--out', dir], /either --shard/],
+      [['sweep', specFile, '--shard', 'auto/4', '--out', dir], /none of SLURM_ARRAY_TASK_ID/],
+      [['sweep', specFile, '--shard', '9/4', '--out', dir], /--shard: shard 9 .* outside 1\.\.4/],
+      [
+        ['sweep', specFile, '--shard', '1/4', '--out', dir, '--max-runs', '100'],
+        /2400 runs; at most 100\n.*--max-runs/,
+      ],
+      [['sweep', specFile, '--shard', '1/4', '--out', dir, '--time', '1:00'], /--time goes with --slurm/],
+      [['sweep', specFile, '--slurm', '--out', dir, '--jobs', '2'], /--jobs: with --slurm/],
+      [
+        ['sweep', specFile, '--slurm', '--out', dir, '--time', 'soon', '--dry-run'],
+        /--time: expected HH:MM:SS/,
+      ],
+      [
+        ['sweep', specFile, '--slurm', '--out', dir, '--shards', '0', '--dry-run'],
+        /--shards: expected an integer from 1/,
+      ],
+      [
+        ['sweep', join(dir, 'nope.json'), '--shard', '1/4', '--out', dir],
+        /nope\.json: cannot read \(ENOENT\)/,
+      ],
+      [['merge', '--out', join(dir, 'y.zip')], /expected shard bundles/],
+      [['merge', join(dir, 'nope.zip'), '--out', join(dir, 'y.zip')], /nope\.zip: cannot read/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = pvblk(args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+    expect(pvblk(['sweep', '--help']).stdout).toContain('--shard I/N|auto/N');
+  });
+
+  it('--slurm --dry-run prints a submit script for this node and pvblk, writing nothing', () => {
+    const out = join(dir, 'never-written');
+    const r = pvblk([
+      'sweep',
+      specFile,
+      '--slurm',
+      '--out',
+      out,
+      '--shards',
+      '6',
+      '--cpus-per-task',
+      '8',
+      '--dry-run',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('2400 runs in 6 shards of ≤400 runs, 8 CPUs per task');
+    expect(r.stdout).toContain('#SBATCH --array=1-6');
+    expect(r.stdout).toContain('#SBATCH --cpus-per-task=8');
+    expect(r.stdout).toContain(`exec ${process.execPath} `);
+    expect(r.stdout).toContain(
+      `sweep ${specFile} --shard auto/6 --out ${out} --jobs "\${SLURM_CPUS_PER_TASK:-1}"`,
+    );
+    expect(r.stdout).toContain('--dependency=afterok:"$array"');
+    expect(spawnSync('test', ['-e', out]).status).toBe(1);
+  });
+});
