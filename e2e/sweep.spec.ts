@@ -7,34 +7,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Page } from '@playwright/test';
-import { expect, shot, test } from './fixtures';
+import { canvasHash, expect, shot, test } from './fixtures';
 
 const run = promisify(execFile);
-
-/** A fingerprint of every canvas' pixels in the sweep view (0: nothing drawn). */
-function sweepHash(page: Page): Promise<number> {
-  interface Canvas2d {
-    width: number;
-    height: number;
-    getContext(
-      kind: '2d',
-    ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
-  }
-  return page
-    .getByTestId('sweep-view')
-    .locator('canvas')
-    .evaluateAll((els) => {
-      let h = 0;
-      for (const el of els) {
-        const c = el as unknown as Canvas2d;
-        const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? [];
-        for (let i = 0; i < d.length; i += 4)
-          if (d[i + 3] > 0) h = (h * 31 + d[i] + d[i + 1] * 7 + d[i + 2] * 13) >>> 0;
-      }
-      return h;
-    });
-}
 
 /** 72 runs: 2 mappings × 4 thread counts × 3 block sizes × 3 seeds. */
 const SPEC = {
@@ -99,13 +74,13 @@ test('a merged sweep opens the sweep view; a point opens its run', async ({ lab 
   const first = lab.getByTestId('sweep-multiple').first();
   const h0 = await first.locator('canvas').evaluate((c) => (c as unknown as { width: number }).width);
   expect(h0).toBeGreaterThan(100);
-  expect(await sweepHash(lab)).not.toBe(0);
+  expect(await canvasHash(lab, 'sweep-view')).not.toBe(0);
   await shot(lab, '20-sweep-lines');
 
   // Another metric redraws.
-  const before = await sweepHash(lab);
+  const before = await canvasHash(lab, 'sweep-view');
   await lab.getByTestId('sweep-metric').selectOption('jain_vms');
-  await expect.poll(() => sweepHash(lab)).not.toBe(before);
+  await expect.poll(() => canvasHash(lab, 'sweep-view')).not.toBe(before);
 
   // Heatmap over two numeric parameters: thread count × block size, panels per mapping.
   await lab.getByTestId('sweep-metric').selectOption('mbps');

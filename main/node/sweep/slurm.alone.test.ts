@@ -25,6 +25,7 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/read';
+import { testVms } from './testing';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
 const work = mkdtempSync(join(tmpdir(), 'pvblk-slurm-test-'));
@@ -40,10 +41,7 @@ const SPEC = {
   duration_s: 0.15,
   sample_interval_ms: 50,
   host: { scheduler: 'cfq' },
-  vms: [
-    { name: 'a', threads: [{ name: 'r', count: 2, size_gb: 0.05 }] },
-    { name: 'b', threads: [{ name: 'w', op: 'write', pattern: 'random', block_kb: 8, size_gb: 0.05 }] },
-  ],
+  vms: testVms(),
   matrix: {
     'vms.*.mapping': ['vm', 'pool', 'vpid', 'vpid-group'],
     'host.scheduler': ['cfq', 'bfq'],

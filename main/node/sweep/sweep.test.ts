@@ -15,6 +15,7 @@ import { MergeError, mergeShardFiles } from './merge';
 import { writeShard } from './run-shard';
 import { parseShard, shardFileName, shardIndices, shardOf } from './shard';
 import { arrayScript, mergeScript, type SlurmPlan, shq, slurmTime, submitScript } from './slurm';
+import { testVms } from './testing';
 
 /** 12 short runs: 3 mappings × 2 schedulers × 2 seeds. */
 const SPEC = {
@@ -23,10 +24,7 @@ const SPEC = {
   duration_s: 0.2,
   sample_interval_ms: 50,
   host: { scheduler: 'cfq' },
-  vms: [
-    { name: 'a', threads: [{ name: 'r', count: 2, size_gb: 0.05 }] },
-    { name: 'b', threads: [{ name: 'w', op: 'write', pattern: 'random', block_kb: 8, size_gb: 0.05 }] },
-  ],
+  vms: testVms(),
   matrix: { 'vms.*.mapping': ['vm', 'vpid', 'vpid-group'], 'host.scheduler': ['cfq', 'bfq'], seed: [1, 2] },
 };
 
