@@ -77,6 +77,16 @@ test('a merged sweep opens the sweep view; a point opens its run', async ({ lab 
   expect(await canvasHash(lab, 'sweep-view')).not.toBe(0);
   await shot(lab, '20-sweep-lines');
 
+  // A click in a line chart opens the nearest point's run: the right end of the first panel is 8 threads, 16 KiB.
+  const chart = first.getByTestId('sweep-chart');
+  const cb = await chart.boundingBox();
+  if (!cb) throw new Error('no chart');
+  await chart.click({ position: { x: cb.width - 12, y: cb.height * 0.45 } });
+  await expect(lab.getByTestId('sweep-picked')).toContainText(
+    /block_kb=16, mapping=(vm|vpid), count=8 · 3 runs/,
+  );
+  await expect(lab.getByTestId('sweep-open')).toContainText(/count=8, block_kb=16, seed=1/);
+
   // Another metric redraws.
   const before = await canvasHash(lab, 'sweep-view');
   await lab.getByTestId('sweep-metric').selectOption('jain_vms');
