@@ -62,8 +62,10 @@ test('a merged sweep opens the sweep view; a point opens its run', async ({ lab 
   const view = lab.getByTestId('sweep-view');
   await expect(view).toBeVisible();
   await expect(view).toContainText('Sweep · 72 runs');
-  // No tab per run: the sweep view replaces them.
+  // No tab per run: the sweep view replaces them. The UI holds summaries only: nothing to export from it.
   await expect(lab.getByTestId('run-tabs')).toHaveCount(0);
+  await expect(lab.getByTestId('export-bundle')).toBeDisabled();
+  await expect(lab.getByTestId('save-results')).toBeDisabled();
   // Defaults: x the first numeric parameter (thread count), lines per mapping, panels per block size, seeds averaged.
   await expect(lab.getByTestId('sweep-x')).toHaveValue('vms.0.threads.0.count');
   await expect(lab.getByTestId('sweep-multiple')).toHaveCount(3);

@@ -102,6 +102,8 @@ export const API_ARGS = {
     z.tuple([z.strictObject({ base64: Base64, name: z.string().max(200).optional() })]),
     z.tuple([]),
   ]),
+  /** One run of an imported sweep, in full (its time series and trace): the import sent summaries only. */
+  bundleRun: z.tuple([z.string().min(1).max(64), z.number().int().min(0).max(1_000_000)]),
 } as const;
 
 export type ApiMethod = keyof typeof API_ARGS;
@@ -200,6 +202,12 @@ export interface ImportedBundle {
   charts: Record<string, string>;
   engineVersion: string;
   created: string;
+  /**
+   * A sweep (docs/sweeps.md: many runs, or two or more varying parameters): `result`'s runs carry
+   * their params, layout and summary only (empty time series and trace); `bundleRun(id, i)` fetches
+   * run i in full when it is opened.
+   */
+  sweep?: { id: string };
 }
 
 /** Options of a real-disk run (see docs/real-disk.md). */
@@ -255,6 +263,8 @@ export interface PvblkApi {
   }): Promise<boolean>;
   /** Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the BundleError message. */
   importBundle(): Promise<ImportedBundle | null>;
+  /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */
+  bundleRun(id: string, index: number): Promise<RunResult>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;
 }
 

@@ -34,3 +34,18 @@ export function paramsAt(spec: Pick<Spec, 'matrix'>, index: number): RunParams {
   });
   return params;
 }
+
+/**
+ * Is a list of runs' params a sweep worth its own view (and a summaries-first import): more than
+ * 12 runs, or at least two parameters that vary. The paper presets (one parameter, three runs) are not.
+ */
+export function isSweepParams(params: readonly RunParams[]): boolean {
+  if (params.length > 12) return true;
+  const seen = new Map<string, Set<string>>();
+  for (const p of params)
+    for (const [k, v] of Object.entries(p)) {
+      const s = seen.get(k) ?? new Set<string>();
+      seen.set(k, s.add(JSON.stringify(v)));
+    }
+  return params.length > 1 && [...seen.values()].filter((s) => s.size > 1).length >= 2;
+}

@@ -13,10 +13,12 @@ import {
   type ValidationResult,
 } from '../../common/api';
 import type { ExperimentResult } from '../../common/result';
+import { isSweepParams } from '../../common/spec/matrix';
 import { DiskSpecSchema, SpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, readBundle } from '../bundle/read';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
+import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -100,10 +102,13 @@ export async function importBundleBytes(bytes: Uint8Array, name: string): Promis
     const b = await readBundle(bytes);
     const charts: Record<string, string> = {};
     for (const [file, png] of Object.entries(b.charts)) charts[file] = Buffer.from(png).toString('base64');
+    // A sweep goes to the UI as summaries; its runs' detail is fetched when opened (bundleRun).
+    const sweep = !b.realResults && isSweepParams(b.results.runs.map((r) => r.params));
     return {
       name,
       spec: b.spec,
-      result: b.results,
+      result: sweep ? summariesOnly(b.results) : b.results,
+      ...(sweep ? { sweep: { id: holdSweep(b.results) } } : {}),
       ...(b.realResults ? { real: b.realResults } : {}),
       charts,
       engineVersion: b.manifest.engine_version,
@@ -257,6 +262,12 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         const picked = await host.openBundle();
         return picked ? importBundleBytes(picked.bytes, picked.name) : null;
       }
+      case 'bundleRun':
+        try {
+          return heldRun(a[0] as string, a[1] as number);
+        } catch (e) {
+          throw new ApiError((e as Error).message);
+        }
     }
   };
 }

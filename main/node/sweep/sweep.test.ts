@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportedBundle } from '../../common/api';
 import { parseSpec } from '../../common/spec/validate';
 import { buildBundle } from '../bundle/build';
 import { BundleError, readBundle } from '../bundle/read';
 import { replayBundle } from '../bundle/replay';
 import { rebuild } from '../bundle/testing';
 import { runExperiment } from '../runner';
+import { createApiHandler } from '../session/api-handler';
+import { SessionManager } from '../session/manager';
 import { estimateRun, estimateSweep } from './cost';
 import { MergeError, mergeShardFiles } from './merge';
 import { writeShard } from './run-shard';
@@ -112,6 +115,28 @@ describe('sweep and merge', () => {
     const merged = await mergeShardFiles([shardPaths[2], shardPaths[0], shardPaths[1]]);
     const bytes = await buildBundle(merged.spec, merged.result, fixed);
     expect(Buffer.from(bytes).equals(Buffer.from(local))).toBe(true);
+  });
+
+  it('the app imports a sweep as summaries and fetches a run in full when it is opened', async () => {
+    const call = createApiHandler(new SessionManager());
+    const imported = (await call('importBundle', [
+      { base64: Buffer.from(local).toString('base64'), name: 'sweep.pvblk.zip' },
+    ])) as ImportedBundle;
+    const id = imported.sweep?.id;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const full = (await readBundle(local)).results;
+    expect(imported.result.runs.map((r) => r.summary)).toEqual(full.runs.map((r) => r.summary));
+    expect(
+      imported.result.runs.every((r) => r.timeseries.samples.length === 0 && r.trace.dispatch.length === 0),
+    ).toBe(true);
+    expect(await call('bundleRun', [id, 7])).toEqual(full.runs[7]);
+    await expect(call('bundleRun', [id, 12])).rejects.toThrow(/run 12: the sweep has 12 runs/);
+    // Only the last two imports are held.
+    for (let k = 0; k < 2; k++)
+      await call('importBundle', [
+        { base64: Buffer.from(local).toString('base64'), name: 'again.pvblk.zip' },
+      ]);
+    await expect(call('bundleRun', [id, 0])).rejects.toThrow(/no longer held/);
   });
 
   it('a missing shard is named with the command that reruns it', async () => {

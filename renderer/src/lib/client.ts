@@ -17,6 +17,7 @@ import {
   type PvblkApi,
   type PvblkBridge,
   type RealDirCheck,
+  type RunResult,
   type ValidationResult,
 } from '@common/api';
 
@@ -59,6 +60,7 @@ function build(
       return reply.saved;
     },
     importBundle: async () => (await call('importBundle', [])) as ImportedBundle | null,
+    bundleRun: (id, index) => call('bundleRun', [id, index]) as Promise<RunResult>,
     onEvent(listener) {
       return subscribe((raw) => {
         const r = EventEnvelopeSchema.safeParse(raw);

@@ -15,7 +15,12 @@ const layout: RunLayout = {
 };
 const sample = (t: number) => ({ t, total_mbps: 1, vm_mbps: [1] }) as unknown as Sample;
 
-function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
+function fakeApi(
+  importBundle: PvblkApi['importBundle'] = async () => null,
+  bundleRun: PvblkApi['bundleRun'] = async () => {
+    throw new Error('no sweep held');
+  },
+) {
   const listeners = new Set<(e: EventEnvelope) => void>();
   const emit = (runId: string, event: RunEvent) => {
     for (const l of listeners) l({ runId, event });
@@ -61,6 +66,7 @@ function fakeApi(importBundle: PvblkApi['importBundle'] = async () => null) {
     setLastSpec: async () => {},
     exportBundle: async () => true,
     importBundle,
+    bundleRun,
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -177,5 +183,54 @@ describe('store', () => {
     await s.run();
     expect(s.state.imported).toBeNull();
     expect(s.state.status).toBe('running');
+  });
+
+  it('a sweep imported as summaries fetches a run’s time series when it is opened (once)', async () => {
+    const run = (seed: number, samples: Sample[]) => ({
+      params: { 'vms.*.mapping': seed % 2 ? 'vm' : 'vpid', seed },
+      layout,
+      summary: { total: { mbps: seed }, vms: [] },
+      timeseries: { samples },
+      trace: { dispatch: [], activity: [], truncated: false },
+    });
+    const summaries = {
+      name: 's',
+      seed: 1,
+      engine_version: '1',
+      runs: [1, 2, 3, 4].map((k) => run(k, [])),
+    } as unknown as ExperimentResult;
+    const fetched: number[] = [];
+    const { api } = fakeApi(
+      async () => ({
+        name: 's.pvblk.zip',
+        spec: { name: 's', duration_s: 1 },
+        result: summaries,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+        sweep: { id: 'sweep-1' },
+      }),
+      async (id, index) => {
+        expect(id).toBe('sweep-1');
+        fetched.push(index);
+        return run(index + 1, [sample(0.25), sample(0.5)]) as unknown as ExperimentResult['runs'][number];
+      },
+    );
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.importBundle();
+    await settle();
+    expect(s.state.imported?.sweepId).toBe('sweep-1');
+    // The first run opens by itself; the others keep their summaries until opened.
+    expect(fetched).toEqual([0]);
+    expect(s.runs.value[0].samples).toHaveLength(2);
+    expect(s.runs.value[2].samples).toHaveLength(0);
+    await s.openSweepRun(2);
+    await s.openSweepRun(2);
+    expect(fetched).toEqual([0, 2]);
+    expect(s.runs.value[2].samples).toHaveLength(2);
+    expect(s.runs.value[2].index).toBe(2);
+    expect(s.runs.value.map((r) => r.result?.summary.total.mbps)).toEqual([1, 2, 3, 4]);
   });
 });

@@ -6,6 +6,7 @@
  * are drawn only when it is opened.
  */
 import type { RunResult } from '@common/result';
+import { isSweepParams } from '@common/spec/matrix';
 
 export type ParamValue = string | number | boolean;
 
@@ -57,10 +58,9 @@ export function sweepAxes(runs: SweepRun[]): Axis[] {
   });
 }
 
-/** Is this result worth a sweep view: at least two matrix parameters, or many runs of one. */
+/** Is this result worth a sweep view: at least two matrix parameters that vary, or many runs. */
 export function isSweep(runs: SweepRun[]): boolean {
-  const axes = sweepAxes(runs).filter((a) => a.values.length > 1);
-  return runs.length > 1 && (axes.length >= 2 || runs.length > 12);
+  return isSweepParams(runs.map((r) => r.params));
 }
 
 /** Two-sided 95 % Student t quantiles for 1..30 degrees of freedom; 1.96 beyond. */
