@@ -300,7 +300,7 @@ describe('pvblk sweep / merge on the command line', () => {
   const BIG = { ...SPEC, matrix: { ...SPEC.matrix, seed: Array.from({ length: 400 }, (_, i) => i + 1) } };
   writeFileSync(specFile, JSON.stringify(BIG));
 
-  it('runs one shard of a matrix beyond the interactive cap, taking I from the batch system', () => {
+  it('runs one shard of a matrix beyond the interactive cap, taking I from the batch system', async () => {
     expect(pvblk(['run', specFile]).stderr).toContain('2400 runs; at most 1000');
     const out = join(dir, 'cli');
     const r = pvblk(['sweep', specFile, '--shard', 'auto/600', '--out', out, '--jobs', '1'], {
@@ -316,6 +316,27 @@ describe('pvblk sweep / merge on the command line', () => {
     expect(m.stderr).toContain(
       `pvblk sweep ${join(out, 'shard-600-of-600.pvblk.zip')} --shard 1/600 --out ${out}`,
     );
+    // That command works: the spec read back from a shard's spec.json is the same sweep (same spec.json bytes).
+    const again = pvblk([
+      'sweep',
+      join(out, 'shard-600-of-600.pvblk.zip'),
+      '--shard',
+      '1/600',
+      '--out',
+      out,
+      '--jobs',
+      '1',
+    ]);
+    expect(again.status, again.stderr).toBe(0);
+    const [a, b] = await Promise.all(
+      ['shard-1-of-600.pvblk.zip', 'shard-600-of-600.pvblk.zip'].map((f) => readBundle(join(out, f))),
+    );
+    expect(
+      Buffer.from(a.files.get('spec.json') as Uint8Array).equals(
+        Buffer.from(b.files.get('spec.json') as Uint8Array),
+      ),
+    ).toBe(true);
+    expect(a.manifest.sweep?.indices).toEqual([0, 600, 1200, 1800]);
   });
 
   it('bad arguments exit 2 with a message naming the option', () => {
