@@ -187,8 +187,8 @@ function jobState(id: string): string {
     : (states.find((s) => s !== 'COMPLETED') ?? 'UNKNOWN');
 }
 
-function logs(): string {
-  const out = join(work, 'out');
+function logs(dir = 'out'): string {
+  const out = join(work, dir);
   const files = existsSync(out) ? execFileSync('ls', [out], { encoding: 'utf8' }).split('\n') : [];
   return files
     .filter((f) => f.startsWith('slurm-'))
@@ -197,6 +197,22 @@ function logs(): string {
     .concat(
       `\n--- slurmctld.log (tail)\n${existsSync(join(work, 'slurmctld.log')) ? readFileSync(join(work, 'slurmctld.log'), 'utf8').split('\n').slice(-30).join('\n') : ''}`,
     );
+}
+
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY'];
+
+/** Wait for job `id` to end (its final state); fails early when its dependency can never be met. */
+async function waitFor(id: string, dir: string, ms = 200_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const state = jobState(id);
+    if (FINAL.includes(state)) return state;
+    if (Date.now() > end) throw new Error(`job ${id} is still ${state} after ${ms / 1000} s\n${logs(dir)}`);
+    const show = spawnSync('scontrol', ['show', 'job', id], { env, encoding: 'utf8' }).stdout;
+    if (/DependencyNeverSatisfied/.test(show))
+      throw new Error(`an array task failed; job ${id} can never start\n${logs(dir)}`);
+    await sleep(1000);
+  }
 }
 
 describe('a sweep on a real Slurm', () => {
@@ -239,20 +255,7 @@ describe('a sweep on a real Slurm', () => {
     expect(script).toContain(`exec ${process.execPath} ${realpathSync(BIN)} sweep`);
     expect(script).toContain('#SBATCH --array=1-4');
 
-    const end = Date.now() + 200_000;
-    let state = jobState((mergeJob as RegExpExecArray)[1]);
-    while (!['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY'].includes(state)) {
-      if (Date.now() > end) throw new Error(`the merge job is still ${state} after 200 s\n${logs()}`);
-      if (
-        /DependencyNeverSatisfied/.test(
-          spawnSync('scontrol', ['show', 'job', (mergeJob as RegExpExecArray)[1]], { env, encoding: 'utf8' })
-            .stdout,
-        )
-      )
-        throw new Error(`an array task failed; the merge job can never start\n${logs()}`);
-      await sleep(1000);
-      state = jobState((mergeJob as RegExpExecArray)[1]);
-    }
+    const state = await waitFor((mergeJob as RegExpExecArray)[1], 'out');
     expect(state, logs()).toBe('COMPLETED');
     expect(jobState(arrayJob as string)).toBe('COMPLETED');
     for (let i = 1; i <= 4; i++) expect(existsSync(join(out, `shard-${i}-of-4.pvblk.zip`))).toBe(true);
@@ -275,4 +278,39 @@ describe('a sweep on a real Slurm', () => {
     expect(a.manifest.engine_version).toBe(b.manifest.engine_version);
     expect(a.manifest.trace).toEqual(b.manifest.trace);
   }, 300_000);
+
+  it('the --dry-run submit script runs as it is (bash) and its merged bundle reads back', async (ctx) => {
+    if (skip) {
+      console.warn(`slurm test skipped: ${skip}`);
+      ctx.skip();
+    }
+    const specFile = join(work, 'small.json');
+    writeFileSync(
+      specFile,
+      JSON.stringify({
+        ...SPEC,
+        name: 'dry run',
+        matrix: { 'vms.*.mapping': ['vm', 'vpid'], seed: [1, 2, 3, 4, 5, 6] },
+      }),
+    );
+    const out = join(work, 'dry');
+    const dry = spawnSync(
+      process.execPath,
+      [BIN, 'sweep', specFile, '--slurm', '--out', out, '--shards', '3', '--cpus-per-task', '1', '--dry-run'],
+      { env, encoding: 'utf8' },
+    );
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(existsSync(out)).toBe(false);
+    const submit = join(work, 'submit.sh');
+    writeFileSync(submit, dry.stdout);
+    const sub = spawnSync('bash', [submit], { env, encoding: 'utf8' });
+    expect(sub.status, sub.stderr).toBe(0);
+    const m = /^array job (\d+) \(3 tasks\), merge job (\d+); merged bundle: (.+)$/m.exec(sub.stdout);
+    expect(m, sub.stdout).not.toBeNull();
+    const [, , mergeJob, merged] = m as RegExpExecArray;
+    expect(await waitFor(mergeJob, 'dry'), logs('dry')).toBe('COMPLETED');
+    const b = await readBundle(merged);
+    expect(b.results.runs.length).toBe(12);
+    expect(b.results.runs.map((r) => r.params.seed)).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]);
+  }, 200_000);
 });
