@@ -59,7 +59,7 @@ export async function sampleCount(page: Page): Promise<number> {
   return Number.parseInt(t ?? '0', 10);
 }
 
-/** A cheap fingerprint of a chart canvas' pixels. */
+/** A cheap fingerprint of the pixels of the chart canvas (or canvases) under `testId`; 0 when nothing is painted. */
 export async function canvasHash(page: Page, testId: string): Promise<number> {
   // Typed structurally: the node tsconfig has no DOM lib.
   interface Canvas2d {
@@ -69,20 +69,21 @@ export async function canvasHash(page: Page, testId: string): Promise<number> {
       kind: '2d',
     ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
   }
-  return page
-    .getByTestId(testId)
-    .locator('canvas')
-    .evaluate((el) => {
+  const canvases = page.getByTestId(testId).locator('canvas');
+  await canvases.first().waitFor();
+  return canvases.evaluateAll((els) => {
+    let h = 0;
+    let painted = 0;
+    for (const el of els) {
       const c = el as unknown as Canvas2d;
       const ctx = c.getContext('2d');
       if (!ctx) return -1;
       const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      let h = 0;
-      let painted = 0;
       for (let i = 0; i < d.length; i += 4) {
         if (d[i + 3] !== 0) painted++;
         h = (h * 31 + d[i] + d[i + 1] * 3 + d[i + 2] * 7 + d[i + 3] * 11) | 0;
       }
-      return painted === 0 ? 0 : h;
-    });
+    }
+    return painted === 0 ? 0 : h;
+  });
 }

@@ -124,6 +124,8 @@ export const API_ARGS = {
   ]),
   /** Re-runs an imported spec and compares with its stored (simulated) result: an import is not verified until they agree. */
   verifyImport: z.tuple([z.strictObject({ spec: SpecJson, result: z.unknown() })]),
+  /** One run of an imported sweep, in full (its time series and trace): the import sent summaries only. */
+  bundleRun: z.tuple([z.string().min(1).max(64), z.number().int().min(0).max(1_000_000)]),
 } as const;
 
 export type ApiMethod = keyof typeof API_ARGS;
@@ -229,6 +231,12 @@ export interface ImportedBundle {
   created: string;
   /** Always false: the numbers are as the file says (only their shape is checked) until verifyImport agrees. */
   verified: false;
+  /**
+   * A sweep (docs/sweeps.md: many runs, or two or more varying parameters): `result`'s runs carry
+   * their params, layout and summary only (empty time series and trace); `bundleRun(id, i)` fetches
+   * run i in full when it is opened.
+   */
+  sweep?: { id: string };
 }
 
 /** Options of a real-disk run (see docs/real-disk.md). */
@@ -291,6 +299,8 @@ export interface PvblkApi {
   importBundle(): Promise<ImportedBundle | null>;
   /** Re-runs an imported spec in the simulator and compares with its stored result. */
   verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
+  /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */
+  bundleRun(id: string, index: number): Promise<RunResult>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;
 }
 

@@ -32,7 +32,15 @@ function workerFile(): string | null {
 }
 
 export async function runExperiment(spec: Spec, opts: RunOptions = {}): Promise<ExperimentResult> {
-  const runs = expandMatrix(spec);
+  const results = await runTasks(expandMatrix(spec), opts);
+  return { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION, runs: results };
+}
+
+/**
+ * Runs the given matrix runs (any subset, e.g. one shard of a sweep), in parallel where cores
+ * allow; results in the order of `runs`, `onRunDone` with the position in `runs`.
+ */
+export async function runTasks(runs: RunTask[], opts: RunOptions = {}): Promise<RunResult[]> {
   const results: RunResult[] = new Array(runs.length);
   const file = workerFile();
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), runs.length));
@@ -56,5 +64,5 @@ export async function runExperiment(spec: Spec, opts: RunOptions = {}): Promise<
       await pool.destroy();
     }
   }
-  return { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION, runs: results };
+  return results;
 }

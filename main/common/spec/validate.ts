@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { MAX_MATRIX_RUNS, matrixRunCount } from '../../engine/cost';
 import { resolveDiskSpec } from '../../engine/disk/index';
+import { matrixSize, paramsAt } from './matrix';
 import { humanIssues } from './messages';
 import { type DiskModelSpec, type Spec, SpecSchema, type ThreadSpec } from './schema';
 import { checkTunables, GROUP_SCHEDULERS } from './tunables';
@@ -188,44 +189,45 @@ export function setPath(obj: unknown, path: string, value: unknown): boolean {
   return walk(obj, 0);
 }
 
+/** Run `index` of a spec's matrix: its params and its concrete spec (matrix.ts: last key fastest). */
+export function runAt(spec: Spec, index: number): { params: RunParams; spec: Spec } {
+  const params = paramsAt(spec, index);
+  const copy = structuredClone(spec) as Spec & { matrix?: unknown };
+  delete copy.matrix;
+  for (const [k, v] of Object.entries(params)) setPath(copy, k, v);
+  return { params, spec: SpecSchema.parse(copy) };
+}
+
 /** Expand a spec's matrix into its runs (cartesian product, in the order the keys and values are listed). */
 export function expandMatrix(spec: Spec): { params: RunParams; spec: Spec }[] {
-  const matrix = spec.matrix ?? {};
-  const count = matrixRunCount(matrix);
-  if (count > MAX_MATRIX_RUNS)
-    throw new SpecValidationError([{ path: 'matrix', message: `${count} runs; at most ${MAX_MATRIX_RUNS}` }]);
-  const keys = Object.keys(matrix);
-  let combos: RunParams[] = [{}];
-  for (const k of keys) {
-    const next: RunParams[] = [];
-    for (const c of combos) for (const v of matrix[k]) next.push({ ...c, [k]: v });
-    combos = next;
-  }
-  return combos.map((params) => {
-    const copy = structuredClone(spec) as Spec & { matrix?: unknown };
-    delete copy.matrix;
-    for (const [k, v] of Object.entries(params)) setPath(copy, k, v);
-    return { params, spec: SpecSchema.parse(copy) };
-  });
+  return Array.from({ length: matrixSize(spec) }, (_, i) => runAt(spec, i));
+}
+
+/** The interactive cap on a matrix's runs (`pvblk run`, the app); `pvblk sweep` passes its own `--max-runs`. */
+export { MAX_MATRIX_RUNS };
+
+export interface ValidateOptions {
+  /** Most runs the matrix may expand to (default MAX_MATRIX_RUNS). */
+  maxRuns?: number;
 }
 
 /** Parse and check a spec (and every run of its matrix). */
-export function validateSpec(input: unknown): ValidationResult {
+export function validateSpec(input: unknown, opts: ValidateOptions = {}): ValidationResult {
   const parsed = SpecSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: formatZodIssues(parsed.error, input) };
-  const r = validateParsed(parsed.data);
+  const r = validateParsed(parsed.data, opts.maxRuns ?? MAX_MATRIX_RUNS);
   return r.ok ? r : { ok: false, errors: capErrors(r.errors) };
 }
 
-function validateParsed(spec: Spec): ValidationResult {
+function validateParsed(spec: Spec, maxRuns: number): ValidationResult {
   const errors: SpecError[] = [];
   if (spec.matrix) {
     // Count before anything is copied or expanded: a matrix of 10^8 runs must cost nothing to refuse.
     const count = matrixRunCount(spec.matrix);
-    if (count > MAX_MATRIX_RUNS)
+    if (count > maxRuns)
       return {
         ok: false,
-        errors: [{ path: 'matrix', message: `${count} runs; at most ${MAX_MATRIX_RUNS}` }],
+        errors: [{ path: 'matrix', message: `${count} runs; at most ${maxRuns}` }],
       };
     for (const [k, values] of Object.entries(spec.matrix)) {
       const bad = forbiddenSegment(k);
@@ -251,9 +253,10 @@ function validateParsed(spec: Spec): ValidationResult {
       }
     }
     if (errors.length) return { ok: false, errors };
-    const runs = expandMatrix(spec);
+    const size = matrixSize(spec);
     const seen = new Set<string>();
-    for (const run of runs) {
+    for (let i = 0; i < size; i++) {
+      const run = runAt(spec, i);
       const label = Object.entries(run.params)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ');

@@ -4,6 +4,7 @@
  */
 import { type Zippable, zipSync } from 'fflate';
 import type { ExperimentResult, RunResult } from '../../common/result';
+import { matrixSize } from '../../common/spec/matrix';
 import type { Spec } from '../../common/spec/schema';
 import { resolveSpec } from '../../engine/simulation';
 import {
@@ -17,6 +18,7 @@ import {
   RESULTS,
   RESULTS_REAL,
   SPEC,
+  SWEEP_SHARD_FORMAT_VERSION,
   sha256Hex,
   TRACE,
   TRACE_MAX_ROWS,
@@ -35,6 +37,12 @@ export interface BundleExtras {
   trace?: boolean;
   /** Row cap for trace.csv over all runs (default TRACE_MAX_ROWS). */
   traceMaxRows?: number;
+  /**
+   * Format version 3: `result` holds only the runs `indices` (ascending matrix indices) of the
+   * spec's matrix, shard `shard` of `shards` of a sweep (`pvblk sweep`). Its CSVs are named by
+   * matrix index; it has no trace.csv (`pvblk merge` writes the trace of the whole sweep).
+   */
+  shard?: { shard: number; shards: number; indices: number[] };
   /** Overrides for the manifest (tests; the UI may pass its own platform string). */
   created?: Date;
   platform?: string;
@@ -230,13 +238,45 @@ export function bundleSpec(spec: Spec): Spec {
 
 const isReal = (r: ExperimentResult): boolean => (r as { backend?: unknown }).backend === 'real';
 
-/** The three CSV time series of every run of `result`, under `prefix` (`''` simulator, `'real-'` real disk). */
-function putTimeseries(files: Map<string, Uint8Array>, prefix: '' | 'real-', result: ExperimentResult): void {
-  result.runs.forEach((run, i) => {
+/**
+ * The three CSV time series of every run of `result`, under `prefix` (`''` simulator, `'real-'`
+ * real disk), named by the run's matrix index (`indices[k]` for the k-th run, or k).
+ */
+function putTimeseries(
+  files: Map<string, Uint8Array>,
+  prefix: '' | 'real-',
+  result: ExperimentResult,
+  indices?: number[],
+): void {
+  result.runs.forEach((run, k) => {
+    const i = indices ? indices[k] : k;
     files.set(timeseriesFile(prefix, i, 'vms'), enc.encode(vmsCsv(run)));
     files.set(timeseriesFile(prefix, i, 'threads'), enc.encode(threadsCsv(run)));
     files.set(timeseriesFile(prefix, i, 'total'), enc.encode(totalCsv(run)));
   });
+}
+
+function shardReadme(
+  spec: Spec,
+  result: ExperimentResult,
+  shard: NonNullable<BundleExtras['shard']>,
+): string {
+  return `# PV Block Lab sweep shard: ${spec.name}, shard ${shard.shard} of ${shard.shards}
+
+This zip is one shard of a sweep (bundle format ${SWEEP_SHARD_FORMAT_VERSION}, engine ${result.engine_version}, seed ${result.seed}):
+${result.runs.length} of the ${matrixSize(spec)} runs of the spec's matrix, those with index ≡ ${shard.shard - 1} (mod ${shard.shards}).
+
+- \`spec.json\` — the whole sweep's spec, fully resolved (its sha256 is the sweep's identity)
+- \`results.json\` — the result JSON of this shard's runs only, in matrix order
+- \`timeseries/run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — their time series, <i> the matrix index
+- \`manifest.json\` — versions, the shard (\`sweep\`: shard, shards, run indices, spec sha256), file hashes
+
+Merge all shards into one bundle, identical to running the whole spec on one machine:
+
+    npx pvblk merge shard-*-of-${shard.shards}.pvblk.zip --out all.pvblk.zip
+
+See docs/sweeps.md in the PV Block Lab repository.
+`;
 }
 
 function readme(
@@ -289,16 +329,20 @@ export async function buildBundle(
     throw new Error('the real-disk result of a bundle must be a real-backend result (backend "real")');
   if (real && isReal(result))
     throw new Error("with a real-disk result beside it, a bundle's results.json must be the simulator's");
+  const shard = extras.shard;
+  if (shard && real) throw new Error('a sweep shard holds simulated results only');
+  if (shard && shard.indices.length !== result.runs.length)
+    throw new Error(`a sweep shard of ${shard.indices.length} runs got ${result.runs.length} results`);
   const files = new Map<string, Uint8Array>();
   files.set(SPEC, enc.encode(`${JSON.stringify(bundleSpec(spec), null, 2)}\n`));
   files.set(RESULTS, enc.encode(JSON.stringify(result)));
-  putTimeseries(files, '', result);
+  putTimeseries(files, '', result, shard?.indices);
   if (real) {
     files.set(RESULTS_REAL, enc.encode(JSON.stringify(real)));
     putTimeseries(files, 'real-', real);
   }
   let trace: Manifest['trace'];
-  if (extras.trace ?? true) {
+  if (!shard && (extras.trace ?? true)) {
     const t = traceCsv(result, extras.traceMaxRows ?? TRACE_MAX_ROWS);
     files.set(TRACE, enc.encode(t.text));
     trace = { rows: t.rows, truncated: t.truncated };
@@ -309,19 +353,30 @@ export async function buildBundle(
       throw new Error(`chart name "${key}": use letters, digits, ".", "_" and "-" only`);
     files.set(name, png);
   }
-  files.set(README, enc.encode(readme(spec, result, real)));
+  files.set(README, enc.encode(shard ? shardReadme(spec, result, shard) : readme(spec, result, real)));
 
   const hashes: Record<string, string> = {};
   for (const [name, data] of files) hashes[name] = await sha256Hex(data);
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
-    format_version: BUNDLE_FORMAT_VERSION,
+    format_version: shard ? SWEEP_SHARD_FORMAT_VERSION : BUNDLE_FORMAT_VERSION,
     app_version: extras.appVersion ?? APP_VERSION,
     engine_version: result.engine_version,
     created: created.toISOString(),
     platform: extras.platform ?? defaultPlatform(),
     files: hashes,
     ...(trace ? { trace } : {}),
+    ...(shard
+      ? {
+          sweep: {
+            shard: shard.shard,
+            shards: shard.shards,
+            runs_total: matrixSize(spec),
+            indices: shard.indices,
+            spec_sha256: hashes[SPEC],
+          },
+        }
+      : {}),
   };
 
   const zippable: Zippable = {};

@@ -429,9 +429,9 @@ describe('hostile and broken bundles are rejected', () => {
 
   it('unknown format version', async () => {
     await rejects(
-      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 3 }) }),
+      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 4 }) }),
       'format-version',
-      /unknown bundle format_version 3 \(this app reads versions 1 and 2/,
+      /unknown bundle format_version 4 \(this app reads versions 1, 2 and 3/,
     );
     await rejects(
       await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format: 'something-else' }) }),

@@ -2,8 +2,9 @@
  * Experiment bundle format, version 2 (docs/bundles.md): one zip file (`*.pvblk.zip`) carrying an
  * experiment completely — manifest, fully resolved spec, result JSON, CSV time series, an optional
  * capped request trace, optional chart images and a README. Version 2 adds an optional real-disk
- * result of the same spec (`results-real.json` and its CSVs) beside the simulator's; version 1
- * bundles are still read.
+ * result of the same spec (`results-real.json` and its CSVs) beside the simulator's. Version 3 adds
+ * the sweep shard (`manifest.sweep`, docs/sweeps.md): a bundle holding only some runs of its
+ * spec's matrix, with their indices. Versions 1 and 2 are still read.
  *
  * This module is pure (no Node APIs) so the UI can share it: names, limits, the manifest schema,
  * the file-name rules, CRC-32 and SHA-256 (Web Crypto, present in Node ≥ 19 and browsers).
@@ -14,8 +15,13 @@ import pkg from '../../../package.json';
 export const BUNDLE_FORMAT = 'pvblk-bundle';
 /** The version written. */
 export const BUNDLE_FORMAT_VERSION = 2;
-/** The versions read (a version 1 bundle is a version 2 bundle without the real-disk files). */
-export const READABLE_FORMAT_VERSIONS = [1, 2] as const;
+/** The version of a sweep shard (`manifest.sweep`); every other bundle is written as version 2. */
+export const SWEEP_SHARD_FORMAT_VERSION = 3;
+/**
+ * The versions read (a version 1 bundle is a version 2 bundle without the real-disk files; a
+ * version 2 bundle is a version 3 bundle without `manifest.sweep`).
+ */
+export const READABLE_FORMAT_VERSIONS = [1, 2, 3] as const;
 export type BundleFormatVersion = (typeof READABLE_FORMAT_VERSIONS)[number];
 export const BUNDLE_EXTENSION = '.pvblk.zip';
 /** The app version written into manifests (package.json). */
@@ -36,10 +42,30 @@ export const DEFAULT_LIMITS: Readonly<BundleLimits> = Object.freeze({
   maxFileBytes: 256 * 1024 * 1024,
 });
 
+/**
+ * Most runs a bundle may hold (a merged sweep; `timeseries/run-<i>` allows six digits). Reading
+ * a spec whose matrix exceeds the interactive cap is allowed up to the runs the bundle holds.
+ */
+export const MAX_BUNDLE_RUNS = 1_000_000;
+
 /** Rows written to trace.csv at most, over all runs. */
 export const TRACE_MAX_ROWS = 100_000;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Version 3: this bundle is shard `shard` of `shards` of a sweep (`pvblk sweep --shard`): results.json
+ * holds only the runs `indices` (ascending matrix indices, from 0) of the spec's `runs_total`.
+ * `spec_sha256` is the sha256 of spec.json (also in `files`), the key `pvblk merge` matches shards by.
+ */
+export const SweepShardSchema = z.strictObject({
+  shard: z.number().int().min(1),
+  shards: z.number().int().min(1),
+  runs_total: z.number().int().min(1),
+  indices: z.array(z.number().int().min(0)),
+  spec_sha256: z.string().regex(SHA256_HEX, 'expected a lowercase hex sha256'),
+});
+export type SweepShard = z.infer<typeof SweepShardSchema>;
 
 export const ManifestSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
@@ -55,6 +81,8 @@ export const ManifestSchema = z.strictObject({
   ),
   /** Present when trace.csv was written: rows, and whether the cap or the run's own cap cut it. */
   trace: z.strictObject({ rows: z.number().int().min(0), truncated: z.boolean() }).optional(),
+  /** Version 3: present in a sweep shard only. */
+  sweep: SweepShardSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

@@ -12,8 +12,9 @@
  */
 import { z } from 'zod';
 import type { ExperimentResult } from '../../common/result';
+import { matrixSize, paramsAt } from '../../common/spec/matrix';
 import type { Spec } from '../../common/spec/schema';
-import { expandMatrix, formatErrors, validateSpec } from '../../common/spec/validate';
+import { expandMatrix, formatErrors, MAX_MATRIX_RUNS, validateSpec } from '../../common/spec/validate';
 import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost';
 import {
   BUNDLE_FORMAT,
@@ -24,6 +25,7 @@ import {
   DEFAULT_LIMITS,
   isKnownFile,
   MANIFEST,
+  MAX_BUNDLE_RUNS,
   type Manifest,
   ManifestSchema,
   READABLE_FORMAT_VERSIONS,
@@ -32,6 +34,8 @@ import {
   RESULTS,
   RESULTS_REAL,
   SPEC,
+  SWEEP_SHARD_FORMAT_VERSION,
+  type SweepShard,
   sha256Hex,
   TRACE,
 } from './format';
@@ -170,6 +174,27 @@ export interface ResultsCheck {
   engineVersion?: string;
   /** `real`: a real-disk result (backend "real", each run's `real` block); `sim`: not one; `any`: either. */
   backend: 'sim' | 'real' | 'any';
+  /** A sweep shard: the result holds exactly these runs (matrix indices), in this order, with their params. */
+  indices?: number[];
+}
+
+/** A sweep shard's manifest entry must agree with its spec and hold the indices in matrix order. */
+function checkShard(sweep: SweepShard, spec: Spec, manifest: Manifest, hasReal: boolean): void {
+  const fail = (msg: string) => {
+    throw new BundleError('invalid-manifest', `${MANIFEST}: sweep: ${msg}`, MANIFEST);
+  };
+  if (hasReal) fail(`a sweep shard holds simulated results only, not ${RESULTS_REAL}`);
+  if (sweep.shard > sweep.shards) fail(`shard ${sweep.shard} of ${sweep.shards} does not exist`);
+  if (sweep.spec_sha256 !== manifest.files[SPEC])
+    fail(`spec_sha256 ${sweep.spec_sha256} is not the sha256 of ${SPEC} (${manifest.files[SPEC]})`);
+  const total = matrixSize(spec);
+  if (sweep.runs_total !== total)
+    fail(`runs_total ${sweep.runs_total}, but the spec's matrix has ${total} runs`);
+  sweep.indices.forEach((i, k) => {
+    if (i >= total) fail(`indices[${k}]: run ${i} is outside the matrix's ${total} runs`);
+    if (k > 0 && i <= sweep.indices[k - 1])
+      fail(`indices[${k}]: run ${i} is not after run ${sweep.indices[k - 1]}`);
+  });
 }
 
 /**
@@ -199,14 +224,27 @@ export function checkResults(raw: unknown, spec: Spec, opts: ResultsCheck): Expe
       `${file}: not a ${opts.backend === 'real' ? 'real-disk ' : ''}result JSON\n${issues(r.error)}`,
       file,
     );
-  const results = r.data as unknown as ExperimentResult;
-  const expected = expandMatrix(spec).length;
+  // The input itself, not zod's copy: the schema only checks, and the copy would reorder keys
+  // (known ones first), so a re-written results.json (a merged sweep) would not be byte-identical.
+  const results = raw as ExperimentResult;
+  const expected = opts.indices ? opts.indices.length : matrixSize(spec);
   if (results.runs.length !== expected)
     throw new BundleError(
       'invalid-results',
-      `${file}: runs: ${results.runs.length} runs, but the spec has ${expected}`,
+      opts.indices
+        ? `${file}: runs: ${results.runs.length} runs, but the shard lists ${expected} run indices`
+        : `${file}: runs: ${results.runs.length} runs, but the spec has ${expected}`,
       file,
     );
+  opts.indices?.forEach((index, k) => {
+    const want = JSON.stringify(paramsAt(spec, index));
+    if (JSON.stringify(results.runs[k].params) !== want)
+      throw new BundleError(
+        'invalid-results',
+        `${file}: runs[${k}].params: ${JSON.stringify(results.runs[k].params)}, but run ${index} of the matrix is ${want}`,
+        file,
+      );
+  });
   if (opts.engineVersion !== undefined && results.engine_version !== opts.engineVersion)
     throw new BundleError(
       'invalid-results',
@@ -279,7 +317,7 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   if (!(READABLE_FORMAT_VERSIONS as readonly unknown[]).includes(m.format_version))
     throw new BundleError(
       'format-version',
-      `${MANIFEST}: unknown bundle format_version ${JSON.stringify(m.format_version)} (this app reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}; a newer app may read it)`,
+      `${MANIFEST}: unknown bundle format_version ${JSON.stringify(m.format_version)} (this app reads versions ${READABLE_FORMAT_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_FORMAT_VERSIONS.at(-1)}; a newer app may read it)`,
       MANIFEST,
     );
   const parsed = ManifestSchema.safeParse(rawManifest);
@@ -351,8 +389,21 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
       SPEC,
     );
   await inflate(specEntry);
+  // A sweep (shard or merged) may exceed the interactive matrix cap: allow as many runs as the
+  // bundle can hold — a shard's declared total, else what results.json's stored size has room for
+  // (a run's result is far over 64 bytes) — so a small bundle cannot ask for a huge expansion.
   const rawSpec = json(SPEC, files.get(SPEC)!, 'invalid-spec');
-  const v = validateSpec(rawSpec);
+  const sweep = manifest.sweep;
+  if (sweep && version < SWEEP_SHARD_FORMAT_VERSION)
+    throw new BundleError(
+      'invalid-manifest',
+      `${MANIFEST}: sweep: a sweep shard needs format_version ${SWEEP_SHARD_FORMAT_VERSION}, not ${version}`,
+      MANIFEST,
+    );
+  const declaredRuns = sweep ? sweep.runs_total : Math.floor((byName.get(RESULTS)?.size ?? 0) / 64);
+  const v = validateSpec(rawSpec, {
+    maxRuns: Math.min(MAX_BUNDLE_RUNS, Math.max(MAX_MATRIX_RUNS, declaredRuns)),
+  });
   if (!v.ok)
     throw new BundleError(
       'invalid-spec',
@@ -384,11 +435,14 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   for (const e of entries) if (e.name !== SPEC) await inflate(e);
 
   // results.json (and results-real.json) must look like results of that spec.
+  const rawResults = json(RESULTS, files.get(RESULTS)!, 'invalid-results');
   const realBytes = files.get(RESULTS_REAL);
-  const results = checkResults(json(RESULTS, files.get(RESULTS)!, 'invalid-results'), spec, {
+  if (sweep) checkShard(sweep, spec, manifest, realBytes !== undefined);
+  const results = checkResults(rawResults, spec, {
     file: RESULTS,
     engineVersion: manifest.engine_version,
-    backend: realBytes ? 'sim' : 'any',
+    backend: realBytes ? 'sim' : sweep ? 'sim' : 'any',
+    ...(sweep ? { indices: sweep.indices } : {}),
   });
   const realResults = realBytes
     ? checkResults(json(RESULTS_REAL, realBytes, 'invalid-results'), spec, {

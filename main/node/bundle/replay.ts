@@ -6,8 +6,9 @@
  * noted and left alone; as the only results they are compared with the simulator and noted.
  */
 import type { ExperimentResult } from '../../common/result';
+import { runAt } from '../../common/spec/validate';
 import { ENGINE_VERSION } from '../../engine/version';
-import { runExperiment } from '../runner';
+import { runExperiment, runTasks } from '../runner';
 import { type Bundle, type ReadOptions, readBundle } from './read';
 
 export interface ReplayOptions extends ReadOptions {
@@ -86,7 +87,18 @@ export function compareResults(
 
 /** Re-run an already read bundle and compare. */
 export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Promise<ReplayReport> {
-  const now = await runExperiment(bundle.spec, { jobs: opts.jobs });
+  // A sweep shard holds some runs of the matrix: re-run exactly those.
+  const sweep = bundle.manifest.sweep;
+  const now: ExperimentResult = sweep
+    ? {
+        ...bundle.results,
+        engine_version: ENGINE_VERSION,
+        runs: await runTasks(
+          sweep.indices.map((i) => runAt(bundle.spec, i)),
+          { jobs: opts.jobs },
+        ),
+      }
+    : await runExperiment(bundle.spec, { jobs: opts.jobs });
   const { differences, count } = compareResults(bundle.results, now, opts.maxDifferences ?? 50);
   const report: ReplayReport = {
     identical: count === 0,

@@ -42,6 +42,7 @@ Usage:
                                     run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
                                     then simulate it: a sim vs real table, and --out bundles both results
                                     (--no-sim: real only)
+  pvblk sweep ... | pvblk merge ...  sweeps beyond one machine (shards, Slurm): pvblk sweep --help
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -295,6 +296,15 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay': {
         const { cmdReplay } = await import('./replay');
         return await cmdReplay(rest);
+      }
+      case 'sweep':
+      case 'merge': {
+        const { cmdMerge, cmdSweep, SWEEP_HELP } = await import('./sweep');
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(SWEEP_HELP);
+          return 0;
+        }
+        return await (cmd === 'sweep' ? cmdSweep(rest) : cmdMerge(rest));
       }
       case 'real': {
         const { cmdReal } = await import('./real');

@@ -16,6 +16,7 @@ import {
 } from '../../common/api';
 import { ownValue } from '../../common/own';
 import type { ExperimentResult } from '../../common/result';
+import { isSweepParams } from '../../common/spec/matrix';
 import { DiskSpecSchema, type Spec, SpecSchema } from '../../common/spec/schema';
 import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost';
 import { ENGINE_VERSION } from '../../engine/version';
@@ -24,6 +25,7 @@ import { BundleError, checkResults, readBundle } from '../bundle/read';
 import { compareResults } from '../bundle/replay';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
 import { runExperiment } from '../runner';
+import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -107,10 +109,13 @@ export async function importBundleBytes(bytes: Uint8Array, name: string): Promis
     const b = await readBundle(bytes);
     const charts: Record<string, string> = {};
     for (const [file, png] of Object.entries(b.charts)) charts[file] = Buffer.from(png).toString('base64');
+    // A sweep goes to the UI as summaries; its runs' detail is fetched when opened (bundleRun).
+    const sweep = !b.realResults && isSweepParams(b.results.runs.map((r) => r.params));
     return {
       name,
       spec: b.spec,
-      result: b.results,
+      result: sweep ? summariesOnly(b.results) : b.results,
+      ...(sweep ? { sweep: { id: holdSweep(b.results) } } : {}),
       ...(b.realResults ? { real: b.realResults } : {}),
       charts,
       engineVersion: b.manifest.engine_version,
@@ -313,6 +318,12 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       }
       case 'verifyImport':
         return verifyImport(a[0] as { spec: unknown; result: unknown });
+      case 'bundleRun':
+        try {
+          return heldRun(a[0] as string, a[1] as number);
+        } catch (e) {
+          throw new ApiError((e as Error).message);
+        }
     }
   };
 }

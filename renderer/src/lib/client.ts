@@ -17,6 +17,7 @@ import {
   type PvblkApi,
   type PvblkBridge,
   type RealDirCheck,
+  type RunResult,
   type ValidationResult,
   type VerifyReply,
 } from '@common/api';
@@ -61,6 +62,7 @@ function build(
     },
     importBundle: async () => (await call('importBundle', [])) as ImportedBundle | null,
     verifyImport: (req) => call('verifyImport', [req]) as Promise<VerifyReply>,
+    bundleRun: (id, index) => call('bundleRun', [id, index]) as Promise<RunResult>,
     onEvent(listener) {
       return subscribe((raw) => {
         const r = EventEnvelopeSchema.safeParse(raw);

@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 import type { EventEnvelope, PvblkApi, RunEvent } from '@common/api';
 import type { ExperimentResult, RunLayout, RunResult, Sample } from '@common/result';
-import { describe, expect, it } from 'vitest';
 import { SERIES_MAX_POINTS } from '@common/series';
+import { describe, expect, it } from 'vitest';
 import { createStore } from './store';
 
 const layout: RunLayout = {
@@ -38,7 +38,7 @@ const sample = (t: number): Sample => ({
 
 function fakeApi(
   importBundle: PvblkApi['importBundle'] = async () => null,
-  over: { costOver?: string[]; verify?: PvblkApi['verifyImport'] } = {},
+  over: { costOver?: string[]; verify?: PvblkApi['verifyImport']; bundleRun?: PvblkApi['bundleRun'] } = {},
 ) {
   const started: unknown[] = [];
   const listeners = new Set<(e: EventEnvelope) => void>();
@@ -87,6 +87,11 @@ function fakeApi(
     setLastSpec: async () => {},
     exportBundle: async () => true,
     importBundle,
+    bundleRun:
+      over.bundleRun ??
+      (async () => {
+        throw new Error('no sweep held');
+      }),
     verifyImport:
       over.verify ??
       (async () => {
@@ -319,5 +324,57 @@ describe('store', () => {
     identical = true;
     await s.verifyImport();
     expect(s.state.imported?.verify).toBe('verified');
+  });
+
+  it('a sweep imported as summaries fetches a run’s time series when it is opened (once)', async () => {
+    const run = (seed: number, samples: Sample[]) => ({
+      params: { 'vms.*.mapping': seed % 2 ? 'vm' : 'vpid', seed },
+      layout,
+      summary: { total: { mbps: seed }, vms: [] },
+      timeseries: { samples },
+      trace: { dispatch: [], activity: [], truncated: false },
+    });
+    const summaries = {
+      name: 's',
+      seed: 1,
+      engine_version: '1',
+      runs: [1, 2, 3, 4].map((k) => run(k, [])),
+    } as unknown as ExperimentResult;
+    const fetched: number[] = [];
+    const { api } = fakeApi(
+      async () => ({
+        name: 's.pvblk.zip',
+        spec: { name: 's', duration_s: 1 },
+        result: summaries,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+        verified: false as const,
+        sweep: { id: 'sweep-1' },
+      }),
+      {
+        bundleRun: async (id, index) => {
+          expect(id).toBe('sweep-1');
+          fetched.push(index);
+          return run(index + 1, [sample(0.25), sample(0.5)]) as unknown as ExperimentResult['runs'][number];
+        },
+      },
+    );
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.importBundle();
+    await settle();
+    expect(s.state.imported?.sweepId).toBe('sweep-1');
+    // The first run opens by itself; the others keep their summaries until opened.
+    expect(fetched).toEqual([0]);
+    expect(s.runs.value[0].samples).toHaveLength(2);
+    expect(s.runs.value[2].samples).toHaveLength(0);
+    await s.openSweepRun(2);
+    await s.openSweepRun(2);
+    expect(fetched).toEqual([0, 2]);
+    expect(s.runs.value[2].samples).toHaveLength(2);
+    expect(s.runs.value[2].index).toBe(2);
+    expect(s.runs.value.map((r) => r.result?.summary.total.mbps)).toEqual([1, 2, 3, 4]);
   });
 });

@@ -173,6 +173,8 @@ export function createStore(api: PvblkApi) {
       /** The numbers are as the file says until a replay agrees (verifyImport). */
       verify: 'not verified' | 'verifying' | 'verified' | 'differs' | 'cannot verify';
       verifyDetail: string;
+      /** A sweep imported as summaries (docs/sweeps.md): runs load their detail when opened (openSweepRun). */
+      sweepId?: string;
     } | null,
     /** Export/import problem (a BundleError message), shown inline next to the bundle buttons. */
     bundleError: null as string | null,
@@ -767,7 +769,10 @@ export function createStore(api: PvblkApi) {
         verifyDetail: sim
           ? 'The numbers are as stored in the file (only their shape was checked). Verify re-runs the spec and compares every value.'
           : 'Real-disk results cannot be re-measured here.',
+        ...(b.sweep ? { sweepId: b.sweep.id } : {}),
       };
+      sweepLoaded.clear();
+      if (b.sweep && views.length) void openSweepRun(views[0].index);
       state.runId = null;
       state.message = null;
       state.totalRuns = views.length;
@@ -806,9 +811,33 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /** Runs of the imported sweep whose detail (time series, trace) has been fetched. */
+  const sweepLoaded = new Set<number>();
+
+  /**
+   * Opens run `index` of an imported sweep: the import brought summaries only, so its time series
+   * and trace are fetched (once) and its run view replaced by the full one.
+   */
+  async function openSweepRun(index: number): Promise<void> {
+    const id = state.imported?.sweepId;
+    const exp = experiment.value;
+    if (!id || !exp || sweepLoaded.has(index) || !runs.value.some((r) => r.index === index)) return;
+    try {
+      const run = await api.bundleRun(id, index);
+      if (state.imported?.sweepId !== id) return; // another bundle was imported meanwhile
+      const [full] = runViewsOf({ ...exp, runs: [run] }, index);
+      sweepLoaded.add(index);
+      runs.value = runs.value.map((r) => (r.index === index ? full : r));
+      bump(true);
+    } catch (err) {
+      state.bundleError = (err as Error).message;
+    }
+  }
+
   return {
     state,
     verifyImport,
+    openSweepRun,
     runs,
     counterpart,
     checkRealDir,
