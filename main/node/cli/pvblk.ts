@@ -3,6 +3,7 @@
  * Exit status: 0 success, 2 invalid spec or argument (message on stderr naming the field), 1 otherwise.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DiskSpec, DiskSpecSchema, type SpecInput } from '../../common/spec/schema';
 import { formatErrors, formatZodIssues, validateSpec } from '../../common/spec/validate';
@@ -10,6 +11,7 @@ import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/di
 import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment } from '../runner';
+import { checkTraces, resolveTracePaths } from '../trace/provider';
 import { report } from './report';
 import { table } from './table';
 
@@ -32,6 +34,9 @@ Usage:
                                     run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
                                     then simulate it: a sim vs real table, and --out bundles both results
                                     (--no-sim: real only)
+  pvblk validate TRACE [--format disksim-validate|msr-csv] --disk PRESET [--json]
+                                    replay a validation trace closed-loop: simulated vs measured response
+                                    times, both distributions, and DiskSim's RMS distance (docs/traces.md)
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -91,6 +96,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   } else if (positionals.length === 1) {
     input = readJson(positionals[0]) as SpecInput;
     source = positionals[0];
+    resolveTracePaths(input, dirname(positionals[0]));
   } else throw new UsageError('run: give a spec file or --preset NAME');
   const seed = positiveNumber('seed', values.seed, true);
   const duration = positiveNumber('duration', values.duration);
@@ -108,6 +114,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     process.stderr.write(`${source}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}\n`);
     return 2;
   }
+  checkTraces(v.spec);
   const result = await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
   if (values.out) {
     const { writeBundle } = await import('../bundle/write');
@@ -231,6 +238,10 @@ export async function main(argv: string[]): Promise<number> {
         const { cmdReplay } = await import('./replay');
         return await cmdReplay(rest);
       }
+      case 'validate': {
+        const { cmdValidate } = await import('./validate');
+        return cmdValidate(rest);
+      }
       case 'real': {
         const { cmdReal } = await import('./real');
         return await cmdReal(rest);
@@ -240,7 +251,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') || err.name === 'TraceFileError') {
       process.stderr.write(`pvblk: ${err.message}\n`);
       return 2;
     }
