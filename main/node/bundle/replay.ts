@@ -8,6 +8,8 @@
 import type { ExperimentResult } from '../../common/result';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment } from '../runner';
+import { unpackTraces } from '../trace/bundle';
+import { checkTraces } from '../trace/provider';
 import { type Bundle, type ReadOptions, readBundle } from './read';
 
 export interface ReplayOptions extends ReadOptions {
@@ -86,7 +88,14 @@ export function compareResults(
 
 /** Re-run an already read bundle and compare. */
 export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Promise<ReplayReport> {
-  const now = await runExperiment(bundle.spec, { jobs: opts.jobs });
+  const traced = unpackTraces(bundle.spec, bundle.files);
+  let now: ExperimentResult;
+  try {
+    checkTraces(traced.spec);
+    now = await runExperiment(traced.spec, { jobs: opts.jobs });
+  } finally {
+    traced.cleanup();
+  }
   const { differences, count } = compareResults(bundle.results, now, opts.maxDifferences ?? 50);
   const report: ReplayReport = {
     identical: count === 0,

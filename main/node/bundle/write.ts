@@ -9,6 +9,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ExperimentResult } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
+import { packTraces } from '../trace/bundle';
 import { type BundleExtras, buildBundle } from './build';
 
 export type { BundleExtras } from './build';
@@ -72,6 +73,7 @@ export async function writeBundle(
   extras?: BundleExtras,
   hooks?: AtomicWriteHooks,
 ): Promise<void> {
-  const bytes = await buildBundle(spec, result, extras);
+  const packed = packTraces(spec);
+  const bytes = await buildBundle(packed.spec, result, { ...extras, traceFiles: packed.files });
   await writeFileAtomic(path, bytes, hooks);
 }

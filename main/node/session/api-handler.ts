@@ -17,6 +17,7 @@ import { DiskSpecSchema, SpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, readBundle } from '../bundle/read';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
+import { packTraces } from '../trace/bundle';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -82,7 +83,12 @@ export async function exportBundleBytes(req: {
     if (!PNG_MAGIC.every((b, k) => png[k] === b)) throw new ApiError(`chart ${name}: not a PNG image`);
     charts[name] = png;
   }
-  const bytes = await buildBundle(v.spec, result, { charts, ...(real ? { real } : {}) });
+  const packed = packTraces(v.spec);
+  const bytes = await buildBundle(packed.spec, result, {
+    charts,
+    traceFiles: packed.files,
+    ...(real ? { real } : {}),
+  });
   if (bytes.length > MAX_BUNDLE_BYTES)
     throw new ApiError(`the bundle would be ${(bytes.length / 2 ** 20).toFixed(1)} MiB; the limit is 64 MiB`);
   try {

@@ -165,6 +165,27 @@ describe('pvblk with traces', () => {
     expect(m.stderr).toContain('cannot read (ENOENT)');
   });
 
+  it('a bundle carries its trace files: the replay is identical after the original trace is gone', () => {
+    const trace = file(
+      'gone.v3.iolog',
+      'fio version 3 iolog\n0 /d add\n100 /d read 0 65536\n900 /d write 1048576 4096\n5000 /d read 65536 65536\n',
+    );
+    const spec = file(
+      'gone.json',
+      JSON.stringify({
+        name: 'g',
+        duration_s: 0.2,
+        vms: [{ name: 'A', threads: [{ name: 't', trace: { format: 'fio-iolog', file: 'gone.v3.iolog' } }] }],
+      }),
+    );
+    const zip = join(dir, 'gone.pvblk.zip');
+    expect(pvblk('run', spec, '--out', zip).status).toBe(0);
+    rmSync(trace);
+    const r = pvblk('replay', zip);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('identical');
+  });
+
   it('pvblk validate replays DiskSim’s HP C3323A trace and reports DiskSim’s RMS beside the published figure', () => {
     const r = pvblk(
       'validate',
