@@ -23,6 +23,7 @@ const HELP = `pvblk ${APP_VERSION} — PV Block Lab from the command line
 
 Usage:
   pvblk run [SPEC.json | --preset NAME] [--json] [--seed N] [--duration S] [--jobs N] [--out FILE.pvblk.zip]
+            [--trace-out F]         also write the simulated I/Os as F.iolog (fio iolog v3) and F.blkparse
   pvblk presets [--json]            list the built-in experiments
   pvblk preset NAME                 print a built-in experiment's spec
   pvblk disk [DISK.json | --preset NAME] [--json]
@@ -79,6 +80,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string' },
+      'trace-out': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`run: expected one spec file, got ${positionals.length}`);
@@ -115,7 +117,10 @@ async function cmdRun(argv: string[]): Promise<number> {
     return 2;
   }
   checkTraces(v.spec);
-  const result = await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
+  const traceOut = values['trace-out'];
+  const result = traceOut
+    ? (await import('../trace/export')).runWithTraceOut(v.spec, traceOut)
+    : await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
   if (values.out) {
     const { writeBundle } = await import('../bundle/write');
     await writeBundle(values.out, v.spec, result);
