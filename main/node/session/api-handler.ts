@@ -17,6 +17,7 @@ import { DiskSpecSchema, SpecSchema } from '../../common/spec/schema';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, readBundle } from '../bundle/read';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
+import { previewTraceFile, validateTraceFile } from '../trace/api';
 import { packTraces } from '../trace/bundle';
 import {
   characterizeDisk,
@@ -189,6 +190,10 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       }
       case 'checkRealDir':
         return checkRealDir(a[0] as string);
+      case 'previewTrace':
+        return previewTraceFile(a[0] as Parameters<typeof previewTraceFile>[0]);
+      case 'validateTrace':
+        return validateTraceFile(a[0] as Parameters<typeof validateTraceFile>[0]);
       case 'pickRealDir':
         if (!host.pickRealDir) throw new ApiError('pickRealDir: type the folder path (browser mode)');
         return host.pickRealDir();

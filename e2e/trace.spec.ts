@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { canvasHash, expect, pickPreset, SCREENSHOTS, test } from './fixtures';
+
+const TRACES = join(process.cwd(), 'examples', 'traces');
+
+test('a thread replays a trace chosen in the editor, with a preview of the file', async ({ lab }) => {
+  await pickPreset(lab, 'native-random-fifo');
+  await lab.getByTestId('native-thread-0-more').click();
+  await lab.getByTestId('native-thread-0-trace-on').check();
+  const file = lab.getByTestId('native-thread-0-trace-file');
+  await file.fill(join(TRACES, 'nope.blkparse'));
+  await file.blur();
+  await expect(lab.getByTestId('native-thread-0-trace-error')).toContainText('cannot read (ENOENT)');
+  await file.fill(join(TRACES, 'three-readers.blkparse'));
+  await file.blur();
+  const preview = lab.getByTestId('native-thread-0-trace-preview');
+  await expect(preview.getByTestId('trace-preview-records')).toHaveText('1,800');
+  await expect(preview.getByTestId('trace-preview-pids')).toHaveText('4101, 4102, 4103');
+  await lab.getByTestId('native-thread-0-trace-mode').selectOption('closed');
+  await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+  const chooser = lab.getByTestId('native-thread-0-trace');
+  await chooser.scrollIntoViewIfNeeded();
+  await chooser.screenshot({ path: join(SCREENSHOTS, 'trace-01-chooser.png') });
+  await lab.getByTestId('pacing-select').selectOption('max');
+  await lab.getByTestId('run').click();
+  await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
+  await expect(lab.getByTestId('thread-table').locator('tbody tr')).not.toHaveCount(0);
+});
+
+test('a validation run overlays the simulated and measured response-time distributions', async ({ lab }) => {
+  const panel = lab.getByTestId('trace-validation');
+  await panel.scrollIntoViewIfNeeded();
+  await lab.getByTestId('validate-file').fill(join(TRACES, 'hp_c3323a.trace'));
+  await lab.getByTestId('validate-disk').selectOption('hp-c3323a');
+  await lab.getByTestId('validate-run').click();
+  await expect(lab.getByTestId('validate-summary')).toContainText('9,074 requests');
+  await expect(lab.getByTestId('validate-summary')).toContainText('DiskSim 4.0 reaches 0.306 ms');
+  await expect(lab.getByTestId('validate-rms')).toHaveText(/^\d+\.\d{3} ms$/);
+  expect(await canvasHash(lab, 'trace-validation')).not.toBe('');
+  await panel.screenshot({
+    path: join(process.cwd(), 'test-results', 'screenshots', 'trace-02-validation.png'),
+  });
+  await lab.getByTestId('validate-file').fill(join(TRACES, 'three-readers.blkparse'));
+  await lab.getByTestId('validate-run').click();
+  await expect(lab.getByTestId('validate-error')).toContainText('three-readers.blkparse: line 1, field line');
+});
