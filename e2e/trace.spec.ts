@@ -16,6 +16,21 @@ test('a thread replays a trace chosen in the editor, with a preview of the file'
   const preview = lab.getByTestId('native-thread-0-trace-preview');
   await expect(preview.getByTestId('trace-preview-records')).toHaveText('1,800');
   await expect(preview.getByTestId('trace-preview-pids')).toHaveText('4101, 4102, 4103');
+  // Every format previews (the Node side scans the file through the same parsers as a run).
+  const format = lab.getByTestId('native-thread-0-trace-format');
+  for (const [f, name, count] of [
+    ['fio-iolog', 'random-4k.v2.iolog', '200'],
+    ['fio-iolog', 'random-4k.v3.iolog', '200'],
+    ['disksim-ascii', 'mixed.disksim-ascii', '300'],
+    ['disksim-validate', 'hp_c3323a.trace', '9,074'],
+    ['msr-csv', 'wdev-sample.msr.csv', '300'],
+    ['blkparse', 'three-readers.blkparse', '1,800'],
+  ]) {
+    await format.selectOption(f);
+    await file.fill(join(TRACES, name));
+    await file.blur();
+    await expect(preview.getByTestId('trace-preview-records')).toHaveText(count);
+  }
   await lab.getByTestId('native-thread-0-trace-mode').selectOption('closed');
   await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
   const chooser = lab.getByTestId('native-thread-0-trace');

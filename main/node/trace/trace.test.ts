@@ -143,6 +143,10 @@ describe('pvblk with traces', () => {
     // CFQ idles on each sequential reader's own queue under vpid; under vm the three streams share one queue and seek.
     expect(vpid.summary.disk.seeks).toBeLessThan(vm.summary.disk.seeks / 10);
     expect(vpid.summary.total.latency_ms.mean).toBeLessThan(vm.summary.total.latency_ms.mean / 2);
+    const text = pvblk('run', join(EXAMPLES, 'trace-three-readers.json')).stdout;
+    expect(text).toMatch(
+      /trace dd\.4101 \(three-readers\.blkparse\): \d+ records, \d+ issued, 0 out of range \(0 remapped, 0 dropped\)/,
+    );
   });
 
   it('a bad trace line exits 2 naming the thread, the file, the line and the field', () => {
