@@ -8,6 +8,7 @@ import type { Rng } from '../core/rng';
 import type { Simulator } from '../core/sim';
 import type { IoUnit } from '../io/request';
 import type { TracePlan } from './trace/thread';
+import { newIoUnit } from './unit';
 
 export interface ThreadPlan {
   /** Global thread index. */
@@ -107,24 +108,7 @@ export class WorkloadThread {
       this.nextSeq += p.blockSectors;
     }
     const now = this.sim.now;
-    const unit: IoUnit = {
-      id: this.newUnitId(),
-      op: isRead ? 'read' : 'write',
-      sync: isRead || p.syncWrites,
-      sector,
-      sectors: p.blockSectors,
-      thread: p.index,
-      pid: p.pid,
-      vm: p.vm,
-      hostCtx: -1,
-      hostSector: -1,
-      tSubmit: now,
-      tGuestOut: -1,
-      tHostIn: -1,
-      tHostOut: -1,
-      tDone: -1,
-      cacheHit: false,
-    };
+    const unit = newIoUnit(this.newUnitId(), p, isRead ? 'read' : 'write', sector, p.blockSectors, now);
     this.outstanding++;
     this.issued++;
     this.pendingSince.set(unit.id, now);

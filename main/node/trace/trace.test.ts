@@ -30,6 +30,17 @@ const file = (name: string, content: string) => {
   return p;
 };
 
+/** A spec file with one native thread replaying a blkparse trace. */
+const nativeTraceSpec = (name: string, trace: string) =>
+  file(
+    name,
+    JSON.stringify({
+      name: 'b',
+      duration_s: 1,
+      native: [{ name: 't', trace: { format: 'blkparse', file: trace } }],
+    }),
+  );
+
 describe('lazy trace reader', () => {
   it('splits lines across chunk boundaries, multi-byte characters and CRLF included', () => {
     const lines = Array.from({ length: 500 }, (_, i) => `${i} ${'é'.repeat(i % 13)} ${'x'.repeat(i % 7)}`);
@@ -154,25 +165,11 @@ describe('pvblk with traces', () => {
       'bad.blkparse',
       '  8,0  0  1  0.000000001  12  Q  R 77 + 8 [x]\n  8,0  0  2  0.5  12  Q  R 77 + eight [x]\n',
     );
-    const spec = file(
-      'bad.json',
-      JSON.stringify({
-        name: 'b',
-        duration_s: 1,
-        native: [{ name: 't', trace: { format: 'blkparse', file: 'bad.blkparse' } }],
-      }),
-    );
+    const spec = nativeTraceSpec('bad.json', 'bad.blkparse');
     const r = pvblk('run', spec);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`native.0.trace.file: ${trace}: line 2, field count`);
-    const missing = file(
-      'missing.json',
-      JSON.stringify({
-        name: 'b',
-        duration_s: 1,
-        native: [{ name: 't', trace: { format: 'blkparse', file: 'nope.txt' } }],
-      }),
-    );
+    const missing = nativeTraceSpec('missing.json', 'nope.txt');
     const m = pvblk('run', missing);
     expect(m.status).toBe(2);
     expect(m.stderr).toContain('cannot read (ENOENT)');

@@ -16,6 +16,7 @@ import type { TraceSummary } from '../../../common/result';
 import type { Simulator } from '../../core/sim';
 import type { IoUnit } from '../../io/request';
 import type { ThreadPlan } from '../thread';
+import { newIoUnit } from '../unit';
 import type { TraceRecord, TraceSource } from './record';
 
 export interface TracePlan {
@@ -145,24 +146,7 @@ export class TraceThread {
   private issue(r: TraceRecord, sector: number): void {
     const p = this.plan;
     const now = this.sim.now;
-    const unit: IoUnit = {
-      id: this.newUnitId(),
-      op: r.op,
-      sync: r.op === 'read' || p.syncWrites,
-      sector: p.regionStart + sector,
-      sectors: r.sectors,
-      thread: p.index,
-      pid: p.pid,
-      vm: p.vm,
-      hostCtx: -1,
-      hostSector: -1,
-      tSubmit: now,
-      tGuestOut: -1,
-      tHostIn: -1,
-      tHostOut: -1,
-      tDone: -1,
-      cacheHit: false,
-    };
+    const unit = newIoUnit(this.newUnitId(), p, r.op, p.regionStart + sector, r.sectors, now);
     this.outstanding++;
     this.issued++;
     this.pendingSince.set(unit.id, now);
