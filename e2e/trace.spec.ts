@@ -40,6 +40,11 @@ test('a thread replays a trace chosen in the editor, with a preview of the file'
   await lab.getByTestId('run').click();
   await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 45_000 });
   await expect(lab.getByTestId('thread-table').locator('tbody tr')).not.toHaveCount(0);
+  // The run's trace account: the whole trace (1,800 records) replayed closed-loop, nothing out of range.
+  const summary = lab.getByTestId('trace-summary');
+  await expect(summary.locator('tbody tr')).toHaveCount(1);
+  await expect(summary.locator('tbody tr td').nth(2)).toHaveText('1800');
+  await expect(summary.locator('tbody tr td').nth(4)).toHaveText('0');
 });
 
 test('a validation run overlays the simulated and measured response-time distributions', async ({ lab }) => {
