@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import type { DiskCharacterization } from './disk';
 import type { ActivityEvent, DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from './result';
+import { TRACE_FORMATS } from './spec/schema';
+import type { TracePreview, ValidationReport } from './trace';
 
 export const PACINGS = ['max', 1, 10, 100] as const;
 export type Pacing = (typeof PACINGS)[number];
@@ -115,6 +117,22 @@ export const API_ARGS = {
       /** A real-disk result of the same spec, bundled beside `result` (the simulator's) as results-real.json. */
       real: z.unknown().optional(),
       charts: z.record(ChartName, Base64).optional(),
+    }),
+  ]),
+  /** Scans a trace file on the Node side (docs/traces.md): count, duration, mix, sizes, LBA range, pids. */
+  previewTrace: z.tuple([
+    z.strictObject({
+      file: z.string().min(1).max(4096),
+      format: z.enum(TRACE_FORMATS),
+      events: z.enum(['Q', 'D']).optional(),
+    }),
+  ]),
+  /** `pvblk validate` from the UI: a validation trace replayed closed-loop on a disk preset. */
+  validateTrace: z.tuple([
+    z.strictObject({
+      file: z.string().min(1).max(4096),
+      format: z.enum(TRACE_FORMATS),
+      disk: z.string().min(1).max(200),
     }),
   ]),
   /** With `{ base64 }`: the bundle's bytes (browser upload); without: the host's open dialog. */
@@ -251,6 +269,12 @@ export type RealDirCheck =
   | { ok: true; dir: string; device: string | null; scheduler: string | null; rotational: boolean | null }
   | { ok: false; error: string };
 
+/** previewTrace's answer: the scan, or why the file cannot be read (file, line and field). */
+export type TracePreviewReply = { ok: true; preview: TracePreview } | { ok: false; error: string };
+/** validateTrace's answer. */
+export type TraceValidationReply = { ok: true; report: ValidationReport } | { ok: false; error: string };
+export type { TracePreview, ValidationReport } from './trace';
+
 /** What the renderer calls. Both transports implement it. */
 export interface PvblkApi {
   /** 'electron' or 'browser' — for labels only; behaviour must not depend on it. */
@@ -301,6 +325,8 @@ export interface PvblkApi {
   verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
   /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */
   bundleRun(id: string, index: number): Promise<RunResult>;
+  previewTrace(req: { file: string; format: string; events?: 'Q' | 'D' }): Promise<TracePreviewReply>;
+  validateTrace(req: { file: string; format: string; disk: string }): Promise<TraceValidationReply>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;
 }
 

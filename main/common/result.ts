@@ -71,6 +71,24 @@ export interface SchedulerSummary {
   switches: number;
 }
 
+/** One trace-replaying thread's account of its trace (docs/traces.md). */
+export interface TraceSummary {
+  thread: string;
+  vm: string | null;
+  file: string;
+  /** The process id it replays (split_by pid), or null for the whole trace. */
+  pid: number | null;
+  /** Records read from the trace, I/Os issued from them. */
+  records: number;
+  issued: number;
+  /** Records outside the thread's space (the VM image or the disk), and what became of them. */
+  out_of_range: number;
+  remapped: number;
+  dropped: number;
+  /** True when the trace ended before the run did. */
+  exhausted: boolean;
+}
+
 export interface RunSummary {
   total: { mbps: number; iops: number; bytes: number; ios: number; latency_ms: LatencySummary };
   disk: {
@@ -105,6 +123,8 @@ export interface RunSummary {
   scheduler: SchedulerSummary;
   /** Simulated seconds covered by the summary (duration − warmup). */
   measured_s: number;
+  /** Trace-replaying threads (present when the spec has trace workloads). */
+  traces?: TraceSummary[];
 }
 
 /** One interval of the live series. Arrays are indexed like the run's `vms` and `threads` lists. */

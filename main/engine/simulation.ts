@@ -25,6 +25,21 @@ import { buildLayout, runLayout, type StackLayout } from './stack/layout';
 import { Qemu } from './stack/qemu';
 import { ContextRegistry } from './stack/request-queue';
 import { WorkloadThread } from './workload/thread';
+import type { TraceProvider } from './workload/trace/record';
+import { TraceThread } from './workload/trace/thread';
+
+/** What the host of a run (CLI, worker, session) hands in besides the spec. */
+export interface SimulationEnv {
+  /** Opens the trace files of trace workloads (the engine does no file I/O). */
+  traces?: TraceProvider;
+  /** Sees every I/O a workload submits and every completion (pvblk validate, --trace-out). */
+  observer?: IoObserver;
+}
+
+export interface IoObserver {
+  submitted?(u: IoUnit): void;
+  completed?(u: IoUnit): void;
+}
 
 export interface StepOutput {
   samples: Sample[];
@@ -45,19 +60,20 @@ export class Simulation {
   private readonly disk: Disk;
   private readonly host: HostBlockLayer;
   private readonly metrics: MetricsCollector;
-  private readonly threads: WorkloadThread[] = [];
+  private readonly threads: (WorkloadThread | TraceThread)[] = [];
   private readonly endNs: number;
   private finished: RunResult | null = null;
 
   constructor(
     private readonly spec: Spec,
     private readonly params: RunParams = {},
+    env: SimulationEnv = {},
   ) {
     const diskSpec = resolveDiskSpec(spec.disk);
     this.durationS = spec.duration_s;
     this.endNs = sToNs(spec.duration_s);
     const sim = this.sim;
-    this.stack = buildLayout(spec, diskSpec);
+    this.stack = buildLayout(spec, diskSpec, env.traces);
     this.layout = runLayout(spec, this.stack);
     this.disk = createDisk(diskSpec, sim);
     const warmupNs = sToNs(spec.warmup_s);
@@ -90,8 +106,10 @@ export class Simulation {
 
     let unitId = 1;
     const newUnitId = () => unitId++;
+    const observer = env.observer;
     const complete = (u: IoUnit) => {
       this.metrics.unitDone(u);
+      observer?.completed?.(u);
       this.threads[u.thread].onComplete(u);
     };
 
@@ -148,8 +166,24 @@ export class Simulation {
           );
         };
       }
-      const t = new WorkloadThread(plan, sim, rng, newUnitId, submit);
-      this.threads.push(t);
+      const observed = observer?.submitted
+        ? (u: IoUnit) => {
+            observer.submitted!(u);
+            submit(u);
+          }
+        : submit;
+      const trace = plan.trace;
+      this.threads.push(
+        trace
+          ? new TraceThread(
+              { ...plan, trace },
+              sim,
+              env.traces!.open(trace.path, trace.pid),
+              newUnitId,
+              observed,
+            )
+          : new WorkloadThread(plan, sim, rng, newUnitId, observed),
+      );
     }
     for (const t of this.threads) t.start();
 
@@ -233,6 +267,9 @@ export class Simulation {
       const oldest = t.oldestPendingNs();
       return { count: t.inFlight, oldestAgeNs: oldest === null ? 0 : now - oldest };
     });
+    const traced = this.threads.filter((t): t is TraceThread => t instanceof TraceThread);
+    if (traced.length > 0)
+      summary.traces = traced.map((t) => t.summary(t.plan.vm >= 0 ? this.stack.vms[t.plan.vm].name : null));
     this.finished = {
       params: this.params,
       layout: this.layout,
@@ -249,6 +286,6 @@ export class Simulation {
 }
 
 /** Run one matrix-free spec to completion. */
-export function simulate(spec: Spec, params: RunParams = {}): RunResult {
-  return new Simulation(spec, params).result();
+export function simulate(spec: Spec, params: RunParams = {}, env: SimulationEnv = {}): RunResult {
+  return new Simulation(spec, params, env).result();
 }

@@ -12,6 +12,7 @@ import type { Spec } from '../common/spec/schema';
 import { expandMatrix, type RunParams } from '../common/spec/validate';
 import { simulate } from '../engine/simulation';
 import { ENGINE_VERSION } from '../engine/version';
+import { fileTraceProvider } from './trace/provider';
 
 export interface RunOptions {
   /** Worker threads to use (default: available cores, at most the number of runs). 1 = in this thread. */
@@ -46,7 +47,7 @@ export async function runTasks(runs: RunTask[], opts: RunOptions = {}): Promise<
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), runs.length));
   if (jobs === 1 || !file) {
     runs.forEach((r, i) => {
-      results[i] = simulate(r.spec, r.params);
+      results[i] = simulate(r.spec, r.params, { traces: fileTraceProvider(r.spec) });
       opts.onRunDone?.(i, runs.length, results[i]);
     });
   } else {

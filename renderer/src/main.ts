@@ -1,5 +1,6 @@
 import { createApp } from 'vue';
 import App from './App.vue';
+import { API_KEY } from './lib/api-key';
 import { createApi } from './lib/client';
 import { createStore } from './lib/store';
 import './style.css';
@@ -16,8 +17,10 @@ function fatal(message: string): void {
 }
 
 try {
-  const store = createStore(createApi());
+  const api = createApi();
+  const store = createStore(api);
   const app = createApp(App, { store });
+  app.provide(API_KEY, api);
   app.config.errorHandler = (err) => {
     store.state.message = err instanceof Error ? err.message : String(err);
   };

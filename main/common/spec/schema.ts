@@ -135,6 +135,37 @@ export const ArrivalSchema = z.strictObject({
 export const IOPRIO_CLASSES = ['rt', 'be', 'idle'] as const;
 export type IoprioClassName = (typeof IOPRIO_CLASSES)[number];
 
+export const TRACE_FORMATS = [
+  'blkparse',
+  'fio-iolog',
+  'disksim-ascii',
+  'disksim-validate',
+  'msr-csv',
+] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+/** A trace workload (docs/traces.md): the thread replays a trace file instead of generating I/O. */
+export const TraceSpecSchema = z.strictObject({
+  format: z.enum(TRACE_FORMATS),
+  /** Path of the trace file; relative paths resolve against the spec file's folder. */
+  file: z.string().min(1).max(4096),
+  /** open: arrivals at the recorded times × time_scale; closed: next request when one completes, plus the recorded think time. */
+  mode: z.enum(['open', 'closed']).default('open'),
+  time_scale: num(0.000001, 1_000_000).default(1),
+  /** pid: one thread per process id in the trace (blkparse); none: one thread for the whole trace. */
+  split_by: z.enum(['pid', 'none']).default('none'),
+  lba_offset_sectors: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).default(0),
+  /** Requests outside the thread's space (the VM image, or the disk): wrapped into it, or skipped. Counted either way. */
+  out_of_range: z.enum(['remap', 'drop']).default('drop'),
+  /** blkparse: which event is the request's arrival (Q queued, D issued to the driver). */
+  events: z.enum(['Q', 'D']).default('Q'),
+  /** SHA-256 of the file (hex); set by bundles so a replay proves it reads the same trace. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
+
 export const ThreadSchema = z.strictObject({
   name: z.string().min(1).max(64),
   count: int(1, 1024).default(1),
@@ -155,6 +186,8 @@ export const ThreadSchema = z.strictObject({
   ioprio: int(0, 7).default(4),
   /** I/O priority class (ionice -c 1 rt, -c 2 be, -c 3 idle); absent = be. */
   ioprio_class: z.enum(IOPRIO_CLASSES).optional(),
+  /** Replay a trace instead of op/pattern/block_kb/arrival (closed mode keeps `iodepth` requests outstanding). */
+  trace: TraceSpecSchema.optional(),
 });
 
 // ---------------------------------------------------------------- stack
@@ -215,6 +248,7 @@ export type SsdSpec = z.infer<typeof SsdSchema>;
 export type DiskModelSpec = HddSpec | SsdSpec;
 export type DiskSpec = z.infer<typeof DiskSpecSchema>;
 export type ThreadSpec = z.infer<typeof ThreadSchema>;
+export type TraceSpec = z.infer<typeof TraceSpecSchema>;
 export type VmSpec = z.infer<typeof VmSchema>;
 export type HostSpec = z.infer<typeof HostSchema>;
 /** A spec after parsing (defaults filled). */

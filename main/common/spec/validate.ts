@@ -123,6 +123,17 @@ function checkRegion(th: ThreadSpec, spaceGb: number, at: string, what: string):
   const errors: SpecError[] = [];
   if (th.stop_s !== undefined && th.stop_s <= th.start_s)
     errors.push({ path: `${at}.stop_s`, message: `must be later than start_s (${th.start_s})` });
+  if (th.trace) {
+    // A trace brings its own addresses, sizes and arrivals (out-of-range requests are counted at run time).
+    if (th.count !== 1)
+      errors.push({
+        path: `${at}.count`,
+        message: 'must be 1 for a trace (use trace.split_by "pid" for one thread per process)',
+      });
+    if (th.arrival)
+      errors.push({ path: `${at}.arrival`, message: 'not used with a trace: its records give the arrivals' });
+    return errors;
+  }
   if (th.offset_gb >= spaceGb)
     errors.push({
       path: `${at}.offset_gb`,

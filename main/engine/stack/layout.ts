@@ -10,6 +10,8 @@ import { msToNs, sToNs } from '../core/time';
 import { SECTOR_BYTES } from '../io/request';
 import type { IoprioClass, SchedContextInfo } from '../sched/types';
 import type { ThreadPlan } from '../workload/thread';
+import { traceThreadPlans } from '../workload/trace/plan';
+import type { TraceProvider } from '../workload/trace/record';
 
 const GIB = 1024 ** 3;
 const gibToSectors = (gb: number): number => Math.floor((gb * GIB) / SECTOR_BYTES);
@@ -90,7 +92,19 @@ function threadPlans(
   return plans;
 }
 
-export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
+export function buildLayout(spec: Spec, disk: DiskModelSpec, traces?: TraceProvider): StackLayout {
+  const plansOf = (
+    path: string,
+    th: ThreadSpec,
+    vm: number,
+    space: number,
+    first: number,
+    pid: number,
+    startS: number,
+  ): ThreadPlan[] =>
+    th.trace
+      ? traceThreadPlans(path, th, traces, vm, space, first, pid, startS, spec.duration_s)
+      : threadPlans(th, vm, space, first, pid, startS, spec.duration_s);
   const capBytes = diskCapacityBytes(disk);
   const capGb = capBytes / GIB;
   const diskSectors = Math.floor(capBytes / SECTOR_BYTES);
@@ -135,8 +149,8 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
       groups.push({ id: plan.group, name: vm.name, weight: vm.weight, parent: 0 });
     }
     let pid = 1000;
-    for (const th of vm.threads) {
-      const ps = threadPlans(th, vi, imageSectors, threads.length, pid, vm.start_s, spec.duration_s);
+    for (const [ti, th] of vm.threads.entries()) {
+      const ps = plansOf(`vms.${vi}.threads.${ti}`, th, vi, imageSectors, threads.length, pid, vm.start_s);
       pid += ps.length;
       for (const p of ps) {
         threads.push(p);
@@ -177,8 +191,8 @@ export function buildLayout(spec: Spec, disk: DiskModelSpec): StackLayout {
   });
 
   let nativePid = 5000;
-  for (const th of spec.native) {
-    const ps = threadPlans(th, -1, diskSectors, threads.length, nativePid, 0, spec.duration_s);
+  for (const [ti, th] of spec.native.entries()) {
+    const ps = plansOf(`native.${ti}`, th, -1, diskSectors, threads.length, nativePid, 0);
     nativePid += ps.length;
     for (const p of ps) {
       threads.push(p);

@@ -7,6 +7,7 @@
 import type { Rng } from '../core/rng';
 import type { Simulator } from '../core/sim';
 import { type IoUnit, newUnit } from '../io/request';
+import type { TracePlan } from './trace/thread';
 
 export interface ThreadPlan {
   /** Global thread index. */
@@ -27,6 +28,8 @@ export interface ThreadPlan {
   startNs: number;
   stopNs: number;
   syncWrites: boolean;
+  /** Set for a trace-replaying thread (workload/trace/thread.ts); the generator fields are unused then. */
+  trace?: TracePlan;
 }
 
 export class WorkloadThread {

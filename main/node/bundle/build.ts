@@ -21,6 +21,7 @@ import {
   SWEEP_SHARD_FORMAT_VERSION,
   sha256Hex,
   TRACE,
+  TRACE_FILE_RE,
   TRACE_MAX_ROWS,
   timeseriesFile,
 } from './format';
@@ -31,6 +32,8 @@ export interface BundleExtras {
    * results-real.json with its CSVs beside the simulator's `result` (format version 2).
    */
   real?: ExperimentResult;
+  /** Trace files of trace workloads by entry name (`traces/<sha256>/<name>`; main/node/trace/bundle.ts). */
+  traceFiles?: Record<string, Uint8Array>;
   /** PNG images by name (`"throughput"` or `"throughput.png"` → `charts/throughput.png`). */
   charts?: Record<string, Uint8Array>;
   /** Write trace.csv from the runs' recorded dispatch points (default true). */
@@ -346,6 +349,11 @@ export async function buildBundle(
     const t = traceCsv(result, extras.traceMaxRows ?? TRACE_MAX_ROWS);
     files.set(TRACE, enc.encode(t.text));
     trace = { rows: t.rows, truncated: t.truncated };
+  }
+  for (const [name, data] of Object.entries(extras.traceFiles ?? {})) {
+    if (!TRACE_FILE_RE.test(name))
+      throw new Error(`trace file entry "${name}": expected traces/<sha256>/<name>`);
+    files.set(name, data);
   }
   for (const [key, png] of Object.entries(extras.charts ?? {})) {
     const name = `charts/${key.endsWith('.png') ? key : `${key}.png`}`;

@@ -102,6 +102,8 @@ export const TIMESERIES_RE = /^timeseries\/run-(0|[1-9]\d{0,5})-(vms|threads|tot
 /** Version 2: timeseries/real-run-<i>-<vms|threads|total>.csv, the time series of results-real.json. */
 export const REAL_TIMESERIES_RE = /^timeseries\/real-run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
 export const CHART_RE = /^charts\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png$/;
+/** Version 2: a trace file a trace workload replays, by its SHA-256 (docs/traces.md "Bundles"). */
+export const TRACE_FILE_RE = /^traces\/[0-9a-f]{64}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** The CSV time series file of run `index`, for the simulator's results (`''`) or the real ones (`'real-'`). */
 export function timeseriesFile(
@@ -119,7 +121,7 @@ export function isKnownFile(name: string, version: BundleFormatVersion = BUNDLE_
     name === TRACE ||
     TIMESERIES_RE.test(name) ||
     CHART_RE.test(name) ||
-    (version >= 2 && (name === RESULTS_REAL || REAL_TIMESERIES_RE.test(name)))
+    (version >= 2 && (name === RESULTS_REAL || REAL_TIMESERIES_RE.test(name) || TRACE_FILE_RE.test(name)))
   );
 }
 

@@ -9,6 +9,8 @@ import type { ExperimentResult } from '../../common/result';
 import { runAt } from '../../common/spec/validate';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment, runTasks } from '../runner';
+import { unpackTraces } from '../trace/bundle';
+import { checkTraces } from '../trace/provider';
 import { type Bundle, type ReadOptions, readBundle } from './read';
 
 export interface ReplayOptions extends ReadOptions {
@@ -87,18 +89,25 @@ export function compareResults(
 
 /** Re-run an already read bundle and compare. */
 export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Promise<ReplayReport> {
-  // A sweep shard holds some runs of the matrix: re-run exactly those.
-  const sweep = bundle.manifest.sweep;
-  const now: ExperimentResult = sweep
-    ? {
-        ...bundle.results,
-        engine_version: ENGINE_VERSION,
-        runs: await runTasks(
-          sweep.indices.map((i) => runAt(bundle.spec, i)),
-          { jobs: opts.jobs },
-        ),
-      }
-    : await runExperiment(bundle.spec, { jobs: opts.jobs });
+  const traced = unpackTraces(bundle.spec, bundle.files);
+  let now: ExperimentResult;
+  try {
+    checkTraces(traced.spec);
+    // A sweep shard holds some runs of the matrix: re-run exactly those.
+    const sweep = bundle.manifest.sweep;
+    now = sweep
+      ? {
+          ...bundle.results,
+          engine_version: ENGINE_VERSION,
+          runs: await runTasks(
+            sweep.indices.map((i) => runAt(traced.spec, i)),
+            { jobs: opts.jobs },
+          ),
+        }
+      : await runExperiment(traced.spec, { jobs: opts.jobs });
+  } finally {
+    traced.cleanup();
+  }
   const { differences, count } = compareResults(bundle.results, now, opts.maxDifferences ?? 50);
   const report: ReplayReport = {
     identical: count === 0,

@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ExperimentResult } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { pidAlive } from '../real/safety';
+import { packTraces } from '../trace/bundle';
 import { type BundleExtras, buildBundle } from './build';
 
 export type { BundleExtras } from './build';
@@ -105,6 +106,7 @@ export async function writeBundle(
   extras?: BundleExtras,
   hooks?: AtomicWriteHooks,
 ): Promise<void> {
-  const bytes = await buildBundle(spec, result, extras);
+  const packed = packTraces(spec);
+  const bytes = await buildBundle(packed.spec, result, { ...extras, traceFiles: packed.files });
   await writeFileAtomic(path, bytes, hooks);
 }

@@ -3,6 +3,7 @@
  * Exit status: 0 success, 2 invalid spec or argument (message on stderr naming the field), 1 otherwise.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ownValue } from '../../common/own';
 import { type DiskSpec, DiskSpecSchema, type SpecInput } from '../../common/spec/schema';
@@ -11,6 +12,7 @@ import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/di
 import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment } from '../runner';
+import { checkTraces, resolveTracePaths } from '../trace/provider';
 import { diskSummary } from './disk-summary';
 import { CliRefusal, checkOutputPath, checkSpecCost, systemErrorLine } from './guard';
 import { report } from './report';
@@ -31,6 +33,7 @@ const HELP = `pvblk ${APP_VERSION} — PV Block Lab from the command line
 Usage:
   pvblk run [SPEC.json | --preset NAME] [--json] [--seed N] [--duration S] [--jobs N] [--out FILE.pvblk.zip]
             [--allow-large]         run even when the estimated work or memory is over the limits
+            [--trace-out F]         also write the simulated I/Os as F.iolog (fio iolog v3) and F.blkparse
   pvblk presets [--long] [--json]   list the built-in experiments and disks (--long: full descriptions)
   pvblk preset NAME                 print a built-in experiment's spec
   pvblk disk [DISK.json | --preset NAME] [--json]
@@ -43,6 +46,9 @@ Usage:
                                     then simulate it: a sim vs real table, and --out bundles both results
                                     (--no-sim: real only)
   pvblk sweep ... | pvblk merge ...  sweeps beyond one machine (shards, Slurm): pvblk sweep --help
+  pvblk validate TRACE [--format disksim-validate|msr-csv] --disk PRESET [--json]
+                                    replay a validation trace closed-loop: simulated vs measured response
+                                    times, both distributions, and DiskSim's RMS distance (docs/traces.md)
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -88,6 +94,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       jobs: { type: 'string' },
       out: { type: 'string' },
       'allow-large': { type: 'boolean', default: false },
+      'trace-out': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`run: expected one spec file, got ${positionals.length}`);
@@ -105,6 +112,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   } else if (positionals.length === 1) {
     input = readJson(positionals[0]) as SpecInput;
     source = positionals[0];
+    resolveTracePaths(input, dirname(positionals[0]));
   } else throw new UsageError('run: give a spec file or --preset NAME');
   const seed = positiveNumber('seed', values.seed, true);
   const duration = positiveNumber('duration', values.duration);
@@ -124,7 +132,11 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   checkSpecCost(v.spec, source, values['allow-large']);
   if (values.out) checkOutputPath(values.out);
-  const result = await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
+  checkTraces(v.spec);
+  const traceOut = values['trace-out'];
+  const result = traceOut
+    ? (await import('../trace/export')).runWithTraceOut(v.spec, traceOut)
+    : await runExperiment(v.spec, { jobs: jobs === 0 ? undefined : jobs });
   if (values.out) {
     const { writeBundle } = await import('../bundle/write');
     await writeBundle(values.out, v.spec, result);
@@ -306,6 +318,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         return await (cmd === 'sweep' ? cmdSweep(rest) : cmdMerge(rest));
       }
+      case 'validate': {
+        const { cmdValidate } = await import('./validate');
+        return cmdValidate(rest);
+      }
       case 'real': {
         const { cmdReal } = await import('./real');
         return await cmdReal(rest);
@@ -319,6 +335,7 @@ export async function main(argv: string[]): Promise<number> {
       e instanceof UsageError ||
       e instanceof CliRefusal ||
       err.name === 'ServeError' ||
+      err.name === 'TraceFileError' ||
       err.code?.startsWith('ERR_PARSE_ARGS')
     ) {
       process.stderr.write(`pvblk: ${err.message}\n`);

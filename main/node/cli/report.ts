@@ -52,9 +52,19 @@ function runDetail(r: RunResult): string {
   ];
   const detail = `${head.join('\n')}\n\n${table(['who', 'mapping', 'MB/s', 'IOPS', 'disk %', 'mean ms', 'p99 ms', 'p99.9 ms', 'max ms'], rows)}`;
   const waiting = stalled(r);
+  const traced = traceLines(r);
+  const withTraces = traced.length ? `${detail}\n${traced.join('\n')}` : detail;
   return waiting.length
-    ? `${detail}\nstill waiting at the end: ${waiting.join(', ')}\n${STARVED_NOTE}`
-    : detail;
+    ? `${withTraces}\nstill waiting at the end (not in the latency figures, which count completed I/Os): ${waiting.join(', ')}\n${STARVED_NOTE}`
+    : withTraces;
+}
+
+/** One line per trace-replaying thread: records, issued, out of range (remapped / dropped), whether it ended. */
+export function traceLines(r: RunResult): string[] {
+  return (r.summary.traces ?? []).map(
+    (t) =>
+      `trace ${t.thread} (${t.file}): ${t.records} records, ${t.issued} issued, ${t.out_of_range} out of range (${t.remapped} remapped, ${t.dropped} dropped)${t.exhausted ? ', trace ended before the run' : ''}`,
+  );
 }
 
 /** The one-line explanation under the stalled threads of a run. */

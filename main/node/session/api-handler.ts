@@ -26,6 +26,8 @@ import { compareResults } from '../bundle/replay';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
 import { runExperiment } from '../runner';
 import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
+import { previewTraceFile, validateTraceFile } from '../trace/api';
+import { packTraces } from '../trace/bundle';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -91,7 +93,12 @@ export async function exportBundleBytes(req: {
     if (!PNG_MAGIC.every((b, k) => png[k] === b)) throw new ApiError(`chart ${name}: not a PNG image`);
     charts[name] = png;
   }
-  const bytes = await buildBundle(v.spec, result, { charts, ...(real ? { real } : {}) });
+  const packed = packTraces(v.spec);
+  const bytes = await buildBundle(packed.spec, result, {
+    charts,
+    traceFiles: packed.files,
+    ...(real ? { real } : {}),
+  });
   if (bytes.length > MAX_BUNDLE_BYTES)
     throw new ApiError(`the bundle would be ${(bytes.length / 2 ** 20).toFixed(1)} MiB; the limit is 64 MiB`);
   try {
@@ -242,6 +249,10 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       }
       case 'checkRealDir':
         return checkRealDir(a[0] as string);
+      case 'previewTrace':
+        return previewTraceFile(a[0] as Parameters<typeof previewTraceFile>[0]);
+      case 'validateTrace':
+        return validateTraceFile(a[0] as Parameters<typeof validateTraceFile>[0]);
       case 'pickRealDir':
         if (!host.pickRealDir) throw new ApiError('pickRealDir: type the folder path (browser mode)');
         return host.pickRealDir();

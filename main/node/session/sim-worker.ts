@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Pacing, RunEvent } from '../../common/api';
 import type { ActivityEvent, DispatchPoint, RunResult, Sample } from '../../common/result';
+import { checkTraces, fileTraceProvider } from '../trace/provider';
 import { ENGINE_VERSION, expandMatrix, Simulation, validateSpec } from './engine';
 import type { SimWorkerData, ToWorker } from './protocol';
 
@@ -50,13 +51,19 @@ async function main(): Promise<void> {
     post({ type: 'error', message: v.errors.map((e) => `${e.path || '(spec)'}: ${e.message}`).join('\n') });
     return;
   }
+  try {
+    checkTraces(v.spec);
+  } catch (e) {
+    post({ type: 'error', message: (e as Error).message });
+    return;
+  }
   const runs = expandMatrix(v.spec);
   const totalS = runs.reduce((a, r) => a + r.spec.duration_s, 0) || 1;
   let doneS = 0;
   const results: RunResult[] = [];
   for (let i = 0; i < runs.length; i++) {
     const run = runs[i];
-    const sim = new Simulation(run.spec, run.params);
+    const sim = new Simulation(run.spec, run.params, { traces: fileTraceProvider(run.spec) });
     post({ type: 'layout', runIndex: i, runs: runs.length, params: run.params, layout: sim.layout });
     let samples: Sample[] = [];
     let dispatch: DispatchPoint[] = [];

@@ -18,6 +18,8 @@ import {
   type PvblkBridge,
   type RealDirCheck,
   type RunResult,
+  type TracePreviewReply,
+  type TraceValidationReply,
   type ValidationResult,
   type VerifyReply,
 } from '@common/api';
@@ -40,6 +42,8 @@ function build(
     validateSpec: (spec) => call('validateSpec', [spec]) as Promise<ValidationResult>,
     startRun: (req) => call('startRun', [req]) as Promise<string>,
     checkRealDir: (dir) => call('checkRealDir', [dir]) as Promise<RealDirCheck>,
+    previewTrace: (req) => call('previewTrace', [req]) as Promise<TracePreviewReply>,
+    validateTrace: (req) => call('validateTrace', [req]) as Promise<TraceValidationReply>,
     pickRealDir: async () => (await call('pickRealDir', [])) as string | null,
     setPacing: async (id, p: Pacing) => void (await call('setPacing', [id, p])),
     pause: async (id) => void (await call('pause', [id])),

@@ -71,6 +71,8 @@ function fakeApi(
     },
     checkRealDir: async (dir) => ({ ok: false, error: `${dir}: does not exist` }),
     pickRealDir: async () => null,
+    previewTrace: async () => ({ ok: false, error: 'no traces here' }),
+    validateTrace: async () => ({ ok: false, error: 'no traces here' }),
     setPacing: async () => {},
     pause: async () => {},
     resume: async () => {},
