@@ -19,7 +19,6 @@ export class NbdClient {
   private nextHandle = 1n;
   /** Outstanding requests: handle → (read length, resolve). */
   private readonly pending = new Map<bigint, { len: number; resolve: (r: NbdReply) => void }>();
-  private replyLoop: Promise<void> | null = null;
 
   private constructor(readonly sock: Socket) {
     sock.on('data', (d: Buffer) => {
@@ -128,7 +127,7 @@ export class NbdClient {
   }
 
   private startReplies(): void {
-    this.replyLoop = (async () => {
+    void (async () => {
       for (;;) {
         let h: Buffer;
         try {

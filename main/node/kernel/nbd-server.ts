@@ -328,31 +328,25 @@ class Connection {
     const length = b.readUInt32BE(24);
     const size = this.srv.sizeBytes;
     const inRange = offset + length <= size && Number.isSafeInteger(offset);
-    switch (type) {
-      case P.CMD_READ:
-        if (!inRange || length === 0 || length > P.MAX_REQUEST_BYTES) return this.bad(handle, P.EINVAL);
-        return this.read(handle, offset, length);
-      case P.CMD_WRITE:
-        if (length > P.MAX_REQUEST_BYTES) {
-          this.srv.stats.badRequests++;
-          this.close();
-          return;
-        }
-        if (length === 0) return this.bad(handle, P.EINVAL);
+    if (type === P.CMD_READ) {
+      if (!inRange || length === 0 || length > P.MAX_REQUEST_BYTES) this.bad(handle, P.EINVAL);
+      else this.read(handle, offset, length);
+    } else if (type === P.CMD_WRITE) {
+      if (length > P.MAX_REQUEST_BYTES) {
+        this.srv.stats.badRequests++;
+        this.close();
+      } else if (length === 0) this.bad(handle, P.EINVAL);
+      else {
         // out of range: the payload is read and dropped, then refused with ENOSPC
         this.req = { handle, offset: inRange ? offset : -1 };
         this.phase = 'reqData';
         this.need = length;
-        return;
-      case P.CMD_FLUSH:
-        return this.flush(handle);
-      case P.CMD_DISC:
-        this.disconnecting = true;
-        this.maybeEnd();
-        return;
-      default:
-        return this.bad(handle, P.EINVAL);
-    }
+      }
+    } else if (type === P.CMD_FLUSH) this.flush(handle);
+    else if (type === P.CMD_DISC) {
+      this.disconnecting = true;
+      this.maybeEnd();
+    } else this.bad(handle, P.EINVAL);
   }
 
   private bad(handle: Buffer, err: number): void {
@@ -391,7 +385,10 @@ class Connection {
   }
 
   private write(handle: Buffer, offset: number, data: Buffer): void {
-    if (offset < 0) return this.bad(handle, P.ENOSPC);
+    if (offset < 0) {
+      this.bad(handle, P.ENOSPC);
+      return;
+    }
     const meta =
       offset < this.srv.prefixSectors * SECTOR_BYTES ||
       offset + data.length > this.srv.sizeBytes - this.srv.suffixSectors * SECTOR_BYTES;
