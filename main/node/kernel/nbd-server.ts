@@ -24,6 +24,8 @@ export interface NbdServerOptions {
   suffixSectors?: number;
   /** Cap on stored written data (bytes); see sparse-store.ts. */
   storeCapBytes?: number;
+  /** Metadata sectors whose reads mark instants (the arrival times go to `marks`). */
+  markSectors?: number[];
 }
 
 export class NbdPortInUse extends Error {
@@ -49,6 +51,8 @@ export class NbdServer {
   readonly suffixSectors: number;
   readonly sizeBytes: number;
   readonly stats: NbdStats = { connections: 0, metaRequests: 0, badRequests: 0, flushes: 0 };
+  /** Arrival times (clock ns) of reads of each mark sector. */
+  readonly marks = new Map<number, number[]>();
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
 
@@ -59,6 +63,7 @@ export class NbdServer {
     this.suffixSectors = opts.suffixSectors ?? 0;
     this.sizeBytes = (this.prefixSectors + this.clock.capacitySectors + this.suffixSectors) * SECTOR_BYTES;
     this.store = new SparseStore(this.sizeBytes, opts.storeCapBytes);
+    for (const m of opts.markSectors ?? []) this.marks.set(m, []);
   }
 
   /** Listen on 127.0.0.1:`port` (0 = any free port); resolves with the port. */
@@ -376,6 +381,10 @@ class Connection {
     const r = this.modelRange(offset, length);
     if (r === null) {
       this.srv.stats.metaRequests++;
+      if (op === 'read')
+        for (const [sector, times] of this.srv.marks)
+          if (sector * SECTOR_BYTES >= offset && sector * SECTOR_BYTES < offset + length)
+            times.push(this.srv.clock.nowNs());
       setImmediate(done);
     } else this.srv.clock.submit(op, r[0], r[1], done);
   }
