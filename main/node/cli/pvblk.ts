@@ -32,6 +32,9 @@ Usage:
                                     run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
                                     then simulate it: a sim vs real table, and --out bundles both results
                                     (--no-sim: real only)
+  pvblk kernel [SPEC.json | --preset NAME] [--json] [--out FILE] [--kernel PATH] [--vcpus N]
+                                    run the experiment under a real Linux kernel in QEMU on the lab's disk
+                                    model (NBD; see docs/kernel.md), then a sim vs kernel table
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -234,6 +237,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'real': {
         const { cmdReal } = await import('./real');
         return await cmdReal(rest);
+      }
+      case 'kernel': {
+        const { cmdKernel } = await import('./kernel');
+        return await cmdKernel(rest);
       }
       default:
         throw new UsageError(`unknown command "${cmd}" (try pvblk --help)`);

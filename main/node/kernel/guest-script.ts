@@ -105,7 +105,7 @@ export function guestFiles(plan: GuestPlan, modules: string[]): GuestFiles {
     '{',
     '  echo "kernel $(uname -r)"',
     '  echo "scheduler $(cat $Q/scheduler)"',
-    '  for f in $Q/iosched/*; do echo "iosched $(basename $f) $(cat $f)"; done',
+    '  for f in $Q/iosched/*; do [ -e "$f" ] && echo "iosched $(basename $f) $(cat $f)"; done',
     '  for f in nr_requests rotational max_sectors_kb read_ahead_kb; do echo "queue $f $(cat $Q/$f)"; done',
     '  echo "virtio_blk.queue_depth $(cat /sys/module/virtio_blk/parameters/queue_depth)"',
     '  echo "nproc $(nproc)"',
