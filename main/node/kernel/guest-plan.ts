@@ -5,7 +5,8 @@
  * scheduler's own queue), every VM image and native region is a range of the one NBD disk:
  *
  * - native thread, `vpid`, `vpid-group`: one process per thread, on /dev/vda at the thread's
- *   region (`vpid-group`: the VM's processes in a cgroup v2 group with the VM's weight);
+ *   region (`vpid-group`: the VM's processes in a cgroup v2 group with the VM's weight as
+ *   io.bfq.weight);
  * - `vm`, and each bucket of `vpid-hash`: one process serving several threads, each thread's
  *   region a GPT partition of the disk (partitions share the disk's one queue): a fio job over
  *   the partitions round robin, with the threads' I/O depths summed (libaio);
@@ -266,14 +267,8 @@ export function planGuest(spec: Spec): GuestPlan {
 
   for (const vm of layout.vms) {
     const cg = vm.mapping === 'vpid-group' ? `pvblk-vm${vm.index}` : null;
-    if (cg) {
-      const bfqLike = scheduler === 'bfq';
-      cgroups.push({ name: cg, weightFile: bfqLike ? 'io.bfq.weight' : 'io.weight', weight: vm.weight });
-      if (!bfqLike)
-        notes.push(
-          `vpid-group under ${scheduler}: weights through io.weight (blk-iocost enabled on vda); the simulator's groups follow CFQ/BFQ`,
-        );
-    }
+    // the spec's validation allows vpid-group only with cfq or bfq, and cfq runs as bfq here
+    if (cg) cgroups.push({ name: cg, weightFile: 'io.bfq.weight', weight: vm.weight });
     switch (vm.mapping) {
       case 'pool':
         throw new KernelRefusal(

@@ -117,13 +117,9 @@ export function guestFiles(plan: GuestPlan, modules: string[]): GuestFiles {
       'mount -t cgroup2 none /sys/fs/cgroup || fail "cannot mount cgroup2"',
       'echo +io > /sys/fs/cgroup/cgroup.subtree_control || fail "no io controller in cgroup2"',
     );
-    if (plan.cgroups.some((c) => c.weightFile === 'io.weight'))
-      L.push(
-        'echo "$(cat /sys/block/vda/dev) enable=1" > /sys/fs/cgroup/io.cost.qos || fail "cannot enable blk-iocost (io.cost.qos)"',
-      );
     for (const c of plan.cgroups) {
       const d = `/sys/fs/cgroup/${c.name}`;
-      const val = c.weightFile === 'io.weight' ? `default ${c.weight}` : String(c.weight);
+      const val = String(c.weight);
       L.push(
         `mkdir ${d} || fail "mkdir ${d}"`,
         `echo ${q(val)} > ${d}/${c.weightFile} || fail "cannot write ${c.weightFile} of ${c.name}"`,
