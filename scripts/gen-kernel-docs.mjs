@@ -96,6 +96,7 @@ const SCENARIOS = [
   { spec: three('noop') },
   { spec: three('deadline') },
   { spec: three('bfq') },
+  { spec: three('bfq', { low_latency: 0 }, '-low-latency-0') },
   { spec: three('bfq', { slice_idle_ms: 0 }, '-slice-idle-0') },
   {
     spec: base(
