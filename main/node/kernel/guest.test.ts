@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -287,5 +287,42 @@ describe('initramfs and results formats', () => {
     ]);
     expect(moduleDepends(ko)).toEqual(['virtio', 'virtio_ring']);
     expect(moduleDepends(Buffer.from('\0depends=\0'))).toEqual([]);
+  });
+});
+
+describe('no Qemu outlives the lab', () => {
+  it('the wrapper kills its command when the lab process is killed with SIGKILL', async () => {
+    const { QEMU_WRAPPER } = await import('./qemu');
+    // a stand-in lab process: starts the wrapper around `sleep 300` (the stand-in Qemu), prints the wrapper's pid
+    const lab = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const c = require('node:child_process').spawn('sh', ['-c', ${JSON.stringify(QEMU_WRAPPER)}, 'pvblk-qemu', 'sleep', '300'], { stdio: ['pipe', 'inherit', 'inherit'] });
+         console.log(c.pid); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const wrapperPid = await new Promise<number>((resolve) =>
+      lab.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+    );
+    let sleepPid = 0;
+    for (let i = 0; i < 50 && !sleepPid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const r = spawnSync('pgrep', ['-P', String(wrapperPid), '-x', 'sleep'], { encoding: 'utf8' });
+      sleepPid = Number(r.stdout.trim().split('\n')[0]) || 0;
+    }
+    expect(sleepPid).toBeGreaterThan(0);
+    lab.kill('SIGKILL');
+    let alive = true;
+    for (let i = 0; i < 40 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        process.kill(sleepPid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
   });
 });

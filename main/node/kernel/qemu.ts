@@ -19,7 +19,7 @@ import { KERNEL_APT_HINT } from './kernel-package';
 export const QEMU = 'qemu-system-x86_64';
 
 // (an asynchronous list's stdin is /dev/null unless redirected: the watcher reads fd 3, a copy of ours)
-const WRAPPER = [
+export const QEMU_WRAPPER = [
   'exec 3<&0',
   '"$@" </dev/null 3<&- &',
   'q=$!',
@@ -179,7 +179,7 @@ export class Guest {
       '-device',
       'virtio-blk-pci,drive=pvblk-out',
     ];
-    this.proc = spawn('sh', ['-c', WRAPPER, 'pvblk-qemu', QEMU, ...args], {
+    this.proc = spawn('sh', ['-c', QEMU_WRAPPER, 'pvblk-qemu', QEMU, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const take = (d: Buffer) => {
