@@ -326,3 +326,66 @@ describe('no Qemu outlives the lab', () => {
     expect(alive).toBe(false);
   });
 });
+
+describe('a kernel run’s result from the guest’s logs and the disk’s log', () => {
+  it('threads from fio logs, disk time and shares from the NBD log, time 0 at the start mark', async () => {
+    const { buildRun } = await import('./results');
+    const s = spec({
+      duration_s: 2,
+      warmup_s: 0,
+      sample_interval_ms: 1000,
+      native: [reader('a'), reader('b', 1, { offset_gb: 100 })],
+    });
+    const plan = planGuest(s);
+    const goNs = 5e9; // server clock at the start mark
+    const goGuestMs = 1000; // guest CLOCK_MONOTONIC at the start mark
+    const [ta, tb] = plan.layout.threads;
+    const log: DiskLogEntry[] = [];
+    const fioA: string[] = [];
+    const fioB: string[] = [];
+    // a: 10 requests of 64 KiB, 3 ms of disk each; b: 10 requests, 1 ms each
+    for (let i = 0; i < 10; i++) {
+      for (const [t, svc, lines] of [
+        [ta, 3e6, fioA],
+        [tb, 1e6, fioB],
+      ] as const) {
+        const start = goNs + 100e6 * i + (t === tb ? 50e6 : 0);
+        log.push({
+          op: 'read',
+          sector: t.regionStart + i * 128,
+          sectors: 128,
+          arriveNs: start,
+          startNs: start,
+          endNs: start + svc,
+          replyNs: start + svc,
+          seekCyl: i === 0 ? 100 : 0,
+          cacheHit: false,
+          queued: false,
+        });
+        const doneMs = goGuestMs + (start + svc - goNs) / 1e6 + 1;
+        lines.push(
+          `${Math.round(doneMs)}, ${svc + 1e6}, 0, 65536, ${(PREFIX_SECTORS + t.regionStart + i * 128) * 512}, 0`,
+        );
+      }
+    }
+    const files = new Map([
+      [`${plan.jobs[0].name}_lat.1.log`, Buffer.from(fioA.join('\n'))],
+      [`${plan.jobs[1].name}_lat.1.log`, Buffer.from(fioB.join('\n'))],
+      [`${plan.jobs[0].name}_clat.1.log`, Buffer.from('ignored, 1, 0, 1, 1, 0\n')],
+    ]);
+    const { run, disk } = buildRun({ spec: s, params: {}, plan, files, log, goNs, goGuestMs });
+    const [a, b] = run.summary.native;
+    expect(a.ios).toBe(10);
+    expect(b.ios).toBe(10);
+    expect(a.mbps).toBeCloseTo((10 * 65536) / 2 / 1e6, 2);
+    expect(a.disk_time_share).toBeCloseTo(0.75, 4);
+    expect(b.disk_time_share).toBeCloseTo(0.25, 4);
+    expect(a.latency_ms.mean).toBeCloseTo(4, 1);
+    expect(disk.busy_s).toBeCloseTo(0.04, 6);
+    expect(run.summary.disk.seeks).toBe(2);
+    expect(run.trace.dispatch).toHaveLength(20);
+    expect(run.trace.dispatch[0]).toMatchObject({ t: 0, thread: 0, sector: ta.regionStart });
+    expect(run.timeseries.samples).toHaveLength(2);
+    expect(run.timeseries.samples[0].thread_disk_share[0]).toBeCloseTo(0.75, 4);
+  });
+});
