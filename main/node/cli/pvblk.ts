@@ -49,6 +49,9 @@ Usage:
   pvblk validate TRACE [--format disksim-validate|msr-csv] --disk PRESET [--json]
                                     replay a validation trace closed-loop: simulated vs measured response
                                     times, both distributions, and DiskSim's RMS distance (docs/traces.md)
+  pvblk kernel [SPEC.json | --preset NAME] [--json] [--out FILE] [--kernel PATH] [--vcpus N]
+                                    run the experiment under a real Linux kernel in QEMU on the lab's disk
+                                    model (NBD; see docs/kernel.md), then a sim vs kernel table
   pvblk --help | --version
 
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
@@ -325,6 +328,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'real': {
         const { cmdReal } = await import('./real');
         return await cmdReal(rest);
+      }
+      case 'kernel': {
+        const { cmdKernel } = await import('./kernel');
+        return await cmdKernel(rest);
       }
       default:
         throw new UsageError(`unknown command "${cmd}" (try pvblk --help)`);

@@ -71,8 +71,15 @@ interface Flow {
   disk_time_share?: number;
 }
 
-/** Per run, per VM (and native thread, and the total): the simulated and the real figures side by side. */
-export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult): string {
+/** The sim vs real columns with another name for the measured side (`pvblk kernel`: "kernel"). */
+export const simVsColumns = (label: string): string[] =>
+  SIM_VS_REAL_COLUMNS.map((c) => c.replace(/^real /, `${label} `));
+
+/**
+ * Per run, per VM (and native thread, and the total): the simulated and the measured figures side
+ * by side; `label` names the measured side (real disk, or `pvblk kernel`'s guest kernel).
+ */
+export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult, label = 'real'): string {
   const out: string[] = [];
   const pct = (f: Flow | undefined) =>
     f?.disk_time_share === undefined ? '-' : fmt(f.disk_time_share * 100);
@@ -106,7 +113,7 @@ export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult): 
         t,
       );
     row('total', s?.summary.total, r.summary.total);
-    out.push(`== sim vs real ${paramLabel(r)}`, table(['who', ...SIM_VS_REAL_COLUMNS], rows), '');
+    out.push(`== sim vs ${label} ${paramLabel(r)}`, table(['who', ...simVsColumns(label)], rows), '');
   });
   return out.join('\n');
 }
