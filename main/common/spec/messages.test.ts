@@ -35,7 +35,7 @@ describe('validation messages', () => {
     ]);
     expect(errorsOf({ ...base(), host: { scheduler: 'fifo' } })[0]).toEqual({
       path: 'host.scheduler',
-      message: 'must be one of "noop", "deadline", "anticipatory", "cfq", "bfq", got "fifo"',
+      message: 'must be one of "noop", "deadline", "anticipatory", "cfq", "bfq", "kyber", got "fifo"',
     });
     expect(errorsOf({ ...base(), durration_s: 3 })[0]).toEqual({
       path: 'durration_s',

@@ -55,7 +55,7 @@ function runDetail(r: RunResult): string {
   const traced = traceLines(r);
   const withTraces = traced.length ? `${detail}\n${traced.join('\n')}` : detail;
   return waiting.length
-    ? `${withTraces}\nstill waiting at the end (not in the latency figures, which count completed I/Os): ${waiting.join(', ')}\n${STARVED_NOTE}`
+    ? `${withTraces}\nstill waiting at the end: ${waiting.join(', ')}\n${STARVED_NOTE}`
     : withTraces;
 }
 
