@@ -102,7 +102,7 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     // The seek pattern of the real run: completed requests at their device sectors.
     const seek = lab.getByTestId('seek-panel');
     await expect(seek.locator('.hint')).toContainText(/[1-9]\d* dispatches/);
-    await expect(lab.getByTestId('real-placement').first()).toContainText(/GB, 2 files|logical/);
+    await expect(lab.getByTestId('real-placement').first()).toContainText(/GiB, 2 files|logical/);
     await expect(lab.getByTestId('activity-unobservable')).toBeVisible();
     await lab.setViewportSize({ width: 1440, height: 2000 });
     await lab.waitForTimeout(400);
