@@ -41,6 +41,7 @@ function http(method: string, path: string, body?: string | Buffer, headers: Rec
       {
         host: '127.0.0.1',
         port: srv.port,
+        agent: false, // a fresh connection: no reuse of one the server closed (Node 24's keep-alive agent)
         method,
         path,
         headers: { host: `127.0.0.1:${srv.port}`, 'x-pvblk-token': TOKEN, ...headers },
@@ -212,6 +213,7 @@ describe('pvblk serve: HTTP', () => {
         {
           host: '127.0.0.1',
           port: srv.port,
+          agent: false,
           method: 'POST',
           path: '/api/validateSpec',
           headers: {
@@ -229,10 +231,17 @@ describe('pvblk serve: HTTP', () => {
       req.on('error', reject);
       const piece = Buffer.alloc(1024 * 1024, 0x20);
       let sent = 0;
+      // 10 pieces of 1 MiB in all: every write counts, whether or not it filled the buffer.
       const pump = () => {
-        while (sent < 10 && req.write(piece)) sent++;
-        if (sent < 10) req.once('drain', pump);
-        else req.end();
+        while (sent < 10) {
+          sent++;
+          if (!req.write(piece)) {
+            if (sent < 10) req.once('drain', pump);
+            else req.end();
+            return;
+          }
+        }
+        req.end();
       };
       pump();
     });

@@ -47,6 +47,8 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_BODY = 8 * 1024 * 1024;
+/** How much of an oversized body is drained before the 413, so the client can read it. */
+const DRAIN_MAX = 64 * 1024 * 1024;
 /** Largest WebSocket message a client may send (the channel is one-way; clients send nothing). */
 export const WS_MAX_PAYLOAD = 64 * 1024;
 
@@ -153,31 +155,38 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   /**
    * The body as text, or a RequestError: 413 when it is larger than `limit` (declared or sent). The
-   * rest of an oversized body is drained, not read, so the client gets the 413 instead of a reset.
+   * rest of an oversized body is drained, not read, and the 413 is given once the client has sent it
+   * all, so the client reads the 413 instead of failing its writes on a closed socket; a client that
+   * keeps sending past `limit + DRAIN_MAX` is refused at once (the socket closes after the 413).
    */
   const readBody = (req: IncomingMessage, limit: number) =>
     new Promise<string>((res, rej) => {
       const tooLarge = () => new RequestError(413, `request body larger than ${limit} bytes`);
-      if (Number(req.headers['content-length'] ?? 0) > limit) {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      let size = 0;
+      let over = declared > limit;
+      const chunks: Buffer[] = [];
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (!over && size <= limit) {
+          chunks.push(c);
+          return;
+        }
+        over = true;
+        chunks.length = 0;
+        if (size > limit + DRAIN_MAX) {
+          req.off('data', onData);
+          req.resume();
+          rej(tooLarge());
+        }
+      };
+      if (over && declared > limit + DRAIN_MAX) {
         req.resume();
         rej(tooLarge());
         return;
       }
-      let size = 0;
-      const chunks: Buffer[] = [];
-      const onData = (c: Buffer) => {
-        size += c.length;
-        if (size <= limit) {
-          chunks.push(c);
-          return;
-        }
-        chunks.length = 0;
-        req.off('data', onData);
-        req.resume();
-        rej(tooLarge());
-      };
       req.on('data', onData);
-      req.on('end', () => res(Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => (over ? rej(tooLarge()) : res(Buffer.concat(chunks).toString('utf8'))));
       req.on('error', rej);
     });
 
