@@ -5,16 +5,15 @@
  * spec/argument or a spec the guest cannot express, 1 otherwise (no QEMU or kernel, boot failure,
  * hang, port in use), 130 cancelled.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
-import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { KernelRefusal } from '../kernel/errors';
 import { NbdPortInUse } from '../kernel/nbd-server';
 import type { KernelExperimentResult } from '../kernel/run';
 import { simVsRealReport } from './real';
 import { paramLabel, report } from './report';
+import { SpecArgError, specFromArgs } from './spec-args';
 
 export const KERNEL_HELP = `pvblk kernel [SPEC.json | --preset NAME] [--json] [--out FILE] [--kernel PATH [--modules DIR]] [--vcpus N]
              [--duration S] [--port N] [--verbose]
@@ -79,25 +78,14 @@ export async function cmdKernel(argv: string[]): Promise<number> {
     process.stdout.write(KERNEL_HELP);
     return 0;
   }
-  if (positionals.length > 1) return fail(`expected one spec file, got ${positionals.length}`);
-  if (positionals.length === 1 && values.preset) return fail('give a spec file or --preset, not both');
   let input: SpecInput;
   let source: string;
-  if (values.preset) {
-    if (!EXPERIMENT_PRESETS[values.preset])
-      return fail(
-        `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
-      );
-    input = presetSpec(values.preset);
-    source = `preset ${values.preset}`;
-  } else if (positionals.length === 1) {
-    try {
-      input = JSON.parse(readFileSync(positionals[0], 'utf8')) as SpecInput;
-    } catch (e) {
-      return fail(`${positionals[0]}: ${(e as Error).message}`);
-    }
-    source = positionals[0];
-  } else return fail('give a spec file or --preset NAME');
+  try {
+    ({ input, source } = specFromArgs(positionals, values.preset));
+  } catch (e) {
+    if (e instanceof SpecArgError) return fail(e.message);
+    throw e;
+  }
   const intArg = (
     name: string,
     v: string | undefined,

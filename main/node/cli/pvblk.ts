@@ -2,20 +2,11 @@
  * `pvblk`: the lab from the command line (DESIGN.md "CLI").
  * Exit status: 0 success, 2 invalid spec or argument (message on stderr naming the field), 1 otherwise.
  */
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ownValue } from '../../common/own';
-import { type DiskSpec, DiskSpecSchema, type SpecInput } from '../../common/spec/schema';
-import { formatErrors, formatZodIssues, validateSpec } from '../../common/spec/validate';
-import { characterizeDisk, DISK_PRESETS, resolveDiskSpec } from '../../engine/disk/index';
-import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
+import type { DiskSpec } from '../../common/spec/schema';
 import { ENGINE_VERSION } from '../../engine/version';
-import { runExperiment } from '../runner';
-import { checkTraces, resolveTracePaths } from '../trace/provider';
-import { diskSummary } from './disk-summary';
-import { CliRefusal, checkOutputPath, checkSpecCost, systemErrorLine } from './guard';
-import { report } from './report';
+import { CliRefusal, systemErrorLine } from './refusal';
 import { table } from './table';
 
 // Each command loads what it needs when it runs (the spec schema, the engine, the worker pool),
@@ -23,6 +14,7 @@ import { table } from './table';
 const loadSpec = () => import('../../common/spec/validate');
 const loadPresets = () => import('../../engine/presets/index');
 const loadDisks = () => import('../../engine/disk/index');
+const loadSpecArgs = () => import('./spec-args');
 
 export const APP_VERSION = '0.1.0';
 
@@ -57,22 +49,6 @@ Usage:
 Exit status: 0 success, 2 invalid spec or argument, 1 other failure.
 `;
 
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(
-      `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 function positiveNumber(name: string, v: string | undefined, integer = false): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -84,8 +60,23 @@ function positiveNumber(name: string, v: string | undefined, integer = false): n
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const [{ formatErrors, validateSpec }, { EXPERIMENT_PRESETS, presetSpec }, { runExperiment }, { report }] =
-    await Promise.all([loadSpec(), loadPresets(), import('../runner'), import('./report')]);
+  const [
+    { formatErrors, validateSpec },
+    { specFromArgs },
+    { runExperiment },
+    { report },
+    { checkSpecCost },
+    { checkOutputPath },
+    { checkTraces, resolveTracePaths },
+  ] = await Promise.all([
+    loadSpec(),
+    loadSpecArgs(),
+    import('../runner'),
+    import('./report'),
+    import('./guard'),
+    import('./refusal'),
+    import('../trace/provider'),
+  ]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -100,23 +91,8 @@ async function cmdRun(argv: string[]): Promise<number> {
       'trace-out': { type: 'string' },
     },
   });
-  if (positionals.length > 1) throw new UsageError(`run: expected one spec file, got ${positionals.length}`);
-  if (positionals.length === 1 && values.preset)
-    throw new UsageError('run: give a spec file or --preset, not both');
-  let input: SpecInput;
-  let source: string;
-  if (values.preset) {
-    if (!ownValue(EXPERIMENT_PRESETS, values.preset))
-      throw new UsageError(
-        `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
-      );
-    input = presetSpec(values.preset);
-    source = `preset ${values.preset}`;
-  } else if (positionals.length === 1) {
-    input = readJson(positionals[0]) as SpecInput;
-    source = positionals[0];
-    resolveTracePaths(input, dirname(positionals[0]));
-  } else throw new UsageError('run: give a spec file or --preset NAME');
+  const { input, source } = specFromArgs(positionals, values.preset, 'run: ');
+  if (!values.preset) resolveTracePaths(input, dirname(positionals[0]));
   const seed = positiveNumber('seed', values.seed, true);
   const duration = positiveNumber('duration', values.duration);
   const jobs = positiveNumber('jobs', values.jobs, true);
@@ -158,7 +134,8 @@ export function shortText(text: string, max = 56): string {
 }
 
 /** A disk preset's capacity as `N GiB` (binary, as the spec's sizes). */
-function diskCapacity(name: string): string {
+function diskCapacity(disks: typeof import('../../engine/disk/index'), name: string): string {
+  const { characterizeDisk, resolveDiskSpec } = disks;
   try {
     const gib = characterizeDisk(resolveDiskSpec({ preset: name })).capacity_gb;
     return `${gib >= 100 ? gib.toFixed(0) : gib >= 10 ? gib.toFixed(1) : gib.toFixed(2)} GiB`;
@@ -167,7 +144,9 @@ function diskCapacity(name: string): string {
   }
 }
 
-function cmdPresets(argv: string[]): number {
+async function cmdPresets(argv: string[]): Promise<number> {
+  const [{ EXPERIMENT_PRESETS }, disks] = await Promise.all([loadPresets(), loadDisks()]);
+  const { DISK_PRESETS } = disks;
   const { values } = parseArgs({
     args: argv,
     options: { json: { type: 'boolean', default: false }, long: { type: 'boolean', default: false } },
@@ -189,7 +168,7 @@ function cmdPresets(argv: string[]): number {
       `Experiments:\n\n${Object.entries(EXPERIMENT_PRESETS)
         .map(([n, p]) => block(n, p.title, p.description))
         .join('\n\n')}\n\nDisks:\n\n${Object.entries(DISK_PRESETS)
-        .map(([n, d]) => block(`${n} (${diskCapacity(n)})`, '', d.description))
+        .map(([n, d]) => block(`${n} (${diskCapacity(disks, n)})`, '', d.description))
         .join('\n\n')}\n`,
     );
     return 0;
@@ -201,7 +180,7 @@ function cmdPresets(argv: string[]): number {
     )}\n\n` +
       `Disks:\n${table(
         ['name', 'capacity', 'description'],
-        Object.entries(DISK_PRESETS).map(([n, d]) => [n, diskCapacity(n), shortText(d.description)]),
+        Object.entries(DISK_PRESETS).map(([n, d]) => [n, diskCapacity(disks, n), shortText(d.description)]),
       )}\n\npvblk presets --long: the full descriptions; pvblk disk --preset NAME: a disk's model.\n`,
   );
   return 0;
@@ -221,7 +200,11 @@ function wrap(text: string, width: number): string {
   return out.join('\n');
 }
 
-function cmdPreset(argv: string[]): number {
+async function cmdPreset(argv: string[]): Promise<number> {
+  const [{ ownValue }, { EXPERIMENT_PRESETS, presetSpec }] = await Promise.all([
+    import('../../common/own'),
+    loadPresets(),
+  ]);
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError('preset: expected exactly one preset name');
   const name = positionals[0];
@@ -234,8 +217,19 @@ function cmdPreset(argv: string[]): number {
 }
 
 async function cmdDisk(argv: string[]): Promise<number> {
-  const [{ DiskSpecSchema }, { formatErrors, formatZodIssues }, { characterizeDisk, resolveDiskSpec }] =
-    await Promise.all([import('../../common/spec/schema'), loadSpec(), loadDisks()]);
+  const [
+    { DiskSpecSchema },
+    { formatErrors, formatZodIssues },
+    { characterizeDisk, resolveDiskSpec },
+    { readJsonFile },
+    { diskSummary },
+  ] = await Promise.all([
+    import('../../common/spec/schema'),
+    loadSpec(),
+    loadDisks(),
+    loadSpecArgs(),
+    import('./disk-summary'),
+  ]);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -244,7 +238,7 @@ async function cmdDisk(argv: string[]): Promise<number> {
   let spec: DiskSpec;
   if (values.preset) spec = { preset: values.preset };
   else if (positionals.length === 1) {
-    const raw = readJson(positionals[0]);
+    const raw = readJsonFile(positionals[0]);
     const parsed = DiskSpecSchema.safeParse(raw);
     if (!parsed.success) {
       process.stderr.write(
@@ -343,6 +337,7 @@ export async function main(argv: string[]): Promise<number> {
       e instanceof CliRefusal ||
       err.name === 'ServeError' ||
       err.name === 'TraceFileError' ||
+      err.name === 'SpecArgError' ||
       err.code?.startsWith('ERR_PARSE_ARGS')
     ) {
       process.stderr.write(`pvblk: ${err.message}\n`);

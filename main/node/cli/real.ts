@@ -4,17 +4,15 @@
  * table, and a bundle holding both. Exit status: 0 success, 2 invalid spec/argument or a refusal
  * (unsafe folder, no O_DIRECT, no room, no cgroup v2 for vpid-group), 1 otherwise, 130 cancelled.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ownValue } from '../../common/own';
 import type { ExperimentResult, RunResult } from '../../common/result';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
-import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { type RealExperimentResult, RealRefusal, runReal } from '../real/index';
 import { runExperiment } from '../runner';
-import { checkOutputPath } from './guard';
+import { checkOutputPath } from './refusal';
 import { paramLabel, report } from './report';
+import { SpecArgError, specFromArgs } from './spec-args';
 
 /** Columns of the sim vs real table (after the row label). */
 export const SIM_VS_REAL_COLUMNS = [
@@ -137,27 +135,16 @@ export async function cmdReal(argv: string[]): Promise<number> {
     process.stdout.write(REAL_HELP);
     return 0;
   }
-  if (positionals.length > 1) return fail(`expected one spec file, got ${positionals.length}`);
-  if (positionals.length === 1 && values.preset) return fail('give a spec file or --preset, not both');
-  if (!values.dir)
-    return fail('--dir DIR is required (a folder on the disk to test; the lab writes only its own files)');
   let input: SpecInput;
   let source: string;
-  if (values.preset) {
-    if (!ownValue(EXPERIMENT_PRESETS, values.preset))
-      return fail(
-        `--preset: unknown preset "${values.preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
-      );
-    input = presetSpec(values.preset);
-    source = `preset ${values.preset}`;
-  } else if (positionals.length === 1) {
-    try {
-      input = JSON.parse(readFileSync(positionals[0], 'utf8')) as SpecInput;
-    } catch (e) {
-      return fail(`${positionals[0]}: ${(e as Error).message}`);
-    }
-    source = positionals[0];
-  } else return fail('give a spec file or --preset NAME');
+  try {
+    ({ input, source } = specFromArgs(positionals, values.preset));
+  } catch (e) {
+    if (e instanceof SpecArgError) return fail(e.message);
+    throw e;
+  }
+  if (!values.dir)
+    return fail('--dir DIR is required (a folder on the disk to test; the lab writes only its own files)');
   let sizeGb: number | undefined;
   if (values['size-gb'] !== undefined) {
     sizeGb = Number(values['size-gb']);

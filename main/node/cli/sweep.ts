@@ -4,14 +4,13 @@
  * a loop), merged into one bundle identical to a local `pvblk run --out`.
  * Exit status: 0 success, 2 invalid spec, argument, shard set or bundle, 1 otherwise.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { matrixSize } from '../../common/spec/matrix';
 import type { Spec, SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
-import { EXPERIMENT_PRESETS, presetSpec } from '../../engine/presets/index';
 import { MAX_BUNDLE_RUNS, SPEC } from '../bundle/format';
 import { BundleError, readBundle } from '../bundle/read';
 import { writeBundle } from '../bundle/write';
@@ -20,6 +19,7 @@ import { MergeError, mergeShardFiles } from '../sweep/merge';
 import { writeShard } from '../sweep/run-shard';
 import { parseShard, shardIndices } from '../sweep/shard';
 import { type SlurmPlan, slurmTime, submitScript, submitSlurm } from '../sweep/slurm';
+import { checkSpecArgs, presetInput, readSpecFile, SpecArgError } from './spec-args';
 
 export const SWEEP_HELP = `pvblk sweep [SPEC.json | SHARD.pvblk.zip | --preset NAME] --shard I/N|auto/N --out DIR [--jobs J] [--max-runs M]
                                     run shard I of N of the spec's matrix (runs i with i mod N = I-1),
@@ -58,19 +58,13 @@ async function specInput(
   positionals: string[],
   preset: string | undefined,
 ): Promise<{ input: SpecInput; source: string; specArgs: string[] }> {
-  if (positionals.length > 1) throw new ArgError(`expected one spec file, got ${positionals.length}`);
-  if (positionals.length === 1 && preset) throw new ArgError('give a spec file or --preset, not both');
-  if (preset) {
-    if (!EXPERIMENT_PRESETS[preset])
-      throw new ArgError(
-        `--preset: unknown preset "${preset}" (known: ${Object.keys(EXPERIMENT_PRESETS).join(', ')})`,
-      );
-    return { input: presetSpec(preset), source: `preset ${preset}`, specArgs: ['--preset', preset] };
-  }
-  if (positionals.length === 0) throw new ArgError('give a spec file or --preset NAME');
-  const file = positionals[0];
-  const specArgs = [resolve(file)];
-  if (file.endsWith('.zip')) {
+  try {
+    checkSpecArgs(positionals, preset);
+    if (preset)
+      return { input: presetInput(preset), source: `preset ${preset}`, specArgs: ['--preset', preset] };
+    const file = positionals[0];
+    const specArgs = [resolve(file)];
+    if (!file.endsWith('.zip')) return { input: readSpecFile(file), source: file, specArgs };
     const b = await readBundle(file);
     const bytes = b.files.get(SPEC) as Uint8Array;
     return {
@@ -78,17 +72,8 @@ async function specInput(
       source: `${file} (${SPEC})`,
       specArgs,
     };
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ArgError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return { input: JSON.parse(text) as SpecInput, source: file, specArgs };
-  } catch (e) {
-    throw new ArgError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw e instanceof SpecArgError ? new ArgError(e.message) : e;
   }
 }
 
