@@ -30,21 +30,12 @@ import { markRaw, reactive, shallowRef } from 'vue';
 
 export const MAX_DISPATCH_POINTS = 10_000;
 export const MAX_ACTIVITY_EVENTS = 100_000;
-/**
- * Samples kept per run in the page (a 7-day run streams 2.4 million at 250 ms): past the cap every
- * other one is dropped and new ones are kept 1 in `sampleStride`, as the seek chart's dispatches;
- * the charts say "1 in N samples shown".
- */
-export const MAX_SAMPLES = 20_000;
-
 export interface RunView {
   index: number;
   params: Record<string, ParamValue>;
   layout: RunLayout;
+  /** Bounded like the engine's series (common/series.ts): older points merged, the newest at full resolution. */
   samples: Sample[];
-  /** Samples received, and the thinning stride applied to them (1: all kept). */
-  samplesSeen: number;
-  sampleStride: number;
   dispatch: DispatchPoint[];
   /** Dispatch points received, and the decimation stride applied to them. */
   dispatchSeen: number;
@@ -89,8 +80,6 @@ export function runViewsOf(
       params: { ...extraParams, ...run.params },
       layout,
       samples,
-      samplesSeen: samples.length,
-      sampleStride: 1,
       dispatch: stride === 1 ? dispatch.slice() : dispatch.filter((_, k) => k % stride === 0),
       dispatchSeen: dispatch.length,
       dispatchStride: stride,
@@ -382,8 +371,6 @@ export function createStore(api: PvblkApi) {
           params: e.params,
           layout: e.layout,
           samples: [],
-          samplesSeen: 0,
-          sampleStride: 1,
           dispatch: [],
           dispatchSeen: 0,
           dispatchStride: 1,
