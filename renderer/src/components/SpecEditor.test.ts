@@ -38,6 +38,24 @@ describe('SpecEditor', () => {
     expect((lastText(w).vms as { threads: { count: number }[] }[])[0].threads[0].count).toBe(3);
   });
 
+  it('keeps a number being typed when the editor re-renders before it is committed', async () => {
+    const w = mount(SpecEditor, { props });
+    const count = () => w.find('[data-testid="vm-1-thread-0-count"]').element as HTMLInputElement;
+    const weight = () => w.find('[data-testid="vm-0-weight"]').element as HTMLInputElement;
+    count().value = '2'; // typed, not yet committed (no change event)
+    weight().value = '300';
+    // a validation answer arrives for an earlier edit: the editor re-renders with the same spec
+    await w.setProps({ validating: true });
+    await w.setProps({ validating: false, errors: [{ path: 'vms.0.name', message: 'Too short' }] });
+    expect(count().value).toBe('2');
+    expect(weight().value).toBe('300');
+    // a real change of the model (undo, another preset) still shows the model's value
+    const other = structuredClone(spec);
+    other.vms[1].threads[0].count = 6;
+    await w.setProps({ text: JSON.stringify(other, null, 2) });
+    expect(count().value).toBe('6');
+  });
+
   it('shows validation errors naming the field path and marks the field', async () => {
     const w = mount(SpecEditor, {
       props: { ...props, errors: [{ path: 'vms.1.threads.0.count', message: 'Too small' }] },
