@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DISK_PRESETS } from '../../engine/disk/index';
+import { DISK_PRESETS } from '../disk/presets';
 import { HddSchema } from './schema';
 import { parseSpec, SpecValidationError } from './validate';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DISK_PRESETS } from '../../engine/disk/index';
 import { presetSpec } from '../../engine/presets/index';
+import { DISK_PRESETS } from '../disk/presets';
 import { validateSpec } from './validate';
 
 const base = () => structuredClone(presetSpec('paper-fairness')) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 /** Characterization of a disk model for `pvblk disk --json` and the UI. */
-import type { DiskCharacterization, TimingValue } from '../../common/disk';
+import type { DiskCharacterization, TimingValue } from '../../common/disk/characterization';
 import type { DiskModelSpec, HddSpec } from '../../common/spec/schema';
 import { Geometry } from './geometry';
 import { makeSeekFn, meanSeekMs, type SeekFn } from './seek';

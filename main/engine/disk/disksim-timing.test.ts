@@ -20,11 +20,11 @@
  * plus the replications' 95 % confidence half-width.
  */
 import { describe, expect, it } from 'vitest';
+import disksimBus from '../../common/disk/data/disksim-bus.json' with { type: 'json' };
+import published from '../../common/disk/data/published-disks.json' with { type: 'json' };
 import type { HddSpec, SpecInput } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
 import { simulate } from '../simulation';
-import disksimBus from './data/disksim-bus.json' with { type: 'json' };
-import published from './data/published-disks.json' with { type: 'json' };
 import { resolveDiskSpec } from './index';
 import { DiskBench, type Done } from './testing';
 

@@ -4,8 +4,8 @@
  * per-zone skews, head switch, measured seek curves as `table` points), copied from
  * /shared/data with every value's provenance.
  */
-import { nullProto } from '../../common/own';
-import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../../common/spec/schema';
+import { nullProto } from '../own';
+import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../spec/schema';
 import disksimBus from './data/disksim-bus.json' with { type: 'json' };
 import published from './data/published-disks.json' with { type: 'json' };
 
