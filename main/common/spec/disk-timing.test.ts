@@ -76,7 +76,7 @@ describe('HDD bus and controller overheads in the spec', () => {
     ]);
     const { read_miss_after_write_ms: _, ...missing } = overheads;
     expect(hddPaths({ overheads: missing })).toEqual(['overheads.read_miss_after_write_ms']);
-    expect(hddPaths({ overheads: { ...overheads, write_hit_after_read_ms: 1 } })).toEqual(['overheads']);
+    expect(hddPaths({ overheads: { ...overheads, write_hit_ms: 1 } })).toEqual(['overheads']);
     expect(hddPaths({ provenance: { 'bus.read_block_ms': 3 } })).toEqual(['provenance.bus.read_block_ms']);
   });
 
@@ -96,9 +96,14 @@ describe('HDD bus and controller overheads in the spec', () => {
       expect(p.spec.bus !== undefined, name).toBe(fromDiskSim);
       expect(p.spec.overheads !== undefined, name).toBe(fromDiskSim);
       if (!fromDiskSim) continue;
+      const fields = (prefix: string, o: object): string[] =>
+        Object.entries(o).flatMap(([f, v]) =>
+          typeof v === 'object' ? fields(`${prefix}${f}.`, v) : [`${prefix}${f}`],
+        );
       for (const k of [
-        ...Object.keys(p.spec.bus!).map((f) => `bus.${f}`),
-        ...Object.keys(p.spec.overheads!).map((f) => `overheads.${f}`),
+        ...fields('bus.', p.spec.bus!),
+        ...fields('overheads.', p.spec.overheads!),
+        'cache.fast_write',
       ])
         expect(p.spec.provenance?.[k], `${name} ${k}`).toMatch(/github:benh\/disksim@1141f8d9\w+:valid\//);
     }

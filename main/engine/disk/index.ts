@@ -15,8 +15,9 @@
  * - Read-ahead stream: one at a time (the last read miss's segment), evaluated lazily; a read
  *   starting inside its window continues it; a read fully inside any segment is a hit; the segment
  *   acts as a ring once the host consumes it. Partial hits on non-stream segments are misses.
- * - Writes are write-through (no write cache, no read-modify-write for sub-sector writes when
- *   sector_bytes > 512).
+ * - Writes are write-through unless `cache.fast_write` (DiskSim's "Fast write level": a write
+ *   completes once buffered, the media write follows; write-timing.ts); no read-modify-write for
+ *   sub-sector writes when sector_bytes > 512.
  * - busyNs sums request service intervals (start..end); read-ahead in the background is not busy
  *   time, read-ahead the next request must wait for (readahead_min_kb) is.
  */
