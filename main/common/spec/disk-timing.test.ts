@@ -65,8 +65,7 @@ describe('HDD bus and controller overheads in the spec', () => {
     expect(pathsOf(spec({ bus: { read_block_ms: 0.1, write_block_ms: 0.1, read_watermark: 1.5 } }))).toEqual([
       'disk.bus.read_watermark',
     ]);
-    // a wrong type or a missing field inside `disk` surfaces as the union's "disk: Invalid input"
-    // at the spec level; the HDD schema itself names the field
+    // the HDD schema names the field (spec validation words it: messages.test.ts)
     const hddPaths = (extra: Record<string, unknown>) => {
       const r = HddSchema.safeParse({ ...hdd, ...extra });
       return r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
