@@ -20,6 +20,8 @@
  * With `bus` or `overheads` in the spec, the controller and the bus are timed as in DiskSim 4.0
  * (controller.ts, bus.ts): the command overhead runs from the request's arrival and the seek waits
  * for it; read data crosses the bus per block once the watermark is buffered; completion overheads.
+ * At queue depth > 1 the next media access starts when the previous one ends (or at the request's
+ * arrival), while the previous request's data and completion still cross the bus.
  */
 import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
@@ -59,6 +61,15 @@ export class HddDisk implements Disk {
   private readonly wt: WriteTiming;
   /** End of the busy time counted so far (a buffered write keeps the mechanism busy past its completion). */
   private busyTo = 0;
+  /**
+   * DiskSim timing at queue depth > 1 (`disk_release_hda`): the mechanism takes the next queued
+   * request when its media access ends, while the bus still carries the previous request's data and
+   * completion. `mechFree`: end of the last media access; `early`: when the dispatched request's
+   * media access could start (+∞: at its dispatch).
+   */
+  private readonly overlap: boolean;
+  private mechFree = Number.NEGATIVE_INFINITY;
+  private early = Number.POSITIVE_INFINITY;
   /** Direction of the last request completed (DiskSim's `lastflags`): picks the "after write" overheads. */
   private lastWrite = false;
   /** First LBA of the request whose media pieces the bus records. */
@@ -140,6 +151,7 @@ export class HddDisk implements Disk {
     this.ctl = new ControllerTiming(spec);
     this.ds = this.bus.disksim;
     this.wt = new WriteTiming(spec, this.ctl, this.bus);
+    this.overlap = this.ds && spec.queue_depth > 1;
     this.busNsPerByte = this.bus.nsPerByte;
     this.revNs = this.geom.revNs;
     const c = spec.cache;
@@ -192,11 +204,19 @@ export class HddDisk implements Disk {
 
   private dispatch(): void {
     const t = this.sim.now;
+    // DiskSim at queue depth > 1: the read-ahead stopped when the media access ended with a request
+    // waiting (qArr[0] is the earliest arrival), and the mechanism was free from then on
+    let idle = Number.POSITIVE_INFINITY;
+    if (this.overlap && this.mechFree < t) {
+      const stop = Math.max(this.mechFree, this.qArr[0]);
+      if (stop < t) idle = this.preempt(stop);
+    }
     let idx = 0;
     if (this.queue.length > 1 && this.bypassed < this.maxBypass) idx = this.pickSptf(t);
     const rq = this.queue[idx];
     const arr = this.qArr[idx];
     const aw = this.qAw[idx];
+    this.early = idle < t ? Math.max(idle, arr) : Number.POSITIVE_INFINITY;
     if (idx === 0) {
       this.queue.shift();
       this.qArr.shift();
@@ -517,6 +537,7 @@ export class HddDisk implements Disk {
         this.bus.stop();
         this.adoptWalk();
         const tr = this.sTime;
+        if (this.overlap) this.mechFree = tr;
         if (this.sLba >= this.sLimit) {
           this.sActive = false;
           this.sResumable = true;
@@ -549,6 +570,7 @@ export class HddDisk implements Disk {
     // (disk_check_hda: overhead_done), and for the mechanism (read-ahead it must finish first).
     const tc = this.ds ? this.commandDone(arr, isRead, false, aw) : 0;
     let tp = this.preempt(t);
+    if (this.early < tp) tp = this.early; // queue depth > 1: the seek began when the mechanism was free
     const wt = this.wt;
     const wtime = !isRead && (this.ds || wt.level > 0);
     let t0: number;
@@ -574,6 +596,7 @@ export class HddDisk implements Disk {
     this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY);
     this.bus.stop();
     const tm = this.wTime;
+    if (this.overlap) this.mechFree = tm;
     this.cyl = this.wCyl;
     this.head = this.wHead;
     let e: number;

@@ -9,7 +9,9 @@
  * - Without `bus`/`overheads`, controller overhead precedes the seek (no overlap) and data crosses at
  *   `interface_mbps`; with them, DiskSim 4.0's bus and controller timing (bus.ts, controller.ts,
  *   docs/disks.md): overheads by hit/miss and last direction, counted from arrival (overlapped at
- *   queue depth > 1), watermark reconnection, per-block bus time, completion overheads.
+ *   queue depth > 1, and so is the next media access with the previous bus transfer and completion:
+ *   `disk_release_hda`), watermark reconnection, per-block bus time, disconnect and completion
+ *   overheads, the write-back buffer ("Fast write level", write-timing.ts).
  * - The seek/head-switch time is the max of both when the head also changes; no separate settle or
  *   write-settle time; no sparing/slipping.
  * - Read-ahead stream: one at a time (the last read miss's segment), evaluated lazily; a read
