@@ -162,3 +162,24 @@ describe('DiskSim disconnect and reselect overheads, extra write disconnects: hp
     }
   });
 });
+
+describe('a write-back buffer on a drive without DiskSim timing (cache.fast_write on sata-7200)', () => {
+  const sata = resolveDiskSpec({ preset: 'sata-7200' }) as HddSpec;
+  const spec: HddSpec = { ...sata, cache: { ...sata.cache!, fast_write: 2 } };
+
+  it('a write completes after the controller overhead and the interface transfer; the next waits for the media', () => {
+    const [w1, w2] = new DiskBench(spec).closedLoop(1, 2, (i) => ({
+      op: 'write',
+      sector: FAR[i + 1],
+      sectors: 8,
+    }));
+    const buffered = ms(sata.controller_overhead_ms) + (4096 / (sata.interface_mbps * 1e6)) * 1e9;
+    expect(response(w1)).toBeCloseTo(buffered, -1);
+    // the first media write started after the controller overhead
+    const media1End = w1.info.startNs + ms(sata.controller_overhead_ms) + w1.info.accessNs;
+    expect(w2.info.endNs - media1End).toBeCloseTo(buffered, -1);
+    // write-through (the preset as it is): the write completes after its media write
+    const [wt] = new DiskBench(sata).closedLoop(1, 1, () => ({ op: 'write', sector: FAR[1], sectors: 8 }));
+    expect(response(wt)).toBeGreaterThan(wt.info.accessNs);
+  });
+});
