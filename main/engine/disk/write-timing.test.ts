@@ -4,6 +4,7 @@
  * disconnects of the HP C2247A, each expectation composed from DiskSim's own mechanism and the
  * presets' published parameters (data/published-disks.json, data/disksim-bus.json).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveDiskSpec } from '../../common/disk/resolve';
 import type { HddSpec } from '../../common/spec/schema';
@@ -181,5 +182,54 @@ describe('a write-back buffer on a drive without DiskSim timing (cache.fast_writ
     // write-through (the preset as it is): the write completes after its media write
     const [wt] = new DiskBench(sata).closedLoop(1, 1, () => ({ op: 'write', sector: FAR[1], sectors: 8 }));
     expect(response(wt)).toBeGreaterThan(wt.info.accessNs);
+  });
+});
+
+describe('invariants of the DiskSim write timing under any mix of requests', () => {
+  const presets = ['cheetah-9lp', 'cheetah-4lp', 'hp-c2247a', 'hp-c3323a'] as const;
+  const op = fc.record({
+    write: fc.boolean(),
+    sector: fc.integer({ min: 0, max: 2_000_000 }),
+    sectors: fc.constantFrom(1, 8, 64, 256),
+    seq: fc.boolean(),
+  });
+
+  it('every request completes once, never before it started, within the busy time, the same way twice', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...presets),
+        fc.constantFrom(1, 3),
+        fc.array(op, { minLength: 1, maxLength: 40 }),
+        (preset, depth, ops) => {
+          const spec: HddSpec = { ...(resolveDiskSpec({ preset }) as HddSpec), queue_depth: depth };
+          const run = () => {
+            let next = 0;
+            const bench = new DiskBench(spec);
+            const done = bench.closedLoop(depth, ops.length, (i) => {
+              const o = ops[i];
+              const sector = o.seq ? next : o.sector;
+              next = sector + o.sectors;
+              return { op: o.write ? 'write' : 'read', sector, sectors: o.sectors };
+            });
+            return { done, busy: bench.disk.stats().busyNs };
+          };
+          const a = run();
+          expect(a.done).toHaveLength(ops.length);
+          expect(new Set(a.done.map((d) => d.rq.id)).size).toBe(ops.length);
+          let last = 0;
+          for (const d of a.done) {
+            expect(d.info.startNs).toBeGreaterThanOrEqual(d.submitted);
+            expect(d.info.endNs).toBeGreaterThan(d.info.startNs);
+            last = Math.max(last, d.info.endNs);
+          }
+          expect(a.busy).toBeGreaterThan(0);
+          // a buffered write's media access may end after the last completion, by less than a second
+          expect(a.busy).toBeLessThanOrEqual(last + 1e9);
+          const b = run();
+          expect(b.done.map((d) => d.info.endNs)).toEqual(a.done.map((d) => d.info.endNs));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
