@@ -45,7 +45,7 @@ const base = (name, host, more) => ({
   host,
   ...more,
 });
-// sata-7200 (main/engine/disk/presets.ts) with NCQ: the same drive, queue_depth 32
+// sata-7200 (main/common/disk/presets.ts) with NCQ: the same drive, queue_depth 32
 const ncqDisk = {
   kind: 'hdd',
   name: 'sata-7200-ncq32',

@@ -160,7 +160,13 @@ interleaved requests either way. BFQ's figure includes its first ~10 s of weight
   and BFQ does not idle to boost the throughput of seeky queues; and *stable merging*
   (\`bfq_do_or_sched_stable_merge\`): the eight workers are created together, form a large burst
   (so they are not weight-raised and keep equal weights) and are merged into the queue created
-  just before them once 600 ms have passed (see \`docs/schedulers/bfq.md\`, "Versions").
+  just before them once 600 ms have passed (see \`docs/schedulers/bfq.md\`, "Versions"). Engine
+  0.4.0 adds 6.1's waker inheritance (\`bfq_merge_bfqqs\`: a shared queue takes the waker of a
+  queue merged into it, 5.12+): the shared queues inject their members' wakers too (46.2 → 47.3
+  MB/s, seeks 1,928 → 2,014).
+- Engine 0.4.0 changed no other number on this page: its disk changes (DiskSim's write-back buffer
+  and disconnect overheads, \`docs/disks.md\`) touch only the DiskSim-derived disks, which no
+  experiment preset uses.
 - Engine 0.3.0 (model fidelity, issue 13) changed no other number on this page: the CFQ presets
   keep idling on (so CFQ's \`hw_tag\`, which now starts at −1, matters only with \`slice_idle\` 0),
   and on this depth-1 disk blk-mq re-runs BFQ's queue at nearly every completion, as the engine

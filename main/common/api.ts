@@ -6,7 +6,7 @@
  */
 
 import { z } from 'zod';
-import type { DiskCharacterization } from './disk';
+import type { DiskCharacterization } from './disk/characterization';
 import type { ActivityEvent, DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from './result';
 import { TRACE_FORMATS } from './spec/schema';
 import type { TracePreview, ValidationReport } from './trace';
@@ -58,7 +58,7 @@ export interface VerifyReply {
 }
 
 /** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
-export type { DiskCharacterization } from './disk';
+export type { DiskCharacterization } from './disk/characterization';
 
 /** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */
 const SpecJson = z.unknown();

@@ -13,7 +13,7 @@
  * is recomputed from its VMs' throughputs, and the instantaneous figures (running Jain's index,
  * queue lengths, context in service) are those at its end.
  */
-import { jainIndex } from '../engine/metrics/fairness';
+import { jainIndex } from './fairness';
 import type { LatencyBreakdown, Sample } from './result';
 
 /** Points a series keeps at most. */

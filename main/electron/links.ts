@@ -8,7 +8,7 @@ export const EXTERNAL_ALLOWLIST: readonly string[] = [
   // Kernel block-layer documentation (the I/O schedulers' tunables; docs/schedulers/*.md)
   'https://docs.kernel.org/block/',
   'https://www.kernel.org/doc/html/latest/block/',
-  // DiskSim, whose validated drive models the disk presets use (main/engine/disk/data)
+  // DiskSim, whose validated drive models the disk presets use (main/common/disk/data)
   'https://www.pdl.cmu.edu/DiskSim/',
 ];
 

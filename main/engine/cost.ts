@@ -10,8 +10,12 @@
  * at most its bus bandwidth over the smallest block, and open-loop (Poisson) arrivals are all
  * generated whatever the disk does — what the disk cannot serve queues, in memory.
  */
+
+import { MAX_MATRIX_RUNS, matrixRunCount } from '../common/spec/matrix';
 import type { DiskModelSpec, Spec, ThreadSpec, VmSpec } from '../common/spec/schema';
 import { resolveDiskSpec } from './disk/index';
+
+export { MAX_MATRIX_RUNS, matrixRunCount };
 
 /** Limits a run may exceed only when the user allows it (`--allow-large`, or a confirmation in the UI). */
 export interface CostLimits {
@@ -20,9 +24,6 @@ export interface CostLimits {
   /** Estimated memory of all runs' results and state, bytes. */
   maxMemoryBytes: number;
 }
-
-/** Runs in one matrix, at most (a hard limit, not lifted by `--allow-large`). */
-export const MAX_MATRIX_RUNS = 1000;
 
 /**
  * Defaults: 200 million requests is minutes of engine time on one core (every paper preset needs
@@ -91,16 +92,6 @@ const JSON_PER_TRACE_POINT = 200;
 const JSON_PER_THREAD = 2048;
 const JSON_PER_RUN = 64 * 1024;
 const JSON_BASE = 1024 ** 2;
-
-/** Runs in a spec's matrix: the product of its value counts, without building it (Infinity past 2^53). */
-export function matrixRunCount(matrix: Spec['matrix'] | undefined): number {
-  let n = 1;
-  for (const values of Object.values(matrix ?? {})) {
-    n *= Array.isArray(values) ? values.length : 1;
-    if (!Number.isSafeInteger(n)) return Number.POSITIVE_INFINITY;
-  }
-  return n;
-}
 
 /** The disk's upper bounds: bytes per second over its bus, and requests per second at most. */
 function diskBounds(disk: DiskModelSpec, minBlockBytes: number): { opsPerS: number } {

@@ -1,2 +1,2 @@
 /** Bumped whenever a change to the model can change a result's numbers. */
-export const ENGINE_VERSION = '0.3.0';
+export const ENGINE_VERSION = '0.4.0';

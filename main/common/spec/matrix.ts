@@ -8,6 +8,19 @@
 import type { Spec } from './schema';
 import type { RunParams } from './validate';
 
+/** Runs in one matrix, at most (a hard limit, not lifted by `--allow-large`). */
+export const MAX_MATRIX_RUNS = 1000;
+
+/** Runs in a spec's matrix: the product of its value counts, without building it (Infinity past 2^53). */
+export function matrixRunCount(matrix: Spec['matrix'] | undefined): number {
+  let n = 1;
+  for (const values of Object.values(matrix ?? {})) {
+    n *= Array.isArray(values) ? values.length : 1;
+    if (!Number.isSafeInteger(n)) return Number.POSITIVE_INFINITY;
+  }
+  return n;
+}
+
 /** Number of runs of `spec`'s matrix (1 without a matrix). */
 export function matrixSize(spec: Pick<Spec, 'matrix'>): number {
   let n = 1;

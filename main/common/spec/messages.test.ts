@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DISK_PRESETS } from '../../engine/disk/index';
 import { presetSpec } from '../../engine/presets/index';
+import { DISK_PRESETS } from '../disk/presets';
 import { validateSpec } from './validate';
 
 const base = () => structuredClone(presetSpec('paper-fairness')) as Record<string, unknown>;
@@ -23,6 +23,26 @@ describe('validation messages', () => {
   it('a type error in a custom disk names the field, its unit and the value given', () => {
     expect(errorsOf({ ...base(), disk: { ...hddDisk(), rpm: 'fast' } })).toEqual([
       { path: 'disk.rpm', message: 'must be a number (revolutions per minute), got "fast"' },
+    ]);
+    // inside the DiskSim blocks too (the union picks the hdd branch, then the nested field)
+    const bus = { read_block_ms: 0.1, write_block_ms: 0.1, hold_read: 1 };
+    expect(errorsOf({ ...base(), disk: { ...hddDisk(), bus } })).toEqual([
+      { path: 'disk.bus.hold_read', message: 'must be true or false, got 1' },
+    ]);
+    const x = {
+      command_ms: 1,
+      disconnect_ms: 'x',
+      inter_disconnect_ms: 0,
+      disconnect2_ms: 0,
+      seek_delta_ms: 0,
+    };
+    const ch = structuredClone(DISK_PRESETS['cheetah-9lp'].spec) as Record<string, unknown>;
+    const overheads = { ...(ch.overheads as object), extra_write_disconnect: x };
+    expect(errorsOf({ ...base(), disk: { ...ch, overheads } })).toEqual([
+      {
+        path: 'disk.overheads.extra_write_disconnect.disconnect_ms',
+        message: 'must be a number (milliseconds), got "x"',
+      },
     ]);
   });
 

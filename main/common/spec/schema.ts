@@ -44,6 +44,14 @@ export const CacheSchema = z.strictObject({
   segment_kb: int(1, 1_048_576),
   readahead: z.boolean().default(true),
   readahead_min_kb: num(0, 1_048_576).default(0),
+  /**
+   * DiskSim's "Fast write level" (src/disksim_diskctlr.c, disk_write_arrive and
+   * disk_buffer_transfer_size): 0 (absent) = write-through, a write completes after its media write;
+   * 1 (limited) and 2 (full) = write-back, a write completes once its data is in the buffer and the
+   * media write follows in the background. Level 1 differs from 2 only with other requests queued
+   * in the drive (an append to a write in progress is taken on the bus only when it is alone).
+   */
+  fast_write: int(0, 2).optional(),
 });
 
 /**
@@ -71,7 +79,9 @@ export const BusSchema = z.strictObject({
  * queue depth > 1 it overlaps the service of the requests before it); a completion overhead before
  * the completion reaches the host; a per-request overhead before the command is looked at; the
  * reselect overhead of each reconnection and the data preparation before a transfer. Replaces
- * `controller_overhead_ms`. Writes are write-through here, so only the write-miss overheads apply.
+ * `controller_overhead_ms`. Writes use the write-miss overheads when write-through and the write-hit
+ * ones with `cache.fast_write` (as disk_write_arrive does); disconnect and reselect overheads as
+ * disk_reconnection_or_transfer_complete and disk_check_bus charge them.
  */
 export const OverheadsSchema = z.strictObject({
   per_request_ms: num(0, 1000).default(0),
@@ -85,6 +95,35 @@ export const OverheadsSchema = z.strictObject({
   write_complete_ms: num(0, 1000).default(0),
   reselect_ms: num(0, 1000).default(0),
   data_prep_ms: num(0, 1000).default(0),
+  /** Command overhead of a write with `cache.fast_write` (DiskSim "Write hit over. after read / after write"); default: the write-miss values. */
+  write_hit_after_read_ms: num(0, 1000).optional(),
+  write_hit_after_write_ms: num(0, 1000).optional(),
+  /** DiskSim "Read disconnect afterread / afterwrite": a read's disconnect from the bus (before the drive may reconnect). */
+  read_disconnect_after_read_ms: num(0, 1000).optional(),
+  read_disconnect_after_write_ms: num(0, 1000).optional(),
+  /** DiskSim "Write disconnect overhead": a write's disconnect after its data crossed the bus (or, buffered writes, while the mechanism is busy). */
+  write_disconnect_ms: num(0, 1000).optional(),
+  /** DiskSim "Other reselect overhead": the final reconnection of a write that had an extra disconnect. */
+  reselect_other_ms: num(0, 1000).optional(),
+  /**
+   * DiskSim "Extra write disconnect" (the HP C2240 family): a write following a non-sequential write
+   * disconnects once more before its data moves (disk_write_arrive, disk_disconnect,
+   * disk_reconnection_or_transfer_complete; flag set in disk_buffer_select_segment, disksim_diskcache.c).
+   */
+  extra_write_disconnect: z
+    .strictObject({
+      /** "Extradisc command overhead" (replaces the write command overhead). */
+      command_ms: num(0, 1000),
+      /** "Extradisc disconnect overhead" (the first disconnect, after the command). */
+      disconnect_ms: num(0, 1000),
+      /** "Extradisc inter-disconnect delay" (from that disconnect to the reconnection for the data). */
+      inter_disconnect_ms: num(0, 1000),
+      /** "Extradisc 2nd disconnect overhead" (after the data, instead of the write disconnect). */
+      disconnect2_ms: num(0, 1000),
+      /** "Extradisc seek delta" (added to the command overhead before the seek may start). */
+      seek_delta_ms: num(0, 1000),
+    })
+    .optional(),
 });
 
 export const HddSchema = z.strictObject({

@@ -5,9 +5,8 @@
  * image (40 GiB)`.
  */
 import type { z } from 'zod';
-import { MAX_MATRIX_RUNS, matrixRunCount } from '../../engine/cost';
-import { resolveDiskSpec } from '../../engine/disk/index';
-import { matrixSize, paramsAt } from './matrix';
+import { resolveDiskSpec } from '../disk/resolve';
+import { MAX_MATRIX_RUNS, matrixRunCount, matrixSize, paramsAt } from './matrix';
 import { humanIssues } from './messages';
 import { type DiskModelSpec, type Spec, SpecSchema, type ThreadSpec } from './schema';
 import { checkTunables, GROUP_SCHEDULERS } from './tunables';

@@ -116,10 +116,12 @@ export class BusTiming {
 
   /**
    * When the last of the read's `n` sectors has crossed the bus. `tCmd`: the command overhead is
-   * done (the drive may not reconnect before); `reconnNs`: what one reconnection costs (arbitration,
-   * reselect, data preparation).
+   * done and the drive has disconnected (it may not reconnect before); `reconnNs`: what one
+   * reconnection costs (arbitration, reselect, data preparation); `discNs`: what a disconnect
+   * between two pieces costs before the drive may reconnect ("Read disconnect afterread /
+   * afterwrite", disk_reconnection_or_transfer_complete).
    */
-  readEnd(n: number, tCmd: number, reconnNs: number): number {
+  readEnd(n: number, tCmd: number, reconnNs: number, discNs = 0): number {
     const b = this.readSectorNs;
     let w = Math.floor(n * this.watermark);
     if (w < 1) w = 1;
@@ -136,8 +138,13 @@ export class BusTiming {
       if (this.readyAt(out) > t) {
         const need = Math.min(w, n - out);
         const r = this.readyAt(out + need - 1);
-        if (r > t) t = r;
-        if (!this.holdRead) t += reconnNs;
+        if (this.holdRead) {
+          if (r > t) t = r;
+        } else {
+          const d = t + discNs;
+          t = Math.max(r, d);
+          t += reconnNs;
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 /** Characterization of a disk model for `pvblk disk --json` and the UI. */
-import type { DiskCharacterization, TimingValue } from '../../common/disk';
+import type { DiskCharacterization, TimingValue } from '../../common/disk/characterization';
 import type { DiskModelSpec, HddSpec } from '../../common/spec/schema';
 import { Geometry } from './geometry';
 import { makeSeekFn, meanSeekMs, type SeekFn } from './seek';
@@ -55,14 +55,17 @@ export function timingValues(spec: HddSpec): TimingValue[] {
     spec.provenance?.[field] ??
     (spec.source ? `as given by the spec (source: ${spec.source})` : 'as given by the spec');
   const out: TimingValue[] = [];
-  const add = (prefix: string, o: Record<string, number | boolean>) => {
-    for (const [k, v] of Object.entries(o))
-      out.push({ field: prefix + k, value: v, provenance: from(prefix + k) });
+  const add = (prefix: string, o: object) => {
+    for (const [k, v] of Object.entries(o)) {
+      if (typeof v === 'object' && v !== null) add(`${prefix}${k}.`, v);
+      else if (v !== undefined) out.push({ field: prefix + k, value: v, provenance: from(prefix + k) });
+    }
   };
   if (spec.overheads) add('overheads.', spec.overheads);
   else add('', { controller_overhead_ms: spec.controller_overhead_ms });
   if (spec.bus) add('bus.', spec.bus);
   else add('', { interface_mbps: spec.interface_mbps });
+  if (spec.cache?.fast_write !== undefined) add('cache.', { fast_write: spec.cache.fast_write });
   return out;
 }
 

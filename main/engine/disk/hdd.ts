@@ -14,11 +14,14 @@
  * cached data is a hit (overhead + bytes / interface rate). A read starting inside the stream's
  * window continues the stream (it completes when the stream has read its last sector). Any other
  * media request preempts the stream (once readahead_min_kb has been read). Writes are
- * write-through and invalidate overlapping cached data.
+ * write-through unless `cache.fast_write` (write-timing.ts: then a write completes once buffered and
+ * its media write keeps the mechanism busy), and invalidate overlapping cached data.
  *
  * With `bus` or `overheads` in the spec, the controller and the bus are timed as in DiskSim 4.0
  * (controller.ts, bus.ts): the command overhead runs from the request's arrival and the seek waits
  * for it; read data crosses the bus per block once the watermark is buffered; completion overheads.
+ * At queue depth > 1 the next media access starts when the previous one ends (or at the request's
+ * arrival), while the previous request's data and completion still cross the bus.
  */
 import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
@@ -29,6 +32,7 @@ import { ControllerTiming } from './controller';
 import { type Chs, Geometry } from './geometry';
 import { makeSeekFn, type SeekFn } from './seek';
 import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from './types';
+import { WriteTiming } from './write-timing';
 
 /** Tolerance (ns) when comparing a computed angle with a sector boundary. */
 const ANGLE_EPS = 0.01;
@@ -53,6 +57,19 @@ export class HddDisk implements Disk {
   private readonly bus: BusTiming;
   private readonly ctl: ControllerTiming;
   private readonly ds: boolean;
+  /** Write completion and the write-back buffer (write-timing.ts). */
+  private readonly wt: WriteTiming;
+  /** End of the busy time counted so far (a buffered write keeps the mechanism busy past its completion). */
+  private busyTo = 0;
+  /**
+   * DiskSim timing at queue depth > 1 (`disk_release_hda`): the mechanism takes the next queued
+   * request when its media access ends, while the bus still carries the previous request's data and
+   * completion. `mechFree`: end of the last media access; `early`: when the dispatched request's
+   * media access could start (+∞: at its dispatch).
+   */
+  private readonly overlap: boolean;
+  private mechFree = Number.NEGATIVE_INFINITY;
+  private early = Number.POSITIVE_INFINITY;
   /** Direction of the last request completed (DiskSim's `lastflags`): picks the "after write" overheads. */
   private lastWrite = false;
   /** First LBA of the request whose media pieces the bus records. */
@@ -133,6 +150,8 @@ export class HddDisk implements Disk {
     this.bus = new BusTiming(spec);
     this.ctl = new ControllerTiming(spec);
     this.ds = this.bus.disksim;
+    this.wt = new WriteTiming(spec, this.ctl, this.bus);
+    this.overlap = this.ds && spec.queue_depth > 1;
     this.busNsPerByte = this.bus.nsPerByte;
     this.revNs = this.geom.revNs;
     const c = spec.cache;
@@ -185,11 +204,19 @@ export class HddDisk implements Disk {
 
   private dispatch(): void {
     const t = this.sim.now;
+    // DiskSim at queue depth > 1: the read-ahead stopped when the media access ended with a request
+    // waiting (qArr[0] is the earliest arrival), and the mechanism was free from then on
+    let idle = Number.POSITIVE_INFINITY;
+    if (this.overlap && this.mechFree < t) {
+      const stop = Math.max(this.mechFree, this.qArr[0]);
+      if (stop < t) idle = this.preempt(stop);
+    }
     let idx = 0;
     if (this.queue.length > 1 && this.bypassed < this.maxBypass) idx = this.pickSptf(t);
     const rq = this.queue[idx];
     const arr = this.qArr[idx];
     const aw = this.qAw[idx];
+    this.early = idle < t ? Math.max(idle, arr) : Number.POSITIVE_INFINITY;
     if (idx === 0) {
       this.queue.shift();
       this.qArr.shift();
@@ -213,7 +240,10 @@ export class HddDisk implements Disk {
     const info = this.serve(rq, t, arr, aw);
     this.curRq = rq;
     this.curInfo = info;
-    this.st.busyNs += info.endNs - info.startNs;
+    const from = Math.max(info.startNs, this.busyTo);
+    const to = Math.max(this.wt.mediaEnd, info.endNs);
+    if (to > from) this.st.busyNs += to - from;
+    this.busyTo = to;
     this.sim.postAt(info.endNs, this.doneCb);
   }
 
@@ -463,6 +493,7 @@ export class HddDisk implements Disk {
     st.requests++;
     if (isRead) st.readRequests++;
 
+    if (isRead) this.wt.read();
     if (cache !== null && isRead) {
       this.settle(t);
       const seg = cache.find(a, b);
@@ -506,6 +537,7 @@ export class HddDisk implements Disk {
         this.bus.stop();
         this.adoptWalk();
         const tr = this.sTime;
+        if (this.overlap) this.mechFree = tr;
         if (this.sLba >= this.sLimit) {
           this.sActive = false;
           this.sResumable = true;
@@ -537,8 +569,17 @@ export class HddDisk implements Disk {
     // DiskSim: the seek waits for the command overhead, counted from the request's arrival
     // (disk_check_hda: overhead_done), and for the mechanism (read-ahead it must finish first).
     const tc = this.ds ? this.commandDone(arr, isRead, false, aw) : 0;
-    const tp = this.preempt(t);
-    const t0 = this.ds ? Math.max(tp, tc) : tp + this.ovhNs;
+    let tp = this.preempt(t);
+    if (this.early < tp) tp = this.early; // queue depth > 1: the seek began when the mechanism was free
+    const wt = this.wt;
+    const wtime = !isRead && (this.ds || wt.level > 0);
+    let t0: number;
+    if (wtime)
+      t0 = wt.begin(a, b, t, arr + this.ctl.perRequestNs + this.bus.arbNs, tc, tp, this.queue.length === 0);
+    else {
+      if (wt.mediaEnd > tp) tp = wt.mediaEnd; // the mechanism is still writing buffered data
+      t0 = this.ds ? Math.max(tp, tc) : tp + this.ovhNs;
+    }
     if (cache !== null && !isRead) cache.invalidate(a, b);
     const g = this.geom;
     const chs = g.locate(a, this.chs);
@@ -555,21 +596,19 @@ export class HddDisk implements Disk {
     this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY);
     this.bus.stop();
     const tm = this.wTime;
+    if (this.overlap) this.mechFree = tm;
     this.cyl = this.wCyl;
     this.head = this.wHead;
     let e: number;
-    if (!this.ds) {
+    if (wtime) e = wt.end(a, b, t, tm, bytes);
+    else if (!this.ds) {
       e = t2 + bytes * this.busNsPerByte;
       if (tm > e) e = tm;
-    } else if (isRead) {
-      e = this.bus.readEnd(b - a, Math.max(t, tc), this.reconnectNs()) + this.ctl.completeNs(true);
     } else {
-      // disk_write_arrive: the data crosses the bus once the command overhead is done, while the
-      // mechanism seeks; write-through, so the drive reconnects to complete after the media write.
-      const xferEnd = Math.max(t, tc) + this.ctl.dataPrepNs + (b - a) * this.bus.writeSectorNs;
-      e = Math.max(tm, xferEnd);
-      if (!this.bus.holdWrite) e += this.bus.arbNs + this.ctl.reselectNs;
-      e += this.ctl.completeNs(false);
+      // disk_read_arrive: a read miss disconnects after its command overhead (DISCONNECT cause)
+      const disc = this.ctl.readDisconnectNs(aw);
+      e =
+        this.bus.readEnd(b - a, Math.max(t, tc) + disc, this.reconnectNs(), disc) + this.ctl.completeNs(true);
     }
     const end = Math.ceil(e - 1e-6);
     st.mediaRequests++;
@@ -603,7 +642,7 @@ export class HddDisk implements Disk {
       seekCyl: dist,
       seekNs: pos,
       rotationNs: rot,
-      transferNs: e - t2,
+      transferNs: e > t2 ? e - t2 : tm - t2,
       accessNs: pos + rot + (tm - t2),
       cacheHit: false,
     };

@@ -1,5 +1,6 @@
 /**
- * The disk layer: HDD and SSD models, presets, spec resolution and characterization.
+ * The disk layer: HDD and SSD models and characterization; re-exports the presets and spec
+ * resolution, which live in main/common/disk (pure data, shared with the spec validator).
  *
  * Modelling choices and simplifications (see hdd.ts for the mechanics):
  * - One mechanism; requests are served one at a time (cache hits included). queue_depth > 1 reorders
@@ -8,46 +9,33 @@
  * - Without `bus`/`overheads`, controller overhead precedes the seek (no overlap) and data crosses at
  *   `interface_mbps`; with them, DiskSim 4.0's bus and controller timing (bus.ts, controller.ts,
  *   docs/disks.md): overheads by hit/miss and last direction, counted from arrival (overlapped at
- *   queue depth > 1), watermark reconnection, per-block bus time, completion overheads.
+ *   queue depth > 1, and so is the next media access with the previous bus transfer and completion:
+ *   `disk_release_hda`), watermark reconnection, per-block bus time, disconnect and completion
+ *   overheads, the write-back buffer ("Fast write level", write-timing.ts).
  * - The seek/head-switch time is the max of both when the head also changes; no separate settle or
  *   write-settle time; no sparing/slipping.
  * - Read-ahead stream: one at a time (the last read miss's segment), evaluated lazily; a read
  *   starting inside its window continues it; a read fully inside any segment is a hit; the segment
  *   acts as a ring once the host consumes it. Partial hits on non-stream segments are misses.
- * - Writes are write-through (no write cache, no read-modify-write for sub-sector writes when
- *   sector_bytes > 512).
+ * - Writes are write-through unless `cache.fast_write` (DiskSim's "Fast write level": a write
+ *   completes once buffered, the media write follows; write-timing.ts); no read-modify-write for
+ *   sub-sector writes when sector_bytes > 512.
  * - busyNs sums request service intervals (start..end); read-ahead in the background is not busy
  *   time, read-ahead the next request must wait for (readahead_min_kb) is.
  */
-import { ownValue } from '../../common/own';
-import { type DiskModelSpec, type DiskSpec, HddSchema, SsdSchema } from '../../common/spec/schema';
+import type { DiskModelSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { HddDisk } from './hdd';
-import { DISK_PRESETS } from './presets';
 import { SsdDisk } from './ssd';
 import type { Disk } from './types';
 
+export { DISK_PRESETS, type DiskPreset } from '../../common/disk/presets';
+export { DEFAULT_DISK_PRESET, resolveDiskSpec } from '../../common/disk/resolve';
 export { characterizeDisk, type DiskCharacterization, seekCurveDistances, seekTimeMs } from './characterize';
 export { HddDisk } from './hdd';
-export { DISK_PRESETS, type DiskPreset } from './presets';
 export { fitThreePoint, makeSeekFn, meanSeekMs, seekDistanceProb } from './seek';
 export { SsdDisk } from './ssd';
 export type { Disk, DiskFactory, DiskStats, ServiceInfo } from './types';
-
-export const DEFAULT_DISK_PRESET = 'sata-7200';
-
-/** Expand `{preset: NAME}` and fill defaults (parsing through HddSchema / SsdSchema). */
-export function resolveDiskSpec(d: DiskSpec): DiskModelSpec {
-  if ('preset' in d) {
-    const p = ownValue(DISK_PRESETS, d.preset);
-    if (!p)
-      throw new Error(
-        `disk.preset: unknown preset "${d.preset}" (known: ${Object.keys(DISK_PRESETS).join(', ')})`,
-      );
-    return structuredClone(p.spec);
-  }
-  return d.kind === 'hdd' ? HddSchema.parse(d) : SsdSchema.parse(d);
-}
 
 export function createDisk(spec: DiskModelSpec, sim: Simulator): Disk {
   return spec.kind === 'hdd' ? new HddDisk(spec, sim) : new SsdDisk(spec, sim);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import published from '../../common/disk/data/published-disks.json' with { type: 'json' };
 import type { HddSpec } from '../../common/spec/schema';
-import published from './data/published-disks.json' with { type: 'json' };
 import { characterizeDisk, DISK_PRESETS, resolveDiskSpec, seekTimeMs } from './index';
 import { fitThreePoint, makeSeekFn } from './seek';
 

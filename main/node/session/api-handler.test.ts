@@ -23,4 +23,23 @@ describe('characterizeDisk', () => {
     );
     await expect(call('characterizeDisk', [{ preset: 'nope' }])).rejects.toThrow(/disk\./);
   });
+
+  it('a wrong type inside a custom disk names the field in the words of spec validation, never zod’s "Invalid input"', async () => {
+    const hdd = {
+      kind: 'hdd',
+      rpm: 'fast',
+      heads: 2,
+      zones: [{ cylinders: 100, sectors_per_track: 100 }],
+      seek: { model: 'three-point', track_to_track_ms: 1, average_ms: 5, full_stroke_ms: 10 },
+      head_switch_ms: 1,
+    };
+    const rpm = 'invalid disk: disk.rpm: must be a number (revolutions per minute), got "fast"';
+    await expect(call('characterizeDisk', [{ name: 'x', disk: hdd }])).rejects.toThrow(rpm);
+    await expect(call('characterizeDisk', [hdd])).rejects.toThrow(rpm);
+    const bus = { ...hdd, rpm: 7200, bus: { read_block_ms: 0.1, write_block_ms: 0.1, hold_read: 1 } };
+    await expect(call('characterizeDisk', [{ name: 'x', disk: bus }])).rejects.toThrow(
+      'invalid disk: disk.bus.hold_read: must be true or false, got 1',
+    );
+    await expect(call('characterizeDisk', [{ name: 'x', disk: bus }])).rejects.not.toThrow(/Invalid input/);
+  });
 });

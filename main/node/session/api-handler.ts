@@ -34,6 +34,7 @@ import {
   DISK_PRESETS,
   EXPERIMENT_PRESETS,
   expandMatrix,
+  formatZodIssues,
   resolveDiskSpec,
   validateSpec,
 } from './engine';
@@ -276,11 +277,12 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
           raw !== null &&
           typeof raw === 'object' &&
           ['disk', 'vms', 'native', 'name', 'duration_s', 'host'].some((k) => k in raw);
-        const disk = isExperiment ? SpecSchema.shape.disk.safeParse(raw.disk) : DiskSpecSchema.safeParse(raw);
+        const input = isExperiment ? raw.disk : raw;
+        const disk = isExperiment ? SpecSchema.shape.disk.safeParse(input) : DiskSpecSchema.safeParse(input);
         if (!disk.success) {
-          throw new ApiError(
-            `invalid disk: ${disk.error.issues.map((i) => `disk.${i.path.join('.')}: ${i.message}`).join('; ')}`,
-          );
+          // the words of spec validation (messages.ts), each under its disk.* path
+          const errors = formatZodIssues(disk.error, input, 'disk');
+          throw new ApiError(`invalid disk: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
         }
         try {
           return characterizeDisk(resolveDiskSpec(disk.data));

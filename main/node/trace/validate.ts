@@ -5,10 +5,11 @@
  * way DiskSim's valid/runvalid does (engine/metrics/disksim-dist.ts). Disk parameters are the
  * preset's published values: nothing is fitted to the trace.
  */
+
+import published from '../../common/disk/data/published-disks.json' with { type: 'json' };
 import type { SpecInput, TraceFormat } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
 import type { ValidationBin, ValidationReport } from '../../common/trace';
-import published from '../../engine/disk/data/published-disks.json' with { type: 'json' };
 import { DISK_PRESETS } from '../../engine/disk/index';
 import { type CdfCurve, DiskSimDistribution, rmsHorizontalDistance } from '../../engine/metrics/disksim-dist';
 import { Simulation } from '../../engine/simulation';

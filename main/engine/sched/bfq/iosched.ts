@@ -30,7 +30,14 @@ import {
 import { getGroup } from './cgroup';
 import { armIdleTimer, betterToIdle, idlingNeededForGuarantees, mustIdle, stopIdling } from './idling';
 import { addToEmptyQueue, injectionQueue, resetInjectLimit, updateInjectLimit } from './injection';
-import { doOrSchedStableMerge, mergeQueues, resumeState, setupCooperator, splitQueue } from './merge';
+import {
+  doOrSchedStableMerge,
+  inheritWaker,
+  mergeQueues,
+  resumeState,
+  setupCooperator,
+  splitQueue,
+} from './merge';
 import {
   type BfqData,
   type BfqScheduler,
@@ -406,8 +413,10 @@ export function getQueue(bfqd: BfqData, rq: BlockRequest): Queue {
   }
   let q = bic.queue;
   let split = false;
+  let shared: Queue | null = null;
   if (q?.coop && q.splitCoop) {
     if (q.inLargeBurst && bic.saved) bic.saved.inLargeBurst = true;
+    shared = q;
     q = splitQueue(bfqd, bic, q);
     split = true;
   }
@@ -422,7 +431,10 @@ export function getQueue(bfqd: BfqData, rq: BlockRequest): Queue {
       if ((saved.wasInBurstList && bfqd.largeBurst) || saved.inLargeBurst) q.inLargeBurst = true;
       else if (saved.wasInBurstList) bfqd.burstList.push(q);
       q.splitTime = bfqd.env.now();
-    } else {
+    }
+    // bfq_init_rq (6.1): a queue created by a split keeps the shared queue's waker
+    if (shared) inheritWaker(bfqd, q, shared);
+    if (!(split && bic.saved)) {
       handleBurst(bfqd, q);
       // bfq_get_queue → bfq_do_or_sched_stable_merge (6.1; not for a queue created by a split).
       if (!bfqd.linux510) doOrSchedStableMerge(bfqd, q, bic);

@@ -3,7 +3,7 @@
  * stable-merge branch of bfq_setup_cooperator (5.14+; skipped with `linux_5_10`),
  * bfq_setup_cooperator (setupCooperator),
  * bfq_find_close_cooperator / bfqq_find_close (findCloseCooperator), bfq_may_be_close_cooperator,
- * bfq_too_late_for_merging, bfq_setup_merge, bfq_merge_bfqqs (mergeQueues), bfq_bfqq_save_state /
+ * bfq_too_late_for_merging, bfq_setup_merge, bfq_merge_bfqqs (mergeQueues, inheritWaker), bfq_bfqq_save_state /
  * bfq_bfqq_resume_state (saveState, resumeState), bfq_release_process_ref and bfq_split_bfqq
  * (splitQueue).
  */
@@ -215,12 +215,29 @@ export function releaseProcessRef(bfqd: BfqData, q: Queue) {
   pruneQueue(bfqd, q);
 }
 
+/**
+ * The waker inheritance of 5.12+ (commit 8ef3fc3a043c "block, bfq: make shared queues inherit
+ * wakers", in 6.1): in bfq_merge_bfqqs the shared queue n takes q's waker when it has none (and
+ * the waker is not n itself); in bfq_init_rq a queue newly created by a split takes the waker of
+ * the shared queue it leaves. It joins the waker's woken_list (reset when the waker goes,
+ * bfq_put_queue) and drops any tentative waker. Not in 5.10.
+ */
+export function inheritWaker(bfqd: BfqData, to: Queue, from: Queue) {
+  const w = from.waker;
+  if (bfqd.linux510 || !w || to.waker || w === to) return;
+  to.waker = w;
+  to.hasWaker = true; // 6.1 has no BFQQF_has_waker: a set waker_bfqq is one
+  to.tentativeWaker = null;
+  w.woken.add(to);
+}
+
 /** bfq_merge_bfqqs: redirect bic (whose queue is q) to the shared queue n. */
 export function mergeQueues(bfqd: BfqData, bic: Bic, q: Queue, n: Queue) {
   saveState(bfqd, q);
   saveState(bfqd, n);
   if (q.ioBound) n.ioBound = true;
   q.ioBound = false;
+  inheritWaker(bfqd, n, q);
   // n inherits q's weight raising (unless n is raised itself).
   if (n.wrCoeff === 1 && q.wrCoeff > 1) {
     n.wrCoeff = q.wrCoeff;

@@ -4,8 +4,8 @@
  * per-zone skews, head switch, measured seek curves as `table` points), copied from
  * /shared/data with every value's provenance.
  */
-import { nullProto } from '../../common/own';
-import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../../common/spec/schema';
+import { nullProto } from '../own';
+import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../spec/schema';
 import disksimBus from './data/disksim-bus.json' with { type: 'json' };
 import published from './data/published-disks.json' with { type: 'json' };
 
@@ -152,6 +152,24 @@ function disksimTiming(d: PubDisk) {
     const who = where === 'disk' ? '' : `${where} `;
     return `DiskSim ${who}"${name}" = ${par(key).value}: ${par(key).provenance}`;
   };
+  // disk_write_arrive: a write following a non-sequential write disconnects once more (HP C2240 family)
+  function extraWriteDisconnect() {
+    if (par('disk.Extra write disconnect').value !== 1) return {};
+    const keys = {
+      command_ms: 'Extradisc command overhead',
+      disconnect_ms: 'Extradisc disconnect overhead',
+      inter_disconnect_ms: 'Extradisc inter-disconnect delay',
+      disconnect2_ms: 'Extradisc 2nd disconnect overhead',
+      seek_delta_ms: 'Extradisc seek delta',
+    } as const;
+    const out = {} as Record<keyof typeof keys, number>;
+    for (const [field, key] of Object.entries(keys) as [keyof typeof keys, string][]) {
+      out[field] = par(`disk.${key}`).value;
+      prov[`overheads.extra_write_disconnect.${field}`] =
+        `${cite(`disk.${key}`)} (${cite('disk.Extra write disconnect')})`;
+    }
+    return { extra_write_disconnect: out };
+  }
   // disk_get_blktranstime: max(bus block transfer time, the drive's "Bulk sector transfer time")
   const bulk = ovh('Bulk sector transfer time', 'bus.bulk');
   const bulkProv = prov['bus.bulk'];
@@ -189,12 +207,27 @@ function disksimTiming(d: PubDisk) {
     write_complete_ms: ovh('Write completion overhead', 'overheads.write_complete_ms'),
     reselect_ms: par('disk.First reselect overhead').value,
     data_prep_ms: par('disk.Data preparation overhead').value,
+    write_hit_after_read_ms: ovh('Write hit over. after read', 'overheads.write_hit_after_read_ms'),
+    write_hit_after_write_ms: ovh('Write hit over. after write', 'overheads.write_hit_after_write_ms'),
+    read_disconnect_after_read_ms: par('disk.Read disconnect afterread').value,
+    read_disconnect_after_write_ms: par('disk.Read disconnect afterwrite').value,
+    write_disconnect_ms: par('disk.Write disconnect overhead').value,
+    reselect_other_ms: par('disk.Other reselect overhead').value,
+    ...extraWriteDisconnect(),
   };
   prov['overheads.reselect_ms'] = cite('disk.First reselect overhead');
   prov['overheads.data_prep_ms'] = cite('disk.Data preparation overhead');
+  prov['overheads.read_disconnect_after_read_ms'] = cite('disk.Read disconnect afterread');
+  prov['overheads.read_disconnect_after_write_ms'] = cite('disk.Read disconnect afterwrite');
+  prov['overheads.write_disconnect_ms'] = cite('disk.Write disconnect overhead');
+  prov['overheads.reselect_other_ms'] = cite('disk.Other reselect overhead');
+  const fast_write = ovh('Fast write level', 'cache.fast_write');
+  if (par('disk.Combine seq writes').value !== 1)
+    throw new Error(`${model}: only "Combine seq writes = 1" is modelled`);
   return {
     bus: { read_block_ms, write_block_ms, arbitration_ms, read_watermark, hold_read, hold_write },
     overheads,
+    fast_write,
     provenance: prov,
   };
 }
@@ -249,6 +282,7 @@ function fromPublished(d: PubDisk, preset: string): DiskPreset {
       segment_kb: Math.max(1, Math.floor((segBlks * 512) / 1024)),
       readahead: true,
       readahead_min_kb: 0,
+      fast_write: timing.fast_write,
     },
     queue_depth: Math.max(1, co['Max queue length'] ?? 1),
   });
@@ -259,7 +293,10 @@ function fromPublished(d: PubDisk, preset: string): DiskPreset {
     `validation setup: at most ${(0.512 / timing.bus.read_block_ms).toFixed(1)} MB/s to the host); controller overheads as DiskSim's (read miss after a read ${timing.overheads.read_miss_after_read_ms} ms, ` +
     `read completion ${timing.overheads.read_complete_ms} ms, …; \`pvblk disk --preset ${preset}\` lists them with their source). ` +
     'Cache = DiskSim buffer segments × segment size with read-ahead; queue_depth = DiskSim "Max queue length". ' +
-    'Sparing/slipping, write-settle and the write-back cache ("Fast write level") are not modelled.';
+    (timing.fast_write > 0
+      ? `Write-back cache: DiskSim "Fast write level" ${timing.fast_write}, a write completes once buffered. `
+      : 'Write-through (DiskSim "Fast write level" 0). ') +
+    'Sparing/slipping and write-settle are not modelled.';
   return { description, source: d.source, spec };
 }
 
