@@ -190,7 +190,15 @@ export class HddDisk implements Disk {
     const rq = this.queue[idx];
     const arr = this.qArr[idx];
     const aw = this.qAw[idx];
-    if (idx === 0) {
+    const only = this.queue.length === 1;
+    if (only) {
+      // pop, not shift: V8's shift of a one-element array drops the backing store (the next push
+      // allocates a new one), a cost on every request at queue depth 1
+      this.queue.pop();
+      this.qArr.pop();
+      this.qAw.pop();
+      this.bypassed = 0;
+    } else if (idx === 0) {
       this.queue.shift();
       this.qArr.shift();
       this.qAw.shift();
@@ -201,7 +209,14 @@ export class HddDisk implements Disk {
       this.qAw.splice(idx, 1);
       this.bypassed++;
     }
-    if (this.queueDepth > 1) {
+    if (this.queueDepth > 1 && only) {
+      this.qA.pop();
+      this.qB.pop();
+      this.qCyl.pop();
+      this.qHead.pop();
+      this.qSlotNs.pop();
+      this.qChecked.pop();
+    } else if (this.queueDepth > 1) {
       this.qA.splice(idx, 1);
       this.qB.splice(idx, 1);
       this.qCyl.splice(idx, 1);
