@@ -341,19 +341,31 @@ export class HddDisk implements Disk {
   /**
    * Read/write LBAs [lba, endLba) sequentially starting at time t with the head at (cyl, head),
    * stopping early at the last whole sector finished by `until`. Leaves the checkpoint in wLba,
-   * wTime (when reading wLba can begin, head aligned), wCyl, wHead.
+   * wTime (when reading wLba can begin, head aligned), wCyl, wHead. `slot0` >= 0: `this.chs` already
+   * holds `lba`'s location and slot0 its physical slot (the caller located it; not done twice).
    */
-  private walk(lba: number, t: number, cyl: number, head: number, endLba: number, until: number): void {
+  private walk(
+    lba: number,
+    t: number,
+    cyl: number,
+    head: number,
+    endLba: number,
+    until: number,
+    slot0 = -1,
+  ): void {
     const g = this.geom;
     const chs = this.chs;
     while (lba < endLba) {
-      g.locate(lba, chs);
+      let slot = slot0;
+      if (slot < 0) g.locate(lba, chs);
+      else slot0 = -1;
       const z = g.zones[chs.zone];
       const pos = this.positionNs(chs.cyl, chs.head, cyl, head);
       let ts = t + pos;
       if (ts > until) break;
       const secNs = this.revNs / z.spt;
-      ts += this.rotWait(ts, g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * secNs);
+      if (slot < 0) slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
+      ts += this.rotWait(ts, slot * secNs);
       cyl = chs.cyl;
       head = chs.head;
       let k = z.spt - chs.sector;
@@ -561,13 +573,14 @@ export class HddDisk implements Disk {
     const pos = this.positionNs(chs.cyl, chs.head, this.cyl, this.head);
     const z = g.zones[chs.zone];
     const t1 = t0 + pos;
-    const rot = this.rotWait(t1, (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / z.spt);
+    const slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
+    const rot = this.rotWait(t1, (slot * this.revNs) / z.spt);
     const t2 = t1 + rot;
     if (this.ds && isRead) {
       this.recA = a;
       this.bus.record();
     }
-    this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY);
+    this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY, slot);
     this.bus.stop();
     const tm = this.wTime;
     this.cyl = this.wCyl;
