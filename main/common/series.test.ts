@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SampleStore } from '../engine/metrics/sample-store';
 import { LATENCY_BUCKETS_MS, type Sample } from './result';
-import { appendSample, describeResolution, spanOf } from './series';
+import { appendSample, coarsen, describeResolution, type SeriesPoints, spanOf } from './series';
 
 /** A sample of 2 VMs (weights 100, 200), 3 threads and 2 contexts at the end of interval k (0.25 s). */
 function sample(k: number): Sample {
@@ -81,6 +82,76 @@ describe('bounded time series', () => {
     expect(describeResolution([sample(0), sample(1)], 250)).toBe('every 250 ms');
     expect(describeResolution(series, 250)).toMatch(
       /^every 250 ms for the last [\d.]+ s, older points merged \(up to [\d.]+ s each\)$/,
+    );
+  });
+});
+
+describe('coarsen', () => {
+  /** The first version: every pass moved the newest `full` points too (the result must not change). */
+  function coarsenEveryPass(p: SeriesPoints, full: number, target: number): void {
+    while (p.length > target) {
+      const n = p.length;
+      const region = n - full;
+      if (region < 2) return;
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i + 1 < region; i++) best = Math.min(best, p.span(i) + p.span(i + 1));
+      let w = 0;
+      let i = 0;
+      let start = 0;
+      while (i < n) {
+        if (i + 1 < region && n - (i - w) > target && p.span(i) + p.span(i + 1) === best) {
+          p.mergeTo(i, start, w);
+          i += 2;
+        } else {
+          if (w !== i) p.move(i, w);
+          i++;
+        }
+        start = p.t(w);
+        w++;
+      }
+      p.truncate(w);
+    }
+  }
+  /** Points as [span, t, start] triples; a merge records the start it was given. */
+  const points = (xs: number[][]): SeriesPoints & { xs: number[][] } => ({
+    xs,
+    get length() {
+      return xs.length;
+    },
+    span: (i) => xs[i][0],
+    t: (i) => xs[i][1],
+    mergeTo: (i, start, w) => {
+      xs[w] = [xs[i][0] + xs[i + 1][0], xs[i + 1][1], start];
+    },
+    move: (i, w) => {
+      xs[w] = xs[i];
+    },
+    truncate: (n) => {
+      xs.length = n;
+    },
+  });
+
+  it('merges exactly as moving the newest points on every pass did', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 0, maxLength: 120 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 1, max: 100 }),
+        (spans, full, target) => {
+          const xs: number[][] = [];
+          let t = 0;
+          for (const s of spans) {
+            t += s;
+            xs.push([s, t, -1]);
+          }
+          const a = points(xs.map((x) => [...x]));
+          const b = points(xs.map((x) => [...x]));
+          coarsen(a, full, target);
+          coarsenEveryPass(b, full, target);
+          expect(a.xs).toEqual(b.xs);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

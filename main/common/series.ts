@@ -135,13 +135,16 @@ export interface SeriesPoints {
 /**
  * Merge adjacent pairs among the points older than the newest `full` until at most `target`
  * remain: each pass merges, oldest first, the pairs whose combined span is the smallest there is,
- * so resolution falls off step by step with age.
+ * so resolution falls off step by step with age. The newest `full` points never merge: they are
+ * moved once, after the last pass, not once per pass.
  */
 export function coarsen(p: SeriesPoints, full: number, target: number): void {
-  while (p.length > target) {
-    const n = p.length;
+  const n0 = p.length;
+  const tail0 = n0 - full;
+  let n = n0;
+  while (n > target) {
     const region = n - full;
-    if (region < 2) return;
+    if (region < 2) break;
     let best = Number.POSITIVE_INFINITY;
     for (let i = 0; i + 1 < region; i++) {
       const span = p.span(i) + p.span(i + 1);
@@ -150,7 +153,7 @@ export function coarsen(p: SeriesPoints, full: number, target: number): void {
     let w = 0;
     let i = 0;
     let start = 0;
-    while (i < n) {
+    while (i < region) {
       if (i + 1 < region && n - (i - w) > target && p.span(i) + p.span(i + 1) === best) {
         p.mergeTo(i, start, w);
         i += 2;
@@ -161,8 +164,12 @@ export function coarsen(p: SeriesPoints, full: number, target: number): void {
       start = p.t(w);
       w++;
     }
-    p.truncate(w);
+    n -= region - w;
   }
+  if (n === n0) return;
+  // a pass ran, so tail0 = n0 - full >= 2
+  for (let i = tail0, w = n - full; i < n0; i++, w++) p.move(i, w);
+  p.truncate(n);
 }
 
 /** Points a series merges down to once it holds more than `max`: merging happens every max/8 samples. */

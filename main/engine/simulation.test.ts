@@ -37,6 +37,18 @@ describe('determinism', () => {
     expect(JSON.stringify(s.result())).toBe(JSON.stringify(simulate(spec)));
   });
 
+  it('reusing completed I/O units changes nothing (an observer turns the reuse off)', () => {
+    // Threads reuse their completed units unless an observer might keep them; the results must
+    // not depend on it, with merging (sequential native reads, noop) and guests (deadline, cfq).
+    for (const over of [{}, { vms: [{ ...small().vms![0], guest_scheduler: 'cfq' as const }] }]) {
+      const spec = parseSpec(small(over));
+      const seen: number[] = [];
+      const observed = new Simulation(spec, undefined, { observer: { completed: (u) => seen.push(u.id) } });
+      expect(JSON.stringify(observed.result())).toBe(JSON.stringify(simulate(spec)));
+      expect(new Set(seen).size).toBe(seen.length);
+    }
+  });
+
   it('a different seed gives different samples', () => {
     const a = simulate(parseSpec(small()));
     const b = simulate(parseSpec(small({ seed: 4 })));

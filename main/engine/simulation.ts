@@ -20,7 +20,7 @@ import type { BlockRequest, IoUnit } from './io/request';
 import { MetricsCollector } from './metrics/collector';
 import { createScheduler } from './sched/index';
 import { GuestBlockLayer } from './stack/guest';
-import { HostBlockLayer } from './stack/host';
+import { HostBlockLayer, UnitSubmission } from './stack/host';
 import { buildLayout, runLayout, type StackLayout } from './stack/layout';
 import { Qemu } from './stack/qemu';
 import { ContextRegistry } from './stack/request-queue';
@@ -147,10 +147,13 @@ export class Simulation {
         submit = (u) => guest.submit(u);
       } else {
         const ctx = this.stack.nativeCtx.get(plan.index)!;
+        const spareSubs: UnitSubmission[] = [];
         submit = (u) => {
           u.tGuestOut = u.tSubmit;
           u.hostSector = u.sector;
-          this.host.submit(
+          const sub = spareSubs.pop() ?? new UnitSubmission(spareSubs, complete);
+          sub.unit = u;
+          this.host.submitWith(
             {
               id: this.host.newId(),
               op: u.op,
@@ -162,7 +165,7 @@ export class Simulation {
               insertedAt: sim.now,
               units: [u],
             },
-            () => complete(u),
+            sub,
           );
         };
       }
@@ -182,7 +185,7 @@ export class Simulation {
               newUnitId,
               observed,
             )
-          : new WorkloadThread(plan, sim, rng, newUnitId, observed),
+          : new WorkloadThread(plan, sim, rng, newUnitId, observed, observer == null),
       );
     }
     for (const t of this.threads) t.start();

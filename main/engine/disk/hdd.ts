@@ -217,7 +217,15 @@ export class HddDisk implements Disk {
     const arr = this.qArr[idx];
     const aw = this.qAw[idx];
     this.early = idle < t ? Math.max(idle, arr) : Number.POSITIVE_INFINITY;
-    if (idx === 0) {
+    const only = this.queue.length === 1;
+    if (only) {
+      // pop, not shift: V8's shift of a one-element array drops the backing store (the next push
+      // allocates a new one), a cost on every request at queue depth 1
+      this.queue.pop();
+      this.qArr.pop();
+      this.qAw.pop();
+      this.bypassed = 0;
+    } else if (idx === 0) {
       this.queue.shift();
       this.qArr.shift();
       this.qAw.shift();
@@ -228,7 +236,14 @@ export class HddDisk implements Disk {
       this.qAw.splice(idx, 1);
       this.bypassed++;
     }
-    if (this.queueDepth > 1) {
+    if (this.queueDepth > 1 && only) {
+      this.qA.pop();
+      this.qB.pop();
+      this.qCyl.pop();
+      this.qHead.pop();
+      this.qSlotNs.pop();
+      this.qChecked.pop();
+    } else if (this.queueDepth > 1) {
       this.qA.splice(idx, 1);
       this.qB.splice(idx, 1);
       this.qCyl.splice(idx, 1);
@@ -356,19 +371,31 @@ export class HddDisk implements Disk {
   /**
    * Read/write LBAs [lba, endLba) sequentially starting at time t with the head at (cyl, head),
    * stopping early at the last whole sector finished by `until`. Leaves the checkpoint in wLba,
-   * wTime (when reading wLba can begin, head aligned), wCyl, wHead.
+   * wTime (when reading wLba can begin, head aligned), wCyl, wHead. `slot0` >= 0: `this.chs` already
+   * holds `lba`'s location and slot0 its physical slot (the caller located it; not done twice).
    */
-  private walk(lba: number, t: number, cyl: number, head: number, endLba: number, until: number): void {
+  private walk(
+    lba: number,
+    t: number,
+    cyl: number,
+    head: number,
+    endLba: number,
+    until: number,
+    slot0 = -1,
+  ): void {
     const g = this.geom;
     const chs = this.chs;
     while (lba < endLba) {
-      g.locate(lba, chs);
+      let slot = slot0;
+      if (slot < 0) g.locate(lba, chs);
+      else slot0 = -1;
       const z = g.zones[chs.zone];
       const pos = this.positionNs(chs.cyl, chs.head, cyl, head);
       let ts = t + pos;
       if (ts > until) break;
       const secNs = this.revNs / z.spt;
-      ts += this.rotWait(ts, g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * secNs);
+      if (slot < 0) slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
+      ts += this.rotWait(ts, slot * secNs);
       cyl = chs.cyl;
       head = chs.head;
       let k = z.spt - chs.sector;
@@ -587,13 +614,14 @@ export class HddDisk implements Disk {
     const pos = this.positionNs(chs.cyl, chs.head, this.cyl, this.head);
     const z = g.zones[chs.zone];
     const t1 = t0 + pos;
-    const rot = this.rotWait(t1, (g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector) * this.revNs) / z.spt);
+    const slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
+    const rot = this.rotWait(t1, (slot * this.revNs) / z.spt);
     const t2 = t1 + rot;
     if (this.ds && isRead) {
       this.recA = a;
       this.bus.record();
     }
-    this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY);
+    this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY, slot);
     this.bus.stop();
     const tm = this.wTime;
     if (this.overlap) this.mechFree = tm;

@@ -92,6 +92,39 @@ export function newUnit(
   };
 }
 
+/**
+ * Make `u` a new I/O (as `newUnit` builds one): for a thread that reuses the units of its completed
+ * I/Os instead of allocating one per request. Only when nothing holds a completed unit any more
+ * (no observer keeps them; the stack itself never reads a unit after completing it).
+ */
+export function reuseUnit(
+  u: IoUnit,
+  id: number,
+  op: Op,
+  sync: boolean,
+  sector: number,
+  sectors: number,
+  tSubmit: number,
+): IoUnit {
+  const m = u as { -readonly [K in keyof IoUnit]: IoUnit[K] };
+  m.id = id;
+  m.op = op;
+  m.sync = sync;
+  m.sector = sector;
+  m.sectors = sectors;
+  m.hostCtx = -1;
+  m.hostSector = -1;
+  m.tSubmit = tSubmit;
+  m.tGuestOut = -1;
+  m.tHostIn = -1;
+  m.tHostOut = -1;
+  m.tDone = -1;
+  m.cacheHit = false;
+  m.liveSlot = -1;
+  m.hostSub = null;
+  return u;
+}
+
 export interface BlockRequest {
   /** Unique per layer instance. */
   readonly id: number;

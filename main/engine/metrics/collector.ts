@@ -3,18 +3,13 @@
  * figures exclude the warm-up), disk utilisation and seeks, fairness, scheduler activity, and the
  * live series sampled every `sample_interval_ms` of simulated time.
  */
-import {
-  type ActivityEvent,
-  type DispatchPoint,
-  LATENCY_BUCKETS_MS,
-  type RunSummary,
-  type Sample,
-} from '../../common/result';
+import { type ActivityEvent, LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
 import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from '../disk/types';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import type { SchedTrace } from '../sched/types';
 import type { HostObserver } from '../stack/host';
 import type { StackLayout } from '../stack/layout';
+import { DispatchTrace } from './dispatch-trace';
 import { jainIndex } from './fairness';
 import { FlowCounter, type PendingOf, r3, r4, roundOrNull, summarizeFlows } from './flows';
 import { LatencyRecorder } from './latency';
@@ -58,7 +53,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private idlePaid = 0;
   private idleNs = 0;
   private switches = 0;
-  readonly dispatch: Thinned<DispatchPoint>;
+  readonly dispatch: DispatchTrace;
   readonly activity: Thinned<ActivityEvent>;
   /** The run's series, bounded (older points merged; common/series.ts). */
   private readonly samples: SampleStore;
@@ -86,7 +81,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       layout.vms.map((v) => v.weight),
     );
     this.vmThreadLat = layout.vms.map((v) => v.threads.map((t) => this.iThreads[t].lat));
-    this.dispatch = new Thinned(traceMax);
+    this.dispatch = new DispatchTrace(traceMax);
     this.activity = new Thinned(traceMax);
   }
 
@@ -97,15 +92,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     if (this.inDevice++ === 0) this.busySince = now;
     if (!this.dispatch.accept()) return;
     const u = rq.units[0];
-    this.dispatch.add({
-      t: now / 1e9,
-      sector: rq.sector,
-      sectors: rq.sectors,
-      vm: u.vm,
-      thread: u.thread,
-      ctx: rq.ctx,
-      write: rq.op === 'write',
-    });
+    this.dispatch.add(now / 1e9, rq.sector, rq.sectors, u.vm, u.thread, rq.ctx, rq.op === 'write');
   }
 
   completed(rq: BlockRequest, info: ServiceInfo): void {

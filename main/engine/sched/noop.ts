@@ -68,7 +68,8 @@ export function createNoop(env: SchedulerEnv): IoScheduler {
       head++;
       if (indexed < head) indexed = head;
       if (head === fifo.length) {
-        fifo.length = 0;
+        // popped, not `length = 0`, which drops the backing store (a new one at the next push)
+        while (fifo.length > 0) fifo.pop();
         head = 0;
         indexed = 0;
       } else if (head > 1024 && head * 2 > fifo.length) {

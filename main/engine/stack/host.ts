@@ -6,7 +6,7 @@
  */
 import type { Simulator } from '../core/sim';
 import type { Disk, ServiceInfo } from '../disk/types';
-import type { BlockRequest, HostSubmission } from '../io/request';
+import type { BlockRequest, HostSubmission, IoUnit } from '../io/request';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from '../sched/types';
 import { type ContextRegistry, RequestQueue } from './request-queue';
 
@@ -14,6 +14,26 @@ export interface HostObserver {
   dispatched(rq: BlockRequest): void;
   /** A request finished at the device (before its units travel back up). */
   completed(rq: BlockRequest, info: ServiceInfo): void;
+}
+
+/**
+ * The submission of one unit, reused: a native process's I/O goes to the host on its own, and its
+ * submission returns to `spare` when it completes, so a run does not allocate a submission and a
+ * completion closure per request. `done` completes the unit through `complete`.
+ */
+export class UnitSubmission implements HostSubmission {
+  remaining = 0;
+  unit: IoUnit | null = null;
+  constructor(
+    private readonly spare: UnitSubmission[],
+    private readonly complete: (u: IoUnit) => void,
+  ) {}
+  readonly done = (): void => {
+    const u = this.unit!;
+    this.unit = null;
+    this.spare.push(this);
+    this.complete(u);
+  };
 }
 
 export class HostBlockLayer {
@@ -50,8 +70,13 @@ export class HostBlockLayer {
 
   /** Submit a request for `units` (host sectors already set); `done` runs when all of them completed. */
   submit(rq: BlockRequest, done: () => void): void {
+    this.submitWith(rq, { remaining: 0, done });
+  }
+
+  /** As `submit`, with the caller's submission object (`remaining` is set here): see UnitSubmission. */
+  submitWith(rq: BlockRequest, sub: HostSubmission): void {
     const units = rq.units;
-    const sub: HostSubmission = { remaining: units.length, done };
+    sub.remaining = units.length;
     const now = this.sim.now;
     for (let i = 0; i < units.length; i++) {
       const u = units[i];

@@ -6,7 +6,7 @@
  */
 import type { Rng } from '../core/rng';
 import type { Simulator } from '../core/sim';
-import { type IoUnit, newUnit } from '../io/request';
+import { type IoUnit, newUnit, reuseUnit } from '../io/request';
 import type { TracePlan } from './trace/thread';
 
 export interface ThreadPlan {
@@ -36,6 +36,8 @@ export class WorkloadThread {
   private nextSeq: number;
   /** I/Os issued and not completed yet (each knows its index here: `liveSlot`). */
   private readonly live: IoUnit[] = [];
+  /** Units of completed I/Os, for reuse (only with `reuseUnits`). */
+  private readonly spare: IoUnit[] = [];
   private stopped = false;
   issued = 0;
   completed = 0;
@@ -52,6 +54,8 @@ export class WorkloadThread {
     private readonly rng: Rng,
     private readonly newUnitId: () => number,
     private readonly submit: (u: IoUnit) => void,
+    /** Reuse completed units for new I/Os (nobody outside the stack keeps a unit after completion). */
+    private readonly reuseUnits = false,
   ) {
     this.nextSeq = plan.regionStart;
   }
@@ -77,6 +81,7 @@ export class WorkloadThread {
       last.liveSlot = u.liveSlot;
     }
     u.liveSlot = -1;
+    if (this.reuseUnits) this.spare.push(u);
     this.completed++;
     if (this.plan.poissonRateIops !== null || this.stopped) return;
     if (this.plan.thinkNs > 0) this.sim.post(this.plan.thinkNs, this.issueFn);
@@ -112,17 +117,29 @@ export class WorkloadThread {
       sector = this.nextSeq;
       this.nextSeq += p.blockSectors;
     }
-    const unit = newUnit(
-      this.newUnitId(),
-      isRead ? 'read' : 'write',
-      isRead || p.syncWrites,
-      sector,
-      p.blockSectors,
-      p.index,
-      p.pid,
-      p.vm,
-      this.sim.now,
-    );
+    const op = isRead ? 'read' : 'write';
+    const unit =
+      this.spare.length > 0
+        ? reuseUnit(
+            this.spare.pop()!,
+            this.newUnitId(),
+            op,
+            isRead || p.syncWrites,
+            sector,
+            p.blockSectors,
+            this.sim.now,
+          )
+        : newUnit(
+            this.newUnitId(),
+            op,
+            isRead || p.syncWrites,
+            sector,
+            p.blockSectors,
+            p.index,
+            p.pid,
+            p.vm,
+            this.sim.now,
+          );
     unit.liveSlot = this.live.length;
     this.live.push(unit);
     this.issued++;
