@@ -23,7 +23,7 @@ export class Qemu {
   constructor(
     private readonly sim: Simulator,
     private readonly vm: VmPlan,
-    private readonly layout: StackLayout,
+    layout: StackLayout,
     private readonly host: HostBlockLayer,
     private readonly overheadNs: number,
     private readonly rng: Rng,
@@ -31,7 +31,16 @@ export class Qemu {
     private readonly completeInGuest: (rq: BlockRequest) => void,
   ) {
     if (vm.mapping === 'pool') this.freeWorkers.push(...vm.contexts);
+    // vpid mappings: this VM's guest PIDs → host contexts, from the layout's (vm, pid) table.
+    for (const ti of vm.threads) {
+      const pid = layout.threads[ti].pid;
+      const ctx = layout.vpidCtx.get(`${vm.index}:${pid}`);
+      if (ctx !== undefined) this.vpidCtx.set(pid, ctx);
+    }
   }
+
+  /** Guest PID → host context (vpid, vpid-group). */
+  private readonly vpidCtx = new Map<number, number>();
 
   /** Requests spending the emulation overhead, in arrival order (it is the same for all). */
   private readonly emulating: BlockRequest[] = [];
@@ -63,7 +72,7 @@ export class Qemu {
         return vm.contexts[0];
       case 'vpid':
       case 'vpid-group':
-        return this.layout.vpidCtx.get(`${vm.index}:${pid}`) ?? vm.contexts[0];
+        return this.vpidCtx.get(pid) ?? vm.contexts[0];
       case 'vpid-hash':
         return vm.contexts[hashPid(pid) % vm.contexts.length];
       case 'pool':

@@ -45,16 +45,22 @@ export function nextPos(q: Cfqq) {
   return (q.nextRq as CRq).rq.sector;
 }
 
+interface PrioTreeLookup {
+  found: Cfqq | null;
+  parent: number;
+  at: number;
+}
+/** prioTreeLookup's answer, reused by every call (read at once by its caller, never kept). */
+const lookup: PrioTreeLookup = { found: null, parent: -1, at: 0 };
+
 /**
  * cfq_prio_tree_lookup(): descend the tree comparing with each node's *current* next_rq sector
  * (as the kernel, whose keys may have gone stale since insertion). The array is descended as a
  * balanced binary tree; `parent` is the last node visited (the parent of the NULL leaf), `at`
  * where the sector would be inserted.
  */
-export function prioTreeLookup(
-  root: Cfqq[],
-  sector: number,
-): { found: Cfqq | null; parent: number; at: number } {
+export function prioTreeLookup(root: Cfqq[], sector: number): PrioTreeLookup {
+  const l = lookup;
   let lo = 0;
   let hi = root.length;
   let parent = -1;
@@ -64,9 +70,17 @@ export function prioTreeLookup(
     const pos = nextPos(root[mid]);
     if (sector > pos) lo = mid + 1;
     else if (sector < pos) hi = mid;
-    else return { found: root[mid], parent: mid, at: mid };
+    else {
+      l.found = root[mid];
+      l.parent = mid;
+      l.at = mid;
+      return l;
+    }
   }
-  return { found: null, parent, at: lo };
+  l.found = null;
+  l.parent = parent;
+  l.at = lo;
+  return l;
 }
 
 export function prioTreeRemove(cfqd: CfqData, q: Cfqq) {

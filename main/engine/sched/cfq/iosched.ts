@@ -30,6 +30,7 @@ import {
   armSliceTimer,
   delTimer,
   endIdleTrace,
+  onIdleTimer,
   prioToMaxRq,
   scaledSlice,
   setActive,
@@ -116,7 +117,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const minVdisktime = 0;
   const cics = new Map<number, Cic>();
   const asyncQueues = new Map<string, Cfqq>();
-  const meta = new Map<BlockRequest, CRq>();
+  const driver: CRq[] = [];
   const lengths = new Map<number, number>();
   const nextQid = 1;
   /**
@@ -128,7 +129,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const mergesScheduled = 0;
   const merges = 0;
   const splits = 0;
-  return {
+  const cfqd: CfqData = {
     env,
     params,
     quantum,
@@ -160,6 +161,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
     lastPosition,
     lastDelayedSync,
     idleTimer,
+    onIdleTimer: () => onIdleTimer(cfqd),
     idleTraceCtx,
     lastTraced,
     groups,
@@ -167,7 +169,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
     minVdisktime,
     cics,
     asyncQueues,
-    meta,
+    driver,
     lengths,
     nextQid,
     prioTrees,
@@ -176,6 +178,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
     merges,
     splits,
   };
+  return cfqd;
 }
 
 export function now(cfqd: CfqData) {
@@ -185,7 +188,7 @@ export function now(cfqd: CfqData) {
 export function getCic(cfqd: CfqData, ctx: number): Cic {
   let c = cfqd.cics.get(ctx);
   if (!c) {
-    c = { ctx, ttime: newTtime(now(cfqd)), syncQ: null };
+    c = { ctx, ttime: newTtime(now(cfqd)), syncQ: null, queued: 0 };
     cfqd.cics.set(ctx, c);
   }
   return c;
@@ -199,7 +202,7 @@ export function newQueue(
   prio: number,
   group: Group,
 ): Cfqq {
-  return {
+  const q: Cfqq = {
     id: cfqd.nextQid++,
     ctx,
     sync,
@@ -236,6 +239,7 @@ export function newQueue(
     coop: false,
     splitCoop: false,
   };
+  return q;
 }
 
 /** cfq_async_queue_prio(): async queues shared per group, by class and level (one for idle). */
@@ -255,10 +259,9 @@ export function mergeQueue(cfqd: CfqData, rq: BlockRequest): Cfqq | null {
   return rq.sync ? getCic(cfqd, rq.ctx).syncQ : asyncQueue(cfqd, rq);
 }
 
-/** cfq_set_request(): the queue a newly allocated request of this context goes to. */
-export function setRequest(cfqd: CfqData, rq: BlockRequest): Cfqq {
+/** cfq_set_request(): the queue a newly allocated request of this context (`cic`) goes to. */
+export function setRequest(cfqd: CfqData, rq: BlockRequest, cic: Cic): Cfqq {
   if (!rq.sync) return asyncQueue(cfqd, rq);
-  const cic = getCic(cfqd, rq.ctx);
   for (;;) {
     let q = cic.syncQ;
     if (!q) {
@@ -356,12 +359,6 @@ export function sortedInsert(q: Cfqq, c: CRq) {
   q.sorted.splice(lo, 0, c);
 }
 
-export function bump(cfqd: CfqData, ctx: number, d: number) {
-  const v = (cfqd.lengths.get(ctx) ?? 0) + d;
-  if (v <= 0) cfqd.lengths.delete(ctx);
-  else cfqd.lengths.set(ctx, v);
-}
-
 /** cfq_remove_request(): take a queued request out of its queue. */
 export function removeRequest(cfqd: CfqData, c: CRq) {
   const q = c.q;
@@ -373,7 +370,7 @@ export function removeRequest(cfqd: CfqData, c: CRq) {
   const j = q.fifo.indexOf(c);
   if (j >= 0) q.fifo.splice(j, 1);
   cfqd.rqQueued--;
-  bump(cfqd, c.rq.ctx, -1);
+  c.cic.queued--;
 }
 
 /** Merge `rq` into a queued request of the same cfq queue (cfq_merge / attempt_*_merge). */
@@ -410,7 +407,6 @@ export function mergeRequests(cfqd: CfqData, a: CRq, b: CRq) {
   }
   if (a.q.nextRq === b) a.q.nextRq = a;
   removeRequest(cfqd, b);
-  cfqd.meta.delete(b.rq);
 }
 
 export function updateHwTag(cfqd: CfqData) {
@@ -502,14 +498,15 @@ export function dispatchRequest(cfqd: CfqData, q: Cfqq): CRq | null {
   cfqd.rqInFlight[q.sync ? 1 : 0]++;
   cfqd.rqInDriver++;
   cfqd.lastPosition = endSector(c.rq);
-  if (!cfqd.activeCic) cfqd.activeCic = getCic(cfqd, c.rq.ctx);
+  if (!cfqd.activeCic) cfqd.activeCic = c.cic;
+  cfqd.driver.push(c);
   return c;
 }
 
 export function enqueued(cfqd: CfqData, q: Cfqq, c: CRq) {
   const rq = c.rq;
   cfqd.rqQueued++;
-  const cic = getCic(cfqd, rq.ctx);
+  const cic = c.cic;
   // cfq_update_io_thinktime()
   if (q.sync) {
     updateTtime(cfqd, cic.ttime, cfqd.sliceIdle);
@@ -548,12 +545,12 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
     insert(rq) {
       const mq = mergeQueue(cfqd, rq);
       if (mq && tryMergeInto(cfqd, mq, rq)) return;
-      const q = setRequest(cfqd, rq);
-      const c: CRq = { rq, q, fifoTime: now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0] };
-      cfqd.meta.set(rq, c);
+      const cic = getCic(cfqd, rq.ctx);
+      const q = setRequest(cfqd, rq, cic);
+      const c: CRq = { rq, q, cic, fifoTime: now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0] };
       q.fifo.push(c);
       sortedInsert(q, c);
-      bump(cfqd, rq.ctx, 1);
+      cic.queued++;
       if (!q.onRr) addCfqqRr(cfqd, q);
       const prev = q.nextRq;
       q.nextRq = chooseReq(cfqd, q.nextRq, c, cfqd.lastPosition);
@@ -579,9 +576,14 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       return c.rq;
     },
     completed(rq) {
-      const c = cfqd.meta.get(rq);
-      if (!c) return;
-      cfqd.meta.delete(rq);
+      // The request's entry among those in the driver (few: at most the device's queue depth).
+      const driver = cfqd.driver;
+      let i = driver.length - 1;
+      while (i >= 0 && driver[i].rq !== rq) i--;
+      if (i < 0) return;
+      const c = driver[i];
+      driver[i] = driver[driver.length - 1];
+      driver.pop();
       const q = c.q;
       const t = now(cfqd);
       updateHwTag(cfqd);
@@ -590,7 +592,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       q.group.dispatched--;
       cfqd.rqInFlight[q.sync ? 1 : 0]--;
       if (rq.sync) {
-        getCic(cfqd, rq.ctx).ttime.lastEnd = t;
+        c.cic.ttime.lastEnd = t;
         (q.onRr && q.st ? q.st : stFor(q.group, q.cls, qType(q))).ttime.lastEnd = t;
         if (rq.insertedAt + cfqd.fifoExpire[1] <= t) cfqd.lastDelayedSync = t;
       }
@@ -627,7 +629,11 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       return cfqd.rqQueued;
     },
     queueLengths() {
-      return cfqd.lengths;
+      // Counted per context as requests enter and leave the queues (cic.queued), gathered here.
+      const m = cfqd.lengths;
+      m.clear();
+      for (const cic of cfqd.cics.values()) if (cic.queued > 0) m.set(cic.ctx, cic.queued);
+      return m;
     },
     inspect(ctx) {
       const cic = cfqd.cics.get(ctx);

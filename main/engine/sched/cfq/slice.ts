@@ -144,7 +144,7 @@ export function armSliceTimer(cfqd: CfqData) {
   q.waitRequest = true;
   const sl = gIdle ? gIdle : cfqd.sliceIdle;
   if (cfqd.idleTimer) cfqd.env.cancelTimer(cfqd.idleTimer);
-  cfqd.idleTimer = cfqd.env.setTimer(sl, () => onIdleTimer(cfqd));
+  cfqd.idleTimer = cfqd.env.setTimer(sl, cfqd.onIdleTimer);
   endIdleTrace(cfqd, false);
   cfqd.idleTraceCtx = traceCtx(q);
   cfqd.env.trace.idleStart(cfqd.idleTraceCtx);

@@ -50,6 +50,8 @@ export interface Cic {
   readonly ttime: TTime;
   /** The context's sync queue (cic->cfqq[1]); after a close-cooperator merge a shared one. */
   syncQ: Cfqq | null;
+  /** Requests of this context queued in any cfq queue (for queueLengths). */
+  queued: number;
 }
 /** struct cfq_rb_root: one service tree (queues ordered by rb_key) and its think time. */
 export interface ServiceTree {
@@ -84,6 +86,8 @@ export interface Group {
 export interface CRq {
   readonly rq: BlockRequest;
   readonly q: Cfqq;
+  /** The io context of the request's submitter (rq->elv.icq). */
+  readonly cic: Cic;
   fifoTime: number;
 }
 export interface Cfqq {
@@ -225,6 +229,8 @@ export interface CfqData {
   lastPosition: number;
   lastDelayedSync: number;
   idleTimer: TimerHandle | null;
+  /** cfq_idle_slice_timer bound to this cfqd (the idle timer's callback, made once). */
+  readonly onIdleTimer: () => void;
   idleTraceCtx: number | null;
   lastTraced: number;
   readonly groups: Map<number, Group>;
@@ -232,7 +238,9 @@ export interface CfqData {
   minVdisktime: number;
   readonly cics: Map<number, Cic>;
   readonly asyncQueues: Map<string, Cfqq>;
-  readonly meta: Map<BlockRequest, CRq>;
+  /** Requests dispatched and not yet completed (the kernel finds them by rq->elv.priv). */
+  readonly driver: CRq[];
+  /** queueLengths()' map, refilled at each call. */
   readonly lengths: Map<number, number>;
   nextQid: number;
   /**
