@@ -97,6 +97,8 @@ export interface GuestPlan {
   /** Model sectors of the disk. */
   diskSectors: number;
   queueDepth: number;
+  /** Request pool of the scheduler (queue/nr_requests) or null for `none` (see `hostNrRequests`). */
+  nrRequests: number | null;
   rotational: boolean;
   /** What was changed or approximated to express the spec in the guest. */
   notes: string[];
@@ -336,6 +338,10 @@ export function planGuest(spec: Spec): GuestPlan {
     partitions,
     diskSectors: layout.diskSectors,
     queueDepth: diskSpec.queue_depth,
+    nrRequests: hostNrRequests(
+      scheduler,
+      layout.threads.map((t) => t.iodepth),
+    ),
     rotational: diskSpec.kind === 'hdd',
     notes,
     simSpec,
@@ -346,6 +352,22 @@ export function planGuest(spec: Spec): GuestPlan {
     },
     durationS: spec.duration_s,
   };
+}
+
+/**
+ * The scheduler's request pool as a host gives it. blk-mq sizes it from the driver's tag depth
+ * (block/blk-mq-sched.c blk_mq_init_sched: 2 × min(queue_depth, BLKDEV_DEFAULT_RQ)), so virtio_blk
+ * with queue_depth=1 leaves bfq 2 requests: the third of three readers sleeps for a tag, takes the
+ * one the in-service reader's completion frees, and its arrival preempts that reader's idling
+ * (bfq_bfqq_handle_idle_busy_switch, BFQQE_PREEMPTED). A host's disk at depth 1 sits behind its
+ * HBA's tag set (ahci: 32 tags, 64 requests) and its depth is a budget (scsi_mq_get_budget), and the
+ * model has no pool limit: at least 64, and twice the threads' summed I/O depth, at most
+ * MAX_SCHED_RQ (2048). `none` has no scheduler tags (its pool is the driver's tags).
+ */
+export function hostNrRequests(scheduler: string, iodepths: number[]): number | null {
+  if (scheduler === 'none') return null;
+  const sum = iodepths.reduce((a, b) => a + b, 0);
+  return Math.min(2048, Math.max(64, 2 * sum));
 }
 
 function alignDown(x: number, a: number): number {

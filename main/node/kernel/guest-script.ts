@@ -51,7 +51,11 @@ function fioFile(plan: GuestPlan, jobs: GuestPlan['jobs']): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function guestFiles(plan: GuestPlan, modules: string[]): GuestFiles {
+/** ftrace's blk tracer on /dev/vda during the run: block events and the I/O scheduler's own
+ * messages (bfq_log_bfqq: think time, idling, expirations) to /out/blktrace.txt. */
+const TRACE = '/sys/kernel/tracing';
+
+export function guestFiles(plan: GuestPlan, modules: string[], opts: { trace?: boolean } = {}): GuestFiles {
   const files: GuestFiles = {};
   const groups = new Map<string, GuestPlan['jobs']>();
   for (const j of plan.jobs) {
@@ -97,8 +101,15 @@ export function guestFiles(plan: GuestPlan, modules: string[]): GuestFiles {
     `[ "$(($(cat /sys/block/vda/size) * 512))" = "${diskBytes}" ] || fail "/dev/vda is $(cat /sys/block/vda/size) sectors, expected ${diskBytes / SECTOR_BYTES}"`,
     'Q=/sys/block/vda/queue',
     'stage scheduler',
+    // virtio-blk has no rotational feature: the guest marks every disk rotational unless told
+    `echo ${plan.rotational ? 1 : 0} > $Q/rotational || fail "cannot write queue/rotational"`,
     `echo ${plan.scheduler} > $Q/scheduler || fail "cannot select ${plan.scheduler}: $(cat $Q/scheduler)"`,
   );
+  // after the scheduler switch, which resets the pool to 2 × the driver's depth
+  if (plan.nrRequests !== null)
+    L.push(
+      `echo ${plan.nrRequests} > $Q/nr_requests || fail "cannot write ${plan.nrRequests} to queue/nr_requests"`,
+    );
   for (const [f, v] of Object.entries(plan.tunables))
     L.push(`echo ${v} > $Q/iosched/${f} || fail "cannot write ${v} to iosched/${f}"`);
   L.push(
@@ -144,6 +155,13 @@ export function guestFiles(plan: GuestPlan, modules: string[]): GuestFiles {
     'cat /sys/block/vda/stat > /out/stat0',
     'stage start',
   );
+  if (opts.trace)
+    L.push(
+      `mount -t tracefs nodev ${TRACE} || fail "cannot mount tracefs"`,
+      `echo 65536 > ${TRACE}/buffer_size_kb`,
+      `echo blk > ${TRACE}/current_tracer || fail "no blk tracer (CONFIG_BLK_DEV_IO_TRACE)"`,
+      'echo 1 > /sys/block/vda/trace/enable || fail "cannot enable the block trace of vda"',
+    );
   procs.forEach((p, i) => {
     const join = p.cgroup ? `echo $$ > /sys/fs/cgroup/${p.cgroup}/cgroup.procs && ` : '';
     L.push(
@@ -168,6 +186,13 @@ export function guestFiles(plan: GuestPlan, modules: string[]): GuestFiles {
   L.push(
     mark(MARK_END),
     'cat /sys/block/vda/stat > /out/stat1',
+    ...(opts.trace
+      ? [
+          'echo 0 > /sys/block/vda/trace/enable',
+          `cat ${TRACE}/per_cpu/cpu*/stats > /out/blktrace.stats`,
+          `cat ${TRACE}/trace > /out/blktrace.txt`,
+        ]
+      : []),
     'stage collect',
     'tar -cf /dev/vdb -C /out . || fail "cannot write the results disk"',
     'sync',

@@ -10,7 +10,7 @@ import { CpioWriter } from './cpio';
 import type { DiskLogEntry } from './disk-clock';
 import { KernelRefusal } from './errors';
 import { buildGpt, crc32, GPT_FIRST_USABLE } from './gpt';
-import { PREFIX_SECTORS, planGuest } from './guest-plan';
+import { hostNrRequests, PREFIX_SECTORS, planGuest } from './guest-plan';
 import { guestFiles } from './guest-script';
 import { moduleDepends } from './kernel-package';
 import { calibrate, parseFioLog, readTar } from './results';
@@ -85,6 +85,14 @@ describe('guest plan: the spec as guest processes', () => {
     const init = guestFiles(p, ['virtio_blk', 'bfq']).init;
     expect(init).toContain("echo '300' > /sys/fs/cgroup/pvblk-vm0/io.bfq.weight");
     expect(init).toContain('insmod /lib/modules/virtio_blk.ko queue_depth=1');
+    // a host's request pool, written after the scheduler switch that resets it (6.1
+    // blk_mq_init_sched gives 2 × virtio_blk's depth = 2, which starves the third reader of a tag)
+    expect(p.nrRequests).toBe(64);
+    expect(init.indexOf('> $Q/nr_requests')).toBeGreaterThan(init.indexOf('> $Q/scheduler'));
+    expect(init).toContain('echo 1 > $Q/rotational');
+    expect(hostNrRequests('none', [1, 1])).toBeNull();
+    expect(hostNrRequests('bfq', [32, 32, 32])).toBe(192);
+    expect(hostNrRequests('bfq', [2000, 2000])).toBe(2048);
     const c = planGuest(spec({ ...s, host: { scheduler: 'cfq', params: {} } }));
     expect(c.cgroups[1]).toEqual({ name: 'pvblk-vm1', weightFile: 'io.bfq.weight', weight: 100 });
   });

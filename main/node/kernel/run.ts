@@ -78,6 +78,9 @@ export interface KernelOptions {
   /** Seconds to wait for the guest to be ready to start (default 600) and extra seconds beyond the run (default 300). */
   bootTimeoutS?: number;
   runSlackS?: number;
+  /** Trace the guest's block layer and I/O scheduler messages (ftrace blk tracer) during the run;
+   * the text is handed to this callback per run. */
+  onBlkTrace?: (text: string, run: number) => void;
 }
 
 /** The spec the comparison simulates: the guest plan's (cfq → bfq) with the calibrated overhead. */
@@ -115,7 +118,7 @@ export async function runKernel(
     log(
       `run ${i + 1}/${runs.length}${Object.keys(runs[i].params).length ? ` ${JSON.stringify(runs[i].params)}` : ''}`,
     );
-    const r = await runOne(runs[i].spec, runs[i].params, plans[i], kernel, accel, why, opts);
+    const r = await runOne(runs[i].spec, runs[i].params, plans[i], kernel, accel, why, opts, i);
     results.push(r);
     const { simulate } = await import('../../engine/simulation');
     const simSpec = simSpecFor(plans[i], r.kernel.sim_overhead_us);
@@ -145,6 +148,7 @@ async function runOne(
   accel: Accel,
   accelWhy: string,
   opts: KernelOptions,
+  runIndex: number,
 ): Promise<KernelRunResult> {
   const log = opts.onProgress ?? (() => {});
   const vcpus = opts.vcpus ?? 2;
@@ -169,7 +173,7 @@ async function runOne(
     }
     const port = await srv.listen(opts.port ?? 0);
     const initrd = join(dir, 'initrd.cpio');
-    runInitramfs(base, initrd, guestFiles(plan, base.modules));
+    runInitramfs(base, initrd, guestFiles(plan, base.modules, { trace: opts.onBlkTrace !== undefined }));
     const out = join(dir, 'results.img');
     writeFileSync(out, '');
     truncateSync(out, 512 * 1024 * 1024);
@@ -235,6 +239,8 @@ async function runOne(
       if (!b) throw new KernelRefusal(`the guest's results have no ${n}`);
       return b.toString('utf8');
     };
+    const trace = files.get('blktrace.txt');
+    if (opts.onBlkTrace && trace) opts.onBlkTrace(trace.toString('utf8'), runIndex);
     const sysfs: Record<string, string> = {};
     for (const line of need('sysfs.txt').split('\n')) {
       const m = /^(\S+(?: \S+)?) (.*)$/.exec(line.trim());
