@@ -98,6 +98,37 @@ describe('pvblk: work and memory limits', () => {
   });
 });
 
+describe('pvblk: a worker out of memory', () => {
+  it('a run past its worker heap cap is one line naming the run, exit 2, no stack', () => {
+    // 8192 threads need well over 32 MiB of heap; the cap is lowered so the test stays small
+    const spec = {
+      name: 'oom',
+      duration_s: 0.2,
+      disk: { preset: 'ssd-sata' },
+      host: { scheduler: 'noop' },
+      native: Array.from({ length: 8 }, (_, i) => ({
+        name: `r${i}`,
+        count: 1024,
+        size_gb: 0.01,
+        block_kb: 4,
+        pattern: 'random',
+      })),
+      matrix: { seed: [1, 2] },
+    };
+    const r = spawnSync(process.execPath, [BIN, 'run', file('oom.json', spec), '--jobs', '2'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, PVBLK_WORKER_HEAP_MB: '32' },
+    });
+    refused(
+      r,
+      /^pvblk: run [12] of 2 \(seed=[12]\): the simulation ran out of memory \(worker heap cap 32 MiB; PVBLK_WORKER_HEAP_MB sets it\)/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  }, 120_000);
+});
+
 describe('pvblk: output paths and ports', () => {
   it('run --out into a missing folder fails before simulating, naming the path', () => {
     const out = join(dir, 'no-such-folder', 'x.pvblk.zip');

@@ -338,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
       err.name === 'ServeError' ||
       err.name === 'TraceFileError' ||
       err.name === 'SpecArgError' ||
+      err.name === 'RunOutOfMemory' ||
       err.code?.startsWith('ERR_PARSE_ARGS')
     ) {
       process.stderr.write(`pvblk: ${err.message}\n`);
