@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
+import { cgroupUnavailable } from '../main/node/real/cgroup';
 import { expect, serverUrl, shot, test } from './fixtures';
 
 const execFileP = promisify(execFile);
@@ -175,6 +176,54 @@ test('real disk: run in a temp folder, device panel, then sim vs real side by si
     await expect(page.getByTestId('throughput-overlay')).toHaveCount(0);
     expect(errors).toEqual([]);
     await page.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real disk: a strategy this machine cannot run is a not-run row with its reason, the others run', async ({
+  lab,
+}, info) => {
+  test.skip(info.project.name === 'electron', 'the folder is typed in browser mode (Electron uses a dialog)');
+  const why = cgroupUnavailable();
+  test.skip(why === null, 'this machine has weighted cgroups: vpid-group runs here');
+  test.setTimeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'pvblk-e2e-real-'));
+  try {
+    await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+    await lab.getByTestId('mode-json').click();
+    const base = JSON.parse(await lab.getByTestId('spec-json').inputValue()) as Record<string, unknown>;
+    // paper-fairness's strategies, shortened: vpid-group needs weighted cgroups, which this machine lacks
+    const spec = {
+      ...SPEC,
+      duration_s: 1,
+      host: { scheduler: 'cfq' },
+      disk: base.disk,
+      seed: base.seed,
+      matrix: { 'vms.*.mapping': ['vm', 'vpid-group'] },
+    };
+    await lab.getByTestId('spec-json').fill(JSON.stringify(spec, null, 2));
+    await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
+    await lab.getByTestId('backend-real').check();
+    await lab.getByTestId('real-dir').fill(dir);
+    await expect(lab.getByTestId('real-dir-ok')).toBeVisible();
+    await lab.getByTestId('real-size').fill('0.25');
+    await lab.getByTestId('real-size').dispatchEvent('change');
+    await lab.getByTestId('run').click();
+    // done, not error: the vm run ran; vpid-group is counted and shown as not run, with the reason
+    await expect(lab.getByTestId('status')).toHaveText('done', { timeout: 60_000 });
+    await expect(lab.getByTestId('real-error')).toHaveCount(0);
+    await expect(lab.getByTestId('not-run-count')).toHaveText('1 not run here');
+    await expect(lab.getByTestId('compare-count')).toHaveText('1 of 2 runs finished · 1 not run');
+    const row = lab.getByTestId('not-run-row');
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText('vpid-group');
+    await expect(row).toContainText(
+      "not run: vpid-group: the VMs' weighted I/O cgroups are not available here",
+    );
+    await expect(lab.getByTestId('compare-table').locator('tbody tr')).toHaveCount(2);
+    expect(readdirSync(dir)).toEqual([]);
+    await shot(lab, '16-real-not-run');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -242,9 +242,38 @@ export interface RunResult {
   trace: { dispatch: DispatchPoint[]; activity: ActivityEvent[]; truncated: boolean };
 }
 
+/**
+ * A run of the spec's matrix that a backend could not do on this machine, and why (the real-disk
+ * backend: `vpid-group` where the kernel has no proportional-weight I/O policy, or more OS threads
+ * than it starts). It has no figures: not zeros, none.
+ */
+export interface NotRunEntry {
+  /** The run's index in the spec's matrix (from 0). */
+  index: number;
+  params: Record<string, string | number | boolean>;
+  status: 'not-run';
+  /** Why, in words the user can act on. */
+  reason: string;
+}
+
 export interface ExperimentResult {
   name: string;
   seed: number;
   engine_version: string;
+  /** The runs done, in matrix order (every run of the matrix unless `not_run` lists some). */
   runs: RunResult[];
+  /**
+   * Runs of the matrix that were not done, with the reason, in matrix order. Only the real-disk
+   * backend sets it, and only when a run could not be done; `runs` then holds the others
+   * (runMatrixIndices gives each one's matrix index).
+   */
+  not_run?: NotRunEntry[];
+}
+
+/** The matrix index of each of `result.runs`: 0, 1, 2… skipping the indices `not_run` lists. */
+export function runMatrixIndices(result: Pick<ExperimentResult, 'runs' | 'not_run'>): number[] {
+  const skip = new Set((result.not_run ?? []).map((n) => n.index));
+  const out: number[] = [];
+  for (let i = 0; out.length < result.runs.length; i++) if (!skip.has(i)) out.push(i);
+  return out;
 }

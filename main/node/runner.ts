@@ -13,6 +13,20 @@ import { expandMatrix, type RunParams } from '../common/spec/validate';
 import { simulate } from '../engine/simulation';
 import { ENGINE_VERSION } from '../engine/version';
 import { fileTraceProvider } from './trace/provider';
+import { workerHeapMb } from './worker-heap';
+
+/** A run's worker thread hit its heap cap (worker-heap.ts): the run, the cap and what to change. */
+export class RunOutOfMemory extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunOutOfMemory';
+  }
+}
+
+const runLabel = (params: RunParams): string =>
+  Object.entries(params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 
 export interface RunOptions {
   /** Worker threads to use (default: available cores, at most the number of runs). 1 = in this thread. */
@@ -25,11 +39,13 @@ export interface RunTask {
   params: RunParams;
 }
 
-/** The built worker next to this module (out/main/run-worker.js), if any. */
+/**
+ * The built worker (out/main/run-worker.js) near this module, if any: next to it, or one folder up
+ * when the build put this module in a shared chunk (out/main/chunks/).
+ */
 function workerFile(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
-  const f = join(here, 'run-worker.js');
-  return existsSync(f) ? f : null;
+  return [join(here, 'run-worker.js'), join(here, '..', 'run-worker.js')].find((f) => existsSync(f)) ?? null;
 }
 
 export async function runExperiment(spec: Spec, opts: RunOptions = {}): Promise<ExperimentResult> {
@@ -53,11 +69,31 @@ export async function runTasks(runs: RunTask[], opts: RunOptions = {}): Promise<
   } else {
     // The pool (and its worker machinery) is only loaded for runs that use it.
     const { Piscina } = await import('piscina');
-    const pool = new Piscina({ filename: file, maxThreads: jobs, minThreads: 1, idleTimeout: 100 });
+    // Each worker's heap is capped like the UI's simulation workers: one run cannot take the machine.
+    const heapMb = workerHeapMb();
+    const pool = new Piscina({
+      filename: file,
+      maxThreads: jobs,
+      minThreads: 1,
+      idleTimeout: 100,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
+    // A worker that dies (out of memory) also fails the task it ran, which is reported below.
+    pool.on('error', () => {});
     try {
       await Promise.all(
         runs.map(async (r, i) => {
-          results[i] = (await pool.run({ spec: r.spec, params: r.params } satisfies RunTask)) as RunResult;
+          try {
+            results[i] = (await pool.run({ spec: r.spec, params: r.params } satisfies RunTask)) as RunResult;
+          } catch (e) {
+            if ((e as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw e;
+            const which = runLabel(r.params);
+            throw new RunOutOfMemory(
+              `run ${i + 1} of ${runs.length}${which ? ` (${which})` : ''}: the simulation ran out of memory ` +
+                `(worker heap cap ${heapMb} MiB; PVBLK_WORKER_HEAP_MB sets it): lower the thread counts, ` +
+                'trace_max_points or duration_s',
+            );
+          }
           opts.onRunDone?.(i, runs.length, results[i]);
         }),
       );

@@ -3,7 +3,7 @@
  * `write.ts` puts them on disk atomically.
  */
 import { type Zippable, zipSync } from 'fflate';
-import type { ExperimentResult, RunResult } from '../../common/result';
+import { type ExperimentResult, type RunResult, runMatrixIndices } from '../../common/result';
 import { matrixSize } from '../../common/spec/matrix';
 import type { Spec } from '../../common/spec/schema';
 import { resolveSpec } from '../../engine/simulation';
@@ -201,6 +201,7 @@ export function traceCsv(
 ): { text: string; rows: number; truncated: boolean } {
   const rows: (string | number)[][] = [];
   let truncated = false;
+  const indices = runMatrixIndices(result);
   outer: for (let r = 0; r < result.runs.length; r++) {
     const run = result.runs[r];
     if (run.trace.truncated) truncated = true;
@@ -213,7 +214,7 @@ export function traceCsv(
       }
       const th = run.layout.threads[d.thread];
       rows.push([
-        r,
+        indices[r],
         d.t,
         th?.pid ?? '',
         d.vm >= 0 ? (run.layout.vms[d.vm]?.name ?? d.vm) : '',
@@ -251,8 +252,9 @@ function putTimeseries(
   result: ExperimentResult,
   indices?: number[],
 ): void {
+  const at = indices ?? runMatrixIndices(result);
   result.runs.forEach((run, k) => {
-    const i = indices ? indices[k] : k;
+    const i = at[k];
     files.set(timeseriesFile(prefix, i, 'vms'), enc.encode(vmsCsv(run)));
     files.set(timeseriesFile(prefix, i, 'threads'), enc.encode(threadsCsv(run)));
     files.set(timeseriesFile(prefix, i, 'total'), enc.encode(totalCsv(run)));
@@ -282,6 +284,12 @@ See docs/sweeps.md in the PV Block Lab repository.
 `;
 }
 
+/** The runs a real-disk result did not do, for the README (empty when every run ran). */
+const notRunNote = (r: ExperimentResult): string =>
+  r.not_run?.length
+    ? `; not run on this machine: ${r.not_run.map((n) => `run ${n.index} (${n.reason})`).join('; ')} (its \`not_run\` list)`
+    : '';
+
 function readme(
   spec: Spec,
   result: ExperimentResult,
@@ -289,7 +297,7 @@ function readme(
   file = 'FILE.pvblk.zip',
 ): string {
   const realLines = real
-    ? `- \`results-real.json\` — the same spec measured on a real disk (pvblk real): ${real.runs.length} run${real.runs.length === 1 ? '' : 's'}, device and artefact flags in each run's \`real\` block
+    ? `- \`results-real.json\` — the same spec measured on a real disk (pvblk real): ${real.runs.length} run${real.runs.length === 1 ? '' : 's'}, device and artefact flags in each run's \`real\` block${notRunNote(real)}
 - \`timeseries/real-run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — its time series (same columns)
 `
     : '';
@@ -301,7 +309,7 @@ function readme(
   return `# PV Block Lab experiment bundle: ${spec.name}
 
 ${spec.description ? `${spec.description}\n\n` : ''}This zip is a complete, shareable PV Block Lab experiment (bundle format ${BUNDLE_FORMAT_VERSION},
-engine ${result.engine_version}, ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}, seed ${result.seed}).
+engine ${result.engine_version}, ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}, seed ${result.seed}).${notRunNote(result)}
 
 - \`spec.json\` — the experiment spec, fully resolved (disk preset expanded, defaults filled)
 - \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the ${isReal(result) ? 'real-disk backend measured it' : 'engine produced it'}

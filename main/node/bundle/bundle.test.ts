@@ -565,6 +565,111 @@ describe('format version 2: simulated and real-disk results of the same spec', (
   });
 });
 
+describe('a real-disk result with runs not run here (not_run)', () => {
+  // paper-fairness's matrix on a machine without weighted cgroups: vm and vpid ran, vpid-group did not
+  const MATRIX_INPUT = {
+    ...SPEC_INPUT,
+    duration_s: 0.5,
+    host: { scheduler: 'cfq' as const },
+    vms: [
+      {
+        ...SPEC_INPUT.vms[0],
+        image: { offset_gb: 0, size_gb: 40 },
+        threads: [{ ...SPEC_INPUT.vms[0].threads[0], count: 2, size_gb: 4 }],
+      },
+    ],
+    matrix: { 'vms.*.mapping': ['vm', 'vpid', 'vpid-group'] },
+  };
+  const REASON = "vpid-group: the VMs' weighted I/O cgroups are not available here: no bfq";
+  let mSpec: Spec;
+  let sim: ExperimentResult;
+  /** The real result with matrix run `skip` not run. */
+  const realWithout = (skip: number): ExperimentResult => {
+    const r = asReal(sim);
+    return {
+      ...r,
+      runs: r.runs.filter((_, i) => i !== skip),
+      not_run: [{ index: skip, params: sim.runs[skip].params, status: 'not-run', reason: REASON }],
+    };
+  };
+  beforeAll(async () => {
+    mSpec = parseSpec(MATRIX_INPUT);
+    sim = await runExperiment(mSpec, { jobs: 1 });
+  });
+
+  it('is bundled and read back with its not-run list; CSVs and README keep matrix indices', async () => {
+    for (const skip of [2, 1]) {
+      const realPart = realWithout(skip);
+      const b = await readBundle(await buildBundle(mSpec, sim, { real: realPart }));
+      expect(b.realResults).toEqual(JSON.parse(JSON.stringify(realPart)));
+      expect(b.realResults?.not_run).toEqual([
+        {
+          index: skip,
+          params: { 'vms.*.mapping': ['vm', 'vpid', 'vpid-group'][skip] },
+          status: 'not-run',
+          reason: REASON,
+        },
+      ]);
+      // the CSVs of each real run are named by its matrix index; the skipped one has none
+      for (const i of [0, 1, 2])
+        expect(b.files.has(`timeseries/real-run-${i}-vms.csv`), `run ${i}`).toBe(i !== skip);
+      expect(b.readme).toContain(`not run on this machine: run ${skip} (${REASON})`);
+      // a real-only bundle keeps it too (results.json)
+      const realOnly = await readBundle(await buildBundle(mSpec, realPart));
+      expect(realOnly.results.not_run).toEqual(realPart.not_run);
+    }
+    const r = await replayBundle(await buildBundle(mSpec, sim, { real: realWithout(2) }), { jobs: 1 });
+    expect(r.identical).toBe(true);
+    expect(r.engineVersionNote).toContain('results-real.json, 2 runs, 1 not run');
+  });
+
+  it('the app exports and imports it unchanged (api-handler)', async () => {
+    const realPart = realWithout(2);
+    const { bytes: out } = await exportBundleBytes({ spec: MATRIX_INPUT, result: sim, real: realPart });
+    const imported = await importBundleBytes(out, 'x.pvblk.zip');
+    expect(imported.real?.not_run).toEqual(realPart.not_run);
+    expect(imported.real?.runs).toHaveLength(2);
+  });
+
+  it('refuses not-run lists that do not fit the spec, naming the field', async () => {
+    const bad = async (real: unknown, message: RegExp) =>
+      expect(exportBundleBytes({ spec: MATRIX_INPUT, result: sim, real })).rejects.toThrow(message);
+    const ok = realWithout(2);
+    const entry = ok.not_run![0];
+    await bad(
+      { ...ok, not_run: [{ ...entry, index: 7 }] },
+      /not_run: \[0\]: run 7 is outside the matrix's 3 runs/,
+    );
+    await bad(
+      { ...ok, not_run: [{ ...entry, params: { 'vms.*.mapping': 'vm' } }] },
+      /not_run: \[0\]\.params: .*but run 2 of the matrix is/,
+    );
+    await bad({ ...ok, not_run: [entry, entry] }, /not_run: \[1\]: run 2 is not after run 2/);
+    await bad({ ...ok, not_run: [{ ...entry, status: 'skipped' }] }, /not a real-disk result JSON/);
+    // the runs done must be the other runs, in matrix order
+    await bad(
+      { ...ok, runs: [ok.runs[1], ok.runs[0]] },
+      /runs\[0\]\.params: .*stands for run 0 of the matrix/,
+    );
+    await bad({ ...ok, runs: ok.runs.slice(0, 1) }, /runs: 1 runs, but the spec has 2 besides the 1 not run/);
+    await bad(
+      {
+        ...ok,
+        runs: [],
+        not_run: sim.runs.map((r, index) => ({ index, params: r.params, status: 'not-run', reason: REASON })),
+      },
+      /every run of the matrix is listed as not run/,
+    );
+    // only the real-disk backend leaves runs out: a simulated result never does
+    await expect(
+      exportBundleBytes({
+        spec: MATRIX_INPUT,
+        result: { ...sim, runs: sim.runs.slice(0, 2), not_run: ok.not_run },
+      }),
+    ).rejects.toThrow(/not_run: only a real-disk result/);
+  });
+});
+
 describe("the app's export and import (api-handler)", () => {
   it('exports both results of the same spec and imports them back', async () => {
     const { bytes: out } = await exportBundleBytes({ spec: SPEC_INPUT, result, real });

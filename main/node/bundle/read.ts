@@ -11,7 +11,7 @@
  * Pure apart from reading a path (a dynamic import of node:fs), so the UI can pass bytes.
  */
 import { z } from 'zod';
-import type { ExperimentResult } from '../../common/result';
+import { type ExperimentResult, runMatrixIndices } from '../../common/result';
 import { matrixSize, paramsAt } from '../../common/spec/matrix';
 import type { Spec } from '../../common/spec/schema';
 import { expandMatrix, formatErrors, MAX_MATRIX_RUNS, validateSpec } from '../../common/spec/validate';
@@ -121,8 +121,16 @@ export const ResultsShapeSchema = z.looseObject({
   runs: z.array(RunShapeSchema),
 });
 /** A real-disk result (main/node/real): `backend: "real"` and each run's `real` block, as far as readers rely on it. */
+/** A run the real-disk backend could not do here (common/result.ts NotRunEntry). */
+const NotRunSchema = z.strictObject({
+  index: z.number().int().min(0),
+  params: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
+  status: z.literal('not-run'),
+  reason: z.string().max(4096),
+});
 export const RealResultsShapeSchema = ResultsShapeSchema.extend({
   backend: z.literal('real'),
+  not_run: z.array(NotRunSchema).optional(),
   runs: z.array(
     RunShapeSchema.extend({
       real: z.looseObject({
@@ -198,6 +206,38 @@ function checkShard(sweep: SweepShard, spec: Spec, manifest: Manifest, hasReal: 
 }
 
 /**
+ * A real-disk result's `not_run` list: runs of the spec's matrix (their index and params), each
+ * once, in matrix order; the runs done must then be the other runs of the matrix, in order.
+ */
+function checkNotRun(results: ExperimentResult, spec: Spec, file: string, real: boolean): void {
+  const fail = (msg: string): never => {
+    throw new BundleError('invalid-results', `${file}: not_run: ${msg}`, file);
+  };
+  if (!real) fail('only a real-disk result (backend "real") may leave runs of the matrix not run');
+  const list = z.array(NotRunSchema).safeParse(results.not_run);
+  if (!list.success) fail(`not a list of not-run entries\n${issues(list.error)}`);
+  const total = matrixSize(spec);
+  const notRun = results.not_run ?? [];
+  notRun.forEach((n, k) => {
+    if (n.index >= total) fail(`[${k}]: run ${n.index} is outside the matrix's ${total} runs`);
+    if (k > 0 && n.index <= notRun[k - 1].index)
+      fail(`[${k}]: run ${n.index} is not after run ${notRun[k - 1].index}`);
+    const want = JSON.stringify(paramsAt(spec, n.index));
+    if (JSON.stringify(n.params) !== want)
+      fail(`[${k}].params: ${JSON.stringify(n.params)}, but run ${n.index} of the matrix is ${want}`);
+  });
+  if (notRun.length >= total) fail('every run of the matrix is listed as not run');
+  runMatrixIndices(results).forEach((index, k) => {
+    const run = results.runs[k];
+    const want = JSON.stringify(paramsAt(spec, index));
+    if (run && JSON.stringify(run.params) !== want)
+      fail(
+        `runs[${k}].params: ${JSON.stringify(run.params)}, but with the runs not run it stands for run ${index} of the matrix, ${want}`,
+      );
+  });
+}
+
+/**
  * Checks that `raw` is shaped like a result of `spec` (the shape readers rely on, one run per
  * matrix cell, the expected backend and engine version) and returns it; throws an
  * `invalid-results` BundleError naming `opts.file` otherwise.
@@ -227,13 +267,15 @@ export function checkResults(raw: unknown, spec: Spec, opts: ResultsCheck): Expe
   // The input itself, not zod's copy: the schema only checks, and the copy would reorder keys
   // (known ones first), so a re-written results.json (a merged sweep) would not be byte-identical.
   const results = raw as ExperimentResult;
-  const expected = opts.indices ? opts.indices.length : matrixSize(spec);
+  if (results.not_run !== undefined) checkNotRun(results, spec, file, backend === 'real');
+  const notRun = results.not_run?.length ?? 0;
+  const expected = opts.indices ? opts.indices.length : matrixSize(spec) - notRun;
   if (results.runs.length !== expected)
     throw new BundleError(
       'invalid-results',
       opts.indices
         ? `${file}: runs: ${results.runs.length} runs, but the shard lists ${expected} run indices`
-        : `${file}: runs: ${results.runs.length} runs, but the spec has ${expected}`,
+        : `${file}: runs: ${results.runs.length} runs, but the spec has ${expected}${notRun ? ` besides the ${notRun} not run` : ''}`,
       file,
     );
   opts.indices?.forEach((index, k) => {

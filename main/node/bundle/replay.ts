@@ -120,7 +120,7 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
   const notes: string[] = [];
   if (bundle.realResults)
     notes.push(
-      `the bundle also holds real-disk results (results-real.json, ${bundle.realResults.runs.length} run${bundle.realResults.runs.length === 1 ? '' : 's'}); replay compares the simulated results only and does not re-measure the real ones`,
+      `the bundle also holds real-disk results (results-real.json, ${bundle.realResults.runs.length} run${bundle.realResults.runs.length === 1 ? '' : 's'}${bundle.realResults.not_run?.length ? `, ${bundle.realResults.not_run.length} not run` : ''}); replay compares the simulated results only and does not re-measure the real ones`,
     );
   if ((bundle.results as { backend?: string }).backend === 'real')
     notes.push(

@@ -266,6 +266,56 @@ describe.runIf(realSkip === null)('pvblk real: simulated and real results of the
     expect(rj).toMatchObject({ identical: true, realResultsNotReplayed: true });
   }, 60_000);
 
+  it('a run this machine cannot do is a not-run row in both tables and the bundle, exit 0; none → exit 2', async () => {
+    // pool mapping with 2 × 300 OS threads is over the backend's 512 on any machine
+    const POOL = {
+      ...SPEC,
+      vms: [
+        { ...SPEC.vms[0], mapping: 'pool' },
+        { ...SPEC.vms[0], name: 'B', mapping: 'pool', image: { offset_gb: 10, size_gb: 4 } },
+      ],
+      native: [],
+      matrix: { 'vms.*.pool_threads': [2, 300] },
+    };
+    const d = realDir('pool');
+    const out = join(dir, 'pool.pvblk.zip');
+    const args = ['real', file('pool.json', JSON.stringify(POOL)), '--dir', d, '--size-gb', '0.05'];
+    const r = pvblk(...args, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const reason = '600 I/O threads (one per host context); the real backend starts at most 512';
+    expect(r.stderr).toContain(`run 2/2 (vms.*.pool_threads=300): not run: ${reason}`);
+    // the real report: the run's row says so, and its section gives the reason
+    expect(r.stdout).toMatch(/^vms\.\*\.pool_threads=300 \(not run\)\s+-\s+-/m);
+    expect(r.stdout).toContain(`== vms.*.pool_threads=300: not run\n  ${reason}`);
+    // the sim vs real table: the simulated figures beside "not run", then the reason
+    const section = r.stdout.slice(r.stdout.indexOf('== sim vs real vms.*.pool_threads=300'));
+    const totalRow = section.split('\n').find((l) => l.startsWith('total')) ?? '';
+    expect(totalRow.match(/not run/g)).toHaveLength(4);
+    expect(section).toContain(`real: not run: ${reason}`);
+    const b = await readBundle(out);
+    expect(b.realResults?.runs.map((x) => x.params)).toEqual([{ 'vms.*.pool_threads': 2 }]);
+    expect(b.realResults?.not_run).toEqual([
+      { index: 1, params: { 'vms.*.pool_threads': 300 }, status: 'not-run', reason },
+    ]);
+    expect(b.results.runs).toHaveLength(2);
+    // no run can run here: exit 2, the reason, nothing left in the folder
+    const none = pvblk(
+      'real',
+      file(
+        'pool-none.json',
+        JSON.stringify({
+          ...POOL,
+          matrix: { 'vms.*.pool_threads': [300, 400] },
+        }),
+      ),
+      '--dir',
+      d,
+    );
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('no run of the matrix can run here');
+    expect(readdirSync(d)).toEqual([]);
+  }, 60_000);
+
   it('--no-sim: a real-only bundle as before, no simulation, no table', async () => {
     const out = join(dir, 'real-only.pvblk.zip');
     const r = pvblk(...realArgs(realDir('nosim')), '--no-sim', '--out', out);
@@ -295,22 +345,25 @@ describe.runIf(realSkip === null)('pvblk real: simulated and real results of the
       '1',
       '--json',
     );
+    // The README's example runs whatever this machine can: vpid-group needs weighted cgroups,
+    // and where there are none it is reported as not run (exit 0), not an abort of the matrix.
     const noGroups = cgroupUnavailable();
-    if (noGroups) {
-      // the preset's matrix has vpid-group: refused before anything is written, folder removed
-      expect(r.status).toBe(2);
-      expect(r.stderr).toContain('vpid-group');
-      expect(existsSync(fresh)).toBe(false);
-      return;
-    }
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res.backend).toBe('real');
-    expect(res.runs.map((x: { params: Record<string, string> }) => x.params['vms.*.mapping'])).toEqual([
-      'vm',
-      'vpid',
-      'vpid-group',
-    ]);
+    expect(res.runs.map((x: { params: Record<string, string> }) => x.params['vms.*.mapping'])).toEqual(
+      noGroups ? ['vm', 'vpid'] : ['vm', 'vpid', 'vpid-group'],
+    );
+    if (noGroups)
+      expect(res.not_run).toEqual([
+        {
+          index: 2,
+          params: { 'vms.*.mapping': 'vpid-group' },
+          status: 'not-run',
+          reason: `vpid-group: the VMs' weighted I/O cgroups are not available here: ${noGroups}`,
+        },
+      ]);
+    else expect(res.not_run).toBeUndefined();
     expect(existsSync(fresh)).toBe(false);
     // a missing parent is refused with exit 2
     const bad = pvblk('real', '--preset', 'paper-fairness', '--dir', join(dir, 'no', 'such'), '--json');

@@ -5,7 +5,7 @@
  * Every case exits 2 with one message naming the field, path or port, and never prints a stack.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,62 @@ describe('pvblk: work and memory limits', () => {
     expect(r.stderr).toMatch(/estimate: .*requests.*samples × .*series.*trace points.*memory/);
     expect(r.stdout).toBe('');
   });
+
+  it('pvblk real holds its follow-up simulation to the same limits, before touching the disk', () => {
+    const spec = {
+      name: 'week',
+      duration_s: 86_400 * 7,
+      sample_interval_ms: 1,
+      disk: { preset: 'ssd-sata' },
+      native: [{ name: 'r', count: 1000, size_gb: 0.1, iodepth: 32, block_kb: 4, pattern: 'random' }],
+    };
+    const target = join(dir, 'real-target');
+    const r = pvblk('real', file('week-real.json', spec), '--dir', target);
+    refused(r, /week-real\.json: too large to run without --allow-large/);
+    expect(r.stderr).toMatch(/estimate: .*requests/);
+    expect(r.stdout).toBe('');
+    // nothing was made: not even the folder --dir names
+    expect(existsSync(target)).toBe(false);
+    // the same with --json --out (the simulation runs for the bundle); not with --no-sim (no simulation)
+    refused(
+      pvblk('real', file('week-real.json', spec), '--dir', target, '--json', '--out', join(dir, 'w.zip')),
+      /--allow-large/,
+    );
+    const noSim = pvblk('real', file('week-real.json', spec), '--dir', join(dir, 'no', 'such'), '--no-sim');
+    refused(noSim, /does not exist/);
+    expect(noSim.stderr).not.toMatch(/allow-large/);
+  });
+});
+
+describe('pvblk: a worker out of memory', () => {
+  it('a run past its worker heap cap is one line naming the run, exit 2, no stack', () => {
+    // 8192 threads need well over 32 MiB of heap; the cap is lowered so the test stays small
+    const spec = {
+      name: 'oom',
+      duration_s: 0.2,
+      disk: { preset: 'ssd-sata' },
+      host: { scheduler: 'noop' },
+      native: Array.from({ length: 8 }, (_, i) => ({
+        name: `r${i}`,
+        count: 1024,
+        size_gb: 0.01,
+        block_kb: 4,
+        pattern: 'random',
+      })),
+      matrix: { seed: [1, 2] },
+    };
+    const r = spawnSync(process.execPath, [BIN, 'run', file('oom.json', spec), '--jobs', '2'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, PVBLK_WORKER_HEAP_MB: '32' },
+    });
+    refused(
+      r,
+      /^pvblk: run [12] of 2 \(seed=[12]\): the simulation ran out of memory \(worker heap cap 32 MiB; PVBLK_WORKER_HEAP_MB sets it\)/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  }, 120_000);
 });
 
 describe('pvblk: output paths and ports', () => {

@@ -34,9 +34,9 @@ Usage:
   pvblk replay FILE.pvblk.zip [--json] [--jobs N] [--allow-large]
                                     re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
   pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
-                                    run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
+            [--allow-large]         run the experiment on real files in DIR (O_DIRECT; see docs/real-disk.md),
                                     then simulate it: a sim vs real table, and --out bundles both results
-                                    (--no-sim: real only)
+                                    (--no-sim: real only); runs this machine cannot do are reported as not run
   pvblk sweep ... | pvblk merge ...  sweeps beyond one machine (shards, Slurm): pvblk sweep --help
   pvblk validate TRACE [--format disksim-validate|msr-csv] --disk PRESET [--json]
                                     replay a validation trace closed-loop: simulated vs measured response
@@ -338,6 +338,7 @@ export async function main(argv: string[]): Promise<number> {
       err.name === 'ServeError' ||
       err.name === 'TraceFileError' ||
       err.name === 'SpecArgError' ||
+      err.name === 'RunOutOfMemory' ||
       err.code?.startsWith('ERR_PARSE_ARGS')
     ) {
       process.stderr.write(`pvblk: ${err.message}\n`);

@@ -1,15 +1,22 @@
 /**
  * `pvblk real`: the spec's experiment against real files in a folder of the local disk
  * (main/node/real), and the same spec in the simulator beside it (unless --no-sim): a sim vs real
- * table, and a bundle holding both. Exit status: 0 success, 2 invalid spec/argument or a refusal
- * (unsafe folder, no O_DIRECT, no room, no cgroup v2 for vpid-group), 1 otherwise, 130 cancelled.
+ * table, and a bundle holding both. Exit status: 0 when at least one run ran (runs this machine
+ * cannot do are reported as not run), 2 invalid spec/argument or a refusal (unsafe folder, no
+ * O_DIRECT, no room, no run of the matrix can run here, over the cost limits), 1 otherwise, 130 cancelled.
  */
 import { parseArgs } from 'node:util';
-import type { ExperimentResult, RunResult } from '../../common/result';
+import {
+  type ExperimentResult,
+  type NotRunEntry,
+  type RunResult,
+  runMatrixIndices,
+} from '../../common/result';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
 import { type RealExperimentResult, RealRefusal, runReal } from '../real/index';
 import { runExperiment } from '../runner';
+import { checkSpecCost } from './guard';
 import { checkOutputPath } from './refusal';
 import { paramLabel, report } from './report';
 import { SpecArgError, specFromArgs } from './spec-args';
@@ -28,13 +35,19 @@ export const SIM_VS_REAL_COLUMNS = [
 
 import { fmt, table } from './table';
 
-export const REAL_HELP = `pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim]
+export const REAL_HELP = `pvblk real [SPEC.json | --preset NAME] --dir DIR [--size-gb N] [--duration S] [--json] [--out FILE] [--no-sim] [--allow-large]
   Runs every run of the spec on real files in DIR (O_DIRECT, one process per VM, one OS thread per
-  host context). DIR is created when its parent exists (and removed again afterwards if empty). Image/native files are capped at --size-gb GiB each (default 1), regions scaled.
+  host context). DIR is created when its parent exists (and removed again afterwards if empty).
+  Image/native files are capped at --size-gb GiB each (default 1), regions scaled.
   The host I/O scheduler is the device's current one; the lab never changes it.
+  A run this machine cannot do (vpid-group without a proportional-weight I/O policy: bfq's or
+  io.cost's cgroup weights) is skipped and reported as not run, with the reason; the others run.
   Then simulates the same spec and prints a sim vs real table; --out writes a bundle holding both
   results (results.json simulated, results-real.json real). --no-sim: no simulation, a real-only
-  bundle. With --json (stdout: the real result) the simulation runs only for --out.
+  bundle. With --json (stdout: the real result) the simulation runs only for --out. The simulation
+  is held to the limits of \`pvblk run\` (checked before the disk is touched; --allow-large lifts them).
+  Exit status: 0 when at least one run ran (runs not run are in the table and the result's
+  not_run list); 2 when none could, or a bad spec, argument or folder; 1 other failure; 130 cancelled.
 `;
 
 function fail(msg: string): number {
@@ -44,10 +57,11 @@ function fail(msg: string): number {
 
 function realReport(res: RealExperimentResult): string {
   const lines = [report(res), ''];
-  res.runs.forEach((r, i) => {
+  const indices = runMatrixIndices(res);
+  res.runs.forEach((r, k) => {
     const x = r.real;
     lines.push(
-      `real run ${i + 1} ${paramLabel(r)}: device ${x.device ?? 'unknown'}${x.partition ? ` (${x.partition})` : ''}, ` +
+      `real run ${indices[k] + 1} ${paramLabel(r)}: device ${x.device ?? 'unknown'}${x.partition ? ` (${x.partition})` : ''}, ` +
         `scheduler ${x.scheduler ?? 'unknown'}, rotational ${x.rotational ?? 'unknown'}, dir ${x.dir}`,
     );
     lines.push(
@@ -81,21 +95,43 @@ export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult, l
   const out: string[] = [];
   const pct = (f: Flow | undefined) =>
     f?.disk_time_share === undefined ? '-' : fmt(f.disk_time_share * 100);
-  real.runs.forEach((r, i) => {
-    const s: RunResult | undefined = sim.runs[i];
+  const header = ['who', ...simVsColumns(label)];
+  // One section per run of the matrix, in matrix order: a run the measured side did not do is a
+  // section that says so (the simulated figures beside "not run"), not a gap.
+  const indices = runMatrixIndices(real);
+  const sections: { index: number; run?: RunResult; notRun?: NotRunEntry }[] = [
+    ...real.runs.map((run, k) => ({ index: indices[k], run })),
+    ...(real.not_run ?? []).map((notRun) => ({ index: notRun.index, notRun })),
+  ].sort((a, b) => a.index - b.index);
+  for (const { index, run: r, notRun } of sections) {
+    const s: RunResult | undefined = sim.runs[index];
     const rows: string[][] = [];
-    const row = (who: string, a: Flow | undefined, b: Flow | undefined) =>
+    // `b` absent: the measured side has no such row ('-'), or did not run at all ('not run').
+    const row = (who: string, a: Flow | undefined, b: Flow | undefined, none = '-') =>
       rows.push([
         who,
         fmt(a?.mbps),
-        fmt(b?.mbps),
+        b ? fmt(b.mbps) : none,
         fmt(a?.iops, 0),
-        fmt(b?.iops, 0),
+        b ? fmt(b.iops, 0) : none,
         fmt(a?.latency_ms.mean, 2),
-        fmt(b?.latency_ms.mean, 2),
+        b ? fmt(b.latency_ms.mean, 2) : none,
         pct(a),
-        pct(b),
+        b ? pct(b) : none,
       ]);
+    if (notRun) {
+      for (const vm of s?.summary.vms ?? []) row(vm.name, vm, undefined, 'not run');
+      for (const t of s?.summary.native ?? []) row(`native ${t.name}`, t, undefined, 'not run');
+      row('total', s?.summary.total, undefined, 'not run');
+      out.push(
+        `== sim vs ${label} ${paramLabel(notRun)}`,
+        table(header, rows),
+        `  ${label}: not run: ${notRun.reason}`,
+        '',
+      );
+      continue;
+    }
+    if (!r) continue;
     const simVms = s?.summary.vms ?? [];
     const simNative = s?.summary.native ?? [];
     for (const vm of r.summary.vms)
@@ -111,8 +147,8 @@ export function simVsRealReport(sim: ExperimentResult, real: ExperimentResult, l
         t,
       );
     row('total', s?.summary.total, r.summary.total);
-    out.push(`== sim vs ${label} ${paramLabel(r)}`, table(['who', ...simVsColumns(label)], rows), '');
-  });
+    out.push(`== sim vs ${label} ${paramLabel(r)}`, table(header, rows), '');
+  }
   return out.join('\n');
 }
 
@@ -128,6 +164,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-sim': { type: 'boolean', default: false },
+      'allow-large': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -165,6 +202,9 @@ export async function cmdReal(argv: string[]): Promise<number> {
     process.stderr.write(`${source}: invalid spec\n${formatErrors(v.errors).replace(/^/gm, '  ')}\n`);
     return 2;
   }
+  // The follow-up simulation is held to the limits of \`pvblk run\`, before anything touches the disk.
+  const simulate = !values['no-sim'] && (!!values.out || !values.json);
+  if (simulate) checkSpecCost(v.spec, source, values['allow-large']);
   if (values.out) checkOutputPath(values.out);
   const ac = new AbortController();
   const onSig = () => {
@@ -185,7 +225,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
     });
     // The simulator on the same spec, when its result is used (the bundle, the human table).
     let sim: ExperimentResult | null = null;
-    if (!values['no-sim'] && (values.out || !values.json)) {
+    if (simulate) {
       if (!values.json) process.stderr.write('simulating the same spec\n');
       sim = await runExperiment(v.spec);
     }

@@ -1,5 +1,10 @@
 /** Human-readable report of an experiment result (the CLI's default output). */
-import type { ExperimentResult, RunResult } from '../../common/result';
+import {
+  type ExperimentResult,
+  type NotRunEntry,
+  type RunResult,
+  runMatrixIndices,
+} from '../../common/result';
 import { fmt, table } from './table';
 
 /** A run's matrix values as `key=value …`, or `(single run)`. */
@@ -84,7 +89,15 @@ export function stalled(r: RunResult): string[] {
 
 export function report(res: ExperimentResult): string {
   const out: string[] = [`${res.name} (seed ${res.seed}, engine ${res.engine_version})`, ''];
-  if (res.runs.length > 1) {
+  // Runs the backend could not do (real disk: `not_run`) keep their place in matrix order.
+  const indices = runMatrixIndices(res);
+  const notRunAt = new Map((res.not_run ?? []).map((n) => [n.index, n]));
+  const inOrder = <T>(done: (r: RunResult) => T, notRun: (n: NotRunEntry) => T): T[] => {
+    const list = res.runs.map((r, k) => ({ at: indices[k], item: done(r) }));
+    for (const [at, n] of notRunAt) list.push({ at, item: notRun(n) });
+    return list.sort((a, b) => a.at - b.at).map((x) => x.item);
+  };
+  if (res.runs.length + notRunAt.size > 1 && res.runs.length > 0) {
     const vmNames = res.runs[0].summary.vms.map((v) => v.name);
     out.push(
       table(
@@ -97,19 +110,27 @@ export function report(res: ExperimentResult): string {
           'p99 ms',
           'max ms',
         ],
-        res.runs.map((r) => [
-          paramLabel(r),
-          fmt(r.summary.total.mbps),
-          fmt(r.summary.fairness.jain_vms, 3),
-          ...r.summary.vms.map((v) => fmt(v.mbps)),
-          ...r.summary.vms.map((v) => fmt(v.disk_time_share * 100)),
-          fmt(r.summary.total.latency_ms.p99, 2),
-          fmt(r.summary.total.latency_ms.max, 2),
-        ]),
+        inOrder(
+          (r) => [
+            paramLabel(r),
+            fmt(r.summary.total.mbps),
+            fmt(r.summary.fairness.jain_vms, 3),
+            ...r.summary.vms.map((v) => fmt(v.mbps)),
+            ...r.summary.vms.map((v) => fmt(v.disk_time_share * 100)),
+            fmt(r.summary.total.latency_ms.p99, 2),
+            fmt(r.summary.total.latency_ms.max, 2),
+          ],
+          (n) => [`${paramLabel(n)} (not run)`, ...Array<string>(3 + 2 * vmNames.length).fill('-')],
+        ),
       ),
       '',
     );
   }
-  for (const r of res.runs) out.push(`== ${paramLabel(r)}`, runDetail(r), '');
+  out.push(
+    ...inOrder(
+      (r) => `== ${paramLabel(r)}\n${runDetail(r)}\n`,
+      (n) => `== ${paramLabel(n)}: not run\n  ${n.reason}\n`,
+    ),
+  );
   return out.join('\n');
 }

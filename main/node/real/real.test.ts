@@ -205,9 +205,34 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     const dir = dirFor('group');
     const why = cgroupUnavailable();
     if (why) {
+      // alone, nothing can run: refused before anything is written
       await expect(runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 })).rejects.toThrow(/vpid-group: /);
       await expect(runReal(spec('vpid-group'), { dir, sizeGb: 0.0625 })).rejects.toBeInstanceOf(RealRefusal);
       console.log(`vpid-group refused as expected: ${why}`);
+      // beside strategies that can run (paper-fairness's matrix): they run, vpid-group is a not-run entry
+      const done: number[] = [];
+      const progress: string[] = [];
+      const res = await runReal(
+        spec('vpid-group', { matrix: { 'vms.*.mapping': ['vm', 'vpid-group', 'vpid'] } }),
+        {
+          dir,
+          sizeGb: 0.0625,
+          onRunDone: (i) => done.push(i),
+          onProgress: (m) => progress.push(m),
+        },
+      );
+      expect(res.runs.map((r) => r.params['vms.*.mapping'])).toEqual(['vm', 'vpid']);
+      expect(done).toEqual([0, 2]);
+      expect(res.not_run).toEqual([
+        {
+          index: 1,
+          params: { 'vms.*.mapping': 'vpid-group' },
+          status: 'not-run',
+          reason: `vpid-group: the VMs' weighted I/O cgroups are not available here: ${why}`,
+        },
+      ]);
+      expect(progress).toContain(`run 2/3 (vms.*.mapping=vpid-group): not run: ${res.not_run?.[0].reason}`);
+      for (const r of res.runs) expect(r.summary.total.ios).toBeGreaterThan(0);
     } else {
       const groupsSeen: string[] = [];
       const res = await runReal(spec('vpid-group'), {
@@ -230,6 +255,35 @@ describe.runIf(canRun)('real-disk backend runs', () => {
       // the groups are gone after the run
       expect(existsSync(real.cgroups ?? '')).toBe(false);
     }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a run over the OS-thread limit is not run, the others run; when none can run it is a refusal', async () => {
+    const dir = dirFor('threads');
+    // pool mapping: pool_threads OS threads per VM; 2 × 300 is over the backend's 512
+    const res = await runReal(spec('pool', { matrix: { 'vms.*.pool_threads': [300, 2] } }), {
+      dir,
+      sizeGb: 0.0625,
+    });
+    expect(res.runs.map((r) => r.params)).toEqual([{ 'vms.*.pool_threads': 2 }]);
+    expect(res.runs[0].real.processes.map((p) => p.threads.length)).toEqual([2, 2]);
+    expect(res.not_run).toEqual([
+      {
+        index: 0,
+        params: { 'vms.*.pool_threads': 300 },
+        status: 'not-run',
+        reason: '600 I/O threads (one per host context); the real backend starts at most 512',
+      },
+    ]);
+    // every run refused: a RealRefusal naming each run and its reason, nothing written
+    const none = await runReal(spec('pool', { matrix: { 'vms.*.pool_threads': [300, 400] } }), {
+      dir,
+      sizeGb: 0.0625,
+    }).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(RealRefusal);
+    expect((none as Error).message).toMatch(
+      /^no run of the matrix can run here:\n {2}run 1: 600 I\/O threads .*\n {2}run 2: 800 I\/O threads/,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -10,7 +10,14 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DispatchPoint, ExperimentResult, RunLayout, RunResult, Sample } from '../../common/result';
+import type {
+  DispatchPoint,
+  ExperimentResult,
+  NotRunEntry,
+  RunLayout,
+  RunResult,
+  Sample,
+} from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { expandMatrix, type RunParams } from '../../common/spec/validate';
 import { runLayout } from '../../engine/stack/layout';
@@ -179,21 +186,15 @@ async function runRealIn(dir: string, spec: Spec, opts: RealOptions): Promise<Re
   const capGb = opts.sizeGb ?? 1;
   if (!(capGb > 0)) throw new RealRefusal('--size-gb: must be positive');
   const runs = expandMatrix(spec);
-  if (runs.some((r) => r.spec.vms.some((v) => v.mapping === 'vpid-group'))) {
-    const why = cgroupUnavailable();
-    if (why)
-      throw new RealRefusal(
-        `vpid-group: ${why}. Remove vpid-group from the spec (or its matrix) to run the other strategies here.`,
-      );
-  }
+  // Every run that can run here runs; the others are reported, not run, with the reason.
+  const groupsWhy = runs.some(usesGroups) ? cgroupUnavailable() : null;
+  const notRun: NotRunEntry[] = [];
   runs.forEach((r, i) => {
-    const plan = planRun(r.spec, 'check', capGb, 0);
-    const osThreads = plan.processes.reduce((n, p) => n + p.workers.length, 0);
-    if (osThreads > MAX_OS_THREADS)
-      throw new RealRefusal(
-        `run ${i + 1}${label(r.params)}: ${osThreads} I/O threads (one per host context); the real backend starts at most ${MAX_OS_THREADS}`,
-      );
+    const reason = whyNotRun(r.spec, capGb, groupsWhy);
+    if (reason) notRun.push({ index: i, params: r.params, status: 'not-run', reason });
   });
+  if (notRun.length === runs.length) throw new RealRefusal(noRunMessage(notRun));
+  const skipped = new Set(notRun.map((n) => n.index));
   const vmFile = vmProcessFile();
   if (!vmFile) throw new Error('real-disk backend: out/main/real-vm.js not found; run `npm run build`');
   if (opts.signal?.aborted) throw abortError();
@@ -206,7 +207,10 @@ async function runRealIn(dir: string, spec: Spec, opts: RealOptions): Promise<Re
   const results: RealRunResult[] = [];
   try {
     probeODirect(dir, runId);
+    for (const n of notRun)
+      opts.onProgress?.(`run ${n.index + 1}/${runs.length}${label(n.params)}: not run: ${n.reason}`);
     for (let i = 0; i < runs.length; i++) {
+      if (skipped.has(i)) continue;
       if (opts.signal?.aborted) throw abortError();
       const r = runs[i];
       const plan = planRun(r.spec, runId, capGb, r.spec.seed + i);
@@ -228,7 +232,8 @@ async function runRealIn(dir: string, spec: Spec, opts: RealOptions): Promise<Re
         await fillFile(join(dir, f.name), f.bytes, opts.signal);
         existing.set(f.name, f.bytes);
       }
-      if (i === 0 && opts.beforeRuns) await opts.beforeRuns(plan.files.map((f) => join(dir, f.name)));
+      if (results.length === 0 && opts.beforeRuns)
+        await opts.beforeRuns(plan.files.map((f) => join(dir, f.name)));
       if (opts.signal?.aborted) throw abortError();
       for (const p of plan.processes) for (const t of p.threads) t.file = join(dir, t.file);
       opts.onProgress?.(`run ${i + 1}/${runs.length}${label(r.params)}`);
@@ -243,7 +248,42 @@ async function runRealIn(dir: string, spec: Spec, opts: RealOptions): Promise<Re
   } finally {
     removeRunFiles(dir, runId);
   }
-  return { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION, backend: 'real', runs: results };
+  return {
+    name: spec.name,
+    seed: spec.seed,
+    engine_version: ENGINE_VERSION,
+    backend: 'real',
+    runs: results,
+    ...(notRun.length ? { not_run: notRun } : {}),
+  };
+}
+
+const usesGroups = (r: { spec: Spec }): boolean => r.spec.vms.some((v) => v.mapping === 'vpid-group');
+
+/**
+ * Why a run of the matrix cannot run on this machine, or null when it can: vpid-group without a
+ * usable weighted cgroup hierarchy (`groupsWhy`, see cgroup.ts), or more OS threads than the
+ * backend starts.
+ */
+function whyNotRun(run: Spec, capGb: number, groupsWhy: string | null): string | null {
+  if (groupsWhy && usesGroups({ spec: run }))
+    return `vpid-group: the VMs' weighted I/O cgroups are not available here: ${groupsWhy}`;
+  const plan = planRun(run, 'check', capGb, 0);
+  const osThreads = plan.processes.reduce((n, p) => n + p.workers.length, 0);
+  if (osThreads > MAX_OS_THREADS)
+    return `${osThreads} I/O threads (one per host context); the real backend starts at most ${MAX_OS_THREADS}`;
+  return null;
+}
+
+/** The refusal when no run of the matrix can run here: each reason once, with the runs it stops. */
+function noRunMessage(notRun: NotRunEntry[]): string {
+  if (notRun.length === 1) return notRun[0].reason;
+  const byReason = new Map<string, number[]>();
+  for (const n of notRun) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.index + 1]);
+  const lines = [...byReason].map(
+    ([reason, idx]) => `run${idx.length > 1 ? 's' : ''} ${idx.join(', ')}: ${reason}`,
+  );
+  return `no run of the matrix can run here:\n  ${lines.join('\n  ')}`;
 }
 
 const label = (p: RunParams): string => {

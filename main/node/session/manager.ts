@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -12,11 +11,12 @@ import type { EventEnvelope, Pacing, RunEvent } from '../../common/api';
 import type { RunLayout } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { RealRefusal, runReal } from '../real/index';
+import { workerHeapMb } from '../worker-heap';
 import { expandMatrix, Simulation } from './engine';
 import type { SimWorkerData, ToWorker } from './protocol';
 
-/** Heap limit of one simulation worker: half the machine's memory, at most 8 GiB. */
-const WORKER_HEAP_MB = Math.max(512, Math.min(8192, Math.floor(totalmem() / 2 / 1024 ** 2)));
+/** Heap limit of one simulation worker (the CLI pool's too: worker-heap.ts). */
+const WORKER_HEAP_MB = workerHeapMb();
 
 export interface SessionManagerOptions {
   /** Path of the built sim-worker.js; found next to the bundle by default. */

@@ -169,6 +169,35 @@ describe('store', () => {
     expect(s.experiment.value?.name).toBe('p');
   });
 
+  it('a real run with runs not run here finishes done (not error), with each as a not-run row and its reason', async () => {
+    const { api, emit } = fakeApi();
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.run();
+    const run = {
+      params: { m: 'vm' },
+      layout,
+      summary: { total: { mbps: 1 }, vms: [] },
+    } as unknown as RunResult;
+    emit('r1', { type: 'run-done', runIndex: 0, result: run });
+    const notRun = {
+      index: 1,
+      params: { m: 'vpid-group' },
+      status: 'not-run' as const,
+      reason: "vpid-group: the VMs' weighted I/O cgroups are not available here: no bfq",
+    };
+    const result = { name: 'p', seed: 1, engine_version: '1', backend: 'real', runs: [], not_run: [notRun] };
+    emit('r1', { type: 'done', result });
+    expect(s.state.status).toBe('done');
+    expect(s.experiment.value?.runs).toEqual([run]);
+    expect(s.experiment.value?.not_run).toEqual([notRun]);
+    expect(s.notRun.value).toEqual([{ params: { m: 'vpid-group' }, reason: notRun.reason }]);
+    // a new run starts without them
+    await s.run();
+    expect(s.notRun.value).toEqual([]);
+  });
+
   it('keeps the page memory bounded like the engine series: older points merge, the newest stay', async () => {
     const { api, emit } = fakeApi();
     const s = createStore(api);

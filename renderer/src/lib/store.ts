@@ -17,13 +17,14 @@ import type {
   ValidationError,
 } from '@common/api';
 import { SavedResultSchema } from '@common/api';
-import type {
-  ActivityEvent,
-  DispatchPoint,
-  ExperimentResult,
-  RunLayout,
-  RunResult,
-  Sample,
+import {
+  type ActivityEvent,
+  type DispatchPoint,
+  type ExperimentResult,
+  type RunLayout,
+  type RunResult,
+  runMatrixIndices,
+  type Sample,
 } from '@common/result';
 import { appendSample } from '@common/series';
 import { markRaw, reactive, shallowRef } from 'vue';
@@ -45,6 +46,20 @@ export interface RunView {
   activityDropped: number;
   simTimeS: number;
   result: RunResult | null;
+}
+
+/** A run of the matrix the backend could not do on this machine (result `not_run`), and why. */
+export interface NotRunView {
+  params: Record<string, ParamValue>;
+  reason: string;
+}
+
+/** The not-run runs of a result (real disk: e.g. vpid-group without weighted cgroups), labelled like its run views. */
+export function notRunViewsOf(
+  saved: ExperimentResult | null | undefined,
+  extraParams: Record<string, ParamValue> = {},
+): NotRunView[] {
+  return (saved?.not_run ?? []).map((n) => ({ params: { ...extraParams, ...n.params }, reason: n.reason }));
 }
 
 /** Run views of a stored result (a saved result file or a bundle), indexed from `first`. */
@@ -184,6 +199,8 @@ export function createStore(api: PvblkApi) {
   const lastByBackend: Partial<Record<Backend, { key: string; result: ExperimentResult }>> = {};
   /** Runs of the other backend's last result of the same spec, overlaid on the throughput chart. */
   const counterpart = shallowRef<RunView[]>([]);
+  /** Runs of the experiment shown that were not run here (real disk), with the reason: rows, not gaps. */
+  const notRun = shallowRef<NotRunView[]>([]);
   const specKey = (spec: unknown): string => JSON.stringify(spec);
   function refreshCanCompare(): void {
     let key: string | null = null;
@@ -429,6 +446,7 @@ export function createStore(api: PvblkApi) {
         // The session sends the runs once, in run-done events ('done' carries `runs: []`).
         const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
         experiment.value = markRaw({ ...e.result, runs: e.result.runs.length ? e.result.runs : streamed });
+        notRun.value = notRunViewsOf(e.result);
         if (experimentSpec !== null)
           lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
         refreshCanCompare();
@@ -472,6 +490,7 @@ export function createStore(api: PvblkApi) {
     )
       return;
     runs.value = [];
+    notRun.value = [];
     experiment.value = null;
     experimentSpec = null;
     state.imported = null;
@@ -565,6 +584,7 @@ export function createStore(api: PvblkApi) {
     const a = runViewsOf(sim.result, 0, { source: 'sim' });
     const b = runViewsOf(real.result, a.length, { source: 'real' });
     runs.value = [...a, ...b];
+    notRun.value = notRunViewsOf(real.result, { source: 'real' });
     counterpart.value = [];
     state.totalRuns = runs.value.length;
     state.currentRun = b[0]?.index ?? 0;
@@ -686,12 +706,16 @@ export function createStore(api: PvblkApi) {
     if (!run || results.result.runs.length < 2 || spec === null || typeof spec !== 'object') return null;
     const one = structuredClone(spec) as Record<string, unknown>;
     one.matrix = Object.fromEntries(Object.entries(run.params).map(([k, v]) => [k, [v]]));
-    const pick = (r: ExperimentResult): ExperimentResult => ({ ...r, runs: [r.runs[index]] });
-    const real =
-      results.real && results.real.runs.length === results.result.runs.length
-        ? pick(results.real)
-        : undefined;
-    return { spec: one, result: pick(results.result), ...(real ? { real } : {}) };
+    // The run at `index` of a result, alone (a not-run list belongs to the whole matrix: dropped).
+    const pick = ({ not_run: _, ...r }: ExperimentResult, at: number): ExperimentResult => ({
+      ...r,
+      runs: [r.runs[at]],
+    });
+    // The real run of the same matrix cell, unless it was not run.
+    const matrixIndex = runMatrixIndices(results.result)[index];
+    const realAt = results.real ? runMatrixIndices(results.real).indexOf(matrixIndex) : -1;
+    const real = results.real && realAt >= 0 ? pick(results.real, realAt) : undefined;
+    return { spec: one, result: pick(results.result, index), ...(real ? { real } : {}) };
   }
 
   /** Whether run `index` of the shown experiment can be exported on its own (a matrix run). */
@@ -742,6 +766,7 @@ export function createStore(api: PvblkApi) {
       if (real) lastByBackend.real = { key, result: markRaw(real) };
       const views = runViewsOf(b.result, 0);
       runs.value = views;
+      notRun.value = notRunViewsOf(real, sim ? { source: 'real' } : {});
       counterpart.value = sim && real ? runViewsOf(real, 0, { source: 'real' }) : [];
       experiment.value = markRaw(b.result);
       experimentSpec = b.spec;
@@ -826,6 +851,7 @@ export function createStore(api: PvblkApi) {
     verifyImport,
     openSweepRun,
     runs,
+    notRun,
     counterpart,
     checkRealDir,
     pickRealDir,
