@@ -170,7 +170,12 @@ export type RunEvent =
    * the run-done results back in run order. A multi-megabyte result is not parsed twice at the end.
    */
   | { type: 'done'; result: ExperimentResult }
-  | { type: 'stopped' }
+  /**
+   * The user stopped the experiment. `result` (absent when the run could not be asked for it) is
+   * sent like 'done''s, `runs: []`: the runs finished before the stop and the stopped run came in
+   * run-done events, the stopped run marked `partial`; the result is marked `partial` too.
+   */
+  | { type: 'stopped'; result?: ExperimentResult }
   | {
       type: 'error';
       message: string /** A RealRefusal: the user can act on it (shown inline). */;
@@ -228,7 +233,7 @@ export const EventEnvelopeSchema = z.object({
     z.object({ type: z.literal('run-done'), runIndex: z.number().int(), result: obj }),
     z.object({ type: z.literal('state'), state: z.enum(['running', 'paused']) }),
     z.object({ type: z.literal('done'), result: obj }),
-    z.object({ type: z.literal('stopped') }),
+    z.object({ type: z.literal('stopped'), result: obj.optional() }),
     z.object({ type: z.literal('error'), message: z.string(), refusal: z.boolean().optional() }),
   ]),
 });

@@ -240,6 +240,8 @@ export interface RunResult {
   summary: RunSummary;
   timeseries: TimeSeries;
   trace: { dispatch: DispatchPoint[]; activity: ActivityEvent[]; truncated: boolean };
+  /** Present when the run was stopped before its end: its numbers cover 0..simulated_s only. */
+  partial?: { simulated_s: number; duration_s: number };
 }
 
 export interface ExperimentResult {
@@ -247,4 +249,9 @@ export interface ExperimentResult {
   seed: number;
   engine_version: string;
   runs: RunResult[];
+  /**
+   * Present when the experiment was stopped: `runs` holds the runs finished before the stop, in
+   * matrix order, and the stopped run (marked `partial`) last; `runs_total` is the matrix's size.
+   */
+  partial?: { reason: 'stopped'; runs_total: number };
 }

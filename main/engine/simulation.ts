@@ -261,6 +261,21 @@ export class Simulation {
       this.metrics.stopStreaming();
       this.advance(this.durationS);
     }
+    this.finished = this.resultNow();
+    return this.finished;
+  }
+
+  /**
+   * The result of the run so far, without running on (a run the user stopped): the summary
+   * measures up to now, and `partial` says where the run stopped. Advancing a fresh Simulation of
+   * the same spec to `partial.simulated_s` and asking again gives the same result.
+   */
+  partialResult(): RunResult {
+    if (this.done) return this.result();
+    return { ...this.resultNow(), partial: { simulated_s: this.simTimeS, duration_s: this.durationS } };
+  }
+
+  private resultNow(): RunResult {
     const now = this.sim.now;
     const summary = this.metrics.summary(this.spec.host.scheduler, (i) => {
       const t = this.threads[i];
@@ -270,7 +285,7 @@ export class Simulation {
     const traced = this.threads.filter((t): t is TraceThread => t instanceof TraceThread);
     if (traced.length > 0)
       summary.traces = traced.map((t) => t.summary(t.plan.vm >= 0 ? this.stack.vms[t.plan.vm].name : null));
-    this.finished = {
+    return {
       params: this.params,
       layout: this.layout,
       summary,
@@ -281,7 +296,6 @@ export class Simulation {
         truncated: this.metrics.dispatch.truncated || this.metrics.activity.truncated,
       },
     };
-    return this.finished;
   }
 }
 

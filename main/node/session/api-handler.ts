@@ -22,9 +22,8 @@ import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost'
 import { ENGINE_VERSION } from '../../engine/version';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, readBundle } from '../bundle/read';
-import { compareResults } from '../bundle/replay';
+import { compareResults, rerunLike } from '../bundle/replay';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
-import { runExperiment } from '../runner';
 import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
 import { previewTraceFile, validateTraceFile } from '../trace/api';
 import { packTraces } from '../trace/bundle';
@@ -194,7 +193,7 @@ export async function verifyImport(req: { spec: unknown; result: unknown }): Pro
     if (e instanceof BundleError) throw new ApiError(e.message);
     throw e;
   }
-  const now = await runExperiment(v.spec);
+  const now = await rerunLike(v.spec, stored);
   const { differences, count } = compareResults(stored, now, 20);
   return {
     identical: count === 0,

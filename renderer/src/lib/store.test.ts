@@ -152,7 +152,34 @@ describe('store', () => {
     await s.control('pause');
     expect(s.state.status).toBe('paused');
     await s.control('stop');
+    // The session answers a stop with the stopped run's partial result, then 'stopped' (runs: []).
+    const partialRun = {
+      params: {},
+      layout,
+      summary: { total: { mbps: 1 }, vms: [] },
+      partial: { simulated_s: 0.5, duration_s: 1 },
+    } as unknown as RunResult;
+    emit('r1', { type: 'run-done', runIndex: 0, result: partialRun });
+    emit('r1', {
+      type: 'stopped',
+      result: { name: 'p', seed: 1, engine_version: '1', runs: [], partial: { reason: 'stopped', runs_total: 1 } },
+    });
     expect(s.state.status).toBe('stopped');
+    const kept = s.experiment.value;
+    expect(kept?.partial).toEqual({ reason: 'stopped', runs_total: 1 });
+    expect(kept?.runs).toEqual([partialRun]);
+  });
+
+  it('a stopped run without a result (the worker did not answer) keeps nothing to save', async () => {
+    const { api, emit } = fakeApi();
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.run();
+    await s.control('stop');
+    emit('r1', { type: 'stopped' });
+    expect(s.state.status).toBe('stopped');
+    expect(s.experiment.value).toBeNull();
   });
 
   it("puts the run-done results back in a 'done' that carries runs: [] (sent once)", async () => {

@@ -363,6 +363,15 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /** The finished (or stopped) experiment's result; the session sent its runs in run-done events. */
+  function keepResult(header: ExperimentResult): void {
+    const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
+    experiment.value = markRaw({ ...header, runs: header.runs.length ? header.runs : streamed });
+    if (experimentSpec !== null)
+      lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
+    refreshCanCompare();
+  }
+
   function handle(e: RunEvent): void {
     switch (e.type) {
       case 'layout': {
@@ -426,18 +435,15 @@ export function createStore(api: PvblkApi) {
         if (state.status === 'running' || state.status === 'paused') state.status = e.state;
         break;
       case 'done': {
-        // The session sends the runs once, in run-done events ('done' carries `runs: []`).
-        const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
-        experiment.value = markRaw({ ...e.result, runs: e.result.runs.length ? e.result.runs : streamed });
-        if (experimentSpec !== null)
-          lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
-        refreshCanCompare();
+        keepResult(e.result);
         state.status = 'done';
         state.progress = 1;
         bump(true);
         break;
       }
       case 'stopped':
+        // A stopped simulation sends what it has, marked partial: it can be saved and exported.
+        if (e.result) keepResult(e.result);
         state.status = 'stopped';
         bump(true);
         break;
@@ -579,7 +585,7 @@ export function createStore(api: PvblkApi) {
       await api[action](id);
       if (action === 'pause' && state.status === 'running') state.status = 'paused';
       if (action === 'resume' && state.status === 'paused') state.status = 'running';
-      if (action === 'stop') state.status = 'stopped';
+      // Stop: the 'stopped' event (a simulation's carries the partial result) sets the status.
     } catch (err) {
       state.message = (err as Error).message;
     }
