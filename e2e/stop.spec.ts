@@ -41,7 +41,10 @@ test('a stopped run keeps its partial result: marked, saved, exported, replayed 
 
   // Export bundle: enabled after Stop; the bundle's README says PARTIAL; the CLI replays it identical.
   await expect(lab.getByTestId('export-bundle')).toBeEnabled();
-  const [download] = await Promise.all([lab.waitForEvent('download'), lab.getByTestId('export-bundle').click()]);
+  const [download] = await Promise.all([
+    lab.waitForEvent('download'),
+    lab.getByTestId('export-bundle').click(),
+  ]);
   const file = join(testInfo.outputPath(), download.suggestedFilename());
   await download.saveAs(file);
   await expect(lab.getByTestId('bundle-error')).toHaveCount(0);
@@ -62,7 +65,11 @@ test('a stopped run keeps its partial result: marked, saved, exported, replayed 
     page.waitForEvent('filechooser'),
     page.getByTestId('import-bundle').click(),
   ]);
-  await chooser.setFiles({ name: 'stopped.pvblk.zip', mimeType: 'application/zip', buffer: readFileSync(file) });
+  await chooser.setFiles({
+    name: 'stopped.pvblk.zip',
+    mimeType: 'application/zip',
+    buffer: readFileSync(file),
+  });
   await expect(page.getByTestId('imported-badge')).toContainText('imported bundle');
   await expect(page.getByTestId('partial-badge')).toContainText('partial result · stopped at');
   await page.getByTestId('verify-import').click();

@@ -221,7 +221,9 @@ function checkPartial(results: ExperimentResult, spec: Spec, file: string): void
     if (run.partial && k !== results.runs.length - 1)
       fail(`runs[${k}] is marked partial, but only the last run of a stopped experiment can be`);
     if (run.partial && !(run.partial.simulated_s >= 0 && run.partial.simulated_s <= run.partial.duration_s))
-      fail(`runs[${k}].partial.simulated_s: ${run.partial.simulated_s} is outside 0..${run.partial.duration_s}`);
+      fail(
+        `runs[${k}].partial.simulated_s: ${run.partial.simulated_s} is outside 0..${run.partial.duration_s}`,
+      );
   });
 }
 

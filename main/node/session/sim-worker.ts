@@ -69,7 +69,10 @@ async function main(): Promise<void> {
       results.push(result);
       post({ type: 'run-done', runIndex: i, result });
     }
-    post({ type: 'stopped', result: { ...header, runs: results, partial: { reason: 'stopped', runs_total: runs.length } } });
+    post({
+      type: 'stopped',
+      result: { ...header, runs: results, partial: { reason: 'stopped', runs_total: runs.length } },
+    });
   };
   for (let i = 0; i < runs.length; i++) {
     if (stopped) return stop(null, i);

@@ -162,7 +162,13 @@ describe('store', () => {
     emit('r1', { type: 'run-done', runIndex: 0, result: partialRun });
     emit('r1', {
       type: 'stopped',
-      result: { name: 'p', seed: 1, engine_version: '1', runs: [], partial: { reason: 'stopped', runs_total: 1 } },
+      result: {
+        name: 'p',
+        seed: 1,
+        engine_version: '1',
+        runs: [],
+        partial: { reason: 'stopped', runs_total: 1 },
+      },
     });
     expect(s.state.status).toBe('stopped');
     const kept = s.experiment.value;
