@@ -144,6 +144,18 @@ export const API_ARGS = {
   verifyImport: z.tuple([z.strictObject({ spec: SpecJson, result: z.unknown() })]),
   /** One run of an imported sweep, in full (its time series and trace): the import sent summaries only. */
   bundleRun: z.tuple([z.string().min(1).max(64), z.number().int().min(0).max(1_000_000)]),
+  /** Every scheduler event of a window of a finished simulated run (its stored trace may be thinned). */
+  activityWindow: z.tuple([
+    z.strictObject({
+      spec: SpecJson,
+      /** The run's matrix parameters (which run of the spec). */
+      params: z.record(z.string().max(200), z.union([z.string().max(1000), z.number(), z.boolean()])),
+      fromS: z.number().finite().min(0),
+      toS: z.number().finite().min(0),
+      /** The engine that made the result: a re-simulation by another engine is refused. */
+      engineVersion: z.string().max(100).optional(),
+    }),
+  ]),
 } as const;
 
 export type ApiMethod = keyof typeof API_ARGS;
@@ -262,6 +274,18 @@ export interface ImportedBundle {
   sweep?: { id: string };
 }
 
+/**
+ * activityWindow's answer: the window's scheduler events at full resolution (the run simulated
+ * again up to the window; at most `max` events, `complete` false when there were more).
+ */
+export interface ActivityWindowReply {
+  fromS: number;
+  toS: number;
+  events: ActivityEvent[];
+  complete: boolean;
+  max: number;
+}
+
 /** Options of a real-disk run (see docs/real-disk.md). */
 export interface RealRunOptions {
   dir: string;
@@ -330,6 +354,14 @@ export interface PvblkApi {
   verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
   /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */
   bundleRun(id: string, index: number): Promise<RunResult>;
+  /** The scheduler events of [fromS, toS] of a simulated run, every one (re-simulated; bounded by the window). */
+  activityWindow(req: {
+    spec: unknown;
+    params: Record<string, ParamValue>;
+    fromS: number;
+    toS: number;
+    engineVersion?: string;
+  }): Promise<ActivityWindowReply>;
   previewTrace(req: { file: string; format: string; events?: 'Q' | 'D' }): Promise<TracePreviewReply>;
   validateTrace(req: { file: string; format: string; disk: string }): Promise<TraceValidationReply>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;

@@ -17,6 +17,7 @@ import { msToNs, sToNs, usToNs } from './core/time';
 import { createDisk, resolveDiskSpec } from './disk/index';
 import type { Disk } from './disk/types';
 import type { BlockRequest, IoUnit } from './io/request';
+import type { ActivityWindow } from './metrics/activity-window';
 import { MetricsCollector } from './metrics/collector';
 import { createScheduler } from './sched/index';
 import { GuestBlockLayer } from './stack/guest';
@@ -34,6 +35,8 @@ export interface SimulationEnv {
   traces?: TraceProvider;
   /** Sees every I/O a workload submits and every completion (pvblk validate, --trace-out). */
   observer?: IoObserver;
+  /** Keeps the scheduler's activity events of one window at full resolution instead of the run's bounded trace. */
+  activityWindow?: ActivityWindow;
 }
 
 export interface IoObserver {
@@ -83,6 +86,7 @@ export class Simulation {
       warmupNs,
       () => sim.now,
       spec.trace_max_points,
+      env.activityWindow,
     );
 
     const registry = new ContextRegistry();

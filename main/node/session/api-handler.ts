@@ -27,6 +27,7 @@ import { checkDir, deviceOf, RealRefusal } from '../real/index';
 import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
 import { previewTraceFile, validateTraceFile } from '../trace/api';
 import { packTraces } from '../trace/bundle';
+import { ActivityWindowError, activityWindow } from './activity-window';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -328,6 +329,13 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       }
       case 'verifyImport':
         return verifyImport(a[0] as { spec: unknown; result: unknown });
+      case 'activityWindow':
+        try {
+          return await activityWindow(a[0] as Parameters<typeof activityWindow>[0]);
+        } catch (e) {
+          if (e instanceof ActivityWindowError) throw new ApiError(e.message);
+          throw e;
+        }
       case 'bundleRun':
         try {
           return heldRun(a[0] as string, a[1] as number);

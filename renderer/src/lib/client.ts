@@ -4,6 +4,7 @@
  * `PvblkApi`.
  */
 import {
+  type ActivityWindowReply,
   type ApiMethod,
   type CallReply,
   type DiskCharacterization,
@@ -67,6 +68,7 @@ function build(
     importBundle: async () => (await call('importBundle', [])) as ImportedBundle | null,
     verifyImport: (req) => call('verifyImport', [req]) as Promise<VerifyReply>,
     bundleRun: (id, index) => call('bundleRun', [id, index]) as Promise<RunResult>,
+    activityWindow: (req) => call('activityWindow', [req]) as Promise<ActivityWindowReply>,
     onEvent(listener) {
       return subscribe((raw) => {
         const r = EventEnvelopeSchema.safeParse(raw);

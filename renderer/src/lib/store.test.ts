@@ -94,6 +94,9 @@ function fakeApi(
       (async () => {
         throw new Error('no sweep held');
       }),
+    activityWindow: async () => {
+      throw new Error('no window here');
+    },
     verifyImport:
       over.verify ??
       (async () => {

@@ -5,6 +5,7 @@
  */
 
 import type {
+  ActivityWindowReply,
   DiskCharacterization,
   DiskPresetInfo,
   EventEnvelope,
@@ -804,6 +805,29 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /**
+   * Every scheduler event of [fromS, toS] of a finished simulated run of the shown experiment (its
+   * stored trace may be thinned): the Node side simulates the run again up to the window. Null when
+   * that cannot be done here (a real-disk run, a run of another result added for comparison).
+   */
+  async function activityWindow(
+    run: RunView,
+    fromS: number,
+    toS: number,
+  ): Promise<ActivityWindowReply | null> {
+    const exp = experiment.value;
+    if (!run.result || !exp || experimentSpec === null || isRealResult(exp) || realInfoOf(run.result))
+      return null;
+    if (!runs.value.includes(run) || 'source' in run.params) return null;
+    return api.activityWindow({
+      spec: experimentSpec,
+      params: run.params,
+      fromS,
+      toS,
+      engineVersion: exp.engine_version,
+    });
+  }
+
   /** Runs of the imported sweep whose detail (time series, trace) has been fetched. */
   const sweepLoaded = new Set<number>();
 
@@ -829,6 +853,7 @@ export function createStore(api: PvblkApi) {
 
   return {
     state,
+    activityWindow,
     verifyImport,
     openSweepRun,
     runs,
