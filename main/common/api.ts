@@ -139,6 +139,8 @@ export const API_ARGS = {
   importBundle: z.union([
     z.tuple([z.strictObject({ base64: Base64, name: z.string().max(200).optional() })]),
     z.tuple([]),
+    /** Open the bundle held by an earlier import that asked to confirm (`ImportConfirm.id`) anyway. */
+    z.tuple([z.strictObject({ confirm: z.string().min(1).max(64) })]),
   ]),
   /** Re-runs an imported spec and compares with its stored (simulated) result: an import is not verified until they agree. */
   verifyImport: z.tuple([z.strictObject({ spec: SpecJson, result: z.unknown() })]),
@@ -286,6 +288,14 @@ export interface ActivityWindowReply {
   max: number;
 }
 
+/**
+ * importBundle's answer for a bundle whose experiment is over the cost limits: nothing is opened
+ * yet; the Node side holds the bytes, and `importBundle({ confirm: id })` opens them anyway.
+ */
+export interface ImportConfirm {
+  confirm: { id: string; name: string; summary: string; over: string[] };
+}
+
 /** Options of a real-disk run (see docs/real-disk.md). */
 export interface RealRunOptions {
   dir: string;
@@ -348,8 +358,12 @@ export interface PvblkApi {
     real?: unknown;
     charts?: Record<string, string>;
   }): Promise<boolean>;
-  /** Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the BundleError message. */
-  importBundle(): Promise<ImportedBundle | null>;
+  /**
+   * Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the
+   * BundleError message. A bundle over the cost limits answers ImportConfirm: with
+   * `{ confirm: id }` the held bundle is opened anyway (no dialog).
+   */
+  importBundle(confirmed?: { confirm: string }): Promise<ImportedBundle | ImportConfirm | null>;
   /** Re-runs an imported spec in the simulator and compares with its stored result. */
   verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
   /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */

@@ -60,6 +60,21 @@ export interface Bundle {
   files: Map<string, Uint8Array>;
 }
 
+/** The bundle's experiment is over the cost limits: it opens with `allowLarge` (the UI asks first). */
+export class OverLimitsError extends BundleError {
+  constructor(
+    readonly over: string[],
+    readonly summary: string,
+  ) {
+    super(
+      'too-large',
+      `${SPEC}: the experiment is over the lab's limits (${over.join('; ')}; estimate: ${summary}); ` +
+        'open it only if this machine can hold it (pvblk replay --allow-large)',
+      SPEC,
+    );
+  }
+}
+
 export interface ReadOptions {
   limits?: Partial<BundleLimits>;
   /** Open a bundle whose spec is over the cost limits (engine/cost.ts); refused by default. */
@@ -453,13 +468,7 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     expandMatrix(spec).map((r) => r.spec),
   );
   const over = costOverLimits(cost);
-  if (over.length && !opts.allowLarge)
-    throw new BundleError(
-      'too-large',
-      `${SPEC}: the experiment is over the lab's limits (${over.join('; ')}; estimate: ${formatCost(cost)}); ` +
-        'open it only if this machine can hold it (pvblk replay --allow-large)',
-      SPEC,
-    );
+  if (over.length && !opts.allowLarge) throw new OverLimitsError(over, formatCost(cost));
   for (const name of [RESULTS, RESULTS_REAL]) {
     const e = byName.get(name);
     if (e && e.size > cost.total.resultJsonBytes)

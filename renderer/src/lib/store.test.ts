@@ -316,6 +316,65 @@ describe('store', () => {
     expect(s.state.status).toBe('running');
   });
 
+  it('asks before opening a bundle over the cost limits, with the estimate, and opens it only when agreed', async () => {
+    const result = {
+      name: 'w',
+      seed: 1,
+      engine_version: '1',
+      runs: [
+        {
+          params: {},
+          layout,
+          summary: {},
+          timeseries: { samples: [sample(0.25)] },
+          trace: { dispatch: [], activity: [], truncated: false },
+        },
+      ],
+    } as unknown as ExperimentResult;
+    const calls: unknown[] = [];
+    const { api } = fakeApi(async (confirmed) => {
+      calls.push(confirmed);
+      if (!confirmed)
+        return {
+          confirm: {
+            id: 'held-1',
+            name: 'week.pvblk.zip',
+            summary: '1 run, ~78.3G requests',
+            over: ['about 78.3G simulated requests (limit 200M)'],
+          },
+        };
+      return {
+        name: 'week.pvblk.zip',
+        spec: { name: 'w', duration_s: 1 },
+        result,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+        verified: false as const,
+      };
+    });
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    const asked: string[] = [];
+    let answer = false;
+    window.confirm = (m?: string) => {
+      asked.push(String(m));
+      return answer;
+    };
+    await s.importBundle();
+    expect(asked[0]).toContain('week.pvblk.zip holds a large experiment: about 78.3G simulated requests');
+    expect(asked[0]).toContain('Estimate: 1 run, ~78.3G requests');
+    expect(calls).toEqual([undefined]);
+    expect(s.state.imported).toBeNull();
+    expect(s.state.bundleError).toBeNull();
+    answer = true;
+    await s.importBundle();
+    expect(calls).toEqual([undefined, undefined, { confirm: 'held-1' }]);
+    expect(s.state.imported?.name).toBe('week.pvblk.zip');
+    expect(s.experiment.value).toBe(result);
+  });
+
   it('marks an imported bundle "not verified" until a replay agrees', async () => {
     const result = {
       name: 'b',

@@ -740,8 +740,19 @@ export function createStore(api: PvblkApi) {
     state.bundleError = null;
     state.bundleBusy = true;
     try {
-      const b = await api.importBundle();
-      if (!b) return;
+      let b = await api.importBundle();
+      if (b && 'confirm' in b) {
+        // Over the work or memory limits: the user decides, with the estimate (as a run asks).
+        const c = b.confirm;
+        if (
+          !window.confirm(
+            `${c.name} holds a large experiment: ${c.over.join('; ')}.\nEstimate: ${c.summary}.\nOpen it anyway?`,
+          )
+        )
+          return;
+        b = await api.importBundle({ confirm: c.id });
+      }
+      if (!b || 'confirm' in b) return;
       const real = b.real ?? (isRealResult(b.result) ? b.result : null);
       const sim = isRealResult(b.result) ? null : b.result;
       const key = specKey(b.spec);
