@@ -40,9 +40,10 @@ async function view(page: Page, name: string, size: { width: number; height: num
   for (const item of await page.locator('.statusbar > :not(.desc)').all()) {
     const b = await item.boundingBox();
     if (b)
-      expect(b.x + b.width, `${name}: status bar item cut off: ${await item.textContent()}`).toBeLessThanOrEqual(
-        size.width,
-      );
+      expect(
+        b.x + b.width,
+        `${name}: status bar item cut off: ${await item.textContent()}`,
+      ).toBeLessThanOrEqual(size.width);
   }
   await page.screenshot({ path: `${SCREENSHOTS}/views-${size.width}x${size.height}-${name}.png` });
 }
@@ -158,7 +159,10 @@ for (const size of SIZES) {
     await view(lab, '08-stopped-partial', size);
 
     // That result exported and imported: the status bar at its fullest (bundle, verify, partial).
-    const [download] = await Promise.all([lab.waitForEvent('download'), lab.getByTestId('export-bundle').click()]);
+    const [download] = await Promise.all([
+      lab.waitForEvent('download'),
+      lab.getByTestId('export-bundle').click(),
+    ]);
     const file = info.outputPath('stopped.pvblk.zip');
     await download.saveAs(file);
     lab.on('dialog', (d) => void d.accept()); // "discard unsaved changes?" (the edited duration)
