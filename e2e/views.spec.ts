@@ -38,6 +38,14 @@ async function view(page: Page, name: string, size: { width: number; height: num
   // The status bar clips what does not fit: everything but the spec's description (which ends in
   // an ellipsis, its full text in the tooltip) must be inside it.
   for (const item of await page.locator('.statusbar > :not(.desc)').all()) {
+    const clipped = await item.evaluate((el) => {
+      const e = el as unknown as { scrollWidth: number; clientWidth: number };
+      return e.scrollWidth - e.clientWidth;
+    });
+    expect(
+      clipped,
+      `${name}: status bar item shrunk into an ellipsis: ${await item.textContent()}`,
+    ).toBeLessThanOrEqual(1);
     const b = await item.boundingBox();
     if (b)
       expect(

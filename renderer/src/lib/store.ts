@@ -86,7 +86,8 @@ export function runViewsOf(
       dispatchStride: stride,
       activity: (run.trace?.activity ?? []).slice(-MAX_ACTIVITY_EVENTS),
       activityDropped: Math.max(0, (run.trace?.activity.length ?? 0) - MAX_ACTIVITY_EVENTS),
-      simTimeS: samples.length ? samples[samples.length - 1].t : layout.duration_s,
+      simTimeS:
+        run.partial?.simulated_s ?? (samples.length ? samples[samples.length - 1].t : layout.duration_s),
       result: run,
     });
   });
