@@ -5,7 +5,7 @@
  * inside its card, the zones table's headers sit over their inputs.
  */
 import type { Page } from '@playwright/test';
-import { expect, pickPreset, SCREENSHOTS, test } from './fixtures';
+import { expect, pickPreset, SCREENSHOTS, sampleCount, test } from './fixtures';
 
 const SIZES = [
   { width: 1440, height: 900 },
@@ -35,6 +35,24 @@ async function view(page: Page, name: string, size: { width: number; height: num
   const o = await overflow(page);
   expect(o.page, `${name}: page wider than the window`).toBeLessThanOrEqual(0);
   expect(o.side, `${name}: the spec card scrolls sideways`).toBeLessThanOrEqual(0);
+  // The status bar clips what does not fit: everything but the spec's description (which ends in
+  // an ellipsis, its full text in the tooltip) must be inside it.
+  for (const item of await page.locator('.statusbar > :not(.desc)').all()) {
+    const clipped = await item.evaluate((el) => {
+      const e = el as unknown as { scrollWidth: number; clientWidth: number };
+      return e.scrollWidth - e.clientWidth;
+    });
+    expect(
+      clipped,
+      `${name}: status bar item shrunk into an ellipsis: ${await item.textContent()}`,
+    ).toBeLessThanOrEqual(1);
+    const b = await item.boundingBox();
+    if (b)
+      expect(
+        b.x + b.width,
+        `${name}: status bar item cut off: ${await item.textContent()}`,
+      ).toBeLessThanOrEqual(size.width);
+  }
   await page.screenshot({ path: `${SCREENSHOTS}/views-${size.width}x${size.height}-${name}.png` });
 }
 
@@ -137,6 +155,35 @@ for (const size of SIZES) {
     await lab.getByTestId('backend-real').check();
     await view(lab, '07-real-backend', size);
     await lab.getByTestId('backend-sim').check();
+
+    // Stopped part-way: the partial result in the status bar and the run tabs.
+    await lab.getByTestId('pacing-select').selectOption('1');
+    await lab.getByTestId('run').click();
+    await expect(lab.getByTestId('status')).toHaveText('running');
+    await expect.poll(() => sampleCount(lab)).toBeGreaterThan(2);
+    await lab.getByTestId('stop').click();
+    await expect(lab.getByTestId('partial-badge')).toContainText('1 of 3 runs');
+    await lab.getByTestId('compare-view').scrollIntoViewIfNeeded();
+    await view(lab, '08-stopped-partial', size);
+
+    // That result exported and imported: the status bar at its fullest (bundle, verify, partial).
+    const [download] = await Promise.all([
+      lab.waitForEvent('download'),
+      lab.getByTestId('export-bundle').click(),
+    ]);
+    const file = info.outputPath('stopped.pvblk.zip');
+    await download.saveAs(file);
+    lab.on('dialog', (d) => void d.accept()); // "discard unsaved changes?" (the edited duration)
+    const [chooser] = await Promise.all([
+      lab.waitForEvent('filechooser'),
+      lab.getByTestId('import-bundle').click(),
+    ]);
+    await chooser.setFiles(file);
+    await expect(lab.getByTestId('imported-badge')).toBeVisible();
+    await expect(lab.getByTestId('partial-badge')).toBeVisible();
+    await view(lab, '09-imported-partial', size);
+    await lab.getByTestId('bundle-charts').scrollIntoViewIfNeeded();
+    await view(lab, '10-bundle-charts', size);
   });
 }
 

@@ -139,11 +139,25 @@ export const API_ARGS = {
   importBundle: z.union([
     z.tuple([z.strictObject({ base64: Base64, name: z.string().max(200).optional() })]),
     z.tuple([]),
+    /** Open the bundle held by an earlier import that asked to confirm (`ImportConfirm.id`) anyway. */
+    z.tuple([z.strictObject({ confirm: z.string().min(1).max(64) })]),
   ]),
   /** Re-runs an imported spec and compares with its stored (simulated) result: an import is not verified until they agree. */
   verifyImport: z.tuple([z.strictObject({ spec: SpecJson, result: z.unknown() })]),
   /** One run of an imported sweep, in full (its time series and trace): the import sent summaries only. */
   bundleRun: z.tuple([z.string().min(1).max(64), z.number().int().min(0).max(1_000_000)]),
+  /** Every scheduler event of a window of a finished simulated run (its stored trace may be thinned). */
+  activityWindow: z.tuple([
+    z.strictObject({
+      spec: SpecJson,
+      /** The run's matrix parameters (which run of the spec). */
+      params: z.record(z.string().max(200), z.union([z.string().max(1000), z.number(), z.boolean()])),
+      fromS: z.number().finite().min(0),
+      toS: z.number().finite().min(0),
+      /** The engine that made the result: a re-simulation by another engine is refused. */
+      engineVersion: z.string().max(100).optional(),
+    }),
+  ]),
 } as const;
 
 export type ApiMethod = keyof typeof API_ARGS;
@@ -170,7 +184,12 @@ export type RunEvent =
    * the run-done results back in run order. A multi-megabyte result is not parsed twice at the end.
    */
   | { type: 'done'; result: ExperimentResult }
-  | { type: 'stopped' }
+  /**
+   * The user stopped the experiment. `result` (absent when the run could not be asked for it) is
+   * sent like 'done''s, `runs: []`: the runs finished before the stop and the stopped run came in
+   * run-done events, the stopped run marked `partial`; the result is marked `partial` too.
+   */
+  | { type: 'stopped'; result?: ExperimentResult }
   | {
       type: 'error';
       message: string /** A RealRefusal: the user can act on it (shown inline). */;
@@ -228,7 +247,7 @@ export const EventEnvelopeSchema = z.object({
     z.object({ type: z.literal('run-done'), runIndex: z.number().int(), result: obj }),
     z.object({ type: z.literal('state'), state: z.enum(['running', 'paused']) }),
     z.object({ type: z.literal('done'), result: obj }),
-    z.object({ type: z.literal('stopped') }),
+    z.object({ type: z.literal('stopped'), result: obj.optional() }),
     z.object({ type: z.literal('error'), message: z.string(), refusal: z.boolean().optional() }),
   ]),
 });
@@ -255,6 +274,26 @@ export interface ImportedBundle {
    * run i in full when it is opened.
    */
   sweep?: { id: string };
+}
+
+/**
+ * activityWindow's answer: the window's scheduler events at full resolution (the run simulated
+ * again up to the window; at most `max` events, `complete` false when there were more).
+ */
+export interface ActivityWindowReply {
+  fromS: number;
+  toS: number;
+  events: ActivityEvent[];
+  complete: boolean;
+  max: number;
+}
+
+/**
+ * importBundle's answer for a bundle whose experiment is over the cost limits: nothing is opened
+ * yet; the Node side holds the bytes, and `importBundle({ confirm: id })` opens them anyway.
+ */
+export interface ImportConfirm {
+  confirm: { id: string; name: string; summary: string; over: string[] };
 }
 
 /** Options of a real-disk run (see docs/real-disk.md). */
@@ -319,12 +358,24 @@ export interface PvblkApi {
     real?: unknown;
     charts?: Record<string, string>;
   }): Promise<boolean>;
-  /** Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the BundleError message. */
-  importBundle(): Promise<ImportedBundle | null>;
+  /**
+   * Opens a bundle (Electron: open dialog; browser: file picker). Null when cancelled; throws the
+   * BundleError message. A bundle over the cost limits answers ImportConfirm: with
+   * `{ confirm: id }` the held bundle is opened anyway (no dialog).
+   */
+  importBundle(confirmed?: { confirm: string }): Promise<ImportedBundle | ImportConfirm | null>;
   /** Re-runs an imported spec in the simulator and compares with its stored result. */
   verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
   /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */
   bundleRun(id: string, index: number): Promise<RunResult>;
+  /** The scheduler events of [fromS, toS] of a simulated run, every one (re-simulated; bounded by the window). */
+  activityWindow(req: {
+    spec: unknown;
+    params: Record<string, ParamValue>;
+    fromS: number;
+    toS: number;
+    engineVersion?: string;
+  }): Promise<ActivityWindowReply>;
   previewTrace(req: { file: string; format: string; events?: 'Q' | 'D' }): Promise<TracePreviewReply>;
   validateTrace(req: { file: string; format: string; disk: string }): Promise<TraceValidationReply>;
   onEvent(listener: (e: EventEnvelope) => void): () => void;

@@ -240,6 +240,8 @@ export interface RunResult {
   summary: RunSummary;
   timeseries: TimeSeries;
   trace: { dispatch: DispatchPoint[]; activity: ActivityEvent[]; truncated: boolean };
+  /** Present when the run was stopped before its end: its numbers cover 0..simulated_s only. */
+  partial?: { simulated_s: number; duration_s: number };
 }
 
 /**
@@ -268,6 +270,11 @@ export interface ExperimentResult {
    * (runMatrixIndices gives each one's matrix index).
    */
   not_run?: NotRunEntry[];
+  /**
+   * Present when the experiment was stopped: `runs` holds the runs finished before the stop, in
+   * matrix order, and the stopped run (marked `partial`) last; `runs_total` is the matrix's size.
+   */
+  partial?: { reason: 'stopped'; runs_total: number };
 }
 
 /** The matrix index of each of `result.runs`: 0, 1, 2… skipping the indices `not_run` lists. */

@@ -17,6 +17,7 @@ import { msToNs, sToNs, usToNs } from './core/time';
 import { createDisk, resolveDiskSpec } from './disk/index';
 import type { Disk } from './disk/types';
 import type { BlockRequest, IoUnit } from './io/request';
+import type { ActivityWindow } from './metrics/activity-window';
 import { MetricsCollector } from './metrics/collector';
 import { createScheduler } from './sched/index';
 import { GuestBlockLayer } from './stack/guest';
@@ -34,6 +35,8 @@ export interface SimulationEnv {
   traces?: TraceProvider;
   /** Sees every I/O a workload submits and every completion (pvblk validate, --trace-out). */
   observer?: IoObserver;
+  /** Keeps the scheduler's activity events of one window at full resolution instead of the run's bounded trace. */
+  activityWindow?: ActivityWindow;
 }
 
 export interface IoObserver {
@@ -83,6 +86,7 @@ export class Simulation {
       warmupNs,
       () => sim.now,
       spec.trace_max_points,
+      env.activityWindow,
     );
 
     const registry = new ContextRegistry();
@@ -264,6 +268,21 @@ export class Simulation {
       this.metrics.stopStreaming();
       this.advance(this.durationS);
     }
+    this.finished = this.resultNow();
+    return this.finished;
+  }
+
+  /**
+   * The result of the run so far, without running on (a run the user stopped): the summary
+   * measures up to now, and `partial` says where the run stopped. Advancing a fresh Simulation of
+   * the same spec to `partial.simulated_s` and asking again gives the same result.
+   */
+  partialResult(): RunResult {
+    if (this.done) return this.result();
+    return { ...this.resultNow(), partial: { simulated_s: this.simTimeS, duration_s: this.durationS } };
+  }
+
+  private resultNow(): RunResult {
     const now = this.sim.now;
     const summary = this.metrics.summary(this.spec.host.scheduler, (i) => {
       const t = this.threads[i];
@@ -273,7 +292,7 @@ export class Simulation {
     const traced = this.threads.filter((t): t is TraceThread => t instanceof TraceThread);
     if (traced.length > 0)
       summary.traces = traced.map((t) => t.summary(t.plan.vm >= 0 ? this.stack.vms[t.plan.vm].name : null));
-    this.finished = {
+    return {
       params: this.params,
       layout: this.layout,
       summary,
@@ -284,7 +303,6 @@ export class Simulation {
         truncated: this.metrics.dispatch.truncated || this.metrics.activity.truncated,
       },
     };
-    return this.finished;
   }
 }
 

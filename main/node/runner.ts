@@ -48,6 +48,22 @@ function workerFile(): string | null {
   return [join(here, 'run-worker.js'), join(here, '..', 'run-worker.js')].find((f) => existsSync(f)) ?? null;
 }
 
+/**
+ * One task in a simulation worker thread (run-worker.ts; the calling thread stays free), or in
+ * this thread with `inThread` when no built worker exists (tests from source).
+ */
+export async function runTaskInWorker<T extends object, R>(task: T, inThread: (t: T) => R): Promise<R> {
+  const file = workerFile();
+  if (!file) return inThread(task);
+  const { Piscina } = await import('piscina');
+  const pool = new Piscina({ filename: file, maxThreads: 1, minThreads: 0, idleTimeout: 100 });
+  try {
+    return (await pool.run(task)) as R;
+  } finally {
+    await pool.destroy();
+  }
+}
+
 export async function runExperiment(spec: Spec, opts: RunOptions = {}): Promise<ExperimentResult> {
   const results = await runTasks(expandMatrix(spec), opts);
   return { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION, runs: results };

@@ -67,6 +67,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     private readonly warmupNs: number,
     private readonly now: () => number,
     traceMax: number,
+    /** Keeps the scheduler events instead of the bounded trace (a full-resolution window: ActivityWindow). */
+    activity?: Thinned<ActivityEvent>,
   ) {
     this.threads = layout.threads.map(() => new FlowCounter());
     this.vms = layout.vms.map(() => new FlowCounter());
@@ -82,7 +84,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     );
     this.vmThreadLat = layout.vms.map((v) => v.threads.map((t) => this.iThreads[t].lat));
     this.dispatch = new DispatchTrace(traceMax);
-    this.activity = new Thinned(traceMax);
+    this.activity = activity ?? new Thinned(traceMax);
   }
 
   // ------------------------------------------------------------ host observer

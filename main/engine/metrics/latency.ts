@@ -62,9 +62,13 @@ export class LatencyRecorder {
     this.deviceNs += u.tDone - u.tHostOut;
   }
 
-  /** Percentile in ms (0 when empty). */
+  /**
+   * Percentile in ms (0 when empty). The histogram reports the highest value of the percentile's
+   * bucket (HdrHistogram's getValueAtPercentile), which can lie above the exact maximum by less
+   * than a bucket: clamped to it, so no percentile exceeds the max.
+   */
   percentile(p: number): number {
-    return this.count === 0 ? 0 : this.hist.valueAtPercentile(p) / 1000;
+    return this.count === 0 ? 0 : Math.min(this.hist.valueAtPercentile(p) / 1000, this.maxNs / 1e6);
   }
 
   summary(): LatencySummary {
@@ -74,8 +78,7 @@ export class LatencyRecorder {
       p50: r3(this.percentile(50)),
       p95: r3(this.percentile(95)),
       p99: r3(this.percentile(99)),
-      // The histogram reports a bucket's upper edge: never above the exact maximum.
-      p999: r3(Math.min(this.percentile(99.9), this.maxNs / 1e6)),
+      p999: r3(this.percentile(99.9)),
       max: r3(this.maxNs / 1e6),
     };
   }

@@ -194,6 +194,16 @@ export function totalCsv(run: RunResult): string {
   );
 }
 
+/** A stopped experiment's line in the bundle's README (empty for a finished one). */
+function partialNote(result: ExperimentResult): string {
+  if (!result.partial) return '';
+  const last = result.runs[result.runs.length - 1]?.partial;
+  const where = last
+    ? `; run ${result.runs.length} was stopped at ${last.simulated_s.toFixed(2)} s of its ${last.duration_s} s and its numbers cover that time only`
+    : '';
+  return `\nPARTIAL: the experiment was stopped by the user. It holds ${result.runs.length} of the matrix's ${result.partial.runs_total} runs${where}. \`pvblk replay\` re-runs exactly that much.\n`;
+}
+
 /** trace.csv over all runs, capped at `maxRows`; `truncated` also when a run's own trace cap cut it. */
 export function traceCsv(
   result: ExperimentResult,
@@ -310,7 +320,7 @@ function readme(
 
 ${spec.description ? `${spec.description}\n\n` : ''}This zip is a complete, shareable PV Block Lab experiment (bundle format ${BUNDLE_FORMAT_VERSION},
 engine ${result.engine_version}, ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}, seed ${result.seed}).${notRunNote(result)}
-
+${partialNote(result)}
 - \`spec.json\` — the experiment spec, fully resolved (disk preset expanded, defaults filled)
 - \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the ${isReal(result) ? 'real-disk backend measured it' : 'engine produced it'}
 - \`timeseries/run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — the time series per run (units in the column names)

@@ -9,12 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportConfirm, ImportedBundle } from '../../common/api';
 import type { ExperimentResult } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
 import { estimateSpecCost } from '../../engine/cost';
 import { runExperiment } from '../runner';
-import { ApiError, importBundleBytes, verifyImport } from '../session/api-handler';
+import { ApiError, createApiHandler, importBundleBytes, verifyImport } from '../session/api-handler';
+import { SessionManager } from '../session/manager';
 import { buildBundle } from './build';
 import { RESULTS, SPEC } from './format';
 import { type Bundle, BundleError, type BundleErrorCode, readBundle } from './read';
@@ -84,6 +86,20 @@ describe('hostile bundles: cost before parsing', () => {
     await rejects(b, 'too-large', /over the lab's limits.*--allow-large/);
     // Allowed (pvblk replay --allow-large), it is read.
     expect((await readBundle(b, { allowLarge: true })).spec.duration_s).toBe(86_400 * 7);
+
+    // The app's import asks instead: the API answers the estimate and holds the bundle; confirmed
+    // with that id it opens (no second upload), once; nothing else opens it.
+    const call = createApiHandler(new SessionManager());
+    const base64 = Buffer.from(b).toString('base64');
+    const asked = (await call('importBundle', [{ base64, name: 'week.pvblk.zip' }])) as ImportConfirm;
+    expect(asked.confirm.name).toBe('week.pvblk.zip');
+    expect(asked.confirm.over.join('; ')).toMatch(/simulated requests|memory/);
+    expect(asked.confirm.summary).toMatch(/requests.*memory/);
+    await expect(call('importBundle', [{ confirm: 'another-id' }])).rejects.toThrow(/no longer held/);
+    const opened = (await call('importBundle', [{ confirm: asked.confirm.id }])) as ImportedBundle;
+    expect((opened.spec as Spec).duration_s).toBe(86_400 * 7);
+    expect(opened.verified).toBe(false);
+    await expect(call('importBundle', [{ confirm: asked.confirm.id }])).rejects.toThrow(/no longer held/);
   });
 
   it('a spec.json larger than any spec is refused before inflating', async () => {

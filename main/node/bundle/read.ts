@@ -60,6 +60,21 @@ export interface Bundle {
   files: Map<string, Uint8Array>;
 }
 
+/** The bundle's experiment is over the cost limits: it opens with `allowLarge` (the UI asks first). */
+export class OverLimitsError extends BundleError {
+  constructor(
+    readonly over: string[],
+    readonly summary: string,
+  ) {
+    super(
+      'too-large',
+      `${SPEC}: the experiment is over the lab's limits (${over.join('; ')}; estimate: ${summary}); ` +
+        'open it only if this machine can hold it (pvblk replay --allow-large)',
+      SPEC,
+    );
+  }
+}
+
 export interface ReadOptions {
   limits?: Partial<BundleLimits>;
   /** Open a bundle whose spec is over the cost limits (engine/cost.ts); refused by default. */
@@ -82,6 +97,8 @@ const ThreadSummarySchema = z.looseObject({
 });
 const RunShapeSchema = z.looseObject({
   params: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
+  /** A stopped run (Simulation.partialResult). */
+  partial: z.strictObject({ simulated_s: finite, duration_s: finite }).optional(),
   layout: z.looseObject({
     vms: z.array(z.looseObject({ name: z.string() })),
     threads: z.array(z.looseObject({ name: z.string(), vm: finite, pid: finite })),
@@ -119,6 +136,8 @@ export const ResultsShapeSchema = z.looseObject({
   seed: finite,
   engine_version: z.string(),
   runs: z.array(RunShapeSchema),
+  /** A stopped experiment: the runs before the stop and the stopped run (ExperimentResult.partial). */
+  partial: z.strictObject({ reason: z.literal('stopped'), runs_total: finite }).optional(),
 });
 /** A real-disk result (main/node/real): `backend: "real"` and each run's `real` block, as far as readers rely on it. */
 /** A run the real-disk backend could not do here (common/result.ts NotRunEntry). */
@@ -238,6 +257,32 @@ function checkNotRun(results: ExperimentResult, spec: Spec, file: string, real: 
 }
 
 /**
+ * A stopped experiment's result: its matrix size, then the first runs of the matrix in order (their
+ * params those of the matrix), at least one, only the last one stopped part-way.
+ */
+function checkPartial(results: ExperimentResult, spec: Spec, file: string): void {
+  const total = matrixSize(spec);
+  const fail = (msg: string) => {
+    throw new BundleError('invalid-results', `${file}: ${msg}`, file);
+  };
+  const p = results.partial;
+  if (p?.runs_total !== total) fail(`partial.runs_total: ${p?.runs_total}, but the spec has ${total} runs`);
+  if (results.runs.length < 1 || results.runs.length > total)
+    fail(`runs: ${results.runs.length} runs in a stopped experiment of ${total}`);
+  results.runs.forEach((run, k) => {
+    const want = JSON.stringify(paramsAt(spec, k));
+    if (JSON.stringify(run.params) !== want)
+      fail(`runs[${k}].params: ${JSON.stringify(run.params)}, but run ${k} of the matrix is ${want}`);
+    if (run.partial && k !== results.runs.length - 1)
+      fail(`runs[${k}] is marked partial, but only the last run of a stopped experiment can be`);
+    if (run.partial && !(run.partial.simulated_s >= 0 && run.partial.simulated_s <= run.partial.duration_s))
+      fail(
+        `runs[${k}].partial.simulated_s: ${run.partial.simulated_s} is outside 0..${run.partial.duration_s}`,
+      );
+  });
+}
+
+/**
  * Checks that `raw` is shaped like a result of `spec` (the shape readers rely on, one run per
  * matrix cell, the expected backend and engine version) and returns it; throws an
  * `invalid-results` BundleError naming `opts.file` otherwise.
@@ -270,7 +315,14 @@ export function checkResults(raw: unknown, spec: Spec, opts: ResultsCheck): Expe
   if (results.not_run !== undefined) checkNotRun(results, spec, file, backend === 'real');
   const notRun = results.not_run?.length ?? 0;
   const expected = opts.indices ? opts.indices.length : matrixSize(spec) - notRun;
-  if (results.runs.length !== expected)
+  if (results.partial && !opts.indices) checkPartial(results, spec, file);
+  else if (results.runs.some((r) => r.partial))
+    throw new BundleError(
+      'invalid-results',
+      `${file}: a run is marked partial, but the result is not (a stopped experiment's result carries "partial")`,
+      file,
+    );
+  else if (results.runs.length !== expected)
     throw new BundleError(
       'invalid-results',
       opts.indices
@@ -458,13 +510,7 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     expandMatrix(spec).map((r) => r.spec),
   );
   const over = costOverLimits(cost);
-  if (over.length && !opts.allowLarge)
-    throw new BundleError(
-      'too-large',
-      `${SPEC}: the experiment is over the lab's limits (${over.join('; ')}; estimate: ${formatCost(cost)}); ` +
-        'open it only if this machine can hold it (pvblk replay --allow-large)',
-      SPEC,
-    );
+  if (over.length && !opts.allowLarge) throw new OverLimitsError(over, formatCost(cost));
   for (const name of [RESULTS, RESULTS_REAL]) {
     const e = byName.get(name);
     if (e && e.size > cost.total.resultJsonBytes)

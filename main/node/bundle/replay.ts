@@ -6,11 +6,13 @@
  * noted and left alone; as the only results they are compared with the simulator and noted.
  */
 import type { ExperimentResult } from '../../common/result';
+import type { Spec } from '../../common/spec/schema';
 import { runAt } from '../../common/spec/validate';
+import { Simulation } from '../../engine/simulation';
 import { ENGINE_VERSION } from '../../engine/version';
 import { runExperiment, runTasks } from '../runner';
 import { unpackTraces } from '../trace/bundle';
-import { checkTraces } from '../trace/provider';
+import { checkTraces, fileTraceProvider } from '../trace/provider';
 import { type Bundle, type ReadOptions, readBundle } from './read';
 
 export interface ReplayOptions extends ReadOptions {
@@ -87,6 +89,33 @@ export function compareResults(
   return { differences, count };
 }
 
+/**
+ * A fresh result of `spec` to compare with `stored`: the whole matrix, or for a stopped
+ * experiment (`partial`) its first runs, the stopped one simulated to where it stopped (the
+ * engine is deterministic, so a run advanced to the same simulated time has the same numbers).
+ */
+export async function rerunLike(
+  spec: Spec,
+  stored: ExperimentResult,
+  opts: { jobs?: number } = {},
+): Promise<ExperimentResult> {
+  if (!stored.partial) return runExperiment(spec, opts);
+  const n = stored.runs.length;
+  const last = stored.runs[n - 1]?.partial;
+  const whole = await runTasks(
+    Array.from({ length: last ? n - 1 : n }, (_, k) => runAt(spec, k)),
+    opts,
+  );
+  const runs = [...whole];
+  if (last) {
+    const r = runAt(spec, n - 1);
+    const sim = new Simulation(r.spec, r.params, { traces: fileTraceProvider(r.spec) });
+    sim.advance(last.simulated_s);
+    runs.push(sim.partialResult());
+  }
+  return { ...stored, engine_version: ENGINE_VERSION, runs };
+}
+
 /** Re-run an already read bundle and compare. */
 export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Promise<ReplayReport> {
   const traced = unpackTraces(bundle.spec, bundle.files);
@@ -104,7 +133,7 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
             { jobs: opts.jobs },
           ),
         }
-      : await runExperiment(traced.spec, { jobs: opts.jobs });
+      : await rerunLike(traced.spec, bundle.results, { jobs: opts.jobs });
   } finally {
     traced.cleanup();
   }

@@ -2,11 +2,13 @@
  * The Node side of the API contract: validates every call (method name and argument tuple, with
  * zod) and dispatches it. Shared by the Electron IPC wiring and the browser-mode server.
  */
+import { randomUUID } from 'node:crypto';
 import {
   API_ARGS,
   ApiMethodSchema,
   type CostInfo,
   type ExportBundleReply,
+  type ImportConfirm,
   type ImportedBundle,
   MAX_BUNDLE_BYTES,
   type PresetInfo,
@@ -21,13 +23,13 @@ import { DiskSpecSchema, type Spec, SpecSchema } from '../../common/spec/schema'
 import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost';
 import { ENGINE_VERSION } from '../../engine/version';
 import { buildBundle } from '../bundle/build';
-import { BundleError, checkResults, readBundle } from '../bundle/read';
-import { compareResults } from '../bundle/replay';
+import { BundleError, checkResults, OverLimitsError, readBundle } from '../bundle/read';
+import { compareResults, rerunLike } from '../bundle/replay';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
-import { runExperiment } from '../runner';
 import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
 import { previewTraceFile, validateTraceFile } from '../trace/api';
 import { packTraces } from '../trace/bundle';
+import { ActivityWindowError, activityWindow } from './activity-window';
 import {
   characterizeDisk,
   DEFAULT_PRESET,
@@ -39,6 +41,8 @@ import {
   validateSpec,
 } from './engine';
 import type { SessionManager } from './manager';
+
+export class ApiError extends Error {}
 
 /** Host-specific methods (file dialogs, settings); absent in browser mode, where the renderer does them. */
 export interface HostServices {
@@ -110,11 +114,26 @@ export async function exportBundleBytes(req: {
   return { bytes, fileName: bundleFileName(v.spec.name) };
 }
 
+/** The bundle's experiment is over the cost limits: the user may open it anyway (ImportConfirm). */
+export class ImportOverLimits extends ApiError {
+  constructor(
+    message: string,
+    readonly over: string[],
+    readonly summary: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Reads a bundle strictly; a broken or hostile one is an ApiError carrying the BundleError message. */
-export async function importBundleBytes(bytes: Uint8Array, name: string): Promise<ImportedBundle> {
+export async function importBundleBytes(
+  bytes: Uint8Array,
+  name: string,
+  opts: { allowLarge?: boolean } = {},
+): Promise<ImportedBundle> {
   if (bytes.length > MAX_BUNDLE_BYTES) throw new ApiError(`${name}: larger than the 64 MiB bundle limit`);
   try {
-    const b = await readBundle(bytes);
+    const b = await readBundle(bytes, { allowLarge: opts.allowLarge });
     const charts: Record<string, string> = {};
     for (const [file, png] of Object.entries(b.charts)) charts[file] = Buffer.from(png).toString('base64');
     // A sweep goes to the UI as summaries; its runs' detail is fetched when opened (bundleRun).
@@ -131,12 +150,12 @@ export async function importBundleBytes(bytes: Uint8Array, name: string): Promis
       verified: false,
     };
   } catch (e) {
-    if (e instanceof BundleError) throw new ApiError(`${name}: ${e.message.replace(/^bundle: /, '')}`);
+    const message = `${name}: ${(e as Error).message.replace(/^bundle: /, '')}`;
+    if (e instanceof OverLimitsError) throw new ImportOverLimits(message, e.over, e.summary);
+    if (e instanceof BundleError) throw new ApiError(message);
     throw e;
   }
 }
-
-export class ApiError extends Error {}
 
 /** The real-disk folder check: checkDir's refusal as an answer, not an exception. */
 export function checkRealDir(dir: string): RealDirCheck {
@@ -195,7 +214,7 @@ export async function verifyImport(req: { spec: unknown; result: unknown }): Pro
     if (e instanceof BundleError) throw new ApiError(e.message);
     throw e;
   }
-  const now = await runExperiment(v.spec);
+  const now = await rerunLike(v.spec, stored);
   const { differences, count } = compareResults(stored, now, 20);
   return {
     identical: count === 0,
@@ -210,6 +229,8 @@ export async function verifyImport(req: { spec: unknown; result: unknown }): Pro
 }
 
 export function createApiHandler(manager: SessionManager, host: HostServices = {}) {
+  /** A bundle over the cost limits, held until the user confirms its import (ImportConfirm). */
+  let heldImport: { id: string; bytes: Uint8Array; name: string } | null = null;
   return async function call(method: unknown, rawArgs: unknown): Promise<unknown> {
     const m = ApiMethodSchema.safeParse(method);
     if (!m.success) throw new ApiError(`unknown method ${JSON.stringify(method)}`);
@@ -321,16 +342,39 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         return { base64: Buffer.from(bytes).toString('base64'), fileName } satisfies ExportBundleReply;
       }
       case 'importBundle': {
-        const req = a[0] as { base64: string; name?: string } | undefined;
-        if (req) {
-          return importBundleBytes(new Uint8Array(Buffer.from(req.base64, 'base64')), req.name ?? 'bundle');
+        const req = a[0] as { base64: string; name?: string } | { confirm: string } | undefined;
+        if (req && 'confirm' in req) {
+          const held = heldImport;
+          if (held?.id !== req.confirm) throw new ApiError('that bundle is no longer held: import it again');
+          heldImport = null;
+          return importBundleBytes(held.bytes, held.name, { allowLarge: true });
         }
-        if (!host.openBundle) throw new ApiError('importBundle: give the bundle bytes (browser mode)');
-        const picked = await host.openBundle();
-        return picked ? importBundleBytes(picked.bytes, picked.name) : null;
+        let picked: { bytes: Uint8Array; name: string } | null;
+        if (req)
+          picked = { bytes: new Uint8Array(Buffer.from(req.base64, 'base64')), name: req.name ?? 'bundle' };
+        else if (!host.openBundle) throw new ApiError('importBundle: give the bundle bytes (browser mode)');
+        else picked = await host.openBundle();
+        if (!picked) return null;
+        try {
+          return await importBundleBytes(picked.bytes, picked.name);
+        } catch (e) {
+          if (!(e instanceof ImportOverLimits)) throw e;
+          // Over the cost limits: held (one bundle, the latest) until the user confirms.
+          heldImport = { id: randomUUID(), ...picked };
+          return {
+            confirm: { id: heldImport.id, name: picked.name, summary: e.summary, over: e.over },
+          } satisfies ImportConfirm;
+        }
       }
       case 'verifyImport':
         return verifyImport(a[0] as { spec: unknown; result: unknown });
+      case 'activityWindow':
+        try {
+          return await activityWindow(a[0] as Parameters<typeof activityWindow>[0]);
+        } catch (e) {
+          if (e instanceof ActivityWindowError) throw new ApiError(e.message);
+          throw e;
+        }
       case 'bundleRun':
         try {
           return heldRun(a[0] as string, a[1] as number);

@@ -23,6 +23,8 @@ export interface SessionManagerOptions {
   workerPath?: string;
   /** Wall time between streamed batches (ms). */
   batchMs?: number;
+  /** How long a stopped simulation may take to send its partial result before it is ended (ms). */
+  stopGraceMs?: number;
 }
 
 interface Session {
@@ -31,6 +33,8 @@ interface Session {
   /** Cancels a real-disk run (its files are removed). */
   abort?: AbortController;
   finished: boolean;
+  /** Stop was asked: the worker sends its partial result and 'stopped'. */
+  stopping?: boolean;
 }
 
 export function defaultWorkerPath(): string {
@@ -59,7 +63,12 @@ export class SessionManager {
 
   private emit(runId: string, raw: RunEvent): void {
     // The runs already went out in their run-done events (RunEvent 'done').
-    const event: RunEvent = raw.type === 'done' ? { type: 'done', result: { ...raw.result, runs: [] } } : raw;
+    const event: RunEvent =
+      raw.type === 'done'
+        ? { type: 'done', result: { ...raw.result, runs: [] } }
+        : raw.type === 'stopped' && raw.result
+          ? { type: 'stopped', result: { ...raw.result, runs: [] } }
+          : raw;
     for (const l of this.listeners) {
       try {
         l({ runId, event });
@@ -89,7 +98,7 @@ export class SessionManager {
     worker.on('message', (event: RunEvent) => {
       if (session.finished) return;
       this.emit(runId, event);
-      if (event.type === 'done' || event.type === 'error') finish();
+      if (event.type === 'done' || event.type === 'error' || event.type === 'stopped') finish();
     });
     worker.on('error', (err: Error & { code?: string }) => {
       if (session.finished) return;
@@ -195,12 +204,30 @@ export class SessionManager {
     this.send(runId, { type: 'pacing', pacing });
   }
 
+  /**
+   * Stops a run. A simulation is asked to stop: it sends what it has (the runs so far, the stopped
+   * one marked partial) and 'stopped'; one that does not answer within the grace time is ended and
+   * 'stopped' goes out without a result. A real-disk run is aborted (its files are removed).
+   */
   stop(runId: string): void {
     const s = this.sessions.get(runId);
-    if (!s) return;
+    if (!s || s.stopping) return;
+    const worker = s.worker;
+    if (worker) {
+      s.stopping = true;
+      worker.postMessage({ type: 'stop' } satisfies ToWorker);
+      const timer = setTimeout(() => {
+        if (s.finished) return;
+        s.finished = true;
+        this.sessions.delete(runId);
+        void worker.terminate();
+        this.emit(runId, { type: 'stopped' });
+      }, this.opts.stopGraceMs ?? 10_000);
+      timer.unref();
+      return;
+    }
     s.finished = true;
     this.sessions.delete(runId);
-    void s.worker?.terminate();
     s.abort?.abort();
     this.emit(runId, { type: 'stopped' });
   }

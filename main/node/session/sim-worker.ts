@@ -61,7 +61,21 @@ async function main(): Promise<void> {
   const totalS = runs.reduce((a, r) => a + r.spec.duration_s, 0) || 1;
   let doneS = 0;
   const results: RunResult[] = [];
+  const header = { name: v.spec.name, seed: v.spec.seed, engine_version: ENGINE_VERSION };
+  // Stopped: what ran so far is the result, marked partial (the stopped run's numbers end where it stopped).
+  const stop = (sim: Simulation | null, i: number) => {
+    if (sim) {
+      const result = sim.partialResult();
+      results.push(result);
+      post({ type: 'run-done', runIndex: i, result });
+    }
+    post({
+      type: 'stopped',
+      result: { ...header, runs: results, partial: { reason: 'stopped', runs_total: runs.length } },
+    });
+  };
   for (let i = 0; i < runs.length; i++) {
+    if (stopped) return stop(null, i);
     const run = runs[i];
     const sim = new Simulation(run.spec, run.params, { traces: fileTraceProvider(run.spec) });
     post({ type: 'layout', runIndex: i, runs: runs.length, params: run.params, layout: sim.layout });
@@ -89,7 +103,10 @@ async function main(): Promise<void> {
     // run's first batch comes as quickly as a 30-second run's, not after a 5-minute slice.
     const step = Math.max(sim.layout.sample_interval_ms / 1000, Math.min(sim.durationS / 2000, 1));
     while (!sim.done) {
-      if (stopped) return;
+      if (stopped) {
+        if (samples.length || dispatch.length || activity.length) flush();
+        return stop(sim, i);
+      }
       if (paused) {
         if (samples.length || dispatch.length) flush();
         await sleep(1000);
@@ -118,16 +135,12 @@ async function main(): Promise<void> {
         if (!sim.done) await sleep(Math.max(5, batchMs - (performance.now() - start)));
       }
     }
-    if (stopped) return;
     const result = sim.result();
     results.push(result);
     doneS += sim.durationS;
     post({ type: 'run-done', runIndex: i, result });
   }
-  post({
-    type: 'done',
-    result: { name: v.spec.name, seed: v.spec.seed, engine_version: ENGINE_VERSION, runs: results },
-  });
+  post({ type: 'done', result: { ...header, runs: results } });
 }
 
 // The parent terminates the worker once it has seen 'done', 'error' or a stop. The client gets the

@@ -4,6 +4,7 @@
  * `PvblkApi`.
  */
 import {
+  type ActivityWindowReply,
   type ApiMethod,
   type CallReply,
   type DiskCharacterization,
@@ -11,6 +12,7 @@ import {
   type EventEnvelope,
   EventEnvelopeSchema,
   type ExportBundleReply,
+  type ImportConfirm,
   type ImportedBundle,
   type Pacing,
   type PresetInfo,
@@ -64,9 +66,11 @@ function build(
         return downloadBytes(base64ToBytes(reply.base64), reply.fileName, 'application/zip');
       return reply.saved;
     },
-    importBundle: async () => (await call('importBundle', [])) as ImportedBundle | null,
+    importBundle: async (confirmed) =>
+      (await call('importBundle', confirmed ? [confirmed] : [])) as ImportedBundle | ImportConfirm | null,
     verifyImport: (req) => call('verifyImport', [req]) as Promise<VerifyReply>,
     bundleRun: (id, index) => call('bundleRun', [id, index]) as Promise<RunResult>,
+    activityWindow: (req) => call('activityWindow', [req]) as Promise<ActivityWindowReply>,
     onEvent(listener) {
       return subscribe((raw) => {
         const r = EventEnvelopeSchema.safeParse(raw);
@@ -237,10 +241,13 @@ export function browserApi(base: URL, token: string): PvblkApi {
       saveSpec: async (spec, name) => downloadJson(spec, name),
       saveResult: async (result, name) => downloadJson(result, name, '.result.json', 0),
       loadResult: () => pickJson().then((r) => (r ? { name: r.name, result: r.value } : null)),
-      importBundle: async () => {
+      importBundle: async (confirmed) => {
+        if (confirmed) return (await call('importBundle', [confirmed])) as ImportedBundle | ImportConfirm;
         const f = await pickBase64('.zip,application/zip');
         if (!f) return null;
-        return (await call('importBundle', [{ base64: f.base64, name: f.name }])) as ImportedBundle;
+        return (await call('importBundle', [{ base64: f.base64, name: f.name }])) as
+          | ImportedBundle
+          | ImportConfirm;
       },
       getLastSpec: async () => {
         const s = localStorage.getItem(LAST_SPEC_KEY);

@@ -94,6 +94,9 @@ function fakeApi(
       (async () => {
         throw new Error('no sweep held');
       }),
+    activityWindow: async () => {
+      throw new Error('no window here');
+    },
     verifyImport:
       over.verify ??
       (async () => {
@@ -152,7 +155,40 @@ describe('store', () => {
     await s.control('pause');
     expect(s.state.status).toBe('paused');
     await s.control('stop');
+    // The session answers a stop with the stopped run's partial result, then 'stopped' (runs: []).
+    const partialRun = {
+      params: {},
+      layout,
+      summary: { total: { mbps: 1 }, vms: [] },
+      partial: { simulated_s: 0.5, duration_s: 1 },
+    } as unknown as RunResult;
+    emit('r1', { type: 'run-done', runIndex: 0, result: partialRun });
+    emit('r1', {
+      type: 'stopped',
+      result: {
+        name: 'p',
+        seed: 1,
+        engine_version: '1',
+        runs: [],
+        partial: { reason: 'stopped', runs_total: 1 },
+      },
+    });
     expect(s.state.status).toBe('stopped');
+    const kept = s.experiment.value;
+    expect(kept?.partial).toEqual({ reason: 'stopped', runs_total: 1 });
+    expect(kept?.runs).toEqual([partialRun]);
+  });
+
+  it('a stopped run without a result (the worker did not answer) keeps nothing to save', async () => {
+    const { api, emit } = fakeApi();
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.run();
+    await s.control('stop');
+    emit('r1', { type: 'stopped' });
+    expect(s.state.status).toBe('stopped');
+    expect(s.experiment.value).toBeNull();
   });
 
   it("puts the run-done results back in a 'done' that carries runs: [] (sent once)", async () => {
@@ -307,6 +343,65 @@ describe('store', () => {
     await s.run();
     expect(started).toEqual([expect.objectContaining({ allowLarge: true })]);
     expect(s.state.status).toBe('running');
+  });
+
+  it('asks before opening a bundle over the cost limits, with the estimate, and opens it only when agreed', async () => {
+    const result = {
+      name: 'w',
+      seed: 1,
+      engine_version: '1',
+      runs: [
+        {
+          params: {},
+          layout,
+          summary: {},
+          timeseries: { samples: [sample(0.25)] },
+          trace: { dispatch: [], activity: [], truncated: false },
+        },
+      ],
+    } as unknown as ExperimentResult;
+    const calls: unknown[] = [];
+    const { api } = fakeApi(async (confirmed) => {
+      calls.push(confirmed);
+      if (!confirmed)
+        return {
+          confirm: {
+            id: 'held-1',
+            name: 'week.pvblk.zip',
+            summary: '1 run, ~78.3G requests',
+            over: ['about 78.3G simulated requests (limit 200M)'],
+          },
+        };
+      return {
+        name: 'week.pvblk.zip',
+        spec: { name: 'w', duration_s: 1 },
+        result,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+        verified: false as const,
+      };
+    });
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    const asked: string[] = [];
+    let answer = false;
+    window.confirm = (m?: string) => {
+      asked.push(String(m));
+      return answer;
+    };
+    await s.importBundle();
+    expect(asked[0]).toContain('week.pvblk.zip holds a large experiment: about 78.3G simulated requests');
+    expect(asked[0]).toContain('Estimate: 1 run, ~78.3G requests');
+    expect(calls).toEqual([undefined]);
+    expect(s.state.imported).toBeNull();
+    expect(s.state.bundleError).toBeNull();
+    answer = true;
+    await s.importBundle();
+    expect(calls).toEqual([undefined, undefined, { confirm: 'held-1' }]);
+    expect(s.state.imported?.name).toBe('week.pvblk.zip');
+    expect(s.experiment.value).toBe(result);
   });
 
   it('marks an imported bundle "not verified" until a replay agrees', async () => {

@@ -5,6 +5,7 @@
  */
 
 import type {
+  ActivityWindowReply,
   DiskCharacterization,
   DiskPresetInfo,
   EventEnvelope,
@@ -100,7 +101,8 @@ export function runViewsOf(
       dispatchStride: stride,
       activity: (run.trace?.activity ?? []).slice(-MAX_ACTIVITY_EVENTS),
       activityDropped: Math.max(0, (run.trace?.activity.length ?? 0) - MAX_ACTIVITY_EVENTS),
-      simTimeS: samples.length ? samples[samples.length - 1].t : layout.duration_s,
+      simTimeS:
+        run.partial?.simulated_s ?? (samples.length ? samples[samples.length - 1].t : layout.duration_s),
       result: run,
     });
   });
@@ -380,6 +382,16 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /** The finished (or stopped) experiment's result; the session sent its runs in run-done events. */
+  function keepResult(header: ExperimentResult): void {
+    const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
+    experiment.value = markRaw({ ...header, runs: header.runs.length ? header.runs : streamed });
+    notRun.value = notRunViewsOf(header);
+    if (experimentSpec !== null)
+      lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
+    refreshCanCompare();
+  }
+
   function handle(e: RunEvent): void {
     switch (e.type) {
       case 'layout': {
@@ -443,19 +455,15 @@ export function createStore(api: PvblkApi) {
         if (state.status === 'running' || state.status === 'paused') state.status = e.state;
         break;
       case 'done': {
-        // The session sends the runs once, in run-done events ('done' carries `runs: []`).
-        const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
-        experiment.value = markRaw({ ...e.result, runs: e.result.runs.length ? e.result.runs : streamed });
-        notRun.value = notRunViewsOf(e.result);
-        if (experimentSpec !== null)
-          lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
-        refreshCanCompare();
+        keepResult(e.result);
         state.status = 'done';
         state.progress = 1;
         bump(true);
         break;
       }
       case 'stopped':
+        // A stopped simulation sends what it has, marked partial: it can be saved and exported.
+        if (e.result) keepResult(e.result);
         state.status = 'stopped';
         bump(true);
         break;
@@ -599,7 +607,7 @@ export function createStore(api: PvblkApi) {
       await api[action](id);
       if (action === 'pause' && state.status === 'running') state.status = 'paused';
       if (action === 'resume' && state.status === 'paused') state.status = 'running';
-      if (action === 'stop') state.status = 'stopped';
+      // Stop: the 'stopped' event (a simulation's carries the partial result) sets the status.
     } catch (err) {
       state.message = (err as Error).message;
     }
@@ -757,8 +765,19 @@ export function createStore(api: PvblkApi) {
     state.bundleError = null;
     state.bundleBusy = true;
     try {
-      const b = await api.importBundle();
-      if (!b) return;
+      let b = await api.importBundle();
+      if (b && 'confirm' in b) {
+        // Over the work or memory limits: the user decides, with the estimate (as a run asks).
+        const c = b.confirm;
+        if (
+          !window.confirm(
+            `${c.name} holds a large experiment: ${c.over.join('; ')}.\nEstimate: ${c.summary}.\nOpen it anyway?`,
+          )
+        )
+          return;
+        b = await api.importBundle({ confirm: c.id });
+      }
+      if (!b || 'confirm' in b) return;
       const real = b.real ?? (isRealResult(b.result) ? b.result : null);
       const sim = isRealResult(b.result) ? null : b.result;
       const key = specKey(b.spec);
@@ -823,6 +842,29 @@ export function createStore(api: PvblkApi) {
     }
   }
 
+  /**
+   * Every scheduler event of [fromS, toS] of a finished simulated run of the shown experiment (its
+   * stored trace may be thinned): the Node side simulates the run again up to the window. Null when
+   * that cannot be done here (a real-disk run, a run of another result added for comparison).
+   */
+  async function activityWindow(
+    run: RunView,
+    fromS: number,
+    toS: number,
+  ): Promise<ActivityWindowReply | null> {
+    const exp = experiment.value;
+    if (!run.result || !exp || experimentSpec === null || isRealResult(exp) || realInfoOf(run.result))
+      return null;
+    if (!runs.value.includes(run) || 'source' in run.params) return null;
+    return api.activityWindow({
+      spec: experimentSpec,
+      params: run.params,
+      fromS,
+      toS,
+      engineVersion: exp.engine_version,
+    });
+  }
+
   /** Runs of the imported sweep whose detail (time series, trace) has been fetched. */
   const sweepLoaded = new Set<number>();
 
@@ -848,6 +890,7 @@ export function createStore(api: PvblkApi) {
 
   return {
     state,
+    activityWindow,
     verifyImport,
     openSweepRun,
     runs,
