@@ -22,6 +22,14 @@ const file = (name: string, content: unknown) => {
   return p;
 };
 const STACK = /\n\s+at [\w.<]/;
+/** A valid spec far over the cost limits: a week at 1 ms samples, 1000 QD32 random readers. */
+const WEEK_SPEC = {
+  name: 'week',
+  duration_s: 86_400 * 7,
+  sample_interval_ms: 1,
+  disk: { preset: 'ssd-sata' },
+  native: [{ name: 'r', count: 1000, size_gb: 0.1, iodepth: 32, block_kb: 4, pattern: 'random' }],
+};
 
 /** Exit 2, a message matching `re` on stderr, no stack trace anywhere. */
 function refused(r: ReturnType<typeof pvblk>, re: RegExp): void {
@@ -59,27 +67,14 @@ describe('pvblk: work and memory limits', () => {
   });
 
   it('refuses a spec over the limits with the estimate and --allow-large, without simulating', () => {
-    const spec = {
-      name: 'week',
-      duration_s: 86_400 * 7,
-      sample_interval_ms: 1,
-      disk: { preset: 'ssd-sata' },
-      native: [{ name: 'r', count: 1000, size_gb: 0.1, iodepth: 32, block_kb: 4, pattern: 'random' }],
-    };
-    const r = pvblk('run', file('week.json', spec));
+    const r = pvblk('run', file('week.json', WEEK_SPEC));
     refused(r, /--allow-large/);
     expect(r.stderr).toMatch(/estimate: .*requests.*samples × .*series.*trace points.*memory/);
     expect(r.stdout).toBe('');
   });
 
   it('pvblk real holds its follow-up simulation to the same limits, before touching the disk', () => {
-    const spec = {
-      name: 'week',
-      duration_s: 86_400 * 7,
-      sample_interval_ms: 1,
-      disk: { preset: 'ssd-sata' },
-      native: [{ name: 'r', count: 1000, size_gb: 0.1, iodepth: 32, block_kb: 4, pattern: 'random' }],
-    };
+    const spec = WEEK_SPEC;
     const target = join(dir, 'real-target');
     const r = pvblk('real', file('week-real.json', spec), '--dir', target);
     refused(r, /week-real\.json: too large to run without --allow-large/);

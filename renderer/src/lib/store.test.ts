@@ -36,6 +36,23 @@ const sample = (t: number): Sample => ({
   latency_hist: [1],
 });
 
+/** An experiment result of one run with one sample, as an imported bundle holds it. */
+const oneRunResult = (name: string): ExperimentResult =>
+  ({
+    name,
+    seed: 1,
+    engine_version: '1',
+    runs: [
+      {
+        params: {},
+        layout,
+        summary: {},
+        timeseries: { samples: [sample(0.25)] },
+        trace: { dispatch: [], activity: [], truncated: false },
+      },
+    ],
+  }) as unknown as ExperimentResult;
+
 function fakeApi(
   importBundle: PvblkApi['importBundle'] = async () => null,
   over: { costOver?: string[]; verify?: PvblkApi['verifyImport']; bundleRun?: PvblkApi['bundleRun'] } = {},
@@ -346,20 +363,7 @@ describe('store', () => {
   });
 
   it('asks before opening a bundle over the cost limits, with the estimate, and opens it only when agreed', async () => {
-    const result = {
-      name: 'w',
-      seed: 1,
-      engine_version: '1',
-      runs: [
-        {
-          params: {},
-          layout,
-          summary: {},
-          timeseries: { samples: [sample(0.25)] },
-          trace: { dispatch: [], activity: [], truncated: false },
-        },
-      ],
-    } as unknown as ExperimentResult;
+    const result = oneRunResult('w');
     const calls: unknown[] = [];
     const { api } = fakeApi(async (confirmed) => {
       calls.push(confirmed);
@@ -405,20 +409,7 @@ describe('store', () => {
   });
 
   it('marks an imported bundle "not verified" until a replay agrees', async () => {
-    const result = {
-      name: 'b',
-      seed: 1,
-      engine_version: '1',
-      runs: [
-        {
-          params: {},
-          layout,
-          summary: {},
-          timeseries: { samples: [sample(0.25)] },
-          trace: { dispatch: [], activity: [], truncated: false },
-        },
-      ],
-    } as unknown as ExperimentResult;
+    const result = oneRunResult('b');
     let identical = false;
     const { api } = fakeApi(
       async () => ({
