@@ -163,7 +163,10 @@ interleaved requests either way. BFQ's figure includes its first ~10 s of weight
   just before them once 600 ms have passed (see \`docs/schedulers/bfq.md\`, "Versions"). Engine
   0.4.0 adds 6.1's waker inheritance (\`bfq_merge_bfqqs\`: a shared queue takes the waker of a
   queue merged into it, 5.12+): the shared queues inject their members' wakers too (46.2 → 47.3
-  MB/s, seeks 1,928 → 2,014).
+  MB/s, seeks 1,928 → 2,014), and 6.1's think-time threshold (\`bfq_update_has_short_ttime\`
+  compares the mean think time with \`slice_idle\` / 2 since 5.12, not \`slice_idle\`): shared
+  queues whose members come back after 4–8 ms now count as thinking long, which changes how BFQ
+  idles and injects for them (47.3 → 45.1 MB/s).
 - Engine 0.4.0 changed no other number on this page: its disk changes (DiskSim's write-back buffer
   and disconnect overheads, \`docs/disks.md\`) touch only the DiskSim-derived disks, which no
   experiment preset uses.

@@ -304,6 +304,28 @@ describe('bfq', () => {
     expect(total(b)).toBeGreaterThan(0.9 * total(n));
   });
 
+  it('6.1 counts a think time over slice_idle/2 as long on an NCQ disk; 5.10 used slice_idle', () => {
+    // bfq_update_has_short_ttime compares the mean think time with bfq_slice_idle >> 1 since 5.12
+    // (4 ms by default). On a rotational disk with queueing (hw_tag, here set by a third, random
+    // reader keeping 8 requests in flight), idling boosts throughput only for a sequential,
+    // I/O-bound queue with a short think time (idling_boosts_thr_without_issues), and the
+    // equal-weight scenario is symmetric, so a reader thinking 6 ms is not idled for in 6.1 but is
+    // in 5.10; one thinking 3 ms is idled for by both.
+    const idleStarts = (linux510: number, thinkMs: number) => {
+      const b = new SchedBench(bfq({ low_latency: 0, linux_5_10: linux510 }), { queueDepth: 32 });
+      b.stream(1, { start: 0, sectors: 64, thinkNs: thinkMs * MS });
+      b.stream(2, { start: 50_000_000, sectors: 64, thinkNs: thinkMs * MS });
+      b.stream(3, { start: 100_000_000, sectors: 8, depth: 8, random: lcg(7), span: 1e8 });
+      b.run(5 * SEC);
+      return b.events.filter((e) => e.kind === 'idleStart' && e.ctx !== 3).length;
+    };
+    const long61 = idleStarts(0, 6);
+    expect(long61).toBeLessThan(20);
+    expect(idleStarts(1, 6)).toBeGreaterThan(10 * Math.max(long61, 10));
+    expect(idleStarts(0, 3)).toBeGreaterThan(200);
+    expect(idleStarts(1, 3)).toBeGreaterThan(200);
+  });
+
   it('strict_guarantees keeps at most one request in flight', () => {
     const b = new SchedBench(bfq({ strict_guarantees: 1 }), { queueDepth: 8 });
     b.stream(1, { start: 0, sectors: 64, depth: 4 });

@@ -630,9 +630,11 @@ export function createBfq(env: SchedulerEnv, params: TunableValues): BfqSchedule
         q.ttTotal = (7 * q.ttTotal + 256 * elapsed) / 8;
         q.ttMean = (q.ttTotal + 128) / q.ttSamples;
         // bfq_update_has_short_ttime: not for the idle class, nor within 2 s of a split (the
-        // restored state stands).
+        // restored state stands). Since 5.12 ("block, bfq: use half slice_idle as a threshold to
+        // check short ttime") the mean is compared with bfq_slice_idle >> 1; 5.10 used slice_idle.
         if (q.cls !== IDLE_IDX && now >= q.splitTime + WR_MIN_IDLE_TIME && bfqd.sliceIdle > 0) {
-          const short = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > bfqd.sliceIdle);
+          const threshold = bfqd.linux510 ? bfqd.sliceIdle : Math.floor(bfqd.sliceIdle / 2);
+          const short = !(q.ttSamples > TTIME_VALID_SAMPLES && q.ttMean > threshold);
           const changed = short !== q.hasShortTtime;
           q.hasShortTtime = short;
           // Without a baseline the limit follows the think time (0 short, 1 long); a change to
