@@ -20,6 +20,7 @@ const preview = (file: string, records: number): TracePreview => ({
   pids: [],
   pids_truncated: false,
   measured_mean_ms: null,
+  sha256: '0'.repeat(64),
 });
 
 describe('TraceChooser', () => {
