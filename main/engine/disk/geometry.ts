@@ -17,6 +17,14 @@ export interface ZoneGeom {
   readonly spt: number;
   readonly trackSkew: number;
   readonly cylSkew: number;
+  /** First LBA after the zone (firstLba + sectors). */
+  readonly endLba: number;
+  /** Sectors per cylinder (heads × spt). */
+  readonly perCyl: number;
+  /** Slot shift from one cylinder to the next, mod spt: ((heads − 1)·trackSkew + cylSkew) mod spt. */
+  readonly cylShift: number;
+  /** ns per sector: revNs / spt. */
+  readonly secNs: number;
 }
 
 /** Result of `locate` (a reused scratch object). */
@@ -59,6 +67,10 @@ export class Geometry {
         spt: z.sectors_per_track,
         trackSkew: ts,
         cylSkew: cs,
+        endLba: lba + sectors,
+        perCyl: spec.heads * z.sectors_per_track,
+        cylShift: ((spec.heads - 1) * ts + cs) % z.sectors_per_track,
+        secNs,
       });
       cyl += z.cylinders;
       lba += sectors;
@@ -89,7 +101,7 @@ export class Geometry {
     const zi = this.zoneOf(lba);
     const z = this.zones[zi];
     const off = lba - z.firstLba;
-    const perCyl = this.heads * z.spt;
+    const perCyl = z.perCyl;
     const ci = Math.floor(off / perCyl);
     const rem = off - ci * perCyl;
     const head = Math.floor(rem / z.spt);
@@ -111,9 +123,10 @@ export class Geometry {
   /** Physical slot (0..spt−1) of logical sector `sector` on track (cyl, head) of zone `zi`. */
   slotOf(zi: number, cyl: number, head: number, sector: number): number {
     const z = this.zones[zi];
-    const ci = cyl - z.firstCyl;
-    const perCyl = ((this.heads - 1) * z.trackSkew + z.cylSkew) % z.spt;
-    return ((((ci % z.spt) * perCyl + head * z.trackSkew + sector) % z.spt) + z.spt) % z.spt;
+    // small integers (| 0: the arithmetic stays in int32, same values)
+    const spt = z.spt | 0;
+    const ci = (cyl - z.firstCyl) | 0;
+    return (((((ci % spt) * z.cylShift + (head | 0) * z.trackSkew + (sector | 0)) % spt) + spt) % spt) | 0;
   }
 
   cylinderOfLba(lba: number): number {
