@@ -13,6 +13,21 @@ const ulp = (x: number): number => 2 ** (Math.floor(Math.log2(x)) - 52);
 /** floor(log2(v)) for v >= 1: exact through clz32 below 2^32, the library's formula above. */
 const log2Floor = (v: number): number => (v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
 
+/** Values whose indices a histogram keeps as a list (see `small`). */
+const SMALL = 64;
+
+function insertionSort(a: Int32Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
+
 export class LogHistogram {
   /** log2 of half the sub-buckets per bucket. */
   private readonly halfMag: number;
@@ -23,6 +38,13 @@ export class LogHistogram {
   private lo = Number.POSITIVE_INFINITY;
   private hi = -1;
   total = 0;
+  /**
+   * While total <= SMALL: the index of every value recorded (in any order), so a percentile is the
+   * countAt-th smallest of them instead of a walk over the counts (a live interval holds a few
+   * dozen values spread over hundreds of indices). Sorted in place when asked.
+   */
+  private readonly small = new Int32Array(SMALL);
+  private smallSorted = true;
 
   /** `digits`: significant decimal digits (HdrHistogram's numberOfSignificantValueDigits, 0..5). */
   constructor(readonly digits: number) {
@@ -81,6 +103,10 @@ export class LogHistogram {
     const i = this.indexOf(v);
     if (i >= this.counts.length) this.ensure(i);
     this.counts[i]++;
+    if (this.total < SMALL) {
+      this.small[this.total] = i;
+      this.smallSorted = false;
+    }
     this.total++;
     if (i < this.lo) this.lo = i;
     if (i > this.hi) this.hi = i;
@@ -93,6 +119,10 @@ export class LogHistogram {
     const a = this.counts;
     const b = o.counts;
     for (let i = o.lo; i <= o.hi; i++) a[i] += b[i];
+    if (this.total + o.total <= SMALL) {
+      this.small.set(o.small.subarray(0, o.total), this.total);
+      this.smallSorted = false;
+    }
     this.total += o.total;
     if (o.lo < this.lo) this.lo = o.lo;
     if (o.hi > this.hi) this.hi = o.hi;
@@ -103,6 +133,7 @@ export class LogHistogram {
     this.lo = Number.POSITIVE_INFINITY;
     this.hi = -1;
     this.total = 0;
+    this.smallSorted = true;
   }
 
   /** HdrHistogram's getValueAtPercentile: the highest value equivalent to the p-th percentile's. */
@@ -110,6 +141,16 @@ export class LogHistogram {
     const requested = Math.min(p, 100);
     const fp = (requested / 100) * this.total;
     const countAt = Math.max(Math.ceil(fp - ulp(fp)), 1);
+    if (this.total <= SMALL) {
+      // the counts reach countAt at the index of the countAt-th smallest value recorded
+      if (!(countAt <= this.total)) return 0;
+      if (!this.smallSorted) {
+        insertionSort(this.small, this.total);
+        this.smallSorted = true;
+      }
+      const v = this.valueAt(this.small[countAt - 1]);
+      return p === 0 ? v : this.highestEquivalent(v);
+    }
     let running = 0;
     const c = this.counts;
     for (let i = this.lo; i <= this.hi; i++) {
