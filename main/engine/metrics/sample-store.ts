@@ -151,6 +151,11 @@ export class SampleStore implements SeriesPoints {
     this.buf.copyWithin(w * this.rec, i * this.rec, (i + 1) * this.rec);
   }
 
+  moveRange(i: number, w: number, count: number): void {
+    // w <= i: copyWithin copies as moving the records one by one from the first
+    this.buf.copyWithin(w * this.rec, i * this.rec, (i + count) * this.rec);
+  }
+
   truncate(n: number): void {
     this.length = n;
   }
