@@ -128,6 +128,8 @@ export interface SeriesPoints {
   mergeTo(i: number, start: number, w: number): void;
   /** Move point i to position w <= i. */
   move(i: number, w: number): void;
+  /** Move points i .. i + count − 1 to w .. w + count − 1 (w <= i), as `move` one by one in order. */
+  moveRange?(i: number, w: number, count: number): void;
   /** Keep the first n points. */
   truncate(n: number): void;
 }
@@ -154,6 +156,12 @@ export function coarsen(p: SeriesPoints, full: number, target: number): void {
     let i = 0;
     let start = 0;
     while (i < region) {
+      if (n - (i - w) <= target && p.moveRange) {
+        // enough merged: the rest of the region only moves
+        if (w !== i) p.moveRange(i, w, region - i);
+        w += region - i;
+        break;
+      }
       if (i + 1 < region && n - (i - w) > target && p.span(i) + p.span(i + 1) === best) {
         p.mergeTo(i, start, w);
         i += 2;
@@ -168,7 +176,8 @@ export function coarsen(p: SeriesPoints, full: number, target: number): void {
   }
   if (n === n0) return;
   // a pass ran, so tail0 = n0 - full >= 2
-  for (let i = tail0, w = n - full; i < n0; i++, w++) p.move(i, w);
+  if (p.moveRange) p.moveRange(tail0, n - full, full);
+  else for (let i = tail0, w = n - full; i < n0; i++, w++) p.move(i, w);
   p.truncate(n);
 }
 

@@ -153,13 +153,17 @@ export class Simulation {
       } else {
         const ctx = this.stack.nativeCtx.get(plan.index)!;
         const spareSubs: UnitSubmission[] = [];
+        // noop holds no request once it completed (nor one merged away): a submission's request
+        // object and unit list serve its next request too, instead of new ones per request
+        const reuseRequests = spec.host.scheduler === 'noop';
         submit = (u) => {
           u.tGuestOut = u.tSubmit;
           u.hostSector = u.sector;
           const sub = spareSubs.pop() ?? new UnitSubmission(spareSubs, complete);
           sub.unit = u;
-          this.host.submitWith(
-            {
+          let rq = sub.rq;
+          if (rq === null) {
+            rq = {
               id: this.host.newId(),
               op: u.op,
               sync: u.sync,
@@ -169,9 +173,21 @@ export class Simulation {
               group: 0,
               insertedAt: sim.now,
               units: [u],
-            },
-            sub,
-          );
+            };
+            if (reuseRequests) sub.rq = rq;
+          } else {
+            const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
+            m.id = this.host.newId();
+            m.op = u.op;
+            m.sync = u.sync;
+            m.sector = u.sector;
+            m.sectors = u.sectors;
+            m.insertedAt = sim.now;
+            const units = m.units;
+            if (units.length !== 1) units.length = 1; // a merge had added units
+            units[0] = u;
+          }
+          this.host.submitWith(rq, sub);
         };
       }
       const observed = observer?.submitted

@@ -63,3 +63,49 @@ describe('zoned geometry', () => {
     expect(d.cylinderOf(8 * 1000)).toBe(1);
   });
 });
+
+describe('geometry lookups against their definitions', () => {
+  const hdds = Object.values(DISK_PRESETS)
+    .map((p) => p.spec)
+    .filter((s): s is HddSpec => s.kind === 'hdd');
+  // the definitions: binary search over zone starts; the slot formula with every term unreduced
+  const zoneByDefinition = (g: Geometry, lba: number) => {
+    let zi = 0;
+    while (zi + 1 < g.zones.length && g.zones[zi + 1].firstLba <= lba) zi++;
+    return zi;
+  };
+  const slotByDefinition = (g: Geometry, zi: number, cyl: number, head: number, sector: number) => {
+    const z = g.zones[zi];
+    const perCyl = ((g.heads - 1) * z.trackSkew + z.cylSkew) % z.spt;
+    return (((((cyl - z.firstCyl) % z.spt) * perCyl + head * z.trackSkew + sector) % z.spt) + z.spt) % z.spt;
+  };
+
+  it('zoneOf and slotOf give the defined zone and slot on every preset drive', () => {
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const out: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
+    expect(hdds.length).toBeGreaterThan(5);
+    for (const spec of hdds) {
+      const g = new Geometry(
+        spec,
+        makeSeekFn(
+          spec.seek,
+          spec.zones.reduce((n, z) => n + z.cylinders, 0),
+        ),
+      );
+      const lbas = [0, g.totalSectors - 1];
+      for (const z of g.zones) lbas.push(z.firstLba, z.firstLba + z.sectors - 1, z.firstLba + z.spt - 1);
+      for (let i = 0; i < 2000; i++) lbas.push(Math.floor(rnd() * g.totalSectors));
+      for (const lba of lbas) {
+        expect(g.zoneOf(lba)).toBe(zoneByDefinition(g, lba));
+        g.locate(lba, out);
+        expect(g.slotOf(out.zone, out.cyl, out.head, out.sector)).toBe(
+          slotByDefinition(g, out.zone, out.cyl, out.head, out.sector),
+        );
+      }
+    }
+  });
+});

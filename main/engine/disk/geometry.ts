@@ -17,7 +17,26 @@ export interface ZoneGeom {
   readonly spt: number;
   readonly trackSkew: number;
   readonly cylSkew: number;
+  /** First LBA after the zone (firstLba + sectors). */
+  readonly endLba: number;
+  /** Sectors per cylinder (heads × spt). */
+  readonly perCyl: number;
+  /** Slot shift from one cylinder to the next, mod spt: ((heads − 1)·trackSkew + cylSkew) mod spt. */
+  readonly cylShift: number;
+  /** ns per sector: revNs / spt. */
+  readonly secNs: number;
+  /**
+   * Slot tables (null on a disk too large for them): per cylinder of the zone ((ci mod spt)·cylShift)
+   * mod spt, per head (head·trackSkew) mod spt; `slotOf` adds them and the sector, mod spt.
+   */
+  readonly cylSlot: Int32Array | null;
+  readonly headSlot: Int32Array | null;
 }
+
+/** Slot tables are built when the disk has at most this many cylinders. */
+const SLOT_TABLE_CYLINDERS = 1_000_000;
+/** Buckets of the LBA → zone table. */
+const ZONE_BUCKETS = 4096;
 
 /** Result of `locate` (a reused scratch object). */
 export interface Chs {
@@ -45,12 +64,23 @@ export class Geometry {
     const zones: ZoneGeom[] = [];
     let cyl = 0;
     let lba = 0;
+    const tables = spec.zones.reduce((n, z) => n + z.cylinders, 0) <= SLOT_TABLE_CYLINDERS;
     for (const z of spec.zones) {
       const secNs = this.revNs / z.sectors_per_track;
       const ts = z.track_skew_sectors ?? spec.track_skew_sectors ?? Math.ceil(hsNs / secNs - 1e-9);
       const cs =
         z.cylinder_skew_sectors ?? spec.cylinder_skew_sectors ?? Math.ceil(cylSwitchNs / secNs - 1e-9);
       const sectors = z.cylinders * spec.heads * z.sectors_per_track;
+      const spt = z.sectors_per_track;
+      const cylShift = ((spec.heads - 1) * ts + cs) % spt;
+      // the tables hold the terms of slotOf's sum reduced mod spt (same slot: all terms are >= 0)
+      const withTables = tables && ts >= 0 && cs >= 0;
+      const cylSlot = withTables ? new Int32Array(z.cylinders) : null;
+      const headSlot = withTables ? new Int32Array(spec.heads) : null;
+      if (cylSlot && headSlot) {
+        for (let ci = 0; ci < z.cylinders; ci++) cylSlot[ci] = ((ci % spt) * cylShift) % spt;
+        for (let h = 0; h < spec.heads; h++) headSlot[h] = (h * ts) % spt;
+      }
       zones.push({
         firstCyl: cyl,
         cylinders: z.cylinders,
@@ -59,6 +89,12 @@ export class Geometry {
         spt: z.sectors_per_track,
         trackSkew: ts,
         cylSkew: cs,
+        endLba: lba + sectors,
+        perCyl: spec.heads * z.sectors_per_track,
+        cylShift,
+        secNs,
+        cylSlot,
+        headSlot,
       });
       cyl += z.cylinders;
       lba += sectors;
@@ -67,9 +103,29 @@ export class Geometry {
     this.cylinders = cyl;
     this.totalSectors = lba;
     this.firstLbas = Float64Array.from(zones.map((z) => z.firstLba));
+    // LBA → zone: the zone of each bucket's first LBA (buckets of 2^k sectors), then a step or two
+    let k = 0;
+    while (lba / 2 ** k > ZONE_BUCKETS) k++;
+    this.bucketScale = 2 ** -k;
+    this.bucketZone = new Int32Array(Math.floor(lba * this.bucketScale) + 1);
+    for (let b = 0; b < this.bucketZone.length; b++) this.bucketZone[b] = this.zoneSearch(b * 2 ** k);
   }
 
+  /** 2^−k for buckets of 2^k sectors (an exact scaling). */
+  private readonly bucketScale: number;
+  /** Zone of each bucket's first LBA. */
+  private readonly bucketZone: Int32Array;
+
+  /** Zone holding `lba` (0 <= lba < totalSectors): as `zoneSearch`, from the bucket table. */
   zoneOf(lba: number): number {
+    const f = this.firstLbas;
+    let zi = this.bucketZone[Math.floor(lba * this.bucketScale)];
+    while (zi + 1 < f.length && f[zi + 1] <= lba) zi++;
+    return zi;
+  }
+
+  /** The last zone starting at or before `lba` (binary search). */
+  private zoneSearch(lba: number): number {
     const f = this.firstLbas;
     let lo = 0;
     let hi = f.length - 1;
@@ -89,7 +145,7 @@ export class Geometry {
     const zi = this.zoneOf(lba);
     const z = this.zones[zi];
     const off = lba - z.firstLba;
-    const perCyl = this.heads * z.spt;
+    const perCyl = z.perCyl;
     const ci = Math.floor(off / perCyl);
     const rem = off - ci * perCyl;
     const head = Math.floor(rem / z.spt);
@@ -111,9 +167,20 @@ export class Geometry {
   /** Physical slot (0..spt−1) of logical sector `sector` on track (cyl, head) of zone `zi`. */
   slotOf(zi: number, cyl: number, head: number, sector: number): number {
     const z = this.zones[zi];
-    const ci = cyl - z.firstCyl;
-    const perCyl = ((this.heads - 1) * z.trackSkew + z.cylSkew) % z.spt;
-    return ((((ci % z.spt) * perCyl + head * z.trackSkew + sector) % z.spt) + z.spt) % z.spt;
+    const spt = z.spt | 0;
+    const cs = z.cylSlot;
+    if (cs !== null) {
+      // ((ci mod spt)·cylShift + head·trackSkew + sector) mod spt from the tables: a sum below 3·spt
+      let x = cs[cyl - z.firstCyl] + z.headSlot![head] + sector;
+      if (x >= spt) {
+        x -= spt;
+        if (x >= spt) x -= spt;
+      }
+      return x;
+    }
+    // small integers (| 0: the arithmetic stays in int32, same values)
+    const ci = (cyl - z.firstCyl) | 0;
+    return (((((ci % spt) * z.cylShift + (head | 0) * z.trackSkew + (sector | 0)) % spt) + spt) % spt) | 0;
   }
 
   cylinderOfLba(lba: number): number {

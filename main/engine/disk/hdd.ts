@@ -26,12 +26,13 @@
 import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
+import { Modulus, remainder } from './angle';
 import { BusTiming } from './bus';
 import { SegmentCache } from './cache';
 import { ControllerTiming } from './controller';
 import { type Chs, Geometry } from './geometry';
 import { makeSeekFn, type SeekFn } from './seek';
-import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from './types';
+import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo, ServiceRecord } from './types';
 import { WriteTiming } from './write-timing';
 
 /** Tolerance (ns) when comparing a computed angle with a sector boundary. */
@@ -75,6 +76,8 @@ export class HddDisk implements Disk {
   /** First LBA of the request whose media pieces the bus records. */
   private recA = 0;
   private readonly revNs: number;
+  /** revNs for `remainder` (t % revNs without fmod). */
+  private readonly revMod: Modulus;
   private readonly cache: SegmentCache | null;
   private readonly readahead: boolean;
   private readonly raMinSectors: number;
@@ -104,7 +107,7 @@ export class HddDisk implements Disk {
   private bypassed = 0;
   private readonly maxBypass: number;
   private curRq: BlockRequest | null = null;
-  private curInfo: ServiceInfo | null = null;
+  private curInfo: ServiceRecord | null = null;
   private readonly doneCb = (): void => this.finish();
 
   // read-ahead stream: checkpoint (sLba at sTime with the head on (sCyl, sHead)), window end sLimit
@@ -125,6 +128,8 @@ export class HddDisk implements Disk {
   private wCyl = 0;
   private wHead = 0;
   private readonly chs: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
+  /** The LBA `chs` holds the location of (−1: none): `loc` of the same LBA again costs nothing. */
+  private chsLba = -1;
 
   private readonly st: DiskStats = emptyDiskStats();
 
@@ -154,6 +159,7 @@ export class HddDisk implements Disk {
     this.overlap = this.ds && spec.queue_depth > 1;
     this.busNsPerByte = this.bus.nsPerByte;
     this.revNs = this.geom.revNs;
+    this.revMod = new Modulus(this.revNs);
     const c = spec.cache;
     this.cache = c
       ? new SegmentCache(c.segments, Math.floor((c.segment_kb * 1024) / spec.sector_bytes))
@@ -187,7 +193,7 @@ export class HddDisk implements Disk {
     if (this.queueDepth > 1) {
       const a = this.lbaRange(rq);
       const g = this.geom;
-      const chs = g.locate(a, this.chs);
+      const chs = this.loc(a);
       this.qA.push(a);
       this.qB.push(this.rb);
       this.qCyl.push(chs.cyl);
@@ -345,6 +351,15 @@ export class HddDisk implements Disk {
 
   // ------------------------------------------------------------------ mechanics
 
+  /** `this.chs` set to the location of `lba` (Geometry.locate, remembered for the last LBA asked). */
+  private loc(lba: number): Chs {
+    if (lba !== this.chsLba) {
+      this.geom.locate(lba, this.chs);
+      this.chsLba = lba;
+    }
+    return this.chs;
+  }
+
   private seekNs(d: number): number {
     const tab = this.seekTab;
     return tab !== null ? tab[d] : this.seekMs(d) * 1e6;
@@ -362,7 +377,7 @@ export class HddDisk implements Disk {
   /** Wait from time t until the platter angle reaches `slotNs` (offset within a revolution). */
   private rotWait(t: number, slotNs: number): number {
     const rev = this.revNs;
-    let w = slotNs - (t % rev);
+    let w = slotNs - remainder(t, this.revMod);
     if (w < 0) w += rev;
     if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
     return w;
@@ -385,15 +400,16 @@ export class HddDisk implements Disk {
   ): void {
     const g = this.geom;
     const chs = this.chs;
+    if (lba < endLba && slot0 < 0) this.loc(lba);
     while (lba < endLba) {
-      let slot = slot0;
-      if (slot < 0) g.locate(lba, chs);
-      else slot0 = -1;
+      // here `chs` holds lba's location (located above, by the caller, or the track before's end)
       const z = g.zones[chs.zone];
       const pos = this.positionNs(chs.cyl, chs.head, cyl, head);
       let ts = t + pos;
       if (ts > until) break;
-      const secNs = this.revNs / z.spt;
+      const secNs = z.secNs;
+      let slot = slot0;
+      slot0 = -1;
       if (slot < 0) slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
       ts += this.rotWait(ts, slot * secNs);
       cyl = chs.cyl;
@@ -408,10 +424,29 @@ export class HddDisk implements Disk {
         this.wTime = ts + done * secNs;
         this.wCyl = cyl;
         this.wHead = head;
+        if (done > 0 && done < k) {
+          // still on this track: the location of wLba, for the walk that resumes there
+          chs.sector += done;
+          this.chsLba = lba + done;
+        }
         return;
       }
       t = te;
       lba += k;
+      // chs follows lba (as locate would place it): the next track, or further on this one
+      if (chs.sector + k < z.spt) chs.sector += k;
+      else if (lba < g.totalSectors) {
+        chs.sector = 0;
+        if (++chs.head === g.heads) {
+          chs.head = 0;
+          chs.cyl++;
+          if (chs.cyl === z.firstCyl + z.cylinders) chs.zone++;
+        }
+      } else {
+        this.chsLba = -1; // past the last sector (locate would clamp): nothing remembered
+        continue;
+      }
+      this.chsLba = lba;
     }
     this.wLba = lba;
     this.wTime = t;
@@ -510,7 +545,7 @@ export class HddDisk implements Disk {
     return this.bus.arbNs + this.ctl.reselectNs + this.ctl.dataPrepNs;
   }
 
-  private serve(rq: BlockRequest, t: number, arr: number, aw: boolean): ServiceInfo {
+  private serve(rq: BlockRequest, t: number, arr: number, aw: boolean): ServiceRecord {
     const st = this.st;
     const a = this.lbaRange(rq);
     const b = this.rb;
@@ -540,16 +575,7 @@ export class HddDisk implements Disk {
           e = t + this.ovhNs + xfer;
         }
         const end = Math.ceil(e - 1e-6);
-        return {
-          startNs: t,
-          endNs: end,
-          seekCyl: 0,
-          seekNs: 0,
-          rotationNs: 0,
-          transferNs: xfer,
-          accessNs: 0,
-          cacheHit: true,
-        };
+        return this.record().set(t, end, 0, 0, 0, xfer, 0, true);
       }
       if (this.continues(a, b)) {
         cache.touch(this.sSeg);
@@ -579,16 +605,7 @@ export class HddDisk implements Disk {
         }
         const end = Math.ceil(e - 1e-6);
         st.mediaRequests++;
-        return {
-          startNs: t,
-          endNs: end,
-          seekCyl: 0,
-          seekNs: 0,
-          rotationNs: 0,
-          transferNs: end - t,
-          accessNs: 0,
-          cacheHit: false,
-        };
+        return this.record().set(t, end, 0, 0, 0, end - t, 0, false);
       }
     }
 
@@ -609,7 +626,7 @@ export class HddDisk implements Disk {
     }
     if (cache !== null && !isRead) cache.invalidate(a, b);
     const g = this.geom;
-    const chs = g.locate(a, this.chs);
+    const chs = this.loc(a);
     const dist = Math.abs(chs.cyl - this.cyl);
     const pos = this.positionNs(chs.cyl, chs.head, this.cyl, this.head);
     const z = g.zones[chs.zone];
@@ -664,15 +681,18 @@ export class HddDisk implements Disk {
         this.sResumable = !this.sActive;
       }
     }
-    return {
-      startNs: t,
-      endNs: end,
-      seekCyl: dist,
-      seekNs: pos,
-      rotationNs: rot,
-      transferNs: e > t2 ? e - t2 : tm - t2,
-      accessNs: pos + rot + (tm - t2),
-      cacheHit: false,
-    };
+    return this.record().set(t, end, dist, pos, rot, e > t2 ? e - t2 : tm - t2, pos + rot + (tm - t2), false);
   }
+
+  /**
+   * The service record of the request being dispatched: two, used in turn, so the record handed to
+   * `onComplete` stays intact while the completion dispatches the next request (one in service at a time).
+   */
+  private record(): ServiceRecord {
+    this.recTurn = !this.recTurn;
+    return this.recTurn ? this.rec1 : this.rec0;
+  }
+  private readonly rec0 = new ServiceRecord();
+  private readonly rec1 = new ServiceRecord();
+  private recTurn = false;
 }

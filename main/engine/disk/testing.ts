@@ -57,7 +57,8 @@ export class DiskBench {
       this.submit(r.op, r.sector, r.sectors);
     };
     this.disk.onComplete = (rq, info) => {
-      this.done.push({ rq, info, submitted: this.submittedAt.get(rq.id)! });
+      // a copy: the disk reuses its service records
+      this.done.push({ rq, info: { ...info }, submitted: this.submittedAt.get(rq.id)! });
       this.submittedAt.delete(rq.id);
       issue();
     };

@@ -26,6 +26,42 @@ export interface ServiceInfo {
   readonly cacheHit: boolean;
 }
 
+/**
+ * A mutable ServiceInfo a disk reuses instead of allocating one per request: the `info` handed to
+ * `onComplete` is valid during that call only (copy it to keep it).
+ */
+export class ServiceRecord implements ServiceInfo {
+  startNs = 0;
+  endNs = 0;
+  seekCyl = 0;
+  seekNs = 0;
+  rotationNs = 0;
+  transferNs = 0;
+  accessNs = 0;
+  cacheHit = false;
+
+  set(
+    startNs: number,
+    endNs: number,
+    seekCyl: number,
+    seekNs: number,
+    rotationNs: number,
+    transferNs: number,
+    accessNs: number,
+    cacheHit: boolean,
+  ): this {
+    this.startNs = startNs;
+    this.endNs = endNs;
+    this.seekCyl = seekCyl;
+    this.seekNs = seekNs;
+    this.rotationNs = rotationNs;
+    this.transferNs = transferNs;
+    this.accessNs = accessNs;
+    this.cacheHit = cacheHit;
+    return this;
+  }
+}
+
 export interface Disk {
   readonly kind: 'hdd' | 'ssd';
   readonly rotational: boolean;
@@ -36,7 +72,10 @@ export interface Disk {
   inFlight(): number;
   /** Accept a request (caller guarantees inFlight() < queueDepth). `rq.sector` is a host sector (512 B). */
   submit(rq: BlockRequest): void;
-  /** Set by the host block layer before the run. */
+  /**
+   * Set by the host block layer before the run. `info` may be a record the disk reuses for a later
+   * request: read it during the call (copy it to keep it).
+   */
   onComplete: (rq: BlockRequest, info: ServiceInfo) => void;
   /** Cylinder of a 512-byte host sector (for seek-pattern views); 0 on an SSD. */
   cylinderOf(sector: number): number;

@@ -25,7 +25,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private readonly iThreads: FlowCounter[];
   private readonly iVms: FlowCounter[];
   private readonly iTotal = new FlowCounter(2);
-  private iHist: number[] = LATENCY_BUCKETS_MS.map(() => 0);
+  private readonly iHist: number[] = LATENCY_BUCKETS_MS.map(() => 0);
   /** Per VM: the interval latency of its threads together (reused every sample). */
   private readonly vmLat: LatencyRecorder[];
   private readonly vmThreadLat: LatencyRecorder[][];
@@ -44,6 +44,11 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private accessN = 0;
   // fairness running from warm-up end (or 0 before it)
   private readonly runVmBytes: number[];
+  /** Per VM, for Jain's indexes of a sample: interval bytes and run bytes over the VM's weight. */
+  private readonly vmWeighted: number[];
+  private readonly runWeighted: number[];
+  /** The sample filled in place when nothing streams (see `sample`). */
+  private readonly scratch: Sample;
   // scheduler activity
   private serviceCtx = -1;
   private serviceSince = 0;
@@ -75,6 +80,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.iThreads = layout.threads.map(() => new FlowCounter(2));
     this.iVms = layout.vms.map(() => new FlowCounter(2));
     this.runVmBytes = layout.vms.map(() => 0);
+    this.vmWeighted = layout.vms.map(() => 0);
+    this.runWeighted = layout.vms.map(() => 0);
     this.vmLat = layout.vms.map(() => new LatencyRecorder(2));
     this.samples = new SampleStore(
       layout.vms.length,
@@ -85,6 +92,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.vmThreadLat = layout.vms.map((v) => v.threads.map((t) => this.iThreads[t].lat));
     this.dispatch = new DispatchTrace(traceMax);
     this.activity = activity ?? new Thinned(traceMax);
+    this.scratch = this.newSample();
   }
 
   // ------------------------------------------------------------ host observer
@@ -204,44 +212,95 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const dt = Math.max(1, now - this.iStart);
     let busy = this.iBusyNs;
     if (this.inDevice > 0) busy += now - Math.max(this.busySince, this.iStart);
-    const mbps = (b: number) => r3(b / (dt / 1e9) / 1e6);
+    const secs = dt / 1e9;
     const devTotal = this.iTotal.deviceNs;
-    const vmLat = this.vmLat.map((l, i) => l.assign(this.vmThreadLat[i]));
+    const vmLat = this.vmLat;
+    for (let i = 0; i < vmLat.length; i++) vmLat[i].assign(this.vmThreadLat[i]);
     const lv = this.layout.vms;
-    const vmWeighted = this.iVms.map((c, i) => c.bytes / lv[i].weight);
-    const s: Sample = {
-      t: r4(now / 1e9),
-      total_mbps: mbps(this.iTotal.bytes),
-      total_iops: r3(this.iTotal.ios / (dt / 1e9)),
-      vm_mbps: this.iVms.map((c) => mbps(c.bytes)),
-      vm_iops: this.iVms.map((c) => r3(c.ios / (dt / 1e9))),
-      vm_disk_share: this.iVms.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
-      vm_p50: vmLat.map((l) => r3(l.percentile(50))),
-      vm_p95: vmLat.map((l) => r3(l.percentile(95))),
-      vm_p99: vmLat.map((l) => r3(l.percentile(99))),
-      vm_breakdown: vmLat.map((l) => l.breakdown()),
-      thread_mbps: this.iThreads.map((c) => mbps(c.bytes)),
-      thread_iops: this.iThreads.map((c) => r3(c.ios / (dt / 1e9))),
-      thread_p50: this.iThreads.map((c) => r3(c.lat.percentile(50))),
-      thread_p99: this.iThreads.map((c) => r3(c.lat.percentile(99))),
-      thread_disk_share: this.iThreads.map((c) => (devTotal > 0 ? r4(c.deviceNs / devTotal) : 0)),
-      jain_vms: roundOrNull(jainIndex(this.runVmBytes.map((b, i) => b / lv[i].weight))),
-      jain_vms_interval: roundOrNull(jainIndex(vmWeighted)),
-      utilization: r4(Math.min(1, busy / dt)),
-      host_queue: hostQueued,
-      ctx_queue: this.layout.contexts.map((c) => perCtx.get(c.id) ?? 0),
-      in_service_ctx: this.serviceCtx,
-      latency_hist: this.iHist,
-    };
+    // A live run hands each sample out (a new object); a run straight to its result only stores it,
+    // so it fills the same object every time (the store copies the numbers).
+    const s = this.streaming ? this.newSample() : this.scratch;
+    s.t = r4(now / 1e9);
+    s.total_mbps = r3(this.iTotal.bytes / secs / 1e6);
+    s.total_iops = r3(this.iTotal.ios / secs);
+    const iVms = this.iVms;
+    const weighted = this.vmWeighted;
+    for (let i = 0; i < iVms.length; i++) {
+      const c = iVms[i];
+      s.vm_mbps[i] = r3(c.bytes / secs / 1e6);
+      s.vm_iops[i] = r3(c.ios / secs);
+      s.vm_disk_share[i] = devTotal > 0 ? r4(c.deviceNs / devTotal) : 0;
+      const l = vmLat[i];
+      s.vm_p50[i] = r3(l.percentile(50));
+      s.vm_p95[i] = r3(l.percentile(95));
+      s.vm_p99[i] = r3(l.percentile(99));
+      l.breakdownInto(s.vm_breakdown[i]);
+      weighted[i] = c.bytes / lv[i].weight;
+    }
+    const iThreads = this.iThreads;
+    const threadIops = s.thread_iops!;
+    for (let i = 0; i < iThreads.length; i++) {
+      const c = iThreads[i];
+      s.thread_mbps[i] = r3(c.bytes / secs / 1e6);
+      threadIops[i] = r3(c.ios / secs);
+      s.thread_p50[i] = r3(c.lat.percentile(50));
+      s.thread_p99[i] = r3(c.lat.percentile(99));
+      s.thread_disk_share[i] = devTotal > 0 ? r4(c.deviceNs / devTotal) : 0;
+    }
+    const run = this.runWeighted;
+    for (let i = 0; i < run.length; i++) run[i] = this.runVmBytes[i] / lv[i].weight;
+    s.jain_vms = roundOrNull(jainIndex(run));
+    s.jain_vms_interval = roundOrNull(jainIndex(weighted));
+    s.utilization = r4(Math.min(1, busy / dt));
+    s.host_queue = hostQueued;
+    const contexts = this.layout.contexts;
+    const ctxQueue = s.ctx_queue!;
+    for (let i = 0; i < contexts.length; i++) ctxQueue[i] = perCtx.get(contexts[i].id) ?? 0;
+    s.in_service_ctx = this.serviceCtx;
+    const hist = this.iHist;
+    for (let i = 0; i < hist.length; i++) {
+      s.latency_hist[i] = hist[i];
+      hist[i] = 0;
+    }
     this.samples.push(s);
     if (this.streaming) this.freshSamples.push(s);
-    for (const c of this.iThreads) c.reset();
-    for (const c of this.iVms) c.reset();
+    for (const c of iThreads) c.reset();
+    for (const c of iVms) c.reset();
     this.iTotal.reset();
-    this.iHist = LATENCY_BUCKETS_MS.map(() => 0);
     this.iBusyNs = 0;
     if (this.inDevice > 0) this.busySince = Math.max(this.busySince, this.iStart);
     this.iStart = now;
+  }
+
+  /** A sample with its arrays sized for this run (every field in the order of the result's samples). */
+  private newSample(): Sample {
+    const V = this.layout.vms.length;
+    const N = this.layout.threads.length;
+    const zeros = (n: number) => new Array<number>(n).fill(0);
+    return {
+      t: 0,
+      total_mbps: 0,
+      total_iops: 0,
+      vm_mbps: zeros(V),
+      vm_iops: zeros(V),
+      vm_disk_share: zeros(V),
+      vm_p50: zeros(V),
+      vm_p95: zeros(V),
+      vm_p99: zeros(V),
+      vm_breakdown: Array.from({ length: V }, () => ({ guest: 0, qemu: 0, host_queue: 0, device: 0 })),
+      thread_mbps: zeros(N),
+      thread_iops: zeros(N),
+      thread_p50: zeros(N),
+      thread_p99: zeros(N),
+      thread_disk_share: zeros(N),
+      jain_vms: null,
+      jain_vms_interval: null,
+      utilization: 0,
+      host_queue: 0,
+      ctx_queue: zeros(this.layout.contexts.length),
+      in_service_ctx: -1,
+      latency_hist: zeros(LATENCY_BUCKETS_MS.length),
+    };
   }
 
   /** Nobody drains from here on (a run straight to its result): keep only the bounded series. */

@@ -66,6 +66,23 @@ describe('LogHistogram (HdrHistogram layout)', () => {
     );
   });
 
+  it('answers percentiles between records, below and above the small-list size', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { maxLength: 30 }), { maxLength: 6 }), (batches) => {
+        const ref = hdr(2);
+        const mine = new LogHistogram(2);
+        for (const batch of batches) {
+          for (const v of batch) {
+            ref.recordValue(v);
+            mine.record(v);
+          }
+          for (const p of PERCENTILES) expect(mine.valueAtPercentile(p)).toBe(ref.getValueAtPercentile(p));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('is 0 when empty', () => {
     expect(new LogHistogram(3).valueAtPercentile(50)).toBe(0);
   });

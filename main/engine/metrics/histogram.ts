@@ -7,11 +7,48 @@
  * last reset instead of the whole counts array (a live interval holds a handful of values).
  */
 
-/** ulp(x) as hdr-histogram-js computes it (the percentile rule rounds with it). */
-const ulp = (x: number): number => 2 ** (Math.floor(Math.log2(x)) - 52);
+/** 2 ** n for the integers n in [−1074, 1025], computed once with `**` (the same numbers, no pow call). */
+const POW2_MIN = -1074;
+const POW2 = Float64Array.from({ length: 1025 - POW2_MIN + 1 }, (_, i) => 2 ** (i + POW2_MIN));
+const pow2 = (n: number): number => (n >= POW2_MIN && n <= 1025 ? POW2[n - POW2_MIN] : 2 ** n);
+
+// The bits of a double: its exponent gives floor(log2(x)) without the log2 call.
+const F64 = new Float64Array(1);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = new Uint32Array(F64.buffer, LITTLE_ENDIAN ? 4 : 0, 1);
+
+/**
+ * ulp(x) as hdr-histogram-js computes it, 2 ** (floor(log2(x)) − 52) (the percentile rule rounds
+ * with it). floor(log2(x)) is read from the exponent bits when x is not within 2^−20 (relative) of
+ * a power of two, where log2(x) is far from an integer (more than 10^−6) and Math.log2's rounding
+ * cannot move its floor; otherwise, and for zero, subnormals and non-finite x, Math.log2 as the library.
+ */
+function ulp(x: number): number {
+  F64[0] = x;
+  const hi = HI[0];
+  const m = hi & 0xfffff;
+  const biased = (hi >>> 20) & 0x7ff;
+  if (x > 0 && biased > 0 && biased < 0x7ff && m !== 0 && m !== 0xfffff) return pow2(biased - 1023 - 52);
+  return pow2(Math.floor(Math.log2(x)) - 52);
+}
 
 /** floor(log2(v)) for v >= 1: exact through clz32 below 2^32, the library's formula above. */
 const log2Floor = (v: number): number => (v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
+
+/** Values whose indices a histogram keeps as a list (see `small`). */
+const SMALL = 64;
+
+function insertionSort(a: Int32Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
 
 export class LogHistogram {
   /** log2 of half the sub-buckets per bucket. */
@@ -23,6 +60,13 @@ export class LogHistogram {
   private lo = Number.POSITIVE_INFINITY;
   private hi = -1;
   total = 0;
+  /**
+   * While total <= SMALL: the index of every value recorded (in any order), so a percentile is the
+   * countAt-th smallest of them instead of a walk over the counts (a live interval holds a few
+   * dozen values spread over hundreds of indices). Sorted in place when asked.
+   */
+  private readonly small = new Int32Array(SMALL);
+  private smallSorted = true;
 
   /** `digits`: significant decimal digits (HdrHistogram's numberOfSignificantValueDigits, 0..5). */
   constructor(readonly digits: number) {
@@ -44,7 +88,7 @@ export class LogHistogram {
   private indexOf(v: number): number {
     const b = this.bucketOf(v);
     // An integer below 2^31 shifts exactly (the values recorded are whole microseconds).
-    const sub = v < 2147483648 && Number.isInteger(v) ? v >> b : Math.floor(v / 2 ** b);
+    const sub = v < 2147483648 && Number.isInteger(v) ? v >> b : Math.floor(v / pow2(b));
     return (b + 1) * this.half + sub - this.half;
   }
 
@@ -56,15 +100,15 @@ export class LogHistogram {
       sub -= this.half;
       b = 0;
     }
-    return sub * 2 ** b;
+    return sub * pow2(b);
   }
 
   /** Largest value equivalent to v (counted at the same index). */
   private highestEquivalent(v: number): number {
     const b = this.bucketOf(v);
-    const sub = Math.floor(v / 2 ** b);
-    const lowest = sub * 2 ** b;
-    const size = 2 ** (sub >= this.subCount ? b + 1 : b);
+    const sub = Math.floor(v / pow2(b));
+    const lowest = sub * pow2(b);
+    const size = pow2(sub >= this.subCount ? b + 1 : b);
     return lowest + size - 1;
   }
 
@@ -81,6 +125,10 @@ export class LogHistogram {
     const i = this.indexOf(v);
     if (i >= this.counts.length) this.ensure(i);
     this.counts[i]++;
+    if (this.total < SMALL) {
+      this.small[this.total] = i;
+      this.smallSorted = false;
+    }
     this.total++;
     if (i < this.lo) this.lo = i;
     if (i > this.hi) this.hi = i;
@@ -93,6 +141,10 @@ export class LogHistogram {
     const a = this.counts;
     const b = o.counts;
     for (let i = o.lo; i <= o.hi; i++) a[i] += b[i];
+    if (this.total + o.total <= SMALL) {
+      this.small.set(o.small.subarray(0, o.total), this.total);
+      this.smallSorted = false;
+    }
     this.total += o.total;
     if (o.lo < this.lo) this.lo = o.lo;
     if (o.hi > this.hi) this.hi = o.hi;
@@ -103,6 +155,7 @@ export class LogHistogram {
     this.lo = Number.POSITIVE_INFINITY;
     this.hi = -1;
     this.total = 0;
+    this.smallSorted = true;
   }
 
   /** HdrHistogram's getValueAtPercentile: the highest value equivalent to the p-th percentile's. */
@@ -110,6 +163,16 @@ export class LogHistogram {
     const requested = Math.min(p, 100);
     const fp = (requested / 100) * this.total;
     const countAt = Math.max(Math.ceil(fp - ulp(fp)), 1);
+    if (this.total <= SMALL) {
+      // the counts reach countAt at the index of the countAt-th smallest value recorded
+      if (!(countAt <= this.total)) return 0;
+      if (!this.smallSorted) {
+        insertionSort(this.small, this.total);
+        this.smallSorted = true;
+      }
+      const v = this.valueAt(this.small[countAt - 1]);
+      return p === 0 ? v : this.highestEquivalent(v);
+    }
     let running = 0;
     const c = this.counts;
     for (let i = this.lo; i <= this.hi; i++) {

@@ -84,13 +84,17 @@ export class LatencyRecorder {
   }
 
   breakdown(): LatencyBreakdown {
+    return this.breakdownInto({ guest: 0, qemu: 0, host_queue: 0, device: 0 });
+  }
+
+  /** `breakdown` written into `out`. */
+  breakdownInto(out: LatencyBreakdown): LatencyBreakdown {
     const n = Math.max(1, this.count);
-    return {
-      guest: r3(this.guestNs / n / 1e6),
-      qemu: r3(this.qemuNs / n / 1e6),
-      host_queue: r3(this.hostNs / n / 1e6),
-      device: r3(this.deviceNs / n / 1e6),
-    };
+    out.guest = r3(this.guestNs / n / 1e6);
+    out.qemu = r3(this.qemuNs / n / 1e6);
+    out.host_queue = r3(this.hostNs / n / 1e6);
+    out.device = r3(this.deviceNs / n / 1e6);
+    return out;
   }
 
   reset(): void {

@@ -91,36 +91,32 @@ export class SampleStore implements SeriesPoints {
     const db = Math.max(0, b[ob + T] - b[oa + T]);
     const busyA = b[oa + UTIL] * da;
     const busyB = b[ob + UTIL] * db;
-    const time = (k: number, round: (x: number) => number) => {
-      m[k] = mean(b[oa + k], da, b[ob + k], db, round);
-    };
-    const busy = (k: number) => {
-      m[k] = mean(b[oa + k], busyA, b[ob + k], busyB, r4);
-    };
-    const max = (k: number) => {
-      m[k] = Math.max(b[oa + k], b[ob + k]);
-    };
+    // (no closures: this runs for every merge of a long run)
     m[T] = b[ob + T];
-    time(TOTAL_MBPS, r3);
-    time(TOTAL_IOPS, r3);
+    m[TOTAL_MBPS] = mean(b[oa + TOTAL_MBPS], da, b[ob + TOTAL_MBPS], db, r3);
+    m[TOTAL_IOPS] = mean(b[oa + TOTAL_IOPS], da, b[ob + TOTAL_IOPS], db, r3);
     m[JAIN] = b[ob + JAIN];
-    time(UTIL, r4);
+    m[UTIL] = mean(b[oa + UTIL], da, b[ob + UTIL], db, r4);
     m[HOST_QUEUE] = b[ob + HOST_QUEUE];
     m[IN_SERVICE] = b[ob + IN_SERVICE];
     m[MERGED] = b[oa + MERGED] + b[ob + MERGED];
     const V = this.vms;
     const v = this.vm;
     for (let k = 0; k < V; k++) {
-      time(v + k, r3);
-      time(v + V + k, r3);
-      busy(v + 2 * V + k);
-      max(v + 3 * V + k);
-      max(v + 4 * V + k);
-      max(v + 5 * V + k);
+      let x = v + k;
+      m[x] = mean(b[oa + x], da, b[ob + x], db, r3);
+      x = v + V + k;
+      m[x] = mean(b[oa + x], da, b[ob + x], db, r3);
+      x = v + 2 * V + k;
+      m[x] = mean(b[oa + x], busyA, b[ob + x], busyB, r4);
+      for (let c = 3; c <= 5; c++) {
+        x = v + c * V + k;
+        m[x] = Math.max(b[oa + x], b[ob + x]);
+      }
       const wa = b[oa + v + V + k] * da;
       const wb = b[ob + v + V + k] * db;
       for (let f = 0; f < 4; f++) {
-        const x = v + 6 * V + 4 * k + f;
+        x = v + 6 * V + 4 * k + f;
         m[x] = mean(b[oa + x], wa, b[ob + x], wb, r3);
       }
     }
@@ -135,11 +131,16 @@ export class SampleStore implements SeriesPoints {
     const N = this.threads;
     const t = this.th;
     for (let k = 0; k < N; k++) {
-      time(t + k, r3);
-      time(t + N + k, r3);
-      max(t + 2 * N + k);
-      max(t + 3 * N + k);
-      busy(t + 4 * N + k);
+      let x = t + k;
+      m[x] = mean(b[oa + x], da, b[ob + x], db, r3);
+      x = t + N + k;
+      m[x] = mean(b[oa + x], da, b[ob + x], db, r3);
+      x = t + 2 * N + k;
+      m[x] = Math.max(b[oa + x], b[ob + x]);
+      x = t + 3 * N + k;
+      m[x] = Math.max(b[oa + x], b[ob + x]);
+      x = t + 4 * N + k;
+      m[x] = mean(b[oa + x], busyA, b[ob + x], busyB, r4);
     }
     for (let k = this.cx; k < this.hist; k++) m[k] = b[ob + k];
     for (let k = this.hist; k < this.rec; k++) m[k] = b[ob + k] + b[oa + k];
@@ -148,6 +149,11 @@ export class SampleStore implements SeriesPoints {
 
   move(i: number, w: number): void {
     this.buf.copyWithin(w * this.rec, i * this.rec, (i + 1) * this.rec);
+  }
+
+  moveRange(i: number, w: number, count: number): void {
+    // w <= i: copyWithin copies as moving the records one by one from the first
+    this.buf.copyWithin(w * this.rec, i * this.rec, (i + count) * this.rec);
   }
 
   truncate(n: number): void {

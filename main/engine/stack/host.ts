@@ -25,6 +25,8 @@ export interface HostObserver {
 export class UnitSubmission implements HostSubmission {
   remaining = 0;
   unit: IoUnit | null = null;
+  /** The request the submitter reuses with this submission (when the scheduler allows it), or null. */
+  rq: BlockRequest | null = null;
   constructor(
     private readonly spare: UnitSubmission[],
     private readonly complete: (u: IoUnit) => void,

@@ -196,7 +196,7 @@ describe('NBD server timing', () => {
     const sim = new Simulator();
     const disk = createDisk(SATA, sim);
     const infos: ServiceInfo[] = [];
-    disk.onComplete = (_rq, info) => infos.push(info);
+    disk.onComplete = (_rq, info) => infos.push({ ...info }); // a copy: the disk reuses its records
     for (const e of log) {
       sim.runUntil(e.arriveNs);
       disk.submit(makeRequest(e.op, e.sector, e.sectors));
