@@ -48,7 +48,10 @@ export class Qemu {
   private readonly emulated = (): void => {
     const grq = this.emulating[this.emulatingHead++];
     if (this.emulatingHead === this.emulating.length) {
-      this.emulating.length = 0;
+      // Emptied with pop, not `length = 0`, which drops the backing store (a new one at the next
+      // push: one allocation per request at queue depth 1).
+      const e = this.emulating;
+      while (e.length > 0) e.pop();
       this.emulatingHead = 0;
     }
     this.issue(grq);

@@ -120,8 +120,9 @@ export function cfqqClose(cfqd: CfqData, cur: Cfqq): Cfqq | null {
   const parent = root[l.parent];
   if (rqClose(cfqd, parent.nextRq as CRq)) return parent;
   const i = nextPos(parent) < sector ? l.parent + 1 : l.parent - 1; // rb_next / rb_prev
+  // Checked here, not by reading past the ends (root[-1] is a slow named-property lookup).
+  if (i < 0 || i >= root.length) return null;
   const n = root[i];
-  if (!n) return null;
   return rqClose(cfqd, n.nextRq as CRq) ? n : null;
 }
 
