@@ -126,6 +126,8 @@ export class Simulation {
         (env) => createScheduler(vmSpec.guest_scheduler, env, vmSpec.guest_params),
         (rq) => qemu!.receive(rq),
         vm.guestContexts,
+        // noop and cfq drop every reference to a request when it completes: its object is reused.
+        vmSpec.guest_scheduler === 'noop' || vmSpec.guest_scheduler === 'cfq',
       );
       qemu = new Qemu(
         sim,
@@ -137,6 +139,8 @@ export class Simulation {
         (grq: BlockRequest) => {
           guest.complete(grq);
           for (const u of grq.units) complete(u);
+          // Only now: a completed unit's thread may have submitted its next I/O above.
+          guest.release(grq);
         },
       );
       return guest;
