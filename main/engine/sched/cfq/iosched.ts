@@ -538,6 +538,9 @@ export function enqueued(cfqd: CfqData, q: Cfqq, c: CRq) {
 
 export function createCfq(env: SchedulerEnv, params: TunableValues): CfqScheduler {
   const cfqd = newCfqData(env, params);
+  // The entries of completed requests, for reuse: once a request completed nothing refers to its
+  // entry (it left the sorted list, fifo and next_rq at dispatch, the driver list at completion).
+  const spare: CRq[] = [];
   return {
     name: 'cfq',
     insert(rq) {
@@ -548,7 +551,15 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       if (mq && tryMergeInto(cfqd, mq, rq)) return;
       if (cic === null) cic = getCic(cfqd, rq.ctx);
       const q = setRequest(cfqd, rq, cic);
-      const c: CRq = { rq, q, cic, fifoTime: now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0] };
+      const fifoTime = now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0];
+      let c = spare.pop();
+      if (c === undefined) c = { rq, q, cic, fifoTime };
+      else {
+        c.rq = rq;
+        c.q = q;
+        c.cic = cic;
+        c.fifoTime = fifoTime;
+      }
       q.fifo.push(c);
       sortedInsert(q, c);
       cic.queued++;
@@ -625,6 +636,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
         else if (rq.sync && empty && !closeCooperator(cfqd, q)) armSliceTimer(cfqd);
       }
       if (!cfqd.rqInDriver) cfqd.env.kick();
+      spare.push(c);
     },
     queued() {
       return cfqd.rqQueued;
