@@ -106,6 +106,8 @@ export class Simulation {
       this.metrics,
       (env) => createScheduler(spec.host.scheduler, env, spec.host.params),
       this.metrics,
+      // noop and cfq drop every reference to a request when it completes: its object is reused.
+      spec.host.scheduler === 'noop' || spec.host.scheduler === 'cfq',
     );
 
     let unitId = 1;

@@ -114,17 +114,15 @@ export class Qemu {
   private toHost(grq: BlockRequest, ctx: number, then: (() => void) | null): void {
     const offset = this.vm.imageStart;
     for (const u of grq.units) u.hostSector = u.sector + offset;
-    const hrq: BlockRequest = {
-      id: this.host.newId(),
-      op: grq.op,
-      sync: grq.sync,
-      sector: grq.sector + offset,
-      sectors: grq.sectors,
+    const hrq = this.host.request(
+      grq.op,
+      grq.sync,
+      grq.sector + offset,
+      grq.sectors,
       ctx,
-      group: this.vm.group,
-      insertedAt: this.sim.now,
-      units: grq.units.slice(),
-    };
+      this.vm.group,
+      grq.units,
+    );
     if (then === null) {
       // No worker to free: a reused submission object completes the ring entry (no closure and
       // submission object per request).
