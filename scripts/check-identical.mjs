@@ -78,6 +78,36 @@ const SPECS = {
       },
     ],
   },
+  // Native processes beside VMs under every host scheduler: native and Qemu requests share the
+  // host's request objects where the scheduler lets completed ones be reused (noop, cfq).
+  'mixed-native-vms-4-schedulers': {
+    name: 'mixed-native-vms-4-schedulers',
+    seed: 3,
+    duration_s: 20,
+    warmup_s: 1,
+    disk: { preset: 'sata-7200' },
+    host: { scheduler: 'noop' },
+    matrix: { 'host.scheduler': ['noop', 'cfq', 'bfq', 'deadline'] },
+    vms: [
+      {
+        name: 'A',
+        mapping: 'vpid',
+        threads: [
+          { name: 's', op: 'read', pattern: 'sequential', block_kb: 64, iodepth: 2, count: 2, size_gb: 4 },
+          { name: 'w', op: 'write', pattern: 'sequential', block_kb: 16, iodepth: 4, size_gb: 4 },
+        ],
+      },
+      {
+        name: 'B',
+        mapping: 'vm',
+        threads: [{ name: 'r', op: 'read', pattern: 'random', block_kb: 4, iodepth: 4, size_gb: 10 }],
+      },
+    ],
+    native: [
+      { name: 'n', op: 'read', pattern: 'random', block_kb: 4, iodepth: 2, size_gb: 10 },
+      { name: 'm', op: 'write', pattern: 'sequential', block_kb: 8, iodepth: 8, size_gb: 4 },
+    ],
+  },
 };
 
 const CASES = [];

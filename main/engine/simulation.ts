@@ -107,6 +107,8 @@ export class Simulation {
       (env) => createScheduler(spec.host.scheduler, env, spec.host.params),
       this.metrics,
       usToNs(spec.host.dispatch_latency_us ?? 0),
+      // noop and cfq drop every reference to a request when it completes: its object is reused.
+      spec.host.scheduler === 'noop' || spec.host.scheduler === 'cfq',
     );
 
     let unitId = 1;
@@ -127,6 +129,8 @@ export class Simulation {
         (env) => createScheduler(vmSpec.guest_scheduler, env, vmSpec.guest_params),
         (rq) => qemu!.receive(rq),
         vm.guestContexts,
+        // noop and cfq drop every reference to a request when it completes: its object is reused.
+        vmSpec.guest_scheduler === 'noop' || vmSpec.guest_scheduler === 'cfq',
       );
       qemu = new Qemu(
         sim,
@@ -138,6 +142,8 @@ export class Simulation {
         (grq: BlockRequest) => {
           guest.complete(grq);
           for (const u of grq.units) complete(u);
+          // Only now: a completed unit's thread may have submitted its next I/O above.
+          guest.release(grq);
         },
       );
       return guest;
@@ -153,40 +159,16 @@ export class Simulation {
       } else {
         const ctx = this.stack.nativeCtx.get(plan.index)!;
         const spareSubs: UnitSubmission[] = [];
-        // noop holds no request once it completed (nor one merged away): a submission's request
-        // object and unit list serve its next request too, instead of new ones per request
-        const reuseRequests = spec.host.scheduler === 'noop';
+        const one: IoUnit[] = [];
         submit = (u) => {
           u.tGuestOut = u.tSubmit;
           u.hostSector = u.sector;
           const sub = spareSubs.pop() ?? new UnitSubmission(spareSubs, complete);
           sub.unit = u;
-          let rq = sub.rq;
-          if (rq === null) {
-            rq = {
-              id: this.host.newId(),
-              op: u.op,
-              sync: u.sync,
-              sector: u.sector,
-              sectors: u.sectors,
-              ctx,
-              group: 0,
-              insertedAt: sim.now,
-              units: [u],
-            };
-            if (reuseRequests) sub.rq = rq;
-          } else {
-            const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
-            m.id = this.host.newId();
-            m.op = u.op;
-            m.sync = u.sync;
-            m.sector = u.sector;
-            m.sectors = u.sectors;
-            m.insertedAt = sim.now;
-            const units = m.units;
-            if (units.length !== 1) units.length = 1; // a merge had added units
-            units[0] = u;
-          }
+          one[0] = u;
+          // the host's request allocator: a completed request made new where the scheduler keeps
+          // no reference to completed requests (noop, cfq), one pool for native and Qemu requests
+          const rq = this.host.request(u.op, u.sync, u.sector, u.sectors, ctx, 0, one);
           this.host.submitWith(rq, sub);
         };
       }

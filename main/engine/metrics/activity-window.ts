@@ -18,8 +18,17 @@ export class ActivityWindow extends Thinned<ActivityEvent> {
     super(max);
   }
 
+  /** Every event is looked at (no thinning): `add` decides. */
+  override accept(): boolean {
+    return true;
+  }
+
   /** Keeps an event that overlaps [fromS, toS]; nothing is streamed (drain stays empty). */
   override push(e: ActivityEvent): void {
+    this.add(e);
+  }
+
+  override add(e: ActivityEvent): void {
     if (e.end < this.fromS || e.t > this.toS) return;
     if (this.items.length >= this.max) {
       this.overflow = true;

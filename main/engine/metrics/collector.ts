@@ -174,8 +174,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   serviceStart(ctx: number): void {
     const now = this.now();
     if (ctx === this.serviceCtx) return;
-    if (this.serviceCtx >= 0 && now > this.serviceSince)
-      this.activity.push({
+    if (this.serviceCtx >= 0 && now > this.serviceSince && this.activity.accept())
+      this.activity.add({
         kind: 'service',
         ctx: this.serviceCtx,
         t: this.serviceSince / 1e9,
@@ -195,7 +195,9 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   idleEnd(ctx: number, paidOff: boolean): void {
     if (this.idleCtx < 0) return;
     const now = this.now();
-    this.activity.push({ kind: 'idle', ctx, t: this.idleSince / 1e9, end: now / 1e9, paid_off: paidOff });
+    // accept() first: no event object for the points the trace thins away (one idle window a request).
+    if (this.activity.accept())
+      this.activity.add({ kind: 'idle', ctx, t: this.idleSince / 1e9, end: now / 1e9, paid_off: paidOff });
     if (this.idleSince >= this.warmupNs) {
       this.idleWindows++;
       if (paidOff) this.idlePaid++;

@@ -12,6 +12,8 @@ export class GuestBlockLayer {
   readonly queue: RequestQueue;
   private ringInFlight = 0;
   private nextId = 1;
+  /** Released requests for reuse (`reuseRequests`). */
+  private readonly spare: BlockRequest[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -21,6 +23,11 @@ export class GuestBlockLayer {
     toQemu: (rq: BlockRequest) => void,
     /** The guest threads' contexts (id = guest PID) with their I/O priority class and level. */
     contexts: readonly SchedContextInfo[] = [],
+    /**
+     * Reuse released requests (see `release`): only with a guest scheduler that keeps no
+     * reference to a request once it completed (noop, cfq), since the object comes back as a new one.
+     */
+    private readonly reuseRequests = false,
   ) {
     const ring: SlotDevice = {
       queueDepth: ringDepth,
@@ -47,23 +54,49 @@ export class GuestBlockLayer {
 
   /** A guest thread submits an I/O. */
   submit(u: IoUnit): void {
-    this.queue.add({
-      id: this.nextId++,
-      op: u.op,
-      sync: u.sync,
-      sector: u.sector,
-      sectors: u.sectors,
-      ctx: u.pid,
-      group: 0,
-      insertedAt: this.sim.now,
-      units: [u],
-    });
+    const rq = this.spare.pop();
+    if (rq === undefined) {
+      this.queue.add({
+        id: this.nextId++,
+        op: u.op,
+        sync: u.sync,
+        sector: u.sector,
+        sectors: u.sectors,
+        ctx: u.pid,
+        group: 0,
+        insertedAt: this.sim.now,
+        units: [u],
+      });
+      return;
+    }
+    // A released request made new, field by field as the literal above builds it.
+    const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
+    m.id = this.nextId++;
+    m.op = u.op;
+    m.sync = u.sync;
+    m.sector = u.sector;
+    m.sectors = u.sectors;
+    m.ctx = u.pid;
+    m.group = 0;
+    m.insertedAt = this.sim.now;
+    const units = m.units;
+    while (units.length > 0) units.pop();
+    units.push(u);
+    this.queue.add(rq);
   }
 
   /** Qemu completed a ring entry. */
   complete(rq: BlockRequest): void {
     this.ringInFlight--;
     this.queue.complete(rq);
+  }
+
+  /**
+   * The stack is done with a completed ring entry (its units completed): with `reuseRequests`,
+   * the next submit reuses it instead of allocating a request and its unit array.
+   */
+  release(rq: BlockRequest): void {
+    if (this.reuseRequests) this.spare.push(rq);
   }
 
   get outstanding(): number {

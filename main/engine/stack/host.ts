@@ -25,8 +25,6 @@ export interface HostObserver {
 export class UnitSubmission implements HostSubmission {
   remaining = 0;
   unit: IoUnit | null = null;
-  /** The request the submitter reuses with this submission (when the scheduler allows it), or null. */
-  rq: BlockRequest | null = null;
   constructor(
     private readonly spare: UnitSubmission[],
     private readonly complete: (u: IoUnit) => void,
@@ -52,6 +50,12 @@ export class HostBlockLayer {
     private readonly observer: HostObserver,
     /** host.dispatch_latency_us in ns: see DispatchPath (0: straight to the disk). */
     dispatchLatencyNs = 0,
+    /**
+     * Reuse the request objects of completed requests for new ones (`request`): only when the
+     * host scheduler and the disk keep no reference to a request once it completed (noop and cfq
+     * drop theirs; the disks clear theirs before onComplete; DispatchPath lets go at the arrival).
+     */
+    private readonly reuseRequests = false,
   ) {
     this.queue = new RequestQueue({
       sim,
@@ -71,6 +75,50 @@ export class HostBlockLayer {
 
   newId(): number {
     return this.nextId++;
+  }
+
+  /** Completed requests for reuse (`reuseRequests`). */
+  private readonly spare: BlockRequest[] = [];
+
+  /**
+   * A new host request carrying (a copy of the list of) `units`, with a fresh id: a completed one
+   * made new when `reuseRequests` allows, else a new object of the same shape.
+   */
+  request(
+    op: BlockRequest['op'],
+    sync: boolean,
+    sector: number,
+    sectors: number,
+    ctx: number,
+    group: number,
+    units: readonly IoUnit[],
+  ): BlockRequest {
+    const rq = this.spare.pop();
+    if (rq === undefined)
+      return {
+        id: this.nextId++,
+        op,
+        sync,
+        sector,
+        sectors,
+        ctx,
+        group,
+        insertedAt: this.sim.now,
+        units: units.slice(),
+      };
+    const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
+    m.id = this.nextId++;
+    m.op = op;
+    m.sync = sync;
+    m.sector = sector;
+    m.sectors = sectors;
+    m.ctx = ctx;
+    m.group = group;
+    m.insertedAt = this.sim.now;
+    const list = m.units;
+    while (list.length > 0) list.pop();
+    for (let i = 0; i < units.length; i++) list.push(units[i]);
+    return rq;
   }
 
   /** Submit a request for `units` (host sectors already set); `done` runs when all of them completed. */
@@ -116,5 +164,7 @@ export class HostBlockLayer {
     this.queue.complete(rq);
     if (first !== null) first.done();
     if (more !== null) for (const s of more) s.done();
+    // Last: the submissions completed above may have issued new requests synchronously.
+    if (this.reuseRequests) this.spare.push(rq);
   }
 }

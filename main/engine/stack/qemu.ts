@@ -11,7 +11,7 @@
  */
 import type { Rng } from '../core/rng';
 import type { Simulator } from '../core/sim';
-import type { BlockRequest } from '../io/request';
+import type { BlockRequest, HostSubmission } from '../io/request';
 import type { HostBlockLayer } from './host';
 import type { StackLayout, VmPlan } from './layout';
 
@@ -48,7 +48,10 @@ export class Qemu {
   private readonly emulated = (): void => {
     const grq = this.emulating[this.emulatingHead++];
     if (this.emulatingHead === this.emulating.length) {
-      this.emulating.length = 0;
+      // Emptied with pop, not `length = 0`, which drops the backing store (a new one at the next
+      // push: one allocation per request at queue depth 1).
+      const e = this.emulating;
+      while (e.length > 0) e.pop();
       this.emulatingHead = 0;
     }
     this.issue(grq);
@@ -111,28 +114,56 @@ export class Qemu {
   private toHost(grq: BlockRequest, ctx: number, then: (() => void) | null): void {
     const offset = this.vm.imageStart;
     for (const u of grq.units) u.hostSector = u.sector + offset;
-    const hrq: BlockRequest = {
-      id: this.host.newId(),
-      op: grq.op,
-      sync: grq.sync,
-      sector: grq.sector + offset,
-      sectors: grq.sectors,
+    const hrq = this.host.request(
+      grq.op,
+      grq.sync,
+      grq.sector + offset,
+      grq.sectors,
       ctx,
-      group: this.vm.group,
-      insertedAt: this.sim.now,
-      units: grq.units.slice(),
-    };
+      this.vm.group,
+      grq.units,
+    );
+    if (then === null) {
+      // No worker to free: a reused submission object completes the ring entry (no closure and
+      // submission object per request).
+      const sub = this.spareSubs.pop() ?? new RingSubmission(this.spareSubs, this.completeInGuest);
+      sub.grq = grq;
+      this.host.submitWith(hrq, sub);
+      return;
+    }
     this.host.submit(hrq, () => {
       // Free the worker before the guest reacts, so a request the guest issues next finds it free.
-      then?.();
+      then();
       this.completeInGuest(grq);
     });
   }
+
+  /** Host submissions of completed ring entries, for reuse. */
+  private readonly spareSubs: RingSubmission[] = [];
 
   /** Requests waiting in Qemu for a free pool worker. */
   get waitingCount(): number {
     return this.waiting.length - this.waitHead;
   }
+}
+
+/**
+ * The host submission of one ring entry, reused (as the host's UnitSubmission is for native
+ * I/O): `done` returns it to `spare` and then completes the entry in the guest.
+ */
+class RingSubmission implements HostSubmission {
+  remaining = 0;
+  grq: BlockRequest | null = null;
+  constructor(
+    private readonly spare: RingSubmission[],
+    private readonly completeInGuest: (rq: BlockRequest) => void,
+  ) {}
+  readonly done = (): void => {
+    const grq = this.grq!;
+    this.grq = null;
+    this.spare.push(this);
+    this.completeInGuest(grq);
+  };
 }
 
 /** A small integer hash (Knuth's multiplicative) so neighbouring PIDs spread over the buckets. */

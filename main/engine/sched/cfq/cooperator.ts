@@ -4,6 +4,7 @@
  * cfqq_close and cfq_close_cooperator (closeCooperator), cfq_setup_merge, cfq_merge_cfqqs
  * (mergeCfqqs), cfq_put_cooperator and split_cfqq (splitCfqq).
  */
+import { insertAt, removeItem } from './array';
 import { type CfqData, type Cfqq, type Cic, CLOSE_THR, type CRq, IDLE_WL, RT_WL, seeky } from './types';
 
 /** cfq_merge_cfqqs(): the context moves to the queue it was scheduled to merge into. */
@@ -86,8 +87,7 @@ export function prioTreeLookup(root: Cfqq[], sector: number): PrioTreeLookup {
 export function prioTreeRemove(cfqd: CfqData, q: Cfqq) {
   if (!q.inPrioTree) return;
   const root = cfqd.prioTrees[q.prio];
-  const i = root.indexOf(q);
-  if (i >= 0) root.splice(i, 1);
+  removeItem(root, q);
   q.inPrioTree = false;
 }
 
@@ -101,7 +101,7 @@ export function prioTreeAdd(cfqd: CfqData, q: Cfqq) {
   const root = cfqd.prioTrees[q.prio];
   const l = prioTreeLookup(root, nextPos(q));
   if (l.found) return;
-  root.splice(l.at, 0, q);
+  insertAt(root, l.at, q);
   q.inPrioTree = true;
 }
 
@@ -120,8 +120,9 @@ export function cfqqClose(cfqd: CfqData, cur: Cfqq): Cfqq | null {
   const parent = root[l.parent];
   if (rqClose(cfqd, parent.nextRq as CRq)) return parent;
   const i = nextPos(parent) < sector ? l.parent + 1 : l.parent - 1; // rb_next / rb_prev
+  // Checked here, not by reading past the ends (root[-1] is a slow named-property lookup).
+  if (i < 0 || i >= root.length) return null;
   const n = root[i];
-  if (!n) return null;
   return rqClose(cfqd, n.nextRq as CRq) ? n : null;
 }
 

@@ -6,6 +6,7 @@
  * cfq_cfqq_slice_usage / cfq_group_served (sliceUsage, groupServed) and cfq_get_next_cfqg
  * (chooseGroup).
  */
+import { insertAt, removeItem } from './array';
 import { now } from './iosched';
 import { busyAsync, busyWl, chooseWorkload } from './service-tree';
 import { iopsMode } from './slice';
@@ -76,7 +77,7 @@ export function groupTreeInsert(cfqd: CfqData, g: Group) {
   const key = g.vdisktime - cfqd.minVdisktime;
   let i = cfqd.groupTree.length;
   while (i > 0 && cfqd.groupTree[i - 1].vdisktime - cfqd.minVdisktime > key) i--;
-  cfqd.groupTree.splice(i, 0, g);
+  insertAt(cfqd.groupTree, i, g);
   g.onTree = true;
 }
 
@@ -112,8 +113,7 @@ export function groupTreeDel(cfqd: CfqData, g: Group) {
     pos = parent;
   }
   if (g.onTree) {
-    const i = cfqd.groupTree.indexOf(g);
-    if (i >= 0) cfqd.groupTree.splice(i, 1);
+    removeItem(cfqd.groupTree, g);
     g.onTree = false;
   }
 }

@@ -16,6 +16,7 @@ import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } fro
 import { firstIsCloser } from '../choose-req';
 import { asyncQueueKey, queueIoprio } from '../ioprio';
 import type { SchedulerEnv } from '../types';
+import { find, insertAt, removeItem } from './array';
 import {
   closeCooperator,
   mergeCfqqs,
@@ -341,7 +342,7 @@ export function chooseReq(cfqd: CfqData, a: CRq | null, b: CRq | null, last: num
 }
 
 export function findNextRq(cfqd: CfqData, q: Cfqq, last: CRq): CRq | null {
-  const i = q.sorted.indexOf(last);
+  const i = find(q.sorted, last);
   const prev = i > 0 ? q.sorted[i - 1] : null;
   let next: CRq | null = i + 1 < q.sorted.length ? q.sorted[i + 1] : null;
   if (!next && q.sorted[0] && q.sorted[0] !== last) next = q.sorted[0];
@@ -356,19 +357,17 @@ export function sortedInsert(q: Cfqq, c: CRq) {
     if (q.sorted[mid].rq.sector <= c.rq.sector) lo = mid + 1;
     else hi = mid;
   }
-  q.sorted.splice(lo, 0, c);
+  insertAt(q.sorted, lo, c);
 }
 
 /** cfq_remove_request(): take a queued request out of its queue. */
 export function removeRequest(cfqd: CfqData, c: CRq) {
   const q = c.q;
   if (q.nextRq === c) q.nextRq = findNextRq(cfqd, q, c);
-  const i = q.sorted.indexOf(c);
-  if (i >= 0) q.sorted.splice(i, 1);
+  removeItem(q.sorted, c);
   // cfq_del_rq_rb(): an emptied queue leaves the prio tree now, the service tree at expiry.
   if (q.onRr && q.sorted.length === 0) prioTreeRemove(cfqd, q);
-  const j = q.fifo.indexOf(c);
-  if (j >= 0) q.fifo.splice(j, 1);
+  removeItem(q.fifo, c);
   cfqd.rqQueued--;
   c.cic.queued--;
 }
@@ -399,9 +398,8 @@ export function mergeRequests(cfqd: CfqData, a: CRq, b: CRq) {
   if (b.fifoTime < a.fifoTime) {
     // `a` takes `b`'s place (and expiry time) in the fifo.
     const fifo = a.q.fifo;
-    const ia = fifo.indexOf(a);
-    if (ia >= 0) fifo.splice(ia, 1);
-    const ib = fifo.indexOf(b);
+    removeItem(fifo, a);
+    const ib = find(fifo, b);
     if (ib >= 0) fifo[ib] = a;
     a.fifoTime = b.fifoTime;
   }
@@ -540,14 +538,28 @@ export function enqueued(cfqd: CfqData, q: Cfqq, c: CRq) {
 
 export function createCfq(env: SchedulerEnv, params: TunableValues): CfqScheduler {
   const cfqd = newCfqData(env, params);
+  // The entries of completed requests, for reuse: once a request completed nothing refers to its
+  // entry (it left the sorted list, fifo and next_rq at dispatch, the driver list at completion).
+  const spare: CRq[] = [];
   return {
     name: 'cfq',
     insert(rq) {
-      const mq = mergeQueue(cfqd, rq);
+      // mergeQueue() with one io-context lookup: a sync request's context is looked up (and
+      // made) before the merge attempt either way, an async one's only when it does not merge.
+      let cic = rq.sync ? getCic(cfqd, rq.ctx) : null;
+      const mq = cic !== null ? cic.syncQ : asyncQueue(cfqd, rq);
       if (mq && tryMergeInto(cfqd, mq, rq)) return;
-      const cic = getCic(cfqd, rq.ctx);
+      if (cic === null) cic = getCic(cfqd, rq.ctx);
       const q = setRequest(cfqd, rq, cic);
-      const c: CRq = { rq, q, cic, fifoTime: now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0] };
+      const fifoTime = now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0];
+      let c = spare.pop();
+      if (c === undefined) c = { rq, q, cic, fifoTime };
+      else {
+        c.rq = rq;
+        c.q = q;
+        c.cic = cic;
+        c.fifoTime = fifoTime;
+      }
       q.fifo.push(c);
       sortedInsert(q, c);
       cic.queued++;
@@ -624,6 +636,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
         else if (rq.sync && empty && !closeCooperator(cfqd, q)) armSliceTimer(cfqd);
       }
       if (!cfqd.rqInDriver) cfqd.env.kick();
+      spare.push(c);
     },
     queued() {
       return cfqd.rqQueued;

@@ -6,6 +6,7 @@
  * chooseWorkload: the workload and its slice).
  */
 import { MS } from '../../core/time';
+import { insertAt, removeItem } from './array';
 import { prioTreeAdd, prioTreeRemove } from './cooperator';
 import { groupNotifyQueueAdd, groupNotifyQueueDel, groupSlice } from './group';
 import { now } from './iosched';
@@ -53,14 +54,13 @@ export function treeInsert(st: ServiceTree, q: Cfqq) {
   const a = st.q;
   let i = a.length;
   while (i > 0 && a[i - 1].rbKey > q.rbKey) i--;
-  a.splice(i, 0, q);
+  insertAt(a, i, q);
 }
 
 export function treeRemove(q: Cfqq) {
   const st = q.st;
   if (!st) return;
-  const i = st.q.indexOf(q);
-  if (i >= 0) st.q.splice(i, 1);
+  removeItem(st.q, q);
   q.st = null;
 }
 

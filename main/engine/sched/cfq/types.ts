@@ -83,11 +83,12 @@ export interface Group {
   dispatched: number;
   busyTime: number;
 }
+/** A queued request's CFQ state; reused once its request completed (createCfq's `spare`). */
 export interface CRq {
-  readonly rq: BlockRequest;
-  readonly q: Cfqq;
+  rq: BlockRequest;
+  q: Cfqq;
   /** The io context of the request's submitter (rq->elv.icq). */
-  readonly cic: Cic;
+  cic: Cic;
   fifoTime: number;
 }
 export interface Cfqq {
