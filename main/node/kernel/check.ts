@@ -1,0 +1,60 @@
+/**
+ * What the UI's kernel backend shows before a run (api checkKernel): whether this machine can run
+ * the spec under the kernel, cheaply — Qemu runs, fio and a static busybox exist, every run of the
+ * matrix can be expressed in the guest (guest-plan.ts), and which kernel and acceleration a run
+ * would use. Nothing is fetched or booted: the kernel package is fetched and KVM probed at the
+ * first run. Every refusal is the message `pvblk kernel` prints (errors.ts, KERNEL_APT_HINT).
+ */
+import { existsSync } from 'node:fs';
+import type { KernelCheck } from '../../common/api';
+import type { Spec } from '../../common/spec/schema';
+import { expandMatrix } from '../../common/spec/validate';
+import { KernelRefusal } from './errors';
+import { planGuest } from './guest-plan';
+import { guestTools } from './initramfs';
+import { cacheDir, cachedTrees, userKernel } from './kernel-package';
+import { qemuBinary, qemuVersion, requireQemu } from './qemu';
+
+export interface KernelCheckOptions {
+  kernel?: string;
+  modules?: string;
+  qemu?: string;
+}
+
+/** Acceleration a run would try: KVM when /dev/kvm exists (probed at the run), else TCG. */
+function accelGuess(): string {
+  const forced = process.env.PVBLK_KERNEL_ACCEL;
+  if (forced === 'kvm' || forced === 'tcg') return `${forced.toUpperCase()} (PVBLK_KERNEL_ACCEL)`;
+  return existsSync('/dev/kvm')
+    ? 'KVM if a KVM guest runs here (probed at the first run), else TCG'
+    : 'TCG (no /dev/kvm): slower, the guest overhead is calibrated';
+}
+
+export function checkKernel(spec: Spec, opts: KernelCheckOptions = {}): KernelCheck {
+  try {
+    const bin = qemuBinary(opts.qemu);
+    requireQemu(bin);
+    guestTools();
+    const notes = new Set<string>();
+    for (const r of expandMatrix(spec)) for (const n of planGuest(r.spec).notes) notes.add(n);
+    let kernel: string;
+    if (opts.kernel) kernel = `${userKernel(opts.kernel, opts.modules).release} (--kernel ${opts.kernel})`;
+    else {
+      const trees = cachedTrees();
+      kernel = trees.length
+        ? `${trees[trees.length - 1].slice('tree-'.length)} (cached in ${cacheDir()})`
+        : 'Debian linux-image-amd64, fetched with apt-get download at the first run';
+    }
+    return {
+      ok: true,
+      qemu: qemuVersion(bin) ?? bin,
+      accel: accelGuess(),
+      kernel,
+      runs: expandMatrix(spec).length,
+      notes: [...notes],
+    };
+  } catch (e) {
+    if (e instanceof KernelRefusal) return { ok: false, error: e.message, spec: e.exitCode === 2 };
+    return { ok: false, error: (e as Error).message, spec: false };
+  }
+}
