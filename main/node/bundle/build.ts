@@ -343,7 +343,7 @@ ${partialNote(result)}
 - \`spec.json\` — the experiment spec, fully resolved (disk preset expanded, defaults filled)
 - \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the ${isReal(result) ? 'real-disk backend measured it' : 'engine produced it'}
 - \`timeseries/run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — the time series per run (units in the column names)
-${realLines}- \`trace.csv\` — the dispatched requests (capped), when present
+${realLines}${kernelLines}- \`trace.csv\` — the dispatched requests (capped), when present
 - \`charts/*.png\` — charts as exported from the app, when present
 - \`manifest.json\` — format and versions, and the sha256 of every other file
 
