@@ -32,11 +32,12 @@ function accelGuess(): string {
 
 export function checkKernel(spec: Spec, opts: KernelCheckOptions = {}): KernelCheck {
   try {
+    // The spec first: what the guest cannot express is refused on any machine.
+    const notes = new Set<string>();
+    for (const r of expandMatrix(spec)) for (const n of planGuest(r.spec).notes) notes.add(n);
     const bin = qemuBinary(opts.qemu);
     requireQemu(bin);
     guestTools();
-    const notes = new Set<string>();
-    for (const r of expandMatrix(spec)) for (const n of planGuest(r.spec).notes) notes.add(n);
     let kernel: string;
     if (opts.kernel) kernel = `${userKernel(opts.kernel, opts.modules).release} (--kernel ${opts.kernel})`;
     else {
