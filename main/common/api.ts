@@ -206,8 +206,11 @@ export type RunEvent =
       /** Kernel backend: the run's comparison simulation (the spec with the guest's measured overhead). */
       sim?: RunResult;
     }
-  /** Kernel backend: where the run is (KernelStage: kernel-package, initramfs, boot, init … collect, simulate) and a log line. */
-  | { type: 'stage'; runIndex: number; stage: string; message: string; progress: number }
+  /**
+   * Kernel backend: where the run is (KernelStage: kernel-package, initramfs, boot, init … collect,
+   * simulate), said for the user (`message`), with the progress line `pvblk kernel` prints, if any (`log`).
+   */
+  | { type: 'stage'; runIndex: number; stage: string; message: string; progress: number; log?: string }
   | { type: 'state'; state: 'running' | 'paused' }
   /**
    * The experiment finished. Each run's result was sent once, by its run-done event: the session
@@ -282,6 +285,7 @@ export const EventEnvelopeSchema = z.object({
       stage: z.string(),
       message: z.string(),
       progress: z.number(),
+      log: z.string().optional(),
     }),
     z.object({ type: z.literal('state'), state: z.enum(['running', 'paused']) }),
     z.object({ type: z.literal('done'), result: obj }),
@@ -356,7 +360,20 @@ export type KernelRunOptions = z.infer<typeof KernelOptionsSchema>;
  * expressed in the guest; otherwise the machine lacks something, named with its apt packages).
  */
 export type KernelCheck =
-  | { ok: true; qemu: string; accel: string; kernel: string; runs: number; notes: string[] }
+  | {
+      ok: true;
+      /** Qemu's version line. */
+      qemu: string;
+      /** KVM, TCG, or "KVM or TCG" (a KVM guest is tried at the first run). */
+      accel: string;
+      /** The kernel release a run would boot. */
+      kernel: string;
+      /** Where each comes from, one line each (for a tooltip). */
+      detail: string[];
+      runs: number;
+      /** What the guest changes or approximates to express the spec (guest-plan.ts). */
+      notes: string[];
+    }
   | { ok: false; error: string; spec: boolean };
 
 /** previewTrace's answer: the scan, or why the file cannot be read (file, line and field). */

@@ -5,7 +5,6 @@
  * would use. Nothing is fetched or booted: the kernel package is fetched and KVM probed at the
  * first run. Every refusal is the message `pvblk kernel` prints (errors.ts, KERNEL_APT_HINT).
  */
-import { existsSync } from 'node:fs';
 import type { KernelCheck } from '../../common/api';
 import type { Spec } from '../../common/spec/schema';
 import { expandMatrix } from '../../common/spec/validate';
@@ -13,7 +12,7 @@ import { KernelRefusal } from './errors';
 import { planGuest } from './guest-plan';
 import { guestTools } from './initramfs';
 import { cacheDir, cachedTrees, userKernel } from './kernel-package';
-import { qemuBinary, qemuVersion, requireQemu } from './qemu';
+import { knownAccel, qemuBinary, qemuVersion, requireQemu } from './qemu';
 
 export interface KernelCheckOptions {
   kernel?: string;
@@ -21,13 +20,12 @@ export interface KernelCheckOptions {
   qemu?: string;
 }
 
-/** Acceleration a run would try: KVM when /dev/kvm exists (probed at the run), else TCG. */
-function accelGuess(): string {
-  const forced = process.env.PVBLK_KERNEL_ACCEL;
-  if (forced === 'kvm' || forced === 'tcg') return `${forced.toUpperCase()} (PVBLK_KERNEL_ACCEL)`;
-  return existsSync('/dev/kvm')
-    ? 'KVM if a KVM guest runs here (probed at the first run), else TCG'
-    : 'TCG (no /dev/kvm): slower, the guest overhead is calibrated';
+/** Acceleration a run would use, as far as known without starting a guest (qemu.ts knownAccel). */
+function accelGuess(): { short: string; why: string } {
+  const known = knownAccel(cacheDir());
+  return known
+    ? { short: known.accel.toUpperCase(), why: known.why }
+    : { short: 'KVM or TCG', why: '/dev/kvm opens: a KVM guest is tried at the first run, else TCG' };
 }
 
 export function checkKernel(spec: Spec, opts: KernelCheckOptions = {}): KernelCheck {
@@ -39,18 +37,24 @@ export function checkKernel(spec: Spec, opts: KernelCheckOptions = {}): KernelCh
     requireQemu(bin);
     guestTools();
     let kernel: string;
-    if (opts.kernel) kernel = `${userKernel(opts.kernel, opts.modules).release} (--kernel ${opts.kernel})`;
-    else {
+    let kernelWhere: string;
+    if (opts.kernel) {
+      kernel = userKernel(opts.kernel, opts.modules).release;
+      kernelWhere = `--kernel ${opts.kernel}`;
+    } else {
       const trees = cachedTrees();
-      kernel = trees.length
-        ? `${trees[trees.length - 1].slice('tree-'.length)} (cached in ${cacheDir()})`
-        : 'Debian linux-image-amd64, fetched with apt-get download at the first run';
+      kernel = trees.length ? trees[trees.length - 1].slice('tree-linux-image-'.length) : 'Debian 6.1';
+      kernelWhere = trees.length
+        ? `Debian package, cached in ${cacheDir()}`
+        : 'Debian linux-image-amd64, fetched once with apt-get download at the first run';
     }
+    const accel = accelGuess();
     return {
       ok: true,
       qemu: qemuVersion(bin) ?? bin,
-      accel: accelGuess(),
+      accel: accel.short,
       kernel,
+      detail: [`QEMU: ${bin}`, `acceleration: ${accel.why}`, `kernel: ${kernelWhere}`],
       runs: expandMatrix(spec).length,
       notes: [...notes],
     };

@@ -116,29 +116,38 @@ async function kvmBoots(image: string, bin: string): Promise<boolean> {
 
 export type Accel = 'kvm' | 'tcg';
 
+/**
+ * The acceleration as far as it is known without starting a guest: forced by PVBLK_KERNEL_ACCEL,
+ * no /dev/kvm, a /dev/kvm that does not open, or this host boot's cached probe; null when only a
+ * probe (a KVM guest printing its first line) can tell.
+ */
+export function knownAccel(cache: string): { accel: Accel; why: string } | null {
+  const forced = process.env.PVBLK_KERNEL_ACCEL;
+  if (forced === 'kvm' || forced === 'tcg') return { accel: forced, why: 'PVBLK_KERNEL_ACCEL' };
+  if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
+  if (!kvmOpens()) return { accel: 'tcg', why: '/dev/kvm cannot be opened' };
+  const f = join(cache, `kvm-${bootId()}.json`);
+  if (!existsSync(f)) return null;
+  try {
+    const v = JSON.parse(readFileSync(f, 'utf8')) as { ok: boolean };
+    return v.ok
+      ? { accel: 'kvm', why: '/dev/kvm works (probed at this boot)' }
+      : { accel: 'tcg', why: '/dev/kvm opens but a KVM guest does not run (probed at this boot)' };
+  } catch {
+    return null; // probe again
+  }
+}
+
 export async function chooseAccel(
   image: string,
   cache: string,
   bin = qemuBinary(),
 ): Promise<{ accel: Accel; why: string }> {
-  const forced = process.env.PVBLK_KERNEL_ACCEL;
-  if (forced === 'kvm' || forced === 'tcg') return { accel: forced, why: 'PVBLK_KERNEL_ACCEL' };
-  if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
-  if (!kvmOpens()) return { accel: 'tcg', why: '/dev/kvm cannot be opened' };
+  const known = knownAccel(cache);
+  if (known) return known;
   mkdirSync(cache, { recursive: true });
-  const f = join(cache, `kvm-${bootId()}.json`);
-  if (existsSync(f)) {
-    try {
-      const v = JSON.parse(readFileSync(f, 'utf8')) as { ok: boolean };
-      return v.ok
-        ? { accel: 'kvm', why: '/dev/kvm works (probed at this boot)' }
-        : { accel: 'tcg', why: '/dev/kvm opens but a KVM guest does not run (probed at this boot)' };
-    } catch {
-      // probe again
-    }
-  }
   const ok = await kvmBoots(image, bin);
-  writeFileSync(f, JSON.stringify({ ok }));
+  writeFileSync(join(cache, `kvm-${bootId()}.json`), JSON.stringify({ ok }));
   return ok
     ? { accel: 'kvm', why: '/dev/kvm works' }
     : { accel: 'tcg', why: '/dev/kvm opens but a KVM guest does not run' };

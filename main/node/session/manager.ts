@@ -231,13 +231,14 @@ export class SessionManager {
       spec,
       async (m) => {
         const { runKernel } = await import('../kernel/run');
-        const say = (message: string) =>
+        const say = (log?: string) =>
           m.emit({
             type: 'stage',
             runIndex: stage.run,
             stage: stage.stage,
-            message: message.trim(),
+            message: KERNEL_STAGE_LABEL[stage.stage],
             progress: (stage.run + KERNEL_STAGE_FRACTION[stage.stage]) / m.runs,
+            ...(log?.trim() ? { log: log.trim() } : {}),
           });
         const { sim: _sim, ...result } = await runKernel(spec, {
           ...opts,
@@ -246,7 +247,7 @@ export class SessionManager {
           onStage: (run, s) => {
             stage = { run, stage: s };
             m.announce(run);
-            say(KERNEL_STAGE_LABEL[s]);
+            say();
           },
           onRunDone: (i, result, sim) => {
             m.announce(i);

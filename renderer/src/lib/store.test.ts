@@ -101,6 +101,7 @@ function fakeApi(
         qemu: 'QEMU emulator version 7.2.19',
         accel: 'TCG (no /dev/kvm)',
         kernel: '6.1.0-57-amd64',
+        detail: [],
         runs: 1,
         notes: [],
       })),
@@ -572,8 +573,16 @@ describe('store', () => {
       message: 'booting Linux in QEMU',
       progress: 0.05,
     });
+    emit('r1', {
+      type: 'stage',
+      runIndex: 0,
+      stage: 'boot',
+      message: 'booting Linux in QEMU',
+      progress: 0.05,
+      log: 'booting (TCG, 2 vCPU)',
+    });
     expect(s.state.kernelStage).toEqual({ runIndex: 0, stage: 'boot', message: 'booting Linux in QEMU' });
-    expect(s.state.kernelLog).toEqual(['booting Linux in QEMU']);
+    expect(s.state.kernelLog).toEqual(['booting (TCG, 2 vCPU)']);
     expect(s.state.progress).toBeGreaterThanOrEqual(0.05);
     const k = kernelResult('p');
     const sim = oneRunResult('p');

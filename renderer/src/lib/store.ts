@@ -253,7 +253,7 @@ export function createStore(api: PvblkApi) {
     kernelQemu: '',
     /** Whether the kernel backend can run the spec here (checkKernel), or why not. */
     kernelCheck: null as KernelCheck | null,
-    /** Where a kernel run is: its run, stage and last progress line; and the lines so far. */
+    /** Where a kernel run is (its run, stage and what the stage does), and its progress lines so far (pvblk kernel's). */
     kernelStage: null as { runIndex: number; stage: string; message: string } | null,
     kernelLog: [] as string[],
     /** The backend of the experiment shown. */
@@ -562,7 +562,7 @@ export function createStore(api: PvblkApi) {
       }
       case 'stage':
         state.kernelStage = { runIndex: e.runIndex, stage: e.stage, message: e.message };
-        state.kernelLog = [...state.kernelLog, e.message].slice(-KERNEL_LOG_LINES);
+        if (e.log) state.kernelLog = [...state.kernelLog, e.log].slice(-KERNEL_LOG_LINES);
         state.currentRun = e.runIndex;
         state.progress = Math.max(state.progress, e.progress);
         break;
