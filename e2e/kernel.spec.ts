@@ -9,8 +9,10 @@
  * numbers are the simulation's: this tests the import, not the kernel). PVBLK_E2E_KERNEL_BUNDLE=FILE also
  * imports a bundle written by `pvblk kernel --out` (a real kernel run) and screenshots it.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import type { ExperimentResult } from '../main/common/result';
 import { parseSpec } from '../main/common/spec/validate';
@@ -20,6 +22,8 @@ import { qemuAvailable } from '../main/node/kernel/qemu';
 import { kernelSimRuns } from '../main/node/kernel/sim-spec';
 import { runTasks } from '../main/node/runner';
 import { expect, shot, test } from './fixtures';
+
+const execFileP = promisify(execFile);
 
 /** Calls the browser-mode server's API as the page does (POST /api/<method>, the test token). */
 async function api(method: string, args: unknown[]): Promise<unknown> {
@@ -252,4 +256,15 @@ test('kernel backend: one short run under the real kernel, stages shown, then si
   await lab.setViewportSize({ width: 1440, height: 2000 });
   await lab.waitForTimeout(400);
   await shot(lab, '25-kernel-run-done');
+  // Exported, the run is a kernel bundle whose comparison simulation replays identical.
+  const [download] = await Promise.all([
+    lab.waitForEvent('download'),
+    lab.getByTestId('export-bundle').click(),
+  ]);
+  const file = info.outputPath('kernel-run.pvblk.zip');
+  await download.saveAs(file);
+  await expect(lab.getByTestId('bundle-error')).toHaveCount(0);
+  const replay = await execFileP(process.execPath, ['bin/pvblk.mjs', 'replay', file], { timeout: 60_000 });
+  expect(replay.stdout).toContain('also holds kernel results (results-kernel.json, 1 run');
+  expect(replay.stdout).toContain('identical (1 run)');
 });

@@ -588,6 +588,9 @@ describe('store', () => {
     const sim = oneRunResult('p');
     emit('r1', { type: 'run-done', runIndex: 0, result: k.runs[0], sim: sim.runs[0] });
     expect(s.counterpart.value.map((r) => r.params)).toEqual([{ source: 'sim' }]);
+    // nothing streamed: the run's series come from its result
+    expect(s.runs.value[0].samples).toHaveLength(1);
+    expect(s.runs.value[0].result).toBe(k.runs[0]);
     emit('r1', { type: 'done', result: { ...k, runs: [] } });
     expect(s.state.status).toBe('done');
     expect(s.state.canCompareBackends).toBe(true);

@@ -547,7 +547,17 @@ export function createStore(api: PvblkApi) {
       case 'run-done': {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (v) v.result = e.result;
-        runs.value = [...runs.value];
+        // A run that streamed nothing (the kernel backend: its series come with the result) shows its result's.
+        const whole =
+          v && v.samples.length === 0 && (e.result.timeseries?.samples.length ?? 0) > 0
+            ? runViewsOf({ name: '', seed: 0, engine_version: '', runs: [e.result] }, v.index)[0]
+            : null;
+        if (whole) {
+          whole.params = v?.params ?? whole.params;
+          state.simTimeS = whole.simTimeS;
+          state.sampleCount += whole.samples.length;
+        }
+        runs.value = runs.value.map((r) => (whole && r.index === whole.index ? whole : r));
         if (e.sim) {
           // A kernel run's comparison simulation: overlaid on its throughput chart.
           kernelSims[e.runIndex] = e.sim;
