@@ -113,28 +113,58 @@ describe('startRun with the kernel backend', () => {
     spawnSync('sh', ['-c', 'command -v fio && command -v ldd'], { stdio: 'ignore' }).status === 0 &&
     ['/bin/busybox', '/usr/bin/busybox'].some(existsSync) &&
     cachedTrees().length > 0;
+  /** A stand-in Qemu: answers --version, then runs `body` (sh) as the guest. */
+  function fakeQemu(name: string, body: string): string {
+    const f = join(dir, name);
+    writeFileSync(
+      f,
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo "QEMU emulator version 0.0 (stand-in)"; exit 0; fi\n${body}\n`,
+    );
+    chmodSync(f, 0o755);
+    return f;
+  }
+  /** Runs `fn` with TCG forced (no KVM probe) and the cached kernel tree as --kernel (nothing fetched). */
+  async function withTcg<T>(fn: (kernel: string) => Promise<T>): Promise<T> {
+    const accel = process.env.PVBLK_KERNEL_ACCEL;
+    process.env.PVBLK_KERNEL_ACCEL = 'tcg';
+    try {
+      return await fn(join(cacheDir(), cachedTrees().at(-1)!));
+    } finally {
+      if (accel === undefined) delete process.env.PVBLK_KERNEL_ACCEL;
+      else process.env.PVBLK_KERNEL_ACCEL = accel;
+    }
+  }
+
+  it.skipIf(!toolsHere)(
+    'a guest that fails to boot: an inline refusal with its last console lines',
+    async () => {
+      const qemu = fakeQemu(
+        'panic-qemu',
+        'echo "Linux version 6.1.0 (stand-in)"; echo "Kernel panic - not syncing: VFS: Unable to mount root fs"; exit 1',
+      );
+      await withTcg(async (kernel) => {
+        const ev = events();
+        await call('startRun', [{ spec: SPEC, pacing: 'max', kernel: { qemu, kernel } }]);
+        const e = await ev.until(['error', 'done'], 60_000);
+        expect(e).toMatchObject({ type: 'error', refusal: true });
+        const msg = e.type === 'error' ? e.message : '';
+        expect(msg).toMatch(/the guest failed to boot \(qemu exit 1\)/);
+        expect(msg).toContain('last console lines:');
+        expect(msg).toContain('Kernel panic - not syncing: VFS: Unable to mount root fs');
+      });
+    },
+    90_000,
+  );
+
   it.skipIf(!toolsHere)(
     'Stop while the guest runs: stage events came, then no Qemu process is left',
     async () => {
-      // A stand-in Qemu: answers --version, then notes its pid and waits as a guest would.
-      const fake = join(dir, 'fake-qemu');
       const pidFile = join(dir, 'fake-qemu.pid');
-      writeFileSync(
-        fake,
-        `#!/bin/sh\nif [ "$1" = --version ]; then echo "QEMU emulator version 0.0 (stand-in)"; exit 0; fi\necho $$ > ${pidFile}\nexec sleep 600\n`,
-      );
-      chmodSync(fake, 0o755);
-      const accel = process.env.PVBLK_KERNEL_ACCEL;
-      process.env.PVBLK_KERNEL_ACCEL = 'tcg';
-      try {
+      const qemu = fakeQemu('waiting-qemu', `echo $$ > ${pidFile}\nexec sleep 600`);
+      await withTcg(async (kernel) => {
         const ev = events();
         const id = (await call('startRun', [
-          // the cached kernel tree as --kernel: nothing is fetched here
-          {
-            spec: SPEC,
-            pacing: 'max',
-            kernel: { qemu: fake, vcpus: 1, kernel: join(cacheDir(), cachedTrees().at(-1)!) },
-          },
+          { spec: SPEC, pacing: 'max', kernel: { qemu, vcpus: 1, kernel } },
         ])) as string;
         const t0 = Date.now();
         while (!existsSync(pidFile) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
@@ -157,10 +187,7 @@ describe('startRun with the kernel backend', () => {
         }
         expect(alive, 'the stand-in Qemu is gone after Stop').toBe(false);
         expect(manager.active).toBe(0);
-      } finally {
-        if (accel === undefined) delete process.env.PVBLK_KERNEL_ACCEL;
-        else process.env.PVBLK_KERNEL_ACCEL = accel;
-      }
+      });
     },
     90_000,
   );
