@@ -20,8 +20,9 @@ import { ENGINE_VERSION } from '../main/engine/version';
 import { cachedTrees } from '../main/node/kernel/kernel-package';
 import { qemuAvailable } from '../main/node/kernel/qemu';
 import { kernelSimRuns } from '../main/node/kernel/sim-spec';
+import { kernelShaped, overheadsOnly } from '../main/node/kernel/testing';
 import { runTasks } from '../main/node/runner';
-import { expect, shot, test } from './fixtures';
+import { chooseBundle, expect, shot, test } from './fixtures';
 
 const execFileP = promisify(execFile);
 
@@ -69,50 +70,16 @@ async function setSpec(page: Page, spec: object): Promise<void> {
   await expect(page.getByTestId('spec-ok')).toHaveText('spec is valid');
 }
 
-async function importBundle(page: Page, name: string, buffer: Buffer): Promise<void> {
-  const [chooser] = await Promise.all([
-    page.waitForEvent('filechooser'),
-    page.getByTestId('import-bundle').click(),
-  ]);
-  await chooser.setFiles({ name, mimeType: 'application/zip', buffer });
-}
-
 /** A kernel bundle of SPEC through the bundle writer (see the file's comment). */
 async function kernelBundle(): Promise<Buffer> {
   const spec = parseSpec(SPEC);
   const overhead = [850, 1200];
   const header = { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION };
-  const asOverheads = { ...header, runs: overhead.map((o) => ({ kernel: { sim_overhead_us: o } })) };
   const sim: ExperimentResult = {
     ...header,
-    runs: await runTasks(kernelSimRuns(spec, asOverheads as unknown as ExperimentResult), { jobs: 1 }),
+    runs: await runTasks(kernelSimRuns(spec, overheadsOnly(header, overhead)), { jobs: 1 }),
   };
-  const kernel = JSON.parse(JSON.stringify(sim)) as ExperimentResult & Record<string, unknown>;
-  kernel.backend = 'kernel';
-  kernel.runs = kernel.runs.map((run, i) => ({
-    ...run,
-    kernel: {
-      kernel: '6.1.0-57-amd64',
-      kernel_source: 'Debian package linux-image-6.1.0-57-amd64',
-      accel: 'tcg',
-      accel_reason: 'no /dev/kvm',
-      vcpus: 2,
-      sysfs: { scheduler: 'mq-deadline [bfq] none', 'iosched.slice_idle': '8', 'iosched.low_latency': '1' },
-      calibration: {
-        requests: 700,
-        mean_ms: overhead[i] / 1000,
-        median_ms: 0.7,
-        p90_ms: 1.1,
-        service_ms: 0.5,
-      },
-      sim_overhead_us: overhead[i],
-      disk: { busy_s: 1.6, requests: 900, late_p50_ms: 0.01 },
-      guest_io_ticks_ms: 1700,
-      flags: [],
-      notes: ['the guest kernel plays the host: the spec’s VMs are processes in it'],
-      boot_s: 8.4,
-    },
-  }));
+  const kernel = kernelShaped(sim, overhead);
   const out = (await api('exportBundle', [{ spec: SPEC, result: sim, kernel }])) as { base64: string };
   return Buffer.from(out.base64, 'base64');
 }
@@ -165,7 +132,7 @@ test('kernel bundle: the simulation with the kernel overlaid, then sim vs kernel
   const bytes = await kernelBundle();
   writeFileSync(info.outputPath('kernel.pvblk.zip'), bytes);
   await expect(lab.getByTestId('spec-ok')).toHaveText('spec is valid');
-  await importBundle(lab, 'kernel.pvblk.zip', bytes);
+  await chooseBundle(lab, 'kernel.pvblk.zip', bytes);
   await expect(lab.getByTestId('imported-badge')).toContainText('kernel.pvblk.zip');
   await expect(lab.getByTestId('imported-backends')).toHaveText('simulated + kernel');
   await expect(lab.getByTestId('status')).toHaveText('done');
@@ -211,7 +178,7 @@ test('kernel bundle: the simulation with the kernel overlaid, then sim vs kernel
 
   const real = process.env.PVBLK_E2E_KERNEL_BUNDLE;
   if (real && existsSync(real)) {
-    await importBundle(lab, real.split('/').pop() ?? 'k.pvblk.zip', readFileSync(real));
+    await chooseBundle(lab, real.split('/').pop() ?? 'k.pvblk.zip', readFileSync(real));
     await expect(lab.getByTestId('imported-backends')).toHaveText('simulated + kernel');
     await lab.getByTestId('verify-import').click();
     await expect(lab.getByTestId('imported-verified')).toHaveText('verified', { timeout: 60_000 });

@@ -11,6 +11,7 @@ import type { Spec } from '../../common/spec/schema';
 import { parseSpec } from '../../common/spec/validate';
 import { ENGINE_VERSION } from '../../engine/version';
 import { kernelSimRuns } from '../kernel/sim-spec';
+import { kernelShaped, overheadsOnly } from '../kernel/testing';
 import { runTasks } from '../runner';
 import { exportBundleBytes, importBundleBytes, verifyImport } from '../session/api-handler';
 import { buildBundle, VMS_CSV_COLUMNS } from './build';
@@ -43,37 +44,6 @@ let sim: ExperimentResult;
 let bytes: Uint8Array;
 let bundle: Bundle;
 
-function asKernel(r: ExperimentResult, overheadUs: number[]): ExperimentResult {
-  const copy = JSON.parse(JSON.stringify(r)) as ExperimentResult & Record<string, unknown>;
-  copy.backend = 'kernel';
-  copy.runs = copy.runs.map((run, i) => ({
-    ...run,
-    summary: { ...run.summary, total: { ...run.summary.total, mbps: run.summary.total.mbps * 3 } },
-    kernel: {
-      kernel: '6.1.0-57-amd64',
-      kernel_source: 'Debian package linux-image-6.1.0-57-amd64',
-      accel: 'tcg',
-      accel_reason: 'no /dev/kvm',
-      vcpus: 2,
-      sysfs: { scheduler: 'mq-deadline [bfq] none', 'iosched.slice_idle': '8' },
-      calibration: {
-        requests: 700,
-        mean_ms: overheadUs[i] / 1000,
-        median_ms: 0.7,
-        p90_ms: 1,
-        service_ms: 0.5,
-      },
-      sim_overhead_us: overheadUs[i],
-      disk: { busy_s: 0.9, requests: 500, late_p50_ms: 0.01 },
-      guest_io_ticks_ms: 900,
-      flags: [],
-      notes: [],
-      boot_s: 8.5,
-    },
-  }));
-  return copy;
-}
-
 async function rejects(input: Uint8Array, code: BundleErrorCode, message: RegExp): Promise<BundleError> {
   const err = await readBundle(input).then(
     () => null,
@@ -91,15 +61,9 @@ beforeAll(async () => {
   const header = { name: spec.name, seed: spec.seed, engine_version: '' };
   // The kernel runs "measured" 850 and 1200 µs per request; the comparison simulation uses them.
   const overhead = [850, 1200];
-  const simRuns = await runTasks(
-    kernelSimRuns(spec, {
-      ...header,
-      runs: overhead.map((o) => ({ kernel: { sim_overhead_us: o } })),
-    } as unknown as ExperimentResult),
-    { jobs: 1 },
-  );
+  const simRuns = await runTasks(kernelSimRuns(spec, overheadsOnly(header, overhead)), { jobs: 1 });
   sim = { name: spec.name, seed: spec.seed, engine_version: ENGINE_VERSION, runs: simRuns };
-  kernel = asKernel(sim, overhead);
+  kernel = kernelShaped(sim, overhead, 3);
   bytes = await buildBundle(spec, sim, { kernel });
   bundle = await readBundle(bytes);
 });
@@ -134,7 +98,7 @@ describe('format version 4: a kernel result beside its comparison simulation', (
   });
 
   it('a changed overhead makes the replay differ (the overhead is what the comparison simulated)', async () => {
-    const forged = asKernel(sim, [850, 5000]);
+    const forged = kernelShaped(sim, [850, 5000]);
     const r = await replayBundle(await buildBundle(spec, sim, { kernel: forged }), { jobs: 1 });
     expect(r.identical).toBe(false);
     expect(r.differences.every((d) => d.startsWith('runs[1]'))).toBe(true);
