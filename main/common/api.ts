@@ -110,6 +110,8 @@ export const API_ARGS = {
   checkRealDir: z.tuple([z.string().max(4096)]),
   /** Host folder dialog (Electron); browser mode types the path instead. */
   pickRealDir: z.tuple([]),
+  /** Host file or folder dialog for a kernel option (Electron); browser mode types the path instead. */
+  pickKernelPath: z.tuple([z.enum(['kernel', 'modules', 'qemu'])]),
   /** Whether the kernel backend can run this spec here (Qemu, tools, the guest mapping), and with what. */
   checkKernel: z.tuple([z.strictObject({ spec: SpecJson, options: KernelOptionsSchema })]),
   setPacing: z.tuple([RunId, PacingSchema]),
@@ -352,6 +354,9 @@ export type RealDirCheck =
   | { ok: true; dir: string; device: string | null; scheduler: string | null; rotational: boolean | null }
   | { ok: false; error: string };
 
+/** The kernel options that are paths (pickKernelPath). */
+export type KernelPathKind = 'kernel' | 'modules' | 'qemu';
+
 /** Options of a kernel run (see docs/kernel.md): guest CPUs, another kernel, another Qemu. */
 export type KernelRunOptions = z.infer<typeof KernelOptionsSchema>;
 
@@ -400,6 +405,8 @@ export interface PvblkApi {
   checkRealDir(dir: string): Promise<RealDirCheck>;
   /** Picks a folder (Electron dialog); null when cancelled; throws in browser mode (type the path). */
   pickRealDir(): Promise<string | null>;
+  /** Picks a kernel option's path (Electron dialog: a bzImage, a modules folder, a Qemu binary); null when cancelled; throws in browser mode. */
+  pickKernelPath(kind: KernelPathKind): Promise<string | null>;
   /** Checks whether the kernel backend can run `spec` here, and with what. */
   checkKernel(req: { spec: unknown; options: KernelRunOptions }): Promise<KernelCheck>;
   setPacing(runId: string, pacing: Pacing): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type ExportBundleReply,
   type ImportConfirm,
   type ImportedBundle,
+  type KernelPathKind,
   type KernelRunOptions,
   MAX_BUNDLE_BYTES,
   type PresetInfo,
@@ -62,6 +63,8 @@ export interface HostServices {
   saveBundle?(bytes: Uint8Array, fileName: string): Promise<{ saved: boolean; path?: string }>;
   /** Picks a folder for the real-disk backend (Electron: folder dialog); null when cancelled. */
   pickRealDir?(): Promise<string | null>;
+  /** Picks a kernel option's path (Electron: file or folder dialog); null when cancelled. */
+  pickKernelPath?(kind: KernelPathKind): Promise<string | null>;
   /** Picks a bundle file and returns its bytes (Electron: open dialog); null when cancelled. */
   openBundle?(): Promise<{ name: string; bytes: Uint8Array } | null>;
 }
@@ -301,6 +304,9 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       }
       case 'checkRealDir':
         return checkRealDir(a[0] as string);
+      case 'pickKernelPath':
+        if (!host.pickKernelPath) throw new ApiError('pickKernelPath: type the path (browser mode)');
+        return host.pickKernelPath(a[0] as KernelPathKind);
       case 'checkKernel': {
         const req = a[0] as { spec: unknown; options: KernelRunOptions };
         const v = validateSpec(req.spec);

@@ -90,6 +90,23 @@ describe('checkKernel', () => {
   });
 });
 
+describe('pickKernelPath', () => {
+  it("is the host's dialog (Electron); browser mode types the path", async () => {
+    await expect(call('pickKernelPath', ['kernel'])).rejects.toThrow(/type the path \(browser mode\)/);
+    const asked: string[] = [];
+    const host = createApiHandler(manager, {
+      pickKernelPath: async (kind) => {
+        asked.push(kind);
+        return kind === 'qemu' ? '/opt/qemu/bin/qemu-system-x86_64' : null;
+      },
+    });
+    expect(await host('pickKernelPath', ['qemu'])).toBe('/opt/qemu/bin/qemu-system-x86_64');
+    expect(await host('pickKernelPath', ['modules'])).toBeNull();
+    await expect(host('pickKernelPath', ['initrd'])).rejects.toThrow(/invalid arguments for pickKernelPath/);
+    expect(asked).toEqual(['qemu', 'modules']);
+  });
+});
+
 describe('startRun with the kernel backend', () => {
   it('refuses real and kernel at once, and bad options', async () => {
     await expect(

@@ -46,6 +46,7 @@ function build(
     startRun: (req) => call('startRun', [req]) as Promise<string>,
     checkRealDir: (dir) => call('checkRealDir', [dir]) as Promise<RealDirCheck>,
     checkKernel: (req) => call('checkKernel', [req]) as Promise<KernelCheck>,
+    pickKernelPath: async (kind) => (await call('pickKernelPath', [kind])) as string | null,
     previewTrace: (req) => call('previewTrace', [req]) as Promise<TracePreviewReply>,
     validateTrace: (req) => call('validateTrace', [req]) as Promise<TraceValidationReply>,
     pickRealDir: async () => (await call('pickRealDir', [])) as string | null,

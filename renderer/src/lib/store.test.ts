@@ -94,6 +94,7 @@ function fakeApi(
     },
     checkRealDir: async (dir) => ({ ok: false, error: `${dir}: does not exist` }),
     pickRealDir: async () => null,
+    pickKernelPath: async () => null,
     checkKernel:
       over.checkKernel ??
       (async () => ({

@@ -10,6 +10,7 @@ import type {
   DiskPresetInfo,
   EventEnvelope,
   KernelCheck,
+  KernelPathKind,
   KernelRunOptions,
   Pacing,
   ParamValue,
@@ -705,6 +706,19 @@ export function createStore(api: PvblkApi) {
     return o;
   }
 
+  /** Picks a kernel option's path with the host's dialog (Electron). */
+  async function pickKernelPath(kind: KernelPathKind): Promise<void> {
+    try {
+      const p = await api.pickKernelPath(kind);
+      if (p === null) return;
+      if (kind === 'kernel') state.kernelPath = p;
+      else if (kind === 'modules') state.kernelModules = p;
+      else state.kernelQemu = p;
+    } catch (err) {
+      state.backendError = (err as Error).message;
+    }
+  }
+
   let kernelCheckSeq = 0;
   /** Checks that the kernel backend can run the edited spec here (checkKernel); a refusal is shown inline. */
   async function checkKernel(): Promise<KernelCheck | null> {
@@ -1117,6 +1131,7 @@ export function createStore(api: PvblkApi) {
     counterpart,
     checkRealDir,
     checkKernel,
+    pickKernelPath,
     refreshCanCompare,
     pickRealDir,
     compareBackends,
