@@ -207,13 +207,22 @@ const tbl = (head, body) =>
     ...body.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 const runTable = tbl(
-  ['run', 'kernel', 'accel', 'overhead ms (mean / median)', 'sim overhead µs', 'flags'],
+  [
+    'run',
+    'kernel',
+    'accel',
+    'round trip ms (mean / median)',
+    'dispatch gap ms (median)',
+    'sim µs before / after scheduler',
+    'flags',
+  ],
   runsOut.map((r) => [
     r.label,
     r.kernel.kernel,
     `${r.kernel.accel} ×${r.kernel.vcpus}`,
     `${r.kernel.calibration.mean_ms} / ${r.kernel.calibration.median_ms}`,
-    String(r.kernel.sim_overhead_us),
+    r.kernel.calibration_queued ? String(r.kernel.calibration_queued.median_ms) : '-',
+    `${r.kernel.sim_overhead_us} / ${r.kernel.sim_dispatch_latency_us ?? 0}`,
     r.kernel.flags.map((f) => f.split(':')[0]).join(', ') || '-',
   ]),
 );

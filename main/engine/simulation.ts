@@ -106,6 +106,7 @@ export class Simulation {
       this.metrics,
       (env) => createScheduler(spec.host.scheduler, env, spec.host.params),
       this.metrics,
+      usToNs(spec.host.dispatch_latency_us ?? 0),
     );
 
     let unitId = 1;

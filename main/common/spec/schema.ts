@@ -259,6 +259,13 @@ export const VmSchema = z.strictObject({
 export const HostSchema = z.strictObject({
   scheduler: z.enum(SCHEDULER_NAMES).default('cfq'),
   params: ParamsSchema.default({}),
+  /**
+   * Time from the host scheduler's dispatch to the request's arrival at the disk (driver, HBA or
+   * virtio transport), µs. The request holds its device slot meanwhile, so on a queue-depth-1 disk
+   * the disk idles this long between a completion and an already queued request. The
+   * kernel backend measures it for its emulated guest (docs/kernel.md, "Honest timing"). Absent = 0.
+   */
+  dispatch_latency_us: num(0, 1_000_000).optional(),
 });
 
 export const SpecSchema = z.strictObject({

@@ -8,6 +8,7 @@ import type { Simulator } from '../core/sim';
 import type { Disk, ServiceInfo } from '../disk/types';
 import type { BlockRequest, HostSubmission, IoUnit } from '../io/request';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from '../sched/types';
+import { DispatchPath } from './dispatch-path';
 import { type ContextRegistry, RequestQueue } from './request-queue';
 
 export interface HostObserver {
@@ -47,10 +48,12 @@ export class HostBlockLayer {
     trace: SchedTrace,
     makeScheduler: (env: SchedulerEnv) => IoScheduler,
     private readonly observer: HostObserver,
+    /** host.dispatch_latency_us in ns: see DispatchPath (0: straight to the disk). */
+    dispatchLatencyNs = 0,
   ) {
     this.queue = new RequestQueue({
       sim,
-      device: disk,
+      device: dispatchLatencyNs > 0 ? new DispatchPath(sim, disk, dispatchLatencyNs) : disk,
       rotational: disk.rotational,
       registry,
       trace,

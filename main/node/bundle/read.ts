@@ -182,6 +182,8 @@ export const KernelResultsShapeSchema = ResultsShapeSchema.extend({
         vcpus: z.number().int().min(1).max(1024),
         /** The overhead the comparison simulation used: replay re-simulates with it. */
         sim_overhead_us: z.number().int().min(0).max(10_000_000),
+        /** The dispatch gap it simulated after the scheduler (absent in results of before it was measured: 0). */
+        sim_dispatch_latency_us: z.number().int().min(0).max(10_000_000).optional(),
         sysfs: z.record(z.string(), z.string()),
         flags: z.array(z.string()),
         notes: z.array(z.string()),

@@ -52,7 +52,11 @@ function kernelReport(res: KernelExperimentResult): string {
     if (tun.length) lines.push(`  read back: ${tun.join(' ')}`);
     lines.push(
       `  guest overhead: ${k.calibration.mean_ms} ms per request (median ${k.calibration.median_ms}, p90 ${k.calibration.p90_ms}; ` +
-        `${k.calibration.requests} calibration requests); simulated with ${k.sim_overhead_us} µs`,
+        `${k.calibration.requests} calibration requests); ` +
+        (k.calibration_queued
+          ? `dispatch gap ${k.calibration_queued.median_ms} ms (median of ${k.calibration_queued.requests}); `
+          : '') +
+        `simulated with ${k.sim_overhead_us} µs before the scheduler and ${k.sim_dispatch_latency_us ?? 0} µs after it`,
       `  disk (NBD log): busy ${k.disk.busy_s} s, ${k.disk.requests} requests, answers late by ${k.disk.late_p50_ms} ms median`,
     );
     for (const n of k.notes) lines.push(`  note: ${n}`);

@@ -40,6 +40,10 @@ export const MARK_GO = 1024;
 export const MARK_CAL_START = 1032;
 export const MARK_CAL_END = 1040;
 export const MARK_END = 1048;
+export const MARK_CALQ_START = 1056;
+export const MARK_CALQ_END = 1064;
+/** Qemu 7.2's NBD client keeps at most this many requests in flight. */
+export const NBD_CLIENT_MAX_INFLIGHT = 16;
 
 export const KERNEL_SCHEDULER: Record<string, string> = { noop: 'none', deadline: 'mq-deadline', bfq: 'bfq' };
 

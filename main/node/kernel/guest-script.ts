@@ -15,12 +15,23 @@ import {
   type GuestPlan,
   MARK_CAL_END,
   MARK_CAL_START,
+  MARK_CALQ_END,
+  MARK_CALQ_START,
   MARK_END,
   MARK_GO,
+  NBD_CLIENT_MAX_INFLIGHT,
   PREFIX_SECTORS,
 } from './guest-plan';
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Depth of the queued calibration stream: one more than the device takes, or null when that exceeds
+ * what Qemu's NBD client keeps in flight (the gap is then not measured).
+ */
+export function queuedCalibrationDepth(queueDepth: number): number | null {
+  return queueDepth + 1 <= NBD_CLIENT_MAX_INFLIGHT ? queueDepth + 1 : null;
+}
 
 /** Seconds of the calibration stream. */
 export const CALIBRATION_S = 1.5;
@@ -152,9 +163,22 @@ export function guestFiles(plan: GuestPlan, modules: string[], opts: { trace?: b
       `--rw=read --bs=${cal.blockBytes} --direct=1 --ioengine=psync --time_based --runtime=${CALIBRATION_S}s ` +
       '--output-format=json --output=/out/cal.json >/dev/null 2>/out/cal.err || fail "calibration fio: $(cat /out/cal.err)"',
     mark(MARK_CAL_END),
-    'cat /sys/block/vda/stat > /out/stat0',
-    'stage start',
   );
+  // The dispatch gap: random reads (no merges, no read-ahead hits) one deeper than the device, so
+  // at every completion a request already waits in the scheduler and the server sees only the
+  // path completion → guest → dispatch → server, without fio (see calibrateQueued).
+  const calQDepth = queuedCalibrationDepth(plan.queueDepth);
+  if (calQDepth !== null)
+    L.push(
+      'stage calibration-queued',
+      mark(MARK_CALQ_START),
+      `fio --name=calq --filename=/dev/vda --offset=${(PREFIX_SECTORS + cal.start) * SECTOR_BYTES} --size=${cal.sectors * SECTOR_BYTES} ` +
+        `--rw=randread --bs=${cal.blockBytes} --direct=1 --ioengine=libaio --iodepth=${calQDepth} --iodepth_batch_submit=1 ` +
+        `--randseed=1 --time_based --runtime=${CALIBRATION_S}s ` +
+        '--output-format=json --output=/out/calq.json >/dev/null 2>/out/calq.err || fail "queued calibration fio: $(cat /out/calq.err)"',
+      mark(MARK_CALQ_END),
+    );
+  L.push('cat /sys/block/vda/stat > /out/stat0', 'stage start');
   if (opts.trace)
     L.push(
       `mount -t tracefs nodev ${TRACE} || fail "cannot mount tracefs"`,

@@ -11,10 +11,10 @@ import type { DiskLogEntry } from './disk-clock';
 import { KernelRefusal } from './errors';
 import { buildGpt, crc32, GPT_FIRST_USABLE } from './gpt';
 import { hostNrRequests, PREFIX_SECTORS, planGuest } from './guest-plan';
-import { guestFiles } from './guest-script';
+import { guestFiles, queuedCalibrationDepth } from './guest-script';
 import { moduleDepends } from './kernel-package';
-import { calibrate, parseFioLog, readTar } from './results';
-import { simSpecFor } from './run';
+import { calibrate, calibrateQueued, parseFioLog, readTar } from './results';
+import { simSpecFor, splitOverhead } from './run';
 
 const dir = mkdtempSync(join(tmpdir(), 'pvblk-kernel-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -169,6 +169,31 @@ describe('guest plan: the spec as guest processes', () => {
     const s = simSpecFor(p, 1500);
     expect(s.vms[0].qemu_overhead_us).toBe(1500);
     expect(s.native[0].think_ms).toBeCloseTo(2.5, 9);
+    expect(s.host.dispatch_latency_us).toBeUndefined();
+    // with a measured dispatch gap: the gap after the scheduler, the rest of the round trip before it
+    const cal = { requests: 100, mean_ms: 1.8, median_ms: 0.9, p90_ms: 3, service_ms: 0.4 };
+    const split = splitOverhead(cal, { requests: 100, mean_ms: 2, median_ms: 1.1, p90_ms: 4 });
+    expect(split).toEqual({ overheadUs: 700, dispatchUs: 1100 });
+    const g = simSpecFor(p, split.overheadUs, split.dispatchUs);
+    expect(g.host.dispatch_latency_us).toBe(1100);
+    expect(g.vms[0].qemu_overhead_us).toBe(700);
+    // never more than the whole round trip; nothing measured: all of it before the scheduler
+    expect(splitOverhead(cal, { requests: 9, mean_ms: 5, median_ms: 2.5, p90_ms: 6 })).toEqual({
+      overheadUs: 0,
+      dispatchUs: 1800,
+    });
+    expect(splitOverhead(cal, null)).toEqual({ overheadUs: 1800, dispatchUs: 0 });
+  });
+
+  it('measures the dispatch gap with a stream one deeper than the device, where Qemu can', () => {
+    const one = planGuest(spec({ native: [reader('n')] }));
+    const init = guestFiles(one, ['virtio_blk']).init;
+    expect(init).toContain('--rw=randread');
+    expect(init).toMatch(/--ioengine=libaio --iodepth=2 /);
+    expect(init.indexOf('stage calibration-queued')).toBeLessThan(init.indexOf('stage start'));
+    expect(queuedCalibrationDepth(1)).toBe(2);
+    expect(queuedCalibrationDepth(15)).toBe(16);
+    expect(queuedCalibrationDepth(32)).toBeNull();
   });
 });
 
@@ -286,6 +311,39 @@ describe('initramfs and results formats', () => {
     expect(c.mean_ms).toBeCloseTo(2, 6);
     expect(c.median_ms).toBeCloseTo(2, 6);
     expect(c.service_ms).toBeCloseTo(0.5, 6);
+  });
+
+  it('dispatch gap: each arrival measured from the last answer before it, while a request waits', () => {
+    // A depth-1 device and a stream of depth 2: every request after the first two is already
+    // queued in the guest when the answer before it leaves; it arrives 0.8 ms later (1 ms for every
+    // fourth: a guest stall, which the median ignores).
+    const log: DiskLogEntry[] = [];
+    let t = 1000;
+    const entry = (arriveNs: number, replyNs: number): DiskLogEntry => ({
+      op: 'read',
+      sector: 0,
+      sectors: 128,
+      arriveNs,
+      startNs: arriveNs,
+      endNs: replyNs,
+      replyNs,
+      seekCyl: 0,
+      cacheHit: false,
+      queued: false,
+    });
+    log.push(entry(t, t + 10_000_000), entry(t + 100_000, t + 20_800_000)); // sent at once; the second waits
+    t += 10_000_000;
+    for (let i = 0; i < 20; i++) {
+      const gap = i % 4 === 3 ? 1_000_000 : 800_000;
+      const arrive = t + 10_000_000 + gap; // the answer before it left at t + 10 ms
+      log.push(entry(arrive, arrive + 10_000_000));
+      t += 10_000_000 + gap;
+    }
+    const c = calibrateQueued(log, 0, Number.MAX_SAFE_INTEGER);
+    expect(c.median_ms).toBeCloseTo(0.8, 6);
+    expect(c.mean_ms).toBeGreaterThan(0.8);
+    expect(c.mean_ms).toBeLessThan(1);
+    expect(c.requests).toBeGreaterThan(15);
   });
 
   it('module dependencies come from the .modinfo depends= string', () => {

@@ -106,6 +106,42 @@ export function calibrate(log: DiskLogEntry[], fromNs: number, toNs: number): Ca
   };
 }
 
+/**
+ * The dispatch gap: for a stream deeper than the device, the time from the disk's answer to the
+ * next request's arrival at the server, while that request already waited in the guest's scheduler
+ * (the completion's way into the guest, blk-mq's dispatch, virtio and Qemu's NBD client; no fio).
+ * Each arrival is measured from the last answer before it (the slot it took). The median is the
+ * figure used (a TCG guest occasionally stalls; the stall is not the path).
+ */
+export interface QueuedCalibration {
+  requests: number;
+  mean_ms: number;
+  median_ms: number;
+  p90_ms: number;
+}
+
+export function calibrateQueued(log: DiskLogEntry[], fromNs: number, toNs: number): QueuedCalibration {
+  const e = log.filter((x) => x.arriveNs >= fromNs && x.arriveNs <= toNs);
+  const arrivals = e.map((x) => x.arriveNs).sort((a, b) => a - b);
+  const replies = e.map((x) => x.replyNs).sort((a, b) => a - b);
+  const gaps: number[] = [];
+  let r = -1;
+  // skip the stream's first requests (sent before any answer) and its last (the stream stopping)
+  for (let i = 0; i < arrivals.length; i++) {
+    while (r + 1 < replies.length && replies[r + 1] <= arrivals[i]) r++;
+    if (r >= 1) gaps.push((arrivals[i] - replies[r]) / 1e6);
+  }
+  gaps.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor((p / 100) * gaps.length))] : 0;
+  return {
+    requests: gaps.length,
+    mean_ms: r4(gaps.length ? gaps.reduce((s, x) => s + x, 0) / gaps.length : 0),
+    median_ms: r4(pct(50)),
+    p90_ms: r4(pct(90)),
+  };
+}
+
 /** Thread owning model sector `s` (regions in layout order; -1 outside every region). */
 export function threadLocator(plan: GuestPlan): (sector: number) => number {
   const L = plan.layout;

@@ -20,6 +20,8 @@ import {
   type GuestPlan,
   MARK_CAL_END,
   MARK_CAL_START,
+  MARK_CALQ_END,
+  MARK_CALQ_START,
   MARK_END,
   MARK_GO,
   PREFIX_SECTORS,
@@ -31,12 +33,20 @@ import { BASE_MODULES, baseInitramfs, runInitramfs, SCHEDULER_MODULES } from './
 import { cacheDir, debianKernel, type GuestKernel, userKernel } from './kernel-package';
 import { NbdServer } from './nbd-server';
 import { type Accel, chooseAccel, Guest, qemuBinary, requireQemu } from './qemu';
-import { buildRun, type Calibration, calibrate, type DiskSide, readTar } from './results';
-import { simSpecFor } from './sim-spec';
+import {
+  buildRun,
+  type Calibration,
+  calibrate,
+  calibrateQueued,
+  type DiskSide,
+  type QueuedCalibration,
+  readTar,
+} from './results';
+import { simSpecFor, splitOverhead } from './sim-spec';
 import { isGuestStage, type KernelStage } from './stages';
 
 export { KernelRefusal } from './errors';
-export { simSpecFor } from './sim-spec';
+export { simSpecFor, splitOverhead } from './sim-spec';
 export type { KernelStage } from './stages';
 
 export interface KernelInfo {
@@ -48,8 +58,12 @@ export interface KernelInfo {
   /** Read back from the guest's sysfs after writing: scheduler line, iosched files, queue files, cgroups. */
   sysfs: Record<string, string>;
   calibration: Calibration;
-  /** The overhead the comparison simulation used (µs): qemu_overhead_us per VM, added to native think_ms. */
+  /** The dispatch gap of a stream deeper than the device (null: not measured, see the notes). */
+  calibration_queued: QueuedCalibration | null;
+  /** The overhead the comparison simulation used before the scheduler (µs): qemu_overhead_us per VM, added to native think_ms. */
   sim_overhead_us: number;
+  /** The dispatch gap the comparison simulation used after the scheduler (µs): host.dispatch_latency_us. */
+  sim_dispatch_latency_us: number;
   disk: DiskSide;
   /** Guest block-layer view over the run: ms with requests in flight (io_ticks) vs the model disk's busy ms. */
   guest_io_ticks_ms: number | null;
@@ -125,7 +139,7 @@ export async function runKernel(
     results.push(r);
     opts.onStage?.(i, 'simulate');
     const { simulate } = await import('../../engine/simulation');
-    const simSpec = simSpecFor(plans[i], r.kernel.sim_overhead_us);
+    const simSpec = simSpecFor(plans[i], r.kernel.sim_overhead_us, r.kernel.sim_dispatch_latency_us);
     simRuns.push(simulate(simSpec, runs[i].params));
     opts.onRunDone?.(i, r, simRuns[i]);
   }
@@ -166,7 +180,7 @@ async function runOne(
     disk: resolveDiskSpec(spec.disk),
     prefixSectors: PREFIX_SECTORS,
     suffixSectors: SUFFIX_SECTORS,
-    markSectors: [MARK_GO, MARK_CAL_START, MARK_CAL_END, MARK_END],
+    markSectors: [MARK_GO, MARK_CAL_START, MARK_CAL_END, MARK_CALQ_START, MARK_CALQ_END, MARK_END],
   });
   let guest: Guest | null = null;
   const onAbort = () => guest?.stop();
@@ -272,12 +286,16 @@ async function runOne(
     const [u0, u1] = need('go_uptime').trim().split(/\s+/).map(Number);
     const goGuestMs = ((u0 + u1) / 2) * 1000;
     const cal = calibrate(srv.clock.log, calA, calB);
+    const calqA = srv.marks.get(MARK_CALQ_START)?.[0];
+    const calqB = srv.marks.get(MARK_CALQ_END)?.[0];
+    const calq =
+      calqA !== undefined && calqB !== undefined ? calibrateQueued(srv.clock.log, calqA, calqB) : null;
+    const { overheadUs, dispatchUs } = splitOverhead(cal, calq);
     const { run, disk } = buildRun({ spec, params, plan, files, log: srv.clock.log, goNs, goGuestMs });
     const s0 = statLine(files.get('stat0'));
     const s1 = statLine(files.get('stat1'));
     const ioTicks = s0 && s1 ? s1[9] - s0[9] : null;
     const flags: string[] = [];
-    const overheadUs = Math.round(cal.mean_ms * 1000);
     if (plan.scheduler === 'bfq') {
       const idle = Number(sysfs['iosched.slice_idle'] ?? '8');
       if (idle > 0 && cal.mean_ms >= idle)
@@ -311,8 +329,15 @@ async function runOne(
     if (plan.queueDepth > 16)
       notes.push(`queue_depth ${plan.queueDepth}: Qemu 7.2's NBD client keeps at most 16 requests in flight`);
     log(
-      `  calibration: ${cal.mean_ms} ms per request round trip (median ${cal.median_ms}, p90 ${cal.p90_ms}, ${cal.requests} requests)`,
+      `  calibration: ${cal.mean_ms} ms per request round trip (median ${cal.median_ms}, p90 ${cal.p90_ms}, ${cal.requests} requests)` +
+        (calq
+          ? `; dispatch gap ${calq.median_ms} ms (median, mean ${calq.mean_ms}, ${calq.requests} requests)`
+          : '; dispatch gap not measured'),
     );
+    if (!calq)
+      notes.push(
+        `dispatch gap not measured: a stream one deeper than queue_depth ${plan.queueDepth} exceeds what Qemu's NBD client keeps in flight; the whole round trip is simulated before the scheduler`,
+      );
     return {
       ...run,
       kernel: {
@@ -323,7 +348,9 @@ async function runOne(
         vcpus,
         sysfs,
         calibration: cal,
+        calibration_queued: calq,
         sim_overhead_us: overheadUs,
+        sim_dispatch_latency_us: dispatchUs,
         disk,
         guest_io_ticks_ms: ioTicks,
         flags,

@@ -1,7 +1,8 @@
 /**
  * The stages of one kernel run, in order: the kernel package (fetched once, then cached), the
  * initramfs, Qemu booting, the guest's own stages (its PVBLK-STAGE console lines, guest-script.ts:
- * init, scheduler, cgroups, calibration, start, running, collect), then the comparison simulation.
+ * init, scheduler, cgroups, calibration, calibration-queued, start, running, collect), then the
+ * comparison simulation.
  * With a label for the user and where in the run each starts (0..1, for a progress bar: booting
  * under TCG takes about as long as a short run).
  */
@@ -13,6 +14,7 @@ export const KERNEL_STAGES = [
   'scheduler',
   'cgroups',
   'calibration',
+  'calibration-queued',
   'start',
   'running',
   'collect',
@@ -28,6 +30,7 @@ export const KERNEL_STAGE_LABEL: Record<KernelStage, string> = {
   scheduler: 'guest: setting the I/O scheduler and its tunables',
   cgroups: 'guest: creating the cgroups',
   calibration: 'guest: calibrating the per-request overhead',
+  'calibration-queued': 'guest: calibrating the dispatch gap',
   start: 'guest: starting the workload',
   running: 'guest: running the workload',
   collect: 'guest: collecting the results',
@@ -42,6 +45,7 @@ export const KERNEL_STAGE_FRACTION: Record<KernelStage, number> = {
   scheduler: 0.33,
   cgroups: 0.35,
   calibration: 0.38,
+  'calibration-queued': 0.42,
   start: 0.45,
   running: 0.5,
   collect: 0.9,

@@ -5,14 +5,17 @@
  */
 import type { ExperimentResult } from '../../common/result';
 
-/** The runs' `sim_overhead_us` only: what kernelSimRuns needs to build the comparison simulation. */
+/** The dispatch gap the kernel-shaped results simulated after the scheduler (µs). */
+export const DISPATCH_US = 300;
+
+/** The runs' simulated timing only: what kernelSimRuns needs to build the comparison simulation. */
 export function overheadsOnly(
   header: Omit<ExperimentResult, 'runs'>,
   overheadUs: number[],
 ): ExperimentResult {
   return {
     ...header,
-    runs: overheadUs.map((o) => ({ kernel: { sim_overhead_us: o } })),
+    runs: overheadUs.map((o) => ({ kernel: { sim_overhead_us: o, sim_dispatch_latency_us: DISPATCH_US } })),
   } as unknown as ExperimentResult;
 }
 
@@ -38,6 +41,7 @@ export function kernelShaped(sim: ExperimentResult, overheadUs: number[], mbpsFa
         service_ms: 0.5,
       },
       sim_overhead_us: overheadUs[i],
+      sim_dispatch_latency_us: DISPATCH_US,
       disk: { busy_s: 1.6, requests: 900, late_p50_ms: 0.01 },
       guest_io_ticks_ms: 1700,
       flags: [],

@@ -56,6 +56,17 @@ describe('SpecEditor', () => {
     expect(count().value).toBe('6');
   });
 
+  it('edits the host dispatch latency, and clearing it removes the field', async () => {
+    const w = mount(SpecEditor, { props });
+    const field = w.find('[data-testid="field-dispatch-latency"]');
+    await field.setValue('150');
+    await field.trigger('change');
+    expect((lastText(w).host as { dispatch_latency_us?: number }).dispatch_latency_us).toBe(150);
+    await field.setValue('');
+    await field.trigger('change');
+    expect(lastText(w).host).not.toHaveProperty('dispatch_latency_us');
+  });
+
   it('shows validation errors naming the field path and marks the field', async () => {
     const w = mount(SpecEditor, {
       props: { ...props, errors: [{ path: 'vms.1.threads.0.count', message: 'Too small' }] },

@@ -158,6 +158,9 @@ export interface KernelRunInfo {
   sysfs: Record<string, string>;
   calibration?: { requests: number; mean_ms: number; median_ms: number; p90_ms: number; service_ms: number };
   sim_overhead_us: number;
+  /** The dispatch gap simulated after the scheduler (absent in older results). */
+  sim_dispatch_latency_us?: number;
+  calibration_queued?: { requests: number; mean_ms: number; median_ms: number; p90_ms: number } | null;
   disk?: { busy_s?: number; requests?: number; late_p50_ms?: number };
   flags: string[];
   notes: string[];
