@@ -87,3 +87,12 @@ export async function canvasHash(page: Page, testId: string): Promise<number> {
     return painted === 0 ? 0 : h;
   });
 }
+
+/** Opens a bundle's bytes through Import bundle… (the browser file picker). */
+export async function chooseBundle(page: Page, name: string, buffer: Buffer): Promise<void> {
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByTestId('import-bundle').click(),
+  ]);
+  await chooser.setFiles({ name, mimeType: 'application/zip', buffer });
+}

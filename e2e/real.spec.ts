@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import { cgroupUnavailable } from '../main/node/real/cgroup';
-import { expect, serverUrl, shot, test } from './fixtures';
+import { chooseBundle, expect, serverUrl, shot, test } from './fixtures';
 
 const execFileP = promisify(execFile);
 
@@ -45,17 +45,9 @@ async function exportBundle(page: Page, outDir: string, name: string): Promise<s
   return file;
 }
 
-/** Opens a bundle through Import bundle… (the browser file picker). */
+/** Opens a bundle file through Import bundle… (the browser file picker). */
 async function importBundle(page: Page, file: string): Promise<void> {
-  const [chooser] = await Promise.all([
-    page.waitForEvent('filechooser'),
-    page.getByTestId('import-bundle').click(),
-  ]);
-  await chooser.setFiles({
-    name: file.split('/').pop() ?? 'b.pvblk.zip',
-    mimeType: 'application/zip',
-    buffer: readFileSync(file),
-  });
+  await chooseBundle(page, file.split('/').pop() ?? 'b.pvblk.zip', readFileSync(file));
 }
 
 test('real disk: run in a temp folder, device panel, then sim vs real side by side', async ({

@@ -60,6 +60,16 @@ export interface VerifyReply {
 /** A disk model's characterization (the engine's characterizeDisk), for the disk charts. */
 export type { DiskCharacterization } from './disk/characterization';
 
+/** A path on the Node side's machine (a folder, a kernel, a binary). */
+const HostPath = z.string().min(1).max(4096);
+/** Options of the kernel backend (pvblk kernel's --vcpus, --kernel, --modules, --qemu); see docs/kernel.md. */
+const KernelOptionsSchema = z.strictObject({
+  vcpus: z.number().int().min(1).max(64).optional(),
+  kernel: HostPath.optional(),
+  modules: HostPath.optional(),
+  qemu: HostPath.optional(),
+});
+
 /** A spec as JSON (validated on the Node side, where the schema's defaults are applied). */
 const SpecJson = z.unknown();
 const RunId = z.string().min(1).max(64);
@@ -90,6 +100,8 @@ export const API_ARGS = {
       real: z
         .strictObject({ dir: z.string().min(1).max(4096), sizeGb: z.number().positive().max(1024) })
         .optional(),
+      /** Present: run under a real Linux kernel in QEMU on the lab's disk model (the kernel backend). */
+      kernel: KernelOptionsSchema.optional(),
       /** The user confirmed a spec whose estimated cost is over the limits (validateSpec's `cost.over`). */
       allowLarge: z.boolean().optional(),
     }),
@@ -98,6 +110,10 @@ export const API_ARGS = {
   checkRealDir: z.tuple([z.string().max(4096)]),
   /** Host folder dialog (Electron); browser mode types the path instead. */
   pickRealDir: z.tuple([]),
+  /** Host file or folder dialog for a kernel option (Electron); browser mode types the path instead. */
+  pickKernelPath: z.tuple([z.enum(['kernel', 'modules', 'qemu'])]),
+  /** Whether the kernel backend can run this spec here (Qemu, tools, the guest mapping), and with what. */
+  checkKernel: z.tuple([z.strictObject({ spec: SpecJson, options: KernelOptionsSchema })]),
   setPacing: z.tuple([RunId, PacingSchema]),
   pause: z.tuple([RunId]),
   resume: z.tuple([RunId]),
@@ -116,6 +132,8 @@ export const API_ARGS = {
       result: z.unknown(),
       /** A real-disk result of the same spec, bundled beside `result` (the simulator's) as results-real.json. */
       real: z.unknown().optional(),
+      /** A kernel result of the same spec, as results-kernel.json; `result` is then its comparison simulation. */
+      kernel: z.unknown().optional(),
       charts: z.record(ChartName, Base64).optional(),
     }),
   ]),
@@ -143,7 +161,14 @@ export const API_ARGS = {
     z.tuple([z.strictObject({ confirm: z.string().min(1).max(64) })]),
   ]),
   /** Re-runs an imported spec and compares with its stored (simulated) result: an import is not verified until they agree. */
-  verifyImport: z.tuple([z.strictObject({ spec: SpecJson, result: z.unknown() })]),
+  verifyImport: z.tuple([
+    z.strictObject({
+      spec: SpecJson,
+      result: z.unknown(),
+      /** The kernel result `result` is the comparison simulation of: re-simulated with its runs' overhead. */
+      kernel: z.unknown().optional(),
+    }),
+  ]),
   /** One run of an imported sweep, in full (its time series and trace): the import sent summaries only. */
   bundleRun: z.tuple([z.string().min(1).max(64), z.number().int().min(0).max(1_000_000)]),
   /** Every scheduler event of a window of a finished simulated run (its stored trace may be thinned). */
@@ -176,7 +201,18 @@ export type RunEvent =
       /** Progress of the whole experiment, 0..1. */
       progress: number;
     }
-  | { type: 'run-done'; runIndex: number; result: RunResult }
+  | {
+      type: 'run-done';
+      runIndex: number;
+      result: RunResult;
+      /** Kernel backend: the run's comparison simulation (the spec with the guest's measured overhead). */
+      sim?: RunResult;
+    }
+  /**
+   * Kernel backend: where the run is (KernelStage: kernel-package, initramfs, boot, init … collect,
+   * simulate), said for the user (`message`), with the progress line `pvblk kernel` prints, if any (`log`).
+   */
+  | { type: 'stage'; runIndex: number; stage: string; message: string; progress: number; log?: string }
   | { type: 'state'; state: 'running' | 'paused' }
   /**
    * The experiment finished. Each run's result was sent once, by its run-done event: the session
@@ -244,7 +280,15 @@ export const EventEnvelopeSchema = z.object({
       simTimeS: z.number(),
       progress: z.number(),
     }),
-    z.object({ type: z.literal('run-done'), runIndex: z.number().int(), result: obj }),
+    z.object({ type: z.literal('run-done'), runIndex: z.number().int(), result: obj, sim: obj.optional() }),
+    z.object({
+      type: z.literal('stage'),
+      runIndex: z.number().int(),
+      stage: z.string(),
+      message: z.string(),
+      progress: z.number(),
+      log: z.string().optional(),
+    }),
     z.object({ type: z.literal('state'), state: z.enum(['running', 'paused']) }),
     z.object({ type: z.literal('done'), result: obj }),
     z.object({ type: z.literal('stopped'), result: obj.optional() }),
@@ -263,6 +307,8 @@ export interface ImportedBundle {
   result: ExperimentResult;
   /** results-real.json (format version 2): the real-disk result of the same spec, beside the simulator's. */
   real?: ExperimentResult;
+  /** results-kernel.json (format version 4): the kernel result of the same spec; `result` is its comparison simulation. */
+  kernel?: ExperimentResult;
   charts: Record<string, string>;
   engineVersion: string;
   created: string;
@@ -308,6 +354,33 @@ export type RealDirCheck =
   | { ok: true; dir: string; device: string | null; scheduler: string | null; rotational: boolean | null }
   | { ok: false; error: string };
 
+/** The kernel options that are paths (pickKernelPath). */
+export type KernelPathKind = 'kernel' | 'modules' | 'qemu';
+
+/** Options of a kernel run (see docs/kernel.md): guest CPUs, another kernel, another Qemu. */
+export type KernelRunOptions = z.infer<typeof KernelOptionsSchema>;
+
+/**
+ * checkKernel's answer: what a run would use, or why it cannot run here (`spec`: the spec cannot be
+ * expressed in the guest; otherwise the machine lacks something, named with its apt packages).
+ */
+export type KernelCheck =
+  | {
+      ok: true;
+      /** Qemu's version line. */
+      qemu: string;
+      /** KVM, TCG, or "KVM or TCG" (a KVM guest is tried at the first run). */
+      accel: string;
+      /** The kernel release a run would boot. */
+      kernel: string;
+      /** Where each comes from, one line each (for a tooltip). */
+      detail: string[];
+      runs: number;
+      /** What the guest changes or approximates to express the spec (guest-plan.ts). */
+      notes: string[];
+    }
+  | { ok: false; error: string; spec: boolean };
+
 /** previewTrace's answer: the scan, or why the file cannot be read (file, line and field). */
 export type TracePreviewReply = { ok: true; preview: TracePreview } | { ok: false; error: string };
 /** validateTrace's answer. */
@@ -325,12 +398,17 @@ export interface PvblkApi {
     spec: unknown;
     pacing: Pacing;
     real?: RealRunOptions;
+    kernel?: KernelRunOptions;
     allowLarge?: boolean;
   }): Promise<string>;
   /** Checks a folder for the real-disk backend. */
   checkRealDir(dir: string): Promise<RealDirCheck>;
   /** Picks a folder (Electron dialog); null when cancelled; throws in browser mode (type the path). */
   pickRealDir(): Promise<string | null>;
+  /** Picks a kernel option's path (Electron dialog: a bzImage, a modules folder, a Qemu binary); null when cancelled; throws in browser mode. */
+  pickKernelPath(kind: KernelPathKind): Promise<string | null>;
+  /** Checks whether the kernel backend can run `spec` here, and with what. */
+  checkKernel(req: { spec: unknown; options: KernelRunOptions }): Promise<KernelCheck>;
   setPacing(runId: string, pacing: Pacing): Promise<void>;
   pause(runId: string): Promise<void>;
   resume(runId: string): Promise<void>;
@@ -356,6 +434,7 @@ export interface PvblkApi {
     spec: unknown;
     result: unknown;
     real?: unknown;
+    kernel?: unknown;
     charts?: Record<string, string>;
   }): Promise<boolean>;
   /**
@@ -365,7 +444,7 @@ export interface PvblkApi {
    */
   importBundle(confirmed?: { confirm: string }): Promise<ImportedBundle | ImportConfirm | null>;
   /** Re-runs an imported spec in the simulator and compares with its stored result. */
-  verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply>;
+  verifyImport(req: { spec: unknown; result: unknown; kernel?: unknown }): Promise<VerifyReply>;
   /** Run `index` of the imported sweep `id` in full; throws when that sweep is no longer held. */
   bundleRun(id: string, index: number): Promise<RunResult>;
   /** The scheduler events of [fromS, toS] of a simulated run, every one (re-simulated; bounded by the window). */

@@ -40,6 +40,16 @@ function trustedSender(e: IpcMainInvokeEvent): boolean {
   return win !== null && e.sender === win.webContents && url.startsWith(rendererUrl.split('#')[0]);
 }
 
+/** One path from the host's open dialog, or null when cancelled (or no window). */
+async function pickOne(
+  title: string,
+  properties: ('openFile' | 'openDirectory' | 'createDirectory')[],
+): Promise<string | null> {
+  if (!win) return null;
+  const r = await dialog.showOpenDialog(win, { title, properties });
+  return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+}
+
 const call = createApiHandler(manager, {
   async loadSpec() {
     if (!win) return null;
@@ -97,14 +107,17 @@ const call = createApiHandler(manager, {
     await writeFileAtomic(r.filePath, bytes);
     return { saved: true, path: r.filePath };
   },
-  async pickRealDir() {
-    if (!win) return null;
-    const r = await dialog.showOpenDialog(win, {
-      title: 'Folder on the disk to test (the lab writes only its own files there)',
-      properties: ['openDirectory', 'createDirectory'],
-    });
-    return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
-  },
+  pickRealDir: () =>
+    pickOne('Folder on the disk to test (the lab writes only its own files there)', [
+      'openDirectory',
+      'createDirectory',
+    ]),
+  pickKernelPath: (kind) =>
+    kind === 'modules'
+      ? pickOne('Modules of the kernel (a lib/modules/RELEASE folder)', ['openDirectory'])
+      : kind === 'kernel'
+        ? pickOne('Kernel to boot (a bzImage)', ['openFile'])
+        : pickOne('QEMU binary (qemu-system-x86_64)', ['openFile']),
   async openBundle() {
     if (!win) return null;
     const r = await dialog.showOpenDialog(win, {

@@ -12,14 +12,17 @@ import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
   CHART_RE,
+  KERNEL_FORMAT_VERSION,
   MANIFEST,
   type Manifest,
   README,
   RESULTS,
+  RESULTS_KERNEL,
   RESULTS_REAL,
   SPEC,
   SWEEP_SHARD_FORMAT_VERSION,
   sha256Hex,
+  type TimeseriesPrefix,
   TRACE,
   TRACE_FILE_RE,
   TRACE_MAX_ROWS,
@@ -32,6 +35,12 @@ export interface BundleExtras {
    * results-real.json with its CSVs beside the simulator's `result` (format version 2).
    */
   real?: ExperimentResult;
+  /**
+   * A kernel result (`backend: "kernel"`, `pvblk kernel`) of the same spec, stored as
+   * results-kernel.json with its CSVs (format version 4); `result` is then the comparison
+   * simulation (the spec with each run's measured guest overhead).
+   */
+  kernel?: ExperimentResult;
   /** Trace files of trace workloads by entry name (`traces/<sha256>/<name>`; main/node/trace/bundle.ts). */
   traceFiles?: Record<string, Uint8Array>;
   /** PNG images by name (`"throughput"` or `"throughput.png"` → `charts/throughput.png`). */
@@ -250,7 +259,8 @@ export function bundleSpec(spec: Spec): Spec {
   return touchesDisk ? structuredClone(spec) : resolveSpec(spec);
 }
 
-const isReal = (r: ExperimentResult): boolean => (r as { backend?: unknown }).backend === 'real';
+const backendOf = (r: ExperimentResult): unknown => (r as { backend?: unknown }).backend;
+const isReal = (r: ExperimentResult): boolean => backendOf(r) === 'real';
 
 /**
  * The three CSV time series of every run of `result`, under `prefix` (`''` simulator, `'real-'`
@@ -258,7 +268,7 @@ const isReal = (r: ExperimentResult): boolean => (r as { backend?: unknown }).ba
  */
 function putTimeseries(
   files: Map<string, Uint8Array>,
-  prefix: '' | 'real-',
+  prefix: TimeseriesPrefix,
   result: ExperimentResult,
   indices?: number[],
 ): void {
@@ -304,27 +314,36 @@ function readme(
   spec: Spec,
   result: ExperimentResult,
   real: ExperimentResult | undefined,
+  kernel: ExperimentResult | undefined,
   file = 'FILE.pvblk.zip',
 ): string {
+  const runsText = (r: ExperimentResult) => `${r.runs.length} run${r.runs.length === 1 ? '' : 's'}`;
   const realLines = real
-    ? `- \`results-real.json\` — the same spec measured on a real disk (pvblk real): ${real.runs.length} run${real.runs.length === 1 ? '' : 's'}, device and artefact flags in each run's \`real\` block${notRunNote(real)}
+    ? `- \`results-real.json\` — the same spec measured on a real disk (pvblk real): ${runsText(real)}, device and artefact flags in each run's \`real\` block${notRunNote(real)}
 - \`timeseries/real-run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — its time series (same columns)
 `
     : '';
-  const replayNote = real
-    ? ' Replay re-runs the simulator only; the real-disk results are kept as measured.'
-    : isReal(result)
-      ? ' These results were measured on a real disk, so a replay in the simulator is expected to differ.'
-      : '';
+  const kernelLines = kernel
+    ? `- \`results-kernel.json\` — the same spec run under a real Linux kernel in QEMU whose disk is the lab's model (pvblk kernel): ${runsText(kernel)}, kernel, scheduler read back, calibration and flags in each run's \`kernel\` block; \`results.json\` is the comparison simulation (the spec with each run's measured guest overhead, \`kernel.sim_overhead_us\`)
+- \`timeseries/kernel-run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — its time series (same columns)
+`
+    : '';
+  const replayNote = kernel
+    ? " Replay re-runs the comparison simulation only (with each run's stored guest overhead); the kernel results are kept as measured."
+    : real
+      ? ' Replay re-runs the simulator only; the real-disk results are kept as measured.'
+      : isReal(result)
+        ? ' These results were measured on a real disk, so a replay in the simulator is expected to differ.'
+        : '';
   return `# PV Block Lab experiment bundle: ${spec.name}
 
-${spec.description ? `${spec.description}\n\n` : ''}This zip is a complete, shareable PV Block Lab experiment (bundle format ${BUNDLE_FORMAT_VERSION},
+${spec.description ? `${spec.description}\n\n` : ''}This zip is a complete, shareable PV Block Lab experiment (bundle format ${kernel ? KERNEL_FORMAT_VERSION : BUNDLE_FORMAT_VERSION},
 engine ${result.engine_version}, ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}, seed ${result.seed}).${notRunNote(result)}
 ${partialNote(result)}
 - \`spec.json\` — the experiment spec, fully resolved (disk preset expanded, defaults filled)
 - \`results.json\` — the result JSON (summaries, time series, dispatch trace) as the ${isReal(result) ? 'real-disk backend measured it' : 'engine produced it'}
 - \`timeseries/run-<i>-vms.csv\`, \`-threads.csv\`, \`-total.csv\` — the time series per run (units in the column names)
-${realLines}- \`trace.csv\` — the dispatched requests (capped), when present
+${realLines}${kernelLines}- \`trace.csv\` — the dispatched requests (capped), when present
 - \`charts/*.png\` — charts as exported from the app, when present
 - \`manifest.json\` — format and versions, and the sha256 of every other file
 
@@ -350,8 +369,13 @@ export async function buildBundle(
     throw new Error('the real-disk result of a bundle must be a real-backend result (backend "real")');
   if (real && isReal(result))
     throw new Error("with a real-disk result beside it, a bundle's results.json must be the simulator's");
+  const kernel = extras.kernel;
+  if (kernel && backendOf(kernel) !== 'kernel')
+    throw new Error('the kernel result of a bundle must be a kernel-backend result (backend "kernel")');
+  if (kernel && backendOf(result) !== undefined && backendOf(result) !== 'sim')
+    throw new Error("with a kernel result beside it, a bundle's results.json must be the simulator's");
   const shard = extras.shard;
-  if (shard && real) throw new Error('a sweep shard holds simulated results only');
+  if (shard && (real || kernel)) throw new Error('a sweep shard holds simulated results only');
   if (shard && shard.indices.length !== result.runs.length)
     throw new Error(`a sweep shard of ${shard.indices.length} runs got ${result.runs.length} results`);
   const files = new Map<string, Uint8Array>();
@@ -361,6 +385,10 @@ export async function buildBundle(
   if (real) {
     files.set(RESULTS_REAL, enc.encode(JSON.stringify(real)));
     putTimeseries(files, 'real-', real);
+  }
+  if (kernel) {
+    files.set(RESULTS_KERNEL, enc.encode(JSON.stringify(kernel)));
+    putTimeseries(files, 'kernel-', kernel);
   }
   let trace: Manifest['trace'];
   if (!shard && (extras.trace ?? true)) {
@@ -379,13 +407,20 @@ export async function buildBundle(
       throw new Error(`chart name "${key}": use letters, digits, ".", "_" and "-" only`);
     files.set(name, png);
   }
-  files.set(README, enc.encode(shard ? shardReadme(spec, result, shard) : readme(spec, result, real)));
+  files.set(
+    README,
+    enc.encode(shard ? shardReadme(spec, result, shard) : readme(spec, result, real, kernel)),
+  );
 
   const hashes: Record<string, string> = {};
   for (const [name, data] of files) hashes[name] = await sha256Hex(data);
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,
-    format_version: shard ? SWEEP_SHARD_FORMAT_VERSION : BUNDLE_FORMAT_VERSION,
+    format_version: shard
+      ? SWEEP_SHARD_FORMAT_VERSION
+      : kernel
+        ? KERNEL_FORMAT_VERSION
+        : BUNDLE_FORMAT_VERSION,
     app_version: extras.appVersion ?? APP_VERSION,
     engine_version: result.engine_version,
     created: created.toISOString(),

@@ -429,9 +429,9 @@ describe('hostile and broken bundles are rejected', () => {
 
   it('unknown format version', async () => {
     await rejects(
-      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 4 }) }),
+      await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format_version: 5 }) }),
       'format-version',
-      /unknown bundle format_version 4 \(this app reads versions 1, 2 and 3/,
+      /unknown bundle format_version 5 \(this app reads versions 1, 2, 3 and 4/,
     );
     await rejects(
       await rebuild(bundle.files, { editManifest: (m) => Object.assign(m, { format: 'something-else' }) }),

@@ -4,7 +4,9 @@
  * capped request trace, optional chart images and a README. Version 2 adds an optional real-disk
  * result of the same spec (`results-real.json` and its CSVs) beside the simulator's. Version 3 adds
  * the sweep shard (`manifest.sweep`, docs/sweeps.md): a bundle holding only some runs of its
- * spec's matrix, with their indices. Versions 1 and 2 are still read.
+ * spec's matrix, with their indices. Version 4 adds an optional kernel result of the same spec
+ * (`results-kernel.json` and its CSVs, `pvblk kernel`) beside the simulator's comparison run.
+ * Versions 1 to 3 are still read.
  *
  * This module is pure (no Node APIs) so the UI can share it: names, limits, the manifest schema,
  * the file-name rules, CRC-32 and SHA-256 (Web Crypto, present in Node ≥ 19 and browsers).
@@ -17,11 +19,16 @@ export const BUNDLE_FORMAT = 'pvblk-bundle';
 export const BUNDLE_FORMAT_VERSION = 2;
 /** The version of a sweep shard (`manifest.sweep`); every other bundle is written as version 2. */
 export const SWEEP_SHARD_FORMAT_VERSION = 3;
+/** The version of a bundle holding a kernel result (`results-kernel.json`); older apps refuse it by version. */
+export const KERNEL_FORMAT_VERSION = 4;
 /**
  * The versions read (a version 1 bundle is a version 2 bundle without the real-disk files; a
- * version 2 bundle is a version 3 bundle without `manifest.sweep`).
+ * version 2 bundle is a version 3 bundle without `manifest.sweep`; a version 3 bundle is a
+ * version 4 bundle without the kernel files).
  */
-export const READABLE_FORMAT_VERSIONS = [1, 2, 3] as const;
+export const READABLE_FORMAT_VERSIONS = [1, 2, 3, 4] as const;
+/** The newest version read: names any readable version knows. */
+export const LATEST_FORMAT_VERSION = KERNEL_FORMAT_VERSION;
 export type BundleFormatVersion = (typeof READABLE_FORMAT_VERSIONS)[number];
 export const BUNDLE_EXTENSION = '.pvblk.zip';
 /** The app version written into manifests (package.json). */
@@ -91,6 +98,12 @@ export const SPEC = 'spec.json';
 export const RESULTS = 'results.json';
 /** Version 2: a real-disk result (`backend: "real"`) of the same spec, beside the simulator's results.json. */
 export const RESULTS_REAL = 'results-real.json';
+/**
+ * Version 4: a kernel result (`backend: "kernel"`, `pvblk kernel` or the UI's kernel backend) of the
+ * same spec; results.json is then the comparison simulation (the spec with each run's measured guest
+ * overhead, main/node/kernel/sim-spec.ts).
+ */
+export const RESULTS_KERNEL = 'results-kernel.json';
 export const README = 'README.md';
 export const TRACE = 'trace.csv';
 
@@ -101,13 +114,18 @@ export const REQUIRED_FILES = [SPEC, RESULTS, README] as const;
 export const TIMESERIES_RE = /^timeseries\/run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
 /** Version 2: timeseries/real-run-<i>-<vms|threads|total>.csv, the time series of results-real.json. */
 export const REAL_TIMESERIES_RE = /^timeseries\/real-run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
+/** Version 4: timeseries/kernel-run-<i>-<vms|threads|total>.csv, the time series of results-kernel.json. */
+export const KERNEL_TIMESERIES_RE = /^timeseries\/kernel-run-(0|[1-9]\d{0,5})-(vms|threads|total)\.csv$/;
 export const CHART_RE = /^charts\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png$/;
 /** Version 2: a trace file a trace workload replays, by its SHA-256 (docs/traces.md "Bundles"). */
 export const TRACE_FILE_RE = /^traces\/[0-9a-f]{64}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-/** The CSV time series file of run `index`, for the simulator's results (`''`) or the real ones (`'real-'`). */
+/** Prefix of a time series file: the simulator's results (`''`), the real ones (`'real-'`) or the kernel's (`'kernel-'`). */
+export type TimeseriesPrefix = '' | 'real-' | 'kernel-';
+
+/** The CSV time series file of run `index` of the results under `prefix`. */
 export function timeseriesFile(
-  prefix: '' | 'real-',
+  prefix: TimeseriesPrefix,
   index: number,
   kind: 'vms' | 'threads' | 'total',
 ): string {
@@ -121,7 +139,8 @@ export function isKnownFile(name: string, version: BundleFormatVersion = BUNDLE_
     name === TRACE ||
     TIMESERIES_RE.test(name) ||
     CHART_RE.test(name) ||
-    (version >= 2 && (name === RESULTS_REAL || REAL_TIMESERIES_RE.test(name) || TRACE_FILE_RE.test(name)))
+    (version >= 2 && (name === RESULTS_REAL || REAL_TIMESERIES_RE.test(name) || TRACE_FILE_RE.test(name))) ||
+    (version >= KERNEL_FORMAT_VERSION && (name === RESULTS_KERNEL || KERNEL_TIMESERIES_RE.test(name)))
   );
 }
 

@@ -5,7 +5,9 @@
  * beyond the limits (checked before inflating, and enforced while inflating); files the format
  * does not know, or that the manifest does not list, or that it lists but are missing; wrong
  * sha256; an unknown format version; a spec failing validation; results.json (or, version 2,
- * results-real.json) not shaped like a result of that spec. The reader never writes anything
+ * results-real.json, or version 4, results-kernel.json) not shaped like a result of that spec. A
+ * kernel bundle of before version 4 (results.json the kernel result, the simulation in its
+ * `simulated` field) is read as its version 4 equivalent. The reader never writes anything
  * anywhere: the bundle stays in memory.
  *
  * Pure apart from reading a path (a dynamic import of node:fs), so the UI can pass bytes.
@@ -18,12 +20,12 @@ import { expandMatrix, formatErrors, MAX_MATRIX_RUNS, validateSpec } from '../..
 import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost';
 import {
   BUNDLE_FORMAT,
-  BUNDLE_FORMAT_VERSION,
   type BundleFormatVersion,
   type BundleLimits,
   CHART_RE,
   DEFAULT_LIMITS,
   isKnownFile,
+  LATEST_FORMAT_VERSION,
   MANIFEST,
   MAX_BUNDLE_RUNS,
   type Manifest,
@@ -32,6 +34,7 @@ import {
   README,
   REQUIRED_FILES,
   RESULTS,
+  RESULTS_KERNEL,
   RESULTS_REAL,
   SPEC,
   SWEEP_SHARD_FORMAT_VERSION,
@@ -51,6 +54,11 @@ export interface Bundle {
   results: ExperimentResult;
   /** results-real.json (version 2): the real-disk result of the same spec, beside the simulator's `results`. */
   realResults?: ExperimentResult;
+  /**
+   * results-kernel.json (version 4): the kernel result of the same spec (`backend: "kernel"`);
+   * `results` is then the comparison simulation (the spec with each run's measured guest overhead).
+   */
+  kernelResults?: ExperimentResult;
   readme: string;
   /** Chart images by file name without the `charts/` prefix (e.g. `throughput.png`). */
   charts: Record<string, Uint8Array>;
@@ -163,6 +171,33 @@ export const RealResultsShapeSchema = ResultsShapeSchema.extend({
   ),
 });
 
+/** A kernel result (main/node/kernel): `backend: "kernel"` and each run's `kernel` block, as far as readers rely on it. */
+export const KernelResultsShapeSchema = ResultsShapeSchema.extend({
+  backend: z.literal('kernel'),
+  runs: z.array(
+    RunShapeSchema.extend({
+      kernel: z.looseObject({
+        kernel: z.string().max(200),
+        accel: z.enum(['kvm', 'tcg']),
+        vcpus: z.number().int().min(1).max(1024),
+        /** The overhead the comparison simulation used: replay re-simulates with it. */
+        sim_overhead_us: z.number().int().min(0).max(10_000_000),
+        /** The dispatch gap it simulated after the scheduler (absent in results of before it was measured: 0). */
+        sim_dispatch_latency_us: z.number().int().min(0).max(10_000_000).optional(),
+        sysfs: z.record(z.string(), z.string()),
+        flags: z.array(z.string()),
+        notes: z.array(z.string()),
+      }),
+    }),
+  ),
+});
+
+/** What each backend's result must look like, and its name in messages. */
+const BACKEND_SHAPES = {
+  real: { schema: RealResultsShapeSchema, what: 'real-disk result', beside: RESULTS_REAL },
+  kernel: { schema: KernelResultsShapeSchema, what: 'kernel result', beside: RESULTS_KERNEL },
+} as const;
+
 const dec = new TextDecoder('utf-8', { fatal: true });
 
 function text(name: string, data: Uint8Array): string {
@@ -199,8 +234,11 @@ export interface ResultsCheck {
   file: string;
   /** Required engine_version (the manifest's), if any. */
   engineVersion?: string;
-  /** `real`: a real-disk result (backend "real", each run's `real` block); `sim`: not one; `any`: either. */
-  backend: 'sim' | 'real' | 'any';
+  /**
+   * `real`: a real-disk result (backend "real", each run's `real` block); `kernel`: a kernel result
+   * (backend "kernel", each run's `kernel` block); `sim`: the simulator's; `any`: any of them.
+   */
+  backend: 'sim' | 'real' | 'kernel' | 'any';
   /** A sweep shard: the result holds exactly these runs (matrix indices), in this order, with their params. */
   indices?: number[];
 }
@@ -290,23 +328,24 @@ function checkPartial(results: ExperimentResult, spec: Spec, file: string): void
 export function checkResults(raw: unknown, spec: Spec, opts: ResultsCheck): ExperimentResult {
   const { file } = opts;
   const backend = raw && typeof raw === 'object' ? (raw as { backend?: unknown }).backend : undefined;
-  if (opts.backend === 'real' && backend !== 'real')
+  const measured = opts.backend === 'real' || opts.backend === 'kernel' ? BACKEND_SHAPES[opts.backend] : null;
+  if (measured && backend !== opts.backend)
     throw new BundleError(
       'invalid-results',
-      `${file}: backend is ${JSON.stringify(backend ?? null)}; expected "real" (a real-disk result)`,
+      `${file}: backend is ${JSON.stringify(backend ?? null)}; expected "${opts.backend}" (a ${measured.what})`,
       file,
     );
-  if (opts.backend === 'sim' && backend === 'real')
+  if (opts.backend === 'sim' && (backend === 'real' || backend === 'kernel'))
     throw new BundleError(
       'invalid-results',
-      `${file}: backend is "real"; beside ${RESULTS_REAL} it must hold the simulator's result`,
+      `${file}: backend is "${backend}"; beside ${BACKEND_SHAPES[backend].beside} it must hold the simulator's result`,
       file,
     );
-  const r = (opts.backend === 'real' ? RealResultsShapeSchema : ResultsShapeSchema).safeParse(raw);
+  const r = (measured?.schema ?? ResultsShapeSchema).safeParse(raw);
   if (!r.success)
     throw new BundleError(
       'invalid-results',
-      `${file}: not a ${opts.backend === 'real' ? 'real-disk ' : ''}result JSON\n${issues(r.error)}`,
+      `${file}: not a ${measured ? measured.what : 'result'} JSON\n${issues(r.error)}`,
       file,
     );
   // The input itself, not zod's copy: the schema only checks, and the copy would reorder keys
@@ -348,6 +387,17 @@ export function checkResults(raw: unknown, spec: Spec, opts: ResultsCheck): Expe
   return results;
 }
 
+/**
+ * A kernel result as `pvblk kernel --out` wrote it before format version 4 (results.json with
+ * `backend: "kernel"` and the comparison simulation in `simulated`): the two parts, else null.
+ */
+function legacyKernel(raw: unknown): { kernel: unknown; sim: unknown } | null {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const { simulated, ...kernel } = raw as Record<string, unknown>;
+  if (kernel.backend !== 'kernel' || !simulated || typeof simulated !== 'object') return null;
+  return { kernel, sim: simulated };
+}
+
 /** Read and check a bundle from a file path or its bytes. Throws BundleError on any problem. */
 export async function readBundle(pathOrBytes: string | Uint8Array, opts: ReadOptions = {}): Promise<Bundle> {
   let bytes: Uint8Array;
@@ -386,10 +436,10 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   // Names first: only files some readable version knows, the manifest present (the manifest's own
   // version is checked against its files below).
   for (const e of entries)
-    if (e.name !== MANIFEST && !isKnownFile(e.name))
+    if (e.name !== MANIFEST && !isKnownFile(e.name, LATEST_FORMAT_VERSION))
       throw new BundleError(
         'unknown-file',
-        `${what}: unexpected entry ${JSON.stringify(e.name)} (not part of bundle format ${BUNDLE_FORMAT_VERSION})`,
+        `${what}: unexpected entry ${JSON.stringify(e.name)} (not part of bundle format ${LATEST_FORMAT_VERSION})`,
         e.name,
       );
   const byName = new Map(entries.map((e) => [e.name, e]));
@@ -511,7 +561,7 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   );
   const over = costOverLimits(cost);
   if (over.length && !opts.allowLarge) throw new OverLimitsError(over, formatCost(cost));
-  for (const name of [RESULTS, RESULTS_REAL]) {
+  for (const name of [RESULTS, RESULTS_REAL, RESULTS_KERNEL]) {
     const e = byName.get(name);
     if (e && e.size > cost.total.resultJsonBytes)
       throw new BundleError(
@@ -522,14 +572,23 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
   }
   for (const e of entries) if (e.name !== SPEC) await inflate(e);
 
-  // results.json (and results-real.json) must look like results of that spec.
-  const rawResults = json(RESULTS, files.get(RESULTS)!, 'invalid-results');
+  // results.json (and results-real.json, results-kernel.json) must look like results of that spec.
+  let rawResults = json(RESULTS, files.get(RESULTS)!, 'invalid-results');
   const realBytes = files.get(RESULTS_REAL);
-  if (sweep) checkShard(sweep, spec, manifest, realBytes !== undefined);
+  const kernelBytes = files.get(RESULTS_KERNEL);
+  let rawKernel = kernelBytes ? json(RESULTS_KERNEL, kernelBytes, 'invalid-results') : undefined;
+  // Before version 4, `pvblk kernel --out` stored the kernel result as results.json with the
+  // comparison simulation in its `simulated` field: read as results.json + results-kernel.json.
+  const legacy = legacyKernel(rawResults);
+  if (legacy && !kernelBytes && !realBytes && !sweep) {
+    rawResults = legacy.sim;
+    rawKernel = legacy.kernel;
+  }
+  if (sweep) checkShard(sweep, spec, manifest, realBytes !== undefined || kernelBytes !== undefined);
   const results = checkResults(rawResults, spec, {
-    file: RESULTS,
+    file: legacy && rawKernel === legacy.kernel ? `${RESULTS} (simulated)` : RESULTS,
     engineVersion: manifest.engine_version,
-    backend: realBytes ? 'sim' : sweep ? 'sim' : 'any',
+    backend: realBytes || rawKernel !== undefined || sweep ? 'sim' : 'any',
     ...(sweep ? { indices: sweep.indices } : {}),
   });
   const realResults = realBytes
@@ -539,6 +598,20 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
         backend: 'real',
       })
     : undefined;
+  const kernelResults =
+    rawKernel !== undefined
+      ? checkResults(rawKernel, spec, {
+          file: kernelBytes ? RESULTS_KERNEL : RESULTS,
+          engineVersion: manifest.engine_version,
+          backend: 'kernel',
+        })
+      : undefined;
+  if (kernelResults && kernelResults.runs.length !== results.runs.length)
+    throw new BundleError(
+      'invalid-results',
+      `${RESULTS_KERNEL}: ${kernelResults.runs.length} runs, but ${RESULTS} (its comparison simulation) has ${results.runs.length}`,
+      RESULTS_KERNEL,
+    );
 
   const charts: Record<string, Uint8Array> = {};
   for (const [name, data] of files) if (CHART_RE.test(name)) charts[name.slice('charts/'.length)] = data;
@@ -548,6 +621,7 @@ async function parseBundle(bytes: Uint8Array, opts: ReadOptions, what: string): 
     spec,
     results,
     ...(realResults ? { realResults } : {}),
+    ...(kernelResults ? { kernelResults } : {}),
     readme: text(README, files.get(README)!),
     charts,
     ...(traceBytes ? { trace: text(TRACE, traceBytes) } : {}),

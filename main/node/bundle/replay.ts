@@ -4,16 +4,19 @@
  * the comparison is exact; a different engine version is noted (numbers may legitimately differ).
  * Real-disk results are never re-measured: beside the simulator's (results-real.json) they are
  * noted and left alone; as the only results they are compared with the simulator and noted.
+ * Kernel results (results-kernel.json) are not re-run either: results.json is then their comparison
+ * simulation, re-simulated with each run's stored guest overhead (kernel/sim-spec.ts).
  */
 import type { ExperimentResult } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
 import { runAt } from '../../common/spec/validate';
 import { Simulation } from '../../engine/simulation';
 import { ENGINE_VERSION } from '../../engine/version';
+import { kernelSimRuns } from '../kernel/sim-spec';
 import { runExperiment, runTasks } from '../runner';
 import { unpackTraces } from '../trace/bundle';
 import { checkTraces, fileTraceProvider } from '../trace/provider';
-import { type Bundle, type ReadOptions, readBundle } from './read';
+import { type Bundle, BundleError, type ReadOptions, readBundle } from './read';
 
 export interface ReplayOptions extends ReadOptions {
   /** Worker threads for the re-run (see runExperiment). */
@@ -32,6 +35,8 @@ export interface ReplayReport {
   engineVersionNote?: string;
   /** The bundle also holds real-disk results (results-real.json), which replay does not re-measure. */
   realResultsNotReplayed: boolean;
+  /** The bundle also holds kernel results (results-kernel.json), which replay does not re-run. */
+  kernelResultsNotReplayed: boolean;
   /** Runs compared. */
   runs: number;
 }
@@ -116,6 +121,28 @@ export async function rerunLike(
   return { ...stored, engine_version: ENGINE_VERSION, runs };
 }
 
+/**
+ * A fresh comparison simulation of a kernel result of `spec` (each run's guest plan with its stored
+ * overhead), to compare with the stored one. A spec the guest cannot express is a BundleError.
+ */
+export async function rerunKernelSim(
+  spec: Spec,
+  stored: ExperimentResult,
+  kernel: ExperimentResult,
+  opts: { jobs?: number } = {},
+): Promise<ExperimentResult> {
+  let tasks: ReturnType<typeof kernelSimRuns>;
+  try {
+    tasks = kernelSimRuns(spec, kernel);
+  } catch (e) {
+    throw new BundleError(
+      'invalid-results',
+      `results-kernel.json: cannot rebuild its comparison simulation: ${(e as Error).message}`,
+    );
+  }
+  return { ...stored, engine_version: ENGINE_VERSION, runs: await runTasks(tasks, opts) };
+}
+
 /** Re-run an already read bundle and compare. */
 export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Promise<ReplayReport> {
   const traced = unpackTraces(bundle.spec, bundle.files);
@@ -133,7 +160,9 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
             { jobs: opts.jobs },
           ),
         }
-      : await rerunLike(traced.spec, bundle.results, { jobs: opts.jobs });
+      : bundle.kernelResults
+        ? await rerunKernelSim(traced.spec, bundle.results, bundle.kernelResults, { jobs: opts.jobs })
+        : await rerunLike(traced.spec, bundle.results, { jobs: opts.jobs });
   } finally {
     traced.cleanup();
   }
@@ -143,6 +172,7 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
     differences,
     differenceCount: count,
     realResultsNotReplayed: bundle.realResults !== undefined,
+    kernelResultsNotReplayed: bundle.kernelResults !== undefined,
     runs: now.runs.length,
   };
   const bundled = bundle.manifest.engine_version;
@@ -151,6 +181,13 @@ export async function replayLoaded(bundle: Bundle, opts: ReplayOptions = {}): Pr
     notes.push(
       `the bundle also holds real-disk results (results-real.json, ${bundle.realResults.runs.length} run${bundle.realResults.runs.length === 1 ? '' : 's'}${bundle.realResults.not_run?.length ? `, ${bundle.realResults.not_run.length} not run` : ''}); replay compares the simulated results only and does not re-measure the real ones`,
     );
+  const k = bundle.kernelResults;
+  if (k) {
+    const runs = k.runs as { kernel?: { kernel?: string; accel?: string } }[];
+    notes.push(
+      `the bundle also holds kernel results (results-kernel.json, ${runs.length} run${runs.length === 1 ? '' : 's'}, Linux ${runs[0]?.kernel?.kernel ?? '?'} under ${(runs[0]?.kernel?.accel ?? '?').toUpperCase()}); replay re-simulates the comparison (each run with its measured guest overhead) and does not re-run the kernel`,
+    );
+  }
   if ((bundle.results as { backend?: string }).backend === 'real')
     notes.push(
       'the bundle holds results measured on a real disk (pvblk real); the replay re-runs the spec in the simulator, so differences are expected',

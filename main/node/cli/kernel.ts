@@ -5,7 +5,9 @@
  * spec/argument or a spec the guest cannot express, 1 otherwise (no QEMU or kernel, boot failure,
  * hang, port in use), 130 cancelled.
  */
+
 import { parseArgs } from 'node:util';
+import { withDuration } from '../../common/spec/duration';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
 import { KernelRefusal } from '../kernel/errors';
@@ -16,7 +18,7 @@ import { paramLabel, report } from './report';
 import { SpecArgError, specFromArgs } from './spec-args';
 
 export const KERNEL_HELP = `pvblk kernel [SPEC.json | --preset NAME] [--json] [--out FILE] [--kernel PATH [--modules DIR]] [--vcpus N]
-             [--duration S] [--port N] [--verbose]
+             [--duration S] [--port N] [--qemu PATH] [--verbose]
   Boots a Linux kernel in QEMU (KVM when it works, else TCG) whose disk is served over NBD by the
   lab's disk model in real time; the kernel's own scheduler orders the requests and the spec's
   threads run as fio processes in the guest. Then simulates the same spec with the measured guest
@@ -24,7 +26,9 @@ export const KERNEL_HELP = `pvblk kernel [SPEC.json | --preset NAME] [--json] [-
   --kernel PATH   a bzImage (with --modules DIR = lib/modules/RELEASE) or an unpacked kernel tree;
                   default: Debian's linux-image-6.1.0-*-amd64, fetched once with apt-get download
   --vcpus N       guest CPUs (default 2)        --port N  NBD port on 127.0.0.1 (default: any free)
-  --out FILE      a bundle: results.json is the kernel result, with the simulation in "simulated"
+  --qemu PATH     the Qemu binary (default: $PVBLK_QEMU, else qemu-system-x86_64 on PATH)
+  --out FILE      a bundle: results-kernel.json the kernel result, results.json the comparison
+                  simulation (pvblk replay re-simulates it; the UI's import shows both)
   --verbose       echo the guest's console
   Needs: apt-get install qemu-system-x86 busybox-static fio (see docs/kernel.md).
 `;
@@ -70,6 +74,7 @@ export async function cmdKernel(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       kernel: { type: 'string' },
+      qemu: { type: 'string' },
       modules: { type: 'string' },
       vcpus: { type: 'string' },
       duration: { type: 'string' },
@@ -110,10 +115,7 @@ export async function cmdKernel(argv: string[]): Promise<number> {
     const d = Number(values.duration);
     if (!Number.isFinite(d) || d <= 0)
       return fail(`--duration: expected a positive number, got "${values.duration}"`);
-    if (input && typeof input === 'object') {
-      input.duration_s = d;
-      if (typeof input.warmup_s === 'number' && input.warmup_s >= d) input.warmup_s = d / 10;
-    }
+    withDuration(input, d);
   }
   const v = validateSpec(input);
   if (!v.ok) {
@@ -132,6 +134,7 @@ export async function cmdKernel(argv: string[]): Promise<number> {
     const { sim, ...result } = await runKernel(v.spec, {
       kernel: values.kernel,
       modules: values.modules,
+      qemu: values.qemu,
       vcpus,
       port,
       signal: ac.signal,
@@ -142,14 +145,16 @@ export async function cmdKernel(argv: string[]): Promise<number> {
     });
     if (values.out) {
       const { writeBundle } = await import('../bundle/write');
-      await writeBundle(values.out, v.spec, { ...result, simulated: sim } as KernelExperimentResult);
+      await writeBundle(values.out, v.spec, sim, { kernel: result });
       if (!values.json)
-        process.stderr.write(`bundle written to ${values.out} (kernel result, simulation in "simulated")\n`);
+        process.stderr.write(
+          `bundle written to ${values.out} (results-kernel.json: the kernel result; results.json: the comparison simulation)\n`,
+        );
     }
     process.stdout.write(
       values.json
         ? `${JSON.stringify({ ...result, simulated: sim })}\n`
-        : `${kernelReport(result)}\n${sim ? `\n${simVsRealReport(sim, result, 'kernel')}` : ''}`,
+        : `${kernelReport(result)}\n\n${simVsRealReport(sim, result, 'kernel')}`,
     );
     return 0;
   } catch (e) {

@@ -2,8 +2,10 @@
  * `pvblk`: the lab from the command line (DESIGN.md "CLI").
  * Exit status: 0 success, 2 invalid spec or argument (message on stderr naming the field), 1 otherwise.
  */
+
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { withDuration } from '../../common/spec/duration';
 import type { DiskSpec } from '../../common/spec/schema';
 import { ENGINE_VERSION } from '../../engine/version';
 import { CliRefusal, systemErrorLine } from './refusal';
@@ -100,8 +102,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     if (seed !== undefined) input.seed = seed;
     if (duration !== undefined) {
       if (duration <= 0) throw new UsageError('--duration: must be positive');
-      input.duration_s = duration;
-      if (typeof input.warmup_s === 'number' && input.warmup_s >= duration) input.warmup_s = duration / 10;
+      withDuration(input, duration);
     }
   }
   const v = validateSpec(input);

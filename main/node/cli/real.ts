@@ -5,6 +5,7 @@
  * cannot do are reported as not run), 2 invalid spec/argument or a refusal (unsafe folder, no
  * O_DIRECT, no room, no run of the matrix can run here, over the cost limits), 1 otherwise, 130 cancelled.
  */
+
 import { parseArgs } from 'node:util';
 import {
   type ExperimentResult,
@@ -12,6 +13,7 @@ import {
   type RunResult,
   runMatrixIndices,
 } from '../../common/result';
+import { withDuration } from '../../common/spec/duration';
 import type { SpecInput } from '../../common/spec/schema';
 import { formatErrors, validateSpec } from '../../common/spec/validate';
 import { type RealExperimentResult, RealRefusal, runReal } from '../real/index';
@@ -192,10 +194,7 @@ export async function cmdReal(argv: string[]): Promise<number> {
     const d = Number(values.duration);
     if (!Number.isFinite(d) || d <= 0)
       return fail(`--duration: expected a positive number, got "${values.duration}"`);
-    if (input && typeof input === 'object') {
-      input.duration_s = d;
-      if (typeof input.warmup_s === 'number' && input.warmup_s >= d) input.warmup_s = d / 10;
-    }
+    withDuration(input, d);
   }
   const v = validateSpec(input);
   if (!v.ok) {

@@ -54,6 +54,13 @@ function sharedLibraries(bin: string): { path: string; real: string }[] {
   return libs;
 }
 
+/** The host programs the guest is built from: fio (with its libraries) and a static busybox; a KernelRefusal naming the package otherwise. */
+export function guestTools(): { fio: string; busybox: string } {
+  const fio = which('fio');
+  if (!fio) throw new KernelRefusal(`fio not found (apt-get install fio); ${KERNEL_APT_HINT}`);
+  return { fio, busybox: staticBusybox() };
+}
+
 export interface BaseImage {
   path: string;
   /** Modules in load order (their names; files are in /lib/modules/NAME.ko in the guest). */
@@ -63,9 +70,7 @@ export interface BaseImage {
 
 /** Build (or reuse from the cache) the base archive for this kernel and module list. */
 export function baseInitramfs(kernel: GuestKernel, wanted: string[], cache: string): BaseImage {
-  const fio = which('fio');
-  if (!fio) throw new KernelRefusal(`fio not found (apt-get install fio); ${KERNEL_APT_HINT}`);
-  const busybox = staticBusybox();
+  const { fio, busybox } = guestTools();
   const { files, missing } = moduleLoadOrder(kernel.modulesDir, wanted);
   if (kernel.modulesDir && missing.length > 0)
     throw new KernelRefusal(

@@ -58,13 +58,19 @@ export function kernelInTree(tree: string, source: string): GuestKernel | null {
   return { image: join(boot, img), modulesDir: existsSync(mods) ? mods : null, release, source };
 }
 
+/** The unpacked kernel packages in the cache (`tree-<package>` folders), oldest name first. */
+export function cachedTrees(dir = cacheDir()): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('tree-') && statSync(join(dir, f)).isDirectory())
+    .sort();
+}
+
 /** Fetch (once) and unpack the current Debian kernel package into the cache; or the cached one. */
 export function debianKernel(dir = cacheDir(), log: (m: string) => void = () => {}): GuestKernel {
   mkdirSync(dir, { recursive: true });
   const pkg = currentPackage();
-  const trees = readdirSync(dir)
-    .filter((f) => f.startsWith('tree-') && statSync(join(dir, f)).isDirectory())
-    .sort();
+  const trees = cachedTrees(dir);
   const wanted = pkg ? `tree-${pkg}` : null;
   if (wanted && trees.includes(wanted)) {
     const k = kernelInTree(join(dir, wanted), `Debian package ${pkg} (cached in ${dir})`);

@@ -6,6 +6,9 @@
  * line (nested setups may expose /dev/kvm whose guests never run), else multi-threaded TCG. The
  * verdict is cached per host boot. PVBLK_KERNEL_ACCEL=kvm|tcg forces one.
  *
+ * The binary: `qemu-system-x86_64` on PATH, or PVBLK_QEMU, or a path given per run (`--qemu`, the
+ * UI's kernel options).
+ *
  * Cleanup: Qemu runs under a small sh wrapper that also watches its stdin, a pipe from this
  * process: when this process ends in any way (even SIGKILL) the pipe closes and the wrapper kills
  * Qemu. `stop()` kills it directly.
@@ -31,13 +34,23 @@ export const QEMU_WRAPPER = [
   'exit $rc',
 ].join('\n');
 
-export function qemuAvailable(): boolean {
-  const r = spawnSync(QEMU, ['--version'], { stdio: 'ignore' });
-  return r.status === 0;
+/** The Qemu binary to run: `override`, else PVBLK_QEMU, else qemu-system-x86_64 on PATH. */
+export function qemuBinary(override?: string): string {
+  return override || process.env.PVBLK_QEMU || QEMU;
 }
 
-export function requireQemu(): void {
-  if (!qemuAvailable()) throw new KernelRefusal(`${QEMU} not found; ${KERNEL_APT_HINT}`);
+/** Qemu's version line (e.g. "QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)"), or null when it does not run. */
+export function qemuVersion(bin = qemuBinary()): string | null {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 ? (r.stdout.split('\n')[0]?.trim() ?? '') : null;
+}
+
+export function qemuAvailable(bin = qemuBinary()): boolean {
+  return qemuVersion(bin) !== null;
+}
+
+export function requireQemu(bin = qemuBinary()): void {
+  if (!qemuAvailable(bin)) throw new KernelRefusal(`${bin} not found; ${KERNEL_APT_HINT}`);
 }
 
 function bootId(): string {
@@ -58,10 +71,10 @@ function kvmOpens(): boolean {
 }
 
 /** Does a KVM guest print its first kernel line within a few seconds? */
-async function kvmBoots(image: string): Promise<boolean> {
+async function kvmBoots(image: string, bin: string): Promise<boolean> {
   return new Promise((resolve) => {
     const p = spawn(
-      QEMU,
+      bin,
       [
         '-accel',
         'kvm',
@@ -103,25 +116,38 @@ async function kvmBoots(image: string): Promise<boolean> {
 
 export type Accel = 'kvm' | 'tcg';
 
-export async function chooseAccel(image: string, cache: string): Promise<{ accel: Accel; why: string }> {
+/**
+ * The acceleration as far as it is known without starting a guest: forced by PVBLK_KERNEL_ACCEL,
+ * no /dev/kvm, a /dev/kvm that does not open, or this host boot's cached probe; null when only a
+ * probe (a KVM guest printing its first line) can tell.
+ */
+export function knownAccel(cache: string): { accel: Accel; why: string } | null {
   const forced = process.env.PVBLK_KERNEL_ACCEL;
   if (forced === 'kvm' || forced === 'tcg') return { accel: forced, why: 'PVBLK_KERNEL_ACCEL' };
   if (!existsSync('/dev/kvm')) return { accel: 'tcg', why: 'no /dev/kvm' };
   if (!kvmOpens()) return { accel: 'tcg', why: '/dev/kvm cannot be opened' };
-  mkdirSync(cache, { recursive: true });
   const f = join(cache, `kvm-${bootId()}.json`);
-  if (existsSync(f)) {
-    try {
-      const v = JSON.parse(readFileSync(f, 'utf8')) as { ok: boolean };
-      return v.ok
-        ? { accel: 'kvm', why: '/dev/kvm works (probed at this boot)' }
-        : { accel: 'tcg', why: '/dev/kvm opens but a KVM guest does not run (probed at this boot)' };
-    } catch {
-      // probe again
-    }
+  if (!existsSync(f)) return null;
+  try {
+    const v = JSON.parse(readFileSync(f, 'utf8')) as { ok: boolean };
+    return v.ok
+      ? { accel: 'kvm', why: '/dev/kvm works (probed at this boot)' }
+      : { accel: 'tcg', why: '/dev/kvm opens but a KVM guest does not run (probed at this boot)' };
+  } catch {
+    return null; // probe again
   }
-  const ok = await kvmBoots(image);
-  writeFileSync(f, JSON.stringify({ ok }));
+}
+
+export async function chooseAccel(
+  image: string,
+  cache: string,
+  bin = qemuBinary(),
+): Promise<{ accel: Accel; why: string }> {
+  const known = knownAccel(cache);
+  if (known) return known;
+  mkdirSync(cache, { recursive: true });
+  const ok = await kvmBoots(image, bin);
+  writeFileSync(join(cache, `kvm-${bootId()}.json`), JSON.stringify({ ok }));
   return ok
     ? { accel: 'kvm', why: '/dev/kvm works' }
     : { accel: 'tcg', why: '/dev/kvm opens but a KVM guest does not run' };
@@ -136,6 +162,8 @@ export interface GuestOptions {
   accel: Accel;
   vcpus: number;
   memMb?: number;
+  /** The Qemu binary (qemuBinary()). */
+  qemu?: string;
   /** Each console line as it arrives. */
   onLine?: (line: string) => void;
 }
@@ -179,7 +207,7 @@ export class Guest {
       '-device',
       'virtio-blk-pci,drive=pvblk-out',
     ];
-    this.proc = spawn('sh', ['-c', QEMU_WRAPPER, 'pvblk-qemu', QEMU, ...args], {
+    this.proc = spawn('sh', ['-c', QEMU_WRAPPER, 'pvblk-qemu', qemuBinary(o.qemu), ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const take = (d: Buffer) => {

@@ -32,7 +32,7 @@ import { CALIBRATION_S, guestFiles } from './guest-script';
 import { BASE_MODULES, baseInitramfs, runInitramfs, SCHEDULER_MODULES } from './initramfs';
 import { cacheDir, debianKernel, type GuestKernel, userKernel } from './kernel-package';
 import { NbdServer } from './nbd-server';
-import { type Accel, chooseAccel, Guest, requireQemu } from './qemu';
+import { type Accel, chooseAccel, Guest, qemuBinary, requireQemu } from './qemu';
 import {
   buildRun,
   type Calibration,
@@ -42,8 +42,12 @@ import {
   type QueuedCalibration,
   readTar,
 } from './results';
+import { simSpecFor, splitOverhead } from './sim-spec';
+import { isGuestStage, type KernelStage } from './stages';
 
 export { KernelRefusal } from './errors';
+export { simSpecFor, splitOverhead } from './sim-spec';
+export type { KernelStage } from './stages';
 
 export interface KernelInfo {
   kernel: string;
@@ -83,10 +87,16 @@ export interface KernelOptions {
   kernel?: string;
   modules?: string;
   vcpus?: number;
+  /** The Qemu binary (default: PVBLK_QEMU, else qemu-system-x86_64 on PATH). */
+  qemu?: string;
   /** NBD port (0 = any free port). */
   port?: number;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** Where a run is (for a progress bar): run index and stage, called as the stages change. */
+  onStage?: (run: number, stage: KernelStage) => void;
+  /** Run `run` finished: its kernel result and its comparison simulation. */
+  onRunDone?: (run: number, result: KernelRunResult, sim: RunResult) => void;
   /** Console lines of the guest (for --verbose). */
   onConsole?: (line: string) => void;
   /** Seconds to wait for the guest to be ready to start (default 600) and extra seconds beyond the run (default 300). */
@@ -95,34 +105,6 @@ export interface KernelOptions {
   /** Trace the guest's block layer and I/O scheduler messages (ftrace blk tracer) during the run;
    * the text is handed to this callback per run. */
   onBlkTrace?: (text: string, run: number) => void;
-}
-
-/**
- * The spec the comparison simulates: the guest plan's (cfq → bfq) with the calibrated timing: the
- * dispatch gap as the host's `dispatch_latency_us`, and the rest of the round trip before the
- * scheduler (`qemu_overhead_us` of every VM, added to every native thread's `think_ms`).
- */
-export function simSpecFor(plan: GuestPlan, overheadUs: number, dispatchUs = 0): Spec {
-  const s = structuredClone(plan.simSpec);
-  for (const vm of s.vms) vm.qemu_overhead_us = overheadUs;
-  for (const t of s.native) t.think_ms += overheadUs / 1000;
-  if (dispatchUs > 0) s.host.dispatch_latency_us = dispatchUs;
-  return s;
-}
-
-/**
- * Split the measured round trip: the dispatch gap (queued stream, median) happens after the
- * scheduler; what remains of the depth-1 round trip (mean) before it. Without a queued measurement
- * the whole round trip stays before the scheduler.
- */
-export function splitOverhead(
-  cal: Calibration,
-  calq: QueuedCalibration | null,
-): { overheadUs: number; dispatchUs: number } {
-  const roundTripUs = Math.round(cal.mean_ms * 1000);
-  if (!calq || calq.requests === 0) return { overheadUs: roundTripUs, dispatchUs: 0 };
-  const dispatchUs = Math.min(roundTripUs, Math.round(calq.median_ms * 1000));
-  return { overheadUs: roundTripUs - dispatchUs, dispatchUs };
 }
 
 function statLine(b: Buffer | undefined): number[] | null {
@@ -134,16 +116,17 @@ function statLine(b: Buffer | undefined): number[] | null {
 export async function runKernel(
   spec: Spec,
   opts: KernelOptions = {},
-): Promise<KernelExperimentResult & { sim: ExperimentResult | null }> {
+): Promise<KernelExperimentResult & { sim: ExperimentResult }> {
   const runs = expandMatrix(spec);
   // refuse what the guest cannot express before booting anything
   const plans = runs.map((r) => planGuest(r.spec));
-  requireQemu();
+  requireQemu(qemuBinary(opts.qemu));
   const log = opts.onProgress ?? (() => {});
+  opts.onStage?.(0, 'kernel-package');
   const kernel: GuestKernel = opts.kernel
     ? userKernel(opts.kernel, opts.modules)
     : debianKernel(cacheDir(), log);
-  const { accel, why } = await chooseAccel(kernel.image, cacheDir());
+  const { accel, why } = await chooseAccel(kernel.image, cacheDir(), qemuBinary(opts.qemu));
   log(`kernel ${kernel.release} (${kernel.source}); ${accel.toUpperCase()} (${why})`);
   const results: KernelRunResult[] = [];
   const simRuns: RunResult[] = [];
@@ -154,9 +137,11 @@ export async function runKernel(
     );
     const r = await runOne(runs[i].spec, runs[i].params, plans[i], kernel, accel, why, opts, i);
     results.push(r);
+    opts.onStage?.(i, 'simulate');
     const { simulate } = await import('../../engine/simulation');
     const simSpec = simSpecFor(plans[i], r.kernel.sim_overhead_us, r.kernel.sim_dispatch_latency_us);
     simRuns.push(simulate(simSpec, runs[i].params));
+    opts.onRunDone?.(i, r, simRuns[i]);
   }
   return {
     name: spec.name,
@@ -186,6 +171,8 @@ async function runOne(
 ): Promise<KernelRunResult> {
   const log = opts.onProgress ?? (() => {});
   const vcpus = opts.vcpus ?? 2;
+  opts.onStage?.(runIndex, 'initramfs');
+  log('  building the initramfs');
   const schedModule = SCHEDULER_MODULES[plan.scheduler];
   const base = baseInitramfs(kernel, [...BASE_MODULES, ...(schedModule ? [schedModule] : [])], cacheDir());
   const dir = mkdtempSync(join(tmpdir(), 'pvblk-kernel-'));
@@ -213,6 +200,8 @@ async function runOne(
     truncateSync(out, 512 * 1024 * 1024);
     const t0 = Date.now();
     let stage = 'boot';
+    opts.onStage?.(runIndex, 'boot');
+    log(`  booting (${accel.toUpperCase()}, ${vcpus} vCPU)`);
     let bootS = 0;
     let failLine: string | null = null;
     let timer: NodeJS.Timeout | null = null;
@@ -233,11 +222,13 @@ async function runOne(
       resultsDisk: out,
       accel,
       vcpus,
+      qemu: opts.qemu,
       onLine: (line) => {
         opts.onConsole?.(line);
         const m = /^PVBLK-STAGE (\S+)/.exec(line);
         if (m) {
           stage = m[1];
+          if (isGuestStage(stage) && stage !== 'simulate') opts.onStage?.(runIndex, stage);
           if (stage === 'init') bootS = (Date.now() - t0) / 1000;
           if (stage !== 'running') log(`  guest: ${stage}`);
           if (stage === 'running') {

@@ -10,6 +10,8 @@ import {
   type ExportBundleReply,
   type ImportConfirm,
   type ImportedBundle,
+  type KernelPathKind,
+  type KernelRunOptions,
   MAX_BUNDLE_BYTES,
   type PresetInfo,
   type RealDirCheck,
@@ -24,7 +26,8 @@ import { costOverLimits, estimateSpecCost, formatCost } from '../../engine/cost'
 import { ENGINE_VERSION } from '../../engine/version';
 import { buildBundle } from '../bundle/build';
 import { BundleError, checkResults, OverLimitsError, readBundle } from '../bundle/read';
-import { compareResults, rerunLike } from '../bundle/replay';
+import { compareResults, rerunKernelSim, rerunLike } from '../bundle/replay';
+import { checkKernel } from '../kernel/check';
 import { checkDir, deviceOf, RealRefusal } from '../real/index';
 import { heldRun, holdSweep, summariesOnly } from '../sweep/held';
 import { previewTraceFile, validateTraceFile } from '../trace/api';
@@ -44,6 +47,10 @@ import type { SessionManager } from './manager';
 
 export class ApiError extends Error {}
 
+/** A spec's validation errors in one line, as every method that takes a spec reports them. */
+const invalidSpec = (errors: { path: string; message: string }[]): string =>
+  `invalid spec: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
+
 /** Host-specific methods (file dialogs, settings); absent in browser mode, where the renderer does them. */
 export interface HostServices {
   loadSpec?(): Promise<{ name: string; spec: unknown } | null>;
@@ -56,6 +63,8 @@ export interface HostServices {
   saveBundle?(bytes: Uint8Array, fileName: string): Promise<{ saved: boolean; path?: string }>;
   /** Picks a folder for the real-disk backend (Electron: folder dialog); null when cancelled. */
   pickRealDir?(): Promise<string | null>;
+  /** Picks a kernel option's path (Electron: file or folder dialog); null when cancelled. */
+  pickKernelPath?(kind: KernelPathKind): Promise<string | null>;
   /** Picks a bundle file and returns its bytes (Electron: open dialog); null when cancelled. */
   openBundle?(): Promise<{ name: string; bytes: Uint8Array } | null>;
 }
@@ -70,28 +79,26 @@ function bundleFileName(name: string): string {
  * Builds a bundle of a finished experiment: the spec (validated, defaults filled), its result
  * (checked as the bundle reader checks results.json: the shape readers rely on, one run per matrix
  * cell), an optional real-disk result of the same spec (checked as results-real.json; `result`
- * must then be the simulator's) and chart PNGs. The bytes are read back strictly before anyone
+ * must then be the simulator's), an optional kernel result (checked as results-kernel.json;
+ * `result` must then be its comparison simulation) and chart PNGs. The bytes are read back strictly before anyone
  * sees them, so an exported bundle always imports.
  */
 export async function exportBundleBytes(req: {
   spec: unknown;
   result: unknown;
   real?: unknown;
+  kernel?: unknown;
   charts?: Record<string, string>;
 }): Promise<{ bytes: Uint8Array; fileName: string }> {
   const v = validateSpec(req.spec);
-  if (!v.ok) throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const check = (raw: unknown, file: string, backend: 'sim' | 'real' | 'any'): ExperimentResult => {
-    try {
-      return checkResults(raw, v.spec, { file, backend });
-    } catch (e) {
-      if (e instanceof BundleError) throw new ApiError(e.message);
-      throw e;
-    }
-  };
+  if (!v.ok) throw new ApiError(invalidSpec(v.errors));
+  const check = (raw: unknown, file: string, backend: 'sim' | 'real' | 'kernel' | 'any'): ExperimentResult =>
+    checkAtBoundary(raw, v.spec, file, backend);
   const hasReal = req.real !== undefined;
-  const result = check(req.result, 'result', hasReal ? 'sim' : 'any');
+  const hasKernel = req.kernel !== undefined;
+  const result = check(req.result, 'result', hasReal || hasKernel ? 'sim' : 'any');
   const real = hasReal ? check(req.real, 'real result', 'real') : undefined;
+  const kernel = hasKernel ? check(req.kernel, 'kernel result', 'kernel') : undefined;
   const charts: Record<string, Uint8Array> = {};
   for (const [name, b64] of Object.entries(req.charts ?? {})) {
     const png = new Uint8Array(Buffer.from(b64, 'base64'));
@@ -103,6 +110,7 @@ export async function exportBundleBytes(req: {
     charts,
     traceFiles: packed.files,
     ...(real ? { real } : {}),
+    ...(kernel ? { kernel } : {}),
   });
   if (bytes.length > MAX_BUNDLE_BYTES)
     throw new ApiError(`the bundle would be ${(bytes.length / 2 ** 20).toFixed(1)} MiB; the limit is 64 MiB`);
@@ -112,6 +120,21 @@ export async function exportBundleBytes(req: {
     throw new ApiError(`the exported bundle does not read back: ${(e as Error).message}`);
   }
   return { bytes, fileName: bundleFileName(v.spec.name) };
+}
+
+/** checkResults at the API boundary: a result not shaped as `backend`'s is an ApiError naming `file`. */
+function checkAtBoundary(
+  raw: unknown,
+  spec: Spec,
+  file: string,
+  backend: 'sim' | 'real' | 'kernel' | 'any',
+): ExperimentResult {
+  try {
+    return checkResults(raw, spec, { file, backend });
+  } catch (e) {
+    if (e instanceof BundleError) throw new ApiError(e.message);
+    throw e;
+  }
 }
 
 /** The bundle's experiment is over the cost limits: the user may open it anyway (ImportConfirm). */
@@ -137,13 +160,14 @@ export async function importBundleBytes(
     const charts: Record<string, string> = {};
     for (const [file, png] of Object.entries(b.charts)) charts[file] = Buffer.from(png).toString('base64');
     // A sweep goes to the UI as summaries; its runs' detail is fetched when opened (bundleRun).
-    const sweep = !b.realResults && isSweepParams(b.results.runs.map((r) => r.params));
+    const sweep = !b.realResults && !b.kernelResults && isSweepParams(b.results.runs.map((r) => r.params));
     return {
       name,
       spec: b.spec,
       result: sweep ? summariesOnly(b.results) : b.results,
       ...(sweep ? { sweep: { id: holdSweep(b.results) } } : {}),
       ...(b.realResults ? { real: b.realResults } : {}),
+      ...(b.kernelResults ? { kernel: b.kernelResults } : {}),
       charts,
       engineVersion: b.manifest.engine_version,
       created: b.manifest.created,
@@ -201,20 +225,27 @@ export function checkSpec(spec: unknown): ValidationResult {
  * Re-runs an imported spec and compares with the stored simulated result (as `pvblk replay`):
  * the UI marks an import "not verified" until this agrees.
  */
-export async function verifyImport(req: { spec: unknown; result: unknown }): Promise<VerifyReply> {
+export async function verifyImport(req: {
+  spec: unknown;
+  result: unknown;
+  kernel?: unknown;
+}): Promise<VerifyReply> {
   const v = validateSpec(req.spec);
-  if (!v.ok) throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  if (!v.ok) throw new ApiError(invalidSpec(v.errors));
   const cost = specCost(v.spec);
   if (cost.over.length)
     throw new ApiError(`too large to replay here: ${cost.over.join('; ')} (${cost.summary})`);
-  let stored: ExperimentResult;
+  const stored = checkAtBoundary(req.result, v.spec, 'result', 'sim');
+  // A kernel result's comparison simulation is re-simulated with each run's measured overhead.
+  const kernel =
+    req.kernel === undefined ? undefined : checkAtBoundary(req.kernel, v.spec, 'kernel result', 'kernel');
+  let now: ExperimentResult;
   try {
-    stored = checkResults(req.result, v.spec, { file: 'result', backend: 'sim' });
+    now = kernel ? await rerunKernelSim(v.spec, stored, kernel) : await rerunLike(v.spec, stored);
   } catch (e) {
     if (e instanceof BundleError) throw new ApiError(e.message);
     throw e;
   }
-  const now = await rerunLike(v.spec, stored);
   const { differences, count } = compareResults(stored, now, 20);
   return {
     identical: count === 0,
@@ -256,12 +287,14 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
           spec: unknown;
           pacing: 'max' | 1 | 10 | 100;
           real?: { dir: string; sizeGb: number };
+          kernel?: KernelRunOptions;
           allowLarge?: boolean;
         };
         const v = validateSpec(req.spec);
-        if (!v.ok)
-          throw new ApiError(`invalid spec: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+        if (!v.ok) throw new ApiError(invalidSpec(v.errors));
+        if (req.real && req.kernel) throw new ApiError('startRun: choose one backend, real or kernel');
         if (req.real) return manager.startReal(v.spec, req.real);
+        if (req.kernel) return manager.startKernel(v.spec, req.kernel);
         const cost = specCost(v.spec);
         if (cost.over.length && !req.allowLarge)
           throw new ApiError(
@@ -271,6 +304,20 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
       }
       case 'checkRealDir':
         return checkRealDir(a[0] as string);
+      case 'pickKernelPath':
+        if (!host.pickKernelPath) throw new ApiError('pickKernelPath: type the path (browser mode)');
+        return host.pickKernelPath(a[0] as KernelPathKind);
+      case 'checkKernel': {
+        const req = a[0] as { spec: unknown; options: KernelRunOptions };
+        const v = validateSpec(req.spec);
+        if (!v.ok)
+          return {
+            ok: false,
+            spec: true,
+            error: invalidSpec(v.errors),
+          };
+        return checkKernel(v.spec, req.options);
+      }
       case 'previewTrace':
         return previewTraceFile(a[0] as Parameters<typeof previewTraceFile>[0]);
       case 'validateTrace':
@@ -336,7 +383,13 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         return null;
       case 'exportBundle': {
         const { bytes, fileName } = await exportBundleBytes(
-          a[0] as { spec: unknown; result: unknown; real?: unknown; charts?: Record<string, string> },
+          a[0] as {
+            spec: unknown;
+            result: unknown;
+            real?: unknown;
+            kernel?: unknown;
+            charts?: Record<string, string>;
+          },
         );
         if (host.saveBundle) return (await host.saveBundle(bytes, fileName)) satisfies ExportBundleReply;
         return { base64: Buffer.from(bytes).toString('base64'), fileName } satisfies ExportBundleReply;
@@ -367,7 +420,7 @@ export function createApiHandler(manager: SessionManager, host: HostServices = {
         }
       }
       case 'verifyImport':
-        return verifyImport(a[0] as { spec: unknown; result: unknown });
+        return verifyImport(a[0] as { spec: unknown; result: unknown; kernel?: unknown });
       case 'activityWindow':
         try {
           return await activityWindow(a[0] as Parameters<typeof activityWindow>[0]);

@@ -7,9 +7,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { EventEnvelope, Pacing, RunEvent } from '../../common/api';
-import type { RunLayout } from '../../common/result';
+import type { EventEnvelope, KernelRunOptions, Pacing, RunEvent } from '../../common/api';
+import type { ExperimentResult, RunLayout } from '../../common/result';
 import type { Spec } from '../../common/spec/schema';
+import { KernelRefusal } from '../kernel/errors';
+import { NbdPortInUse } from '../kernel/nbd-server';
+import { KERNEL_STAGE_FRACTION, KERNEL_STAGE_LABEL, type KernelStage } from '../kernel/stages';
 import { RealRefusal, runReal } from '../real/index';
 import { workerHeapMb } from '../worker-heap';
 import { expandMatrix, Simulation } from './engine';
@@ -35,6 +38,18 @@ interface Session {
   finished: boolean;
   /** Stop was asked: the worker sends its partial result and 'stopped'. */
   stopping?: boolean;
+}
+
+/** What a measured backend's run (real disk, kernel) reports through (SessionManager.startMeasured). */
+interface MeasuredHooks {
+  signal: AbortSignal;
+  /** Runs in the spec's matrix. */
+  runs: number;
+  emit(e: RunEvent): void;
+  /** Sends run i's layout once: the measured one, or the simulator's. */
+  announce(i: number, layout?: RunLayout): void;
+  /** Progress of the experiment, 0..1, at measured time `t` (s) of run i. */
+  progress(i: number, t: number): number;
 }
 
 export function defaultWorkerPath(): string {
@@ -118,10 +133,15 @@ export class SessionManager {
   }
 
   /**
-   * Starts a real-disk run of a validated spec: runReal in this process (the VMs are child
-   * processes, their I/O contexts OS threads), streaming the simulator's events. Stop aborts it.
+   * Starts a run of a measured backend (real disk, kernel) in this process: `run` does the work
+   * and reports through the hooks (layouts, events); its result goes out as 'done', its failure as
+   * 'error' (`refusal` when the user can act on it: shown inline). Stop aborts `signal`.
    */
-  startReal(spec: Spec, real: { dir: string; sizeGb: number }): string {
+  private startMeasured(
+    spec: Spec,
+    run: (m: MeasuredHooks) => Promise<ExperimentResult>,
+    isRefusal: (e: Error) => boolean,
+  ): string {
     const runId = randomUUID();
     const abort = new AbortController();
     const session: Session = { worker: null, abort, finished: false };
@@ -130,52 +150,32 @@ export class SessionManager {
     const totalS = runs.reduce((a, r) => a + r.spec.duration_s, 0) || 1;
     const before = runs.map((_, i) => runs.slice(0, i).reduce((a, r) => a + r.spec.duration_s, 0));
     const announced = new Set<number>();
-    const announce = (i: number, real?: RunLayout) => {
-      if (announced.has(i) || session.finished) return;
-      announced.add(i);
-      const r = runs[i];
-      // The real run's layout (the simulator's VMs, threads and contexts, with the files' real
-      // placement on the device); the simulator's if the run did not get that far.
-      const layout = real ?? new Simulation(r.spec, r.params).layout;
-      this.emit(runId, { type: 'layout', runIndex: i, runs: runs.length, params: r.params, layout });
-    };
     const emit = (e: RunEvent) => {
       if (!session.finished) this.emit(runId, e);
     };
-    void runReal(spec, {
-      dir: real.dir,
-      sizeGb: real.sizeGb,
+    const hooks: MeasuredHooks = {
       signal: abort.signal,
-      onStarted: (i, _processes, layout) => announce(i, layout),
-      onSamples: (i, samples, dispatch) => {
-        announce(i);
-        const t = samples.length ? samples[samples.length - 1].t : 0;
-        emit({
-          type: 'samples',
-          runIndex: i,
-          samples,
-          dispatch,
-          activity: [],
-          simTimeS: t,
-          progress: Math.min(1, (before[i] + t) / totalS),
-        });
+      runs: runs.length,
+      emit,
+      announce: (i, measured) => {
+        if (announced.has(i) || session.finished) return;
+        announced.add(i);
+        const r = runs[i];
+        // The measured run's layout (the simulator's VMs, threads and contexts, with the files'
+        // real placement on the device); the simulator's if the run did not get that far.
+        const layout = measured ?? new Simulation(r.spec, r.params).layout;
+        emit({ type: 'layout', runIndex: i, runs: runs.length, params: r.params, layout });
       },
-      onRunDone: (i, _total, result) => {
-        announce(i);
-        emit({ type: 'run-done', runIndex: i, result });
-      },
-    })
+      progress: (i, t) => Math.min(1, (before[i] + t) / totalS),
+    };
+    void run(hooks)
       .then((result) => {
         emit({ type: 'done', result });
       })
       .catch((err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
         if (e.name === 'AbortError') return;
-        emit({
-          type: 'error',
-          message: e.message,
-          refusal: e instanceof RealRefusal || e.name === 'RealRefusal',
-        });
+        emit({ type: 'error', message: e.message, refusal: isRefusal(e) });
       })
       .finally(() => {
         session.finished = true;
@@ -184,10 +184,86 @@ export class SessionManager {
     return runId;
   }
 
+  /**
+   * Starts a real-disk run of a validated spec: runReal in this process (the VMs are child
+   * processes, their I/O contexts OS threads), streaming the simulator's events. Stop aborts it.
+   */
+  startReal(spec: Spec, real: { dir: string; sizeGb: number }): string {
+    return this.startMeasured(
+      spec,
+      (m) =>
+        runReal(spec, {
+          dir: real.dir,
+          sizeGb: real.sizeGb,
+          signal: m.signal,
+          onStarted: (i, _processes, layout) => m.announce(i, layout),
+          onSamples: (i, samples, dispatch) => {
+            m.announce(i);
+            const t = samples.length ? samples[samples.length - 1].t : 0;
+            m.emit({
+              type: 'samples',
+              runIndex: i,
+              samples,
+              dispatch,
+              activity: [],
+              simTimeS: t,
+              progress: m.progress(i, t),
+            });
+          },
+          onRunDone: (i, _total, result) => {
+            m.announce(i);
+            m.emit({ type: 'run-done', runIndex: i, result });
+          },
+        }),
+      (e) => e instanceof RealRefusal || e.name === 'RealRefusal',
+    );
+  }
+
+  /**
+   * Starts a kernel run of a validated spec (runKernel: Linux in QEMU on the lab's disk model,
+   * main/node/kernel), reporting its stages ('stage' events, with the log line) and each run's
+   * kernel result with its comparison simulation ('run-done' with `sim`). Stop aborts it: the
+   * guest and the NBD server are stopped (Qemu's wrapper also ends it if this process dies).
+   */
+  startKernel(spec: Spec, opts: KernelRunOptions): string {
+    let stage: { run: number; stage: KernelStage } = { run: 0, stage: 'kernel-package' };
+    return this.startMeasured(
+      spec,
+      async (m) => {
+        const { runKernel } = await import('../kernel/run');
+        const say = (log?: string) =>
+          m.emit({
+            type: 'stage',
+            runIndex: stage.run,
+            stage: stage.stage,
+            message: KERNEL_STAGE_LABEL[stage.stage],
+            progress: (stage.run + KERNEL_STAGE_FRACTION[stage.stage]) / m.runs,
+            ...(log?.trim() ? { log: log.trim() } : {}),
+          });
+        const { sim: _sim, ...result } = await runKernel(spec, {
+          ...opts,
+          signal: m.signal,
+          onProgress: say,
+          onStage: (run, s) => {
+            stage = { run, stage: s };
+            m.announce(run);
+            say();
+          },
+          onRunDone: (i, result, sim) => {
+            m.announce(i);
+            m.emit({ type: 'run-done', runIndex: i, result, sim });
+          },
+        });
+        return result;
+      },
+      (e) => e instanceof KernelRefusal || e instanceof NbdPortInUse,
+    );
+  }
+
   private send(runId: string, msg: ToWorker): Session {
     const s = this.sessions.get(runId);
     if (!s) throw new Error(`no active run ${runId}`);
-    if (!s.worker) throw new Error('a real-disk run cannot be paused or paced');
+    if (!s.worker) throw new Error('a real-disk or kernel run cannot be paused or paced');
     s.worker.postMessage(msg);
     return s;
   }

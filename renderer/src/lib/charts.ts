@@ -158,3 +158,8 @@ export function paramsLabel(params: Record<string, string | number | boolean>): 
   if (e.length === 0) return 'run';
   return e.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(', ');
 }
+
+/** Is a run's `source` label a measured backend's (real disk, kernel): drawn dashed beside the simulation. */
+export function isMeasuredSource(source: unknown): boolean {
+  return source === 'real' || source === 'kernel';
+}

@@ -55,7 +55,13 @@ const oneRunResult = (name: string): ExperimentResult =>
 
 function fakeApi(
   importBundle: PvblkApi['importBundle'] = async () => null,
-  over: { costOver?: string[]; verify?: PvblkApi['verifyImport']; bundleRun?: PvblkApi['bundleRun'] } = {},
+  over: {
+    costOver?: string[];
+    verify?: PvblkApi['verifyImport'];
+    bundleRun?: PvblkApi['bundleRun'];
+    checkKernel?: PvblkApi['checkKernel'];
+    exportBundle?: PvblkApi['exportBundle'];
+  } = {},
 ) {
   const started: unknown[] = [];
   const listeners = new Set<(e: EventEnvelope) => void>();
@@ -88,6 +94,18 @@ function fakeApi(
     },
     checkRealDir: async (dir) => ({ ok: false, error: `${dir}: does not exist` }),
     pickRealDir: async () => null,
+    pickKernelPath: async () => null,
+    checkKernel:
+      over.checkKernel ??
+      (async () => ({
+        ok: true,
+        qemu: 'QEMU emulator version 7.2.19',
+        accel: 'TCG (no /dev/kvm)',
+        kernel: '6.1.0-57-amd64',
+        detail: [],
+        runs: 1,
+        notes: [],
+      })),
     previewTrace: async () => ({ ok: false, error: 'no traces here' }),
     validateTrace: async () => ({ ok: false, error: 'no traces here' }),
     setPacing: async () => {},
@@ -104,7 +122,7 @@ function fakeApi(
     saveSpec: async () => true,
     getLastSpec: async () => null,
     setLastSpec: async () => {},
-    exportBundle: async () => true,
+    exportBundle: over.exportBundle ?? (async () => true),
     importBundle,
     bundleRun:
       over.bundleRun ??
@@ -128,6 +146,22 @@ function fakeApi(
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
+
+/** A kernel result of `oneRunResult`'s shape: backend "kernel" and the run's kernel block. */
+const kernelResult = (name: string): ExperimentResult => {
+  const r = oneRunResult(name) as ExperimentResult & { backend?: string };
+  r.backend = 'kernel';
+  (r.runs[0] as unknown as { kernel: unknown }).kernel = {
+    kernel: '6.1.0-57-amd64',
+    accel: 'tcg',
+    vcpus: 2,
+    sysfs: { scheduler: 'mq-deadline [bfq] none' },
+    sim_overhead_us: 850,
+    flags: [],
+    notes: [],
+  };
+  return r;
+};
 
 describe('store', () => {
   it('loads the first preset, validates it and reports field errors', async () => {
@@ -493,5 +527,121 @@ describe('store', () => {
     expect(s.runs.value[2].samples).toHaveLength(2);
     expect(s.runs.value[2].index).toBe(2);
     expect(s.runs.value.map((r) => r.result?.summary.total.mbps)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('kernel backend: a machine without QEMU is an inline refusal naming the packages, and nothing starts', async () => {
+    const error =
+      '/nope/qemu not found; the kernel backend needs qemu-system-x86, busybox-static and fio (apt-get install qemu-system-x86 busybox-static fio)';
+    const { api, started } = fakeApi(undefined, {
+      checkKernel: async () => ({ ok: false, spec: false, error }),
+    });
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    s.state.backend = 'kernel';
+    s.state.kernelQemu = '/nope/qemu';
+    await s.run();
+    expect(s.state.status).toBe('idle');
+    expect(started).toEqual([]);
+    expect(s.state.kernelCheck).toEqual({ ok: false, spec: false, error });
+  });
+
+  it('kernel backend: starts with its options, shows stages, overlays each run’s comparison simulation and exports both', async () => {
+    const exported: unknown[] = [];
+    const { api, emit, started } = fakeApi(undefined, {
+      exportBundle: async (req) => {
+        exported.push(req);
+        return true;
+      },
+    });
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    s.state.backend = 'kernel';
+    s.state.kernelVcpus = 1;
+    s.state.kernelDurationS = 4;
+    s.state.kernelQemu = ' /usr/bin/qemu-system-x86_64 ';
+    await s.run();
+    expect(started[0]).toMatchObject({
+      spec: { name: 'p', duration_s: 4 },
+      kernel: { vcpus: 1, qemu: '/usr/bin/qemu-system-x86_64' },
+    });
+    expect((started[0] as { kernel: object }).kernel).not.toHaveProperty('kernel');
+    emit('r1', {
+      type: 'stage',
+      runIndex: 0,
+      stage: 'boot',
+      message: 'booting Linux in QEMU',
+      progress: 0.05,
+    });
+    emit('r1', {
+      type: 'stage',
+      runIndex: 0,
+      stage: 'boot',
+      message: 'booting Linux in QEMU',
+      progress: 0.05,
+      log: 'booting (TCG, 2 vCPU)',
+    });
+    expect(s.state.kernelStage).toEqual({ runIndex: 0, stage: 'boot', message: 'booting Linux in QEMU' });
+    expect(s.state.kernelLog).toEqual(['booting (TCG, 2 vCPU)']);
+    expect(s.state.progress).toBeGreaterThanOrEqual(0.05);
+    const k = kernelResult('p');
+    const sim = oneRunResult('p');
+    emit('r1', { type: 'run-done', runIndex: 0, result: k.runs[0], sim: sim.runs[0] });
+    expect(s.counterpart.value.map((r) => r.params)).toEqual([{ source: 'sim' }]);
+    // nothing streamed: the run's series come from its result
+    expect(s.runs.value[0].samples).toHaveLength(1);
+    expect(s.runs.value[0].result).toBe(k.runs[0]);
+    emit('r1', { type: 'done', result: { ...k, runs: [] } });
+    expect(s.state.status).toBe('done');
+    expect(s.state.canCompareBackends).toBe(true);
+    expect(s.state.compareBackend).toBe('kernel');
+    await s.exportBundle();
+    expect(exported[0]).toMatchObject({ result: { runs: [sim.runs[0]] }, kernel: { backend: 'kernel' } });
+    s.compareBackends();
+    expect(s.runs.value.map((r) => r.params.source)).toEqual(['sim', 'kernel']);
+    // another kernel duration is another experiment: nothing to compare with
+    s.state.kernelDurationS = 8;
+    s.refreshCanCompare();
+    expect(s.state.canCompareBackends).toBe(false);
+  });
+
+  it('imports a kernel bundle: the simulation shown with the kernel overlaid, sim vs kernel, Verify sends the kernel result', async () => {
+    const sim = oneRunResult('k');
+    const kernel = kernelResult('k');
+    const verified: unknown[] = [];
+    const { api } = fakeApi(
+      async () => ({
+        name: 'k.pvblk.zip',
+        spec: { name: 'k', duration_s: 1 },
+        result: sim,
+        kernel,
+        charts: {},
+        engineVersion: '1',
+        created: 'now',
+        verified: false as const,
+      }),
+      {
+        verify: async (req) => {
+          verified.push(req);
+          return { identical: true, differenceCount: 0, differences: [] };
+        },
+      },
+    );
+    const s = createStore(api);
+    await s.init();
+    await settle();
+    await s.importBundle();
+    expect(s.state.imported?.backends).toBe('sim+kernel');
+    expect(s.counterpart.value.map((r) => r.params.source)).toEqual(['kernel']);
+    expect(s.state.canCompareBackends).toBe(true);
+    expect(s.state.compareBackend).toBe('kernel');
+    await s.verifyImport();
+    expect(verified[0]).toMatchObject({ result: sim, kernel });
+    expect(s.state.imported?.verify).toBe('verified');
+    // no activity re-simulation of a comparison run (its spec has the guest overhead added)
+    expect(await s.activityWindow(s.runs.value[0], 0, 1)).toBeNull();
+    s.compareBackends();
+    expect(s.runs.value.map((r) => r.params.source)).toEqual(['sim', 'kernel']);
   });
 });

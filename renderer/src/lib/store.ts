@@ -9,6 +9,9 @@ import type {
   DiskCharacterization,
   DiskPresetInfo,
   EventEnvelope,
+  KernelCheck,
+  KernelPathKind,
+  KernelRunOptions,
   Pacing,
   ParamValue,
   PresetInfo,
@@ -28,6 +31,7 @@ import {
   type Sample,
 } from '@common/result';
 import { appendSample } from '@common/series';
+import { withDuration } from '@common/spec/duration';
 import { markRaw, reactive, shallowRef } from 'vue';
 
 export const MAX_DISPATCH_POINTS = 10_000;
@@ -108,8 +112,13 @@ export function runViewsOf(
   });
 }
 
-/** Which backend runs an experiment: the simulator or real files on a local disk. */
-export type Backend = 'sim' | 'real';
+/**
+ * Which backend runs an experiment: the simulator, real files on a local disk, or a real Linux
+ * kernel in QEMU whose disk is the lab's model (main/node/kernel).
+ */
+export type Backend = 'sim' | 'real' | 'kernel';
+/** The backends that measure rather than simulate: their results compare with a simulation. */
+export type MeasuredBackend = 'real' | 'kernel';
 
 /** The real-disk block of a run result (runs[i].real), as far as the UI shows it. */
 export interface RealRunInfo {
@@ -137,6 +146,50 @@ export function realInfoOf(r: RunResult | null | undefined): RealRunInfo | null 
 /** Is this a real-disk result (`backend: "real"`, main/node/real)? */
 export function isRealResult(r: ExperimentResult | null | undefined): boolean {
   return (r as { backend?: unknown } | null | undefined)?.backend === 'real';
+}
+
+/** The kernel block of a run result (runs[i].kernel, main/node/kernel/run.ts), as far as the UI shows it. */
+export interface KernelRunInfo {
+  kernel: string;
+  kernel_source?: string;
+  accel: string;
+  accel_reason?: string;
+  vcpus: number;
+  sysfs: Record<string, string>;
+  calibration?: { requests: number; mean_ms: number; median_ms: number; p90_ms: number; service_ms: number };
+  sim_overhead_us: number;
+  /** The dispatch gap simulated after the scheduler (absent in older results). */
+  sim_dispatch_latency_us?: number;
+  calibration_queued?: { requests: number; mean_ms: number; median_ms: number; p90_ms: number } | null;
+  disk?: { busy_s?: number; requests?: number; late_p50_ms?: number };
+  flags: string[];
+  notes: string[];
+  boot_s?: number;
+}
+
+export function kernelInfoOf(r: RunResult | null | undefined): KernelRunInfo | null {
+  const x = (r as { kernel?: KernelRunInfo } | null | undefined)?.kernel;
+  return x && typeof x === 'object' && Array.isArray(x.flags) ? x : null;
+}
+
+/** Is this a kernel result (`backend: "kernel"`, main/node/kernel)? */
+export function isKernelResult(r: ExperimentResult | null | undefined): boolean {
+  return (r as { backend?: unknown } | null | undefined)?.backend === 'kernel';
+}
+
+/** Is this a measured result (real disk or kernel), not a simulation? */
+export function isMeasuredResult(r: ExperimentResult | null | undefined): boolean {
+  return isRealResult(r) || isKernelResult(r);
+}
+
+/** How many console or progress lines of a kernel run the UI keeps. */
+export const KERNEL_LOG_LINES = 40;
+
+/** What an export bundles: the simulator's result, with a real-disk or a kernel result of the same spec. */
+export interface BundledResults {
+  result: ExperimentResult;
+  real?: ExperimentResult;
+  kernel?: ExperimentResult;
 }
 
 export type Status = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
@@ -175,7 +228,7 @@ export function createStore(api: PvblkApi) {
       name: string;
       engineVersion: string;
       created: string;
-      backends: 'sim' | 'real' | 'sim+real';
+      backends: 'sim' | 'real' | 'sim+real' | 'sim+kernel';
       /** The numbers are as the file says until a replay agrees (verifyImport). */
       verify: 'not verified' | 'verifying' | 'verified' | 'differs' | 'cannot verify';
       verifyDetail: string;
@@ -190,29 +243,67 @@ export function createStore(api: PvblkApi) {
     realDir: '',
     realSizeGb: 1,
     realDirCheck: null as RealDirCheck | null,
-    /** A refusal of the real-disk backend (bad folder, no O_DIRECT, no space…), shown inline. */
-    realError: null as string | null,
+    /**
+     * A refusal of the measured backend (real disk: bad folder, no O_DIRECT, no space…; kernel: no
+     * QEMU, a guest that did not boot, with its last console lines…), shown inline.
+     */
+    backendError: null as string | null,
+    /** The kernel backend's options (pvblk kernel's --vcpus, --duration, --kernel, --modules, --qemu). */
+    kernelVcpus: 2,
+    /** Run the kernel backend for this long instead of the spec's duration_s (null: the spec's). */
+    kernelDurationS: null as number | null,
+    kernelPath: '',
+    kernelModules: '',
+    kernelQemu: '',
+    /** Whether the kernel backend can run the spec here (checkKernel), or why not. */
+    kernelCheck: null as KernelCheck | null,
+    /** Where a kernel run is (its run, stage and what the stage does), and its progress lines so far (pvblk kernel's). */
+    kernelStage: null as { runIndex: number; stage: string; message: string } | null,
+    kernelLog: [] as string[],
     /** The backend of the experiment shown. */
     runBackend: 'sim' as Backend,
-    /** Last finished result of each backend is of the spec being edited: sim vs real can be compared. */
+    /**
+     * Which measured backend's last result and its simulation are of the spec being edited (the
+     * one chosen first, else real, else kernel): "Compare sim vs …" shows them; null: none.
+     */
+    compareBackend: null as MeasuredBackend | null,
     canCompareBackends: false,
   });
-  /** The last finished result of each backend, with the spec it ran (canonical JSON). */
-  const lastByBackend: Partial<Record<Backend, { key: string; result: ExperimentResult }>> = {};
+  /**
+   * The last finished result of each backend, with the spec it ran (canonical JSON); a kernel
+   * result carries its comparison simulation (`sim`: the spec with the guest's measured overhead).
+   */
+  const lastByBackend: Partial<
+    Record<Backend, { key: string; result: ExperimentResult; sim?: ExperimentResult }>
+  > = {};
+  /** The comparison simulation of the kernel run under way, by run index. */
+  let kernelSims: RunResult[] = [];
   /** Runs of the other backend's last result of the same spec, overlaid on the throughput chart. */
   const counterpart = shallowRef<RunView[]>([]);
   /** Runs of the experiment shown that were not run here (real disk), with the reason: rows, not gaps. */
   const notRun = shallowRef<NotRunView[]>([]);
   const specKey = (spec: unknown): string => JSON.stringify(spec);
-  function refreshCanCompare(): void {
-    let key: string | null = null;
+  /** A kernel result's key: the spec as edited and the duration the kernel backend ran it for. */
+  const kernelKey = (spec: unknown): string => `${specKey(spec)}|${state.kernelDurationS ?? ''}`;
+  /** The measured backends whose last result (and its simulation) are of the spec being edited. */
+  function comparable(): MeasuredBackend[] {
+    let spec: unknown;
     try {
-      key = specKey(parsedSpec());
+      spec = parsedSpec();
     } catch {
-      key = null;
+      return [];
     }
-    state.canCompareBackends =
-      key !== null && lastByBackend.sim?.key === key && lastByBackend.real?.key === key;
+    const key = specKey(spec);
+    const out: MeasuredBackend[] = [];
+    if (lastByBackend.sim?.key === key && lastByBackend.real?.key === key) out.push('real');
+    if (lastByBackend.kernel?.key === kernelKey(spec) && lastByBackend.kernel.sim) out.push('kernel');
+    return out;
+  }
+  function refreshCanCompare(): void {
+    const list = comparable();
+    const chosen = state.backend === 'sim' ? null : state.backend;
+    state.compareBackend = chosen && list.includes(chosen) ? chosen : (list[0] ?? null);
+    state.canCompareBackends = state.compareBackend !== null;
   }
   /** The spec the current experiment ran (or the imported bundle's): what an export bundles. */
   let experimentSpec: unknown = null;
@@ -387,7 +478,20 @@ export function createStore(api: PvblkApi) {
     const streamed = runs.value.flatMap((v) => (v.result ? [v.result] : []));
     experiment.value = markRaw({ ...header, runs: header.runs.length ? header.runs : streamed });
     notRun.value = notRunViewsOf(header);
-    if (experimentSpec !== null)
+    if (state.runBackend === 'kernel' && kernelRunSpec !== null) {
+      // Kept only when every run finished: its simulation is then whole.
+      if (!header.partial && kernelSims.length === experiment.value.runs.length)
+        lastByBackend.kernel = {
+          key: kernelRunSpec,
+          result: experiment.value,
+          sim: markRaw({
+            name: header.name,
+            seed: header.seed,
+            engine_version: header.engine_version,
+            runs: kernelSims,
+          }),
+        };
+    } else if (experimentSpec !== null)
       lastByBackend[state.runBackend] = { key: specKey(experimentSpec), result: experiment.value };
     refreshCanCompare();
   }
@@ -447,10 +551,35 @@ export function createStore(api: PvblkApi) {
       case 'run-done': {
         const v = runs.value.find((r) => r.index === e.runIndex);
         if (v) v.result = e.result;
-        runs.value = [...runs.value];
+        // A run that streamed nothing (the kernel backend: its series come with the result) shows its result's.
+        const whole =
+          v && v.samples.length === 0 && (e.result.timeseries?.samples.length ?? 0) > 0
+            ? runViewsOf({ name: '', seed: 0, engine_version: '', runs: [e.result] }, v.index)[0]
+            : null;
+        if (whole) {
+          whole.params = v?.params ?? whole.params;
+          state.simTimeS = whole.simTimeS;
+          state.sampleCount += whole.samples.length;
+        }
+        runs.value = runs.value.map((r) => (whole && r.index === whole.index ? whole : r));
+        if (e.sim) {
+          // A kernel run's comparison simulation: overlaid on its throughput chart.
+          kernelSims[e.runIndex] = e.sim;
+          const header = { name: '', seed: 0, engine_version: '', runs: [e.sim] };
+          counterpart.value = [
+            ...counterpart.value.filter((r) => r.index !== e.runIndex),
+            ...runViewsOf(header, e.runIndex, { source: 'sim' }),
+          ];
+        }
         bump();
         break;
       }
+      case 'stage':
+        state.kernelStage = { runIndex: e.runIndex, stage: e.stage, message: e.message };
+        if (e.log) state.kernelLog = [...state.kernelLog, e.log].slice(-KERNEL_LOG_LINES);
+        state.currentRun = e.runIndex;
+        state.progress = Math.max(state.progress, e.progress);
+        break;
       case 'state':
         if (state.status === 'running' || state.status === 'paused') state.status = e.state;
         break;
@@ -469,7 +598,7 @@ export function createStore(api: PvblkApi) {
         break;
       case 'error':
         state.status = 'error';
-        if (e.refusal) state.realError = e.message;
+        if (e.refusal) state.backendError = e.message;
         else state.message = e.message;
         break;
     }
@@ -502,6 +631,7 @@ export function createStore(api: PvblkApi) {
     experiment.value = null;
     experimentSpec = null;
     state.imported = null;
+    importedKernel = null;
     state.bundleError = null;
     bundleCharts.value = {};
     state.message = null;
@@ -510,10 +640,14 @@ export function createStore(api: PvblkApi) {
     state.sampleCount = 0;
     state.currentRun = -1;
     state.totalRuns = state.runsInSpec;
-    state.realError = null;
+    state.backendError = null;
+    state.kernelStage = null;
+    state.kernelLog = [];
+    kernelSims = [];
+    kernelRunSpec = null;
     const backend = state.backend;
-    if (backend === 'real') {
-      const check = await checkRealDir();
+    if (backend === 'real' || backend === 'kernel') {
+      const check = backend === 'real' ? await checkRealDir() : await checkKernel();
       if (!check?.ok) {
         state.status = 'idle';
         return;
@@ -524,16 +658,25 @@ export function createStore(api: PvblkApi) {
     state.runId = null;
     buffered.clear();
     try {
-      const spec = parsedSpec();
-      const other = lastByBackend[backend === 'real' ? 'sim' : 'real'];
-      counterpart.value =
-        other && other.key === specKey(spec)
-          ? runViewsOf(other.result, 0, { source: backend === 'real' ? 'sim' : 'real' })
-          : [];
+      const edited = parsedSpec();
+      // The kernel backend may run the spec for a shorter time (its duration field).
+      const spec = backend === 'kernel' ? kernelSpec(edited) : edited;
+      if (backend === 'kernel') {
+        counterpart.value = []; // each run's comparison simulation arrives with it
+        kernelRunSpec = kernelKey(edited);
+      } else {
+        const other = lastByBackend[backend === 'real' ? 'sim' : 'real'];
+        counterpart.value =
+          other && other.key === specKey(spec)
+            ? runViewsOf(other.result, 0, { source: backend === 'real' ? 'sim' : 'real' })
+            : [];
+      }
       const id = await api.startRun(
         backend === 'real'
           ? { spec, pacing: state.pacing, real: { dir: state.realDir, sizeGb: state.realSizeGb } }
-          : { spec, pacing: state.pacing, ...(allowLarge ? { allowLarge } : {}) },
+          : backend === 'kernel'
+            ? { spec, pacing: state.pacing, kernel: kernelOptions() }
+            : { spec, pacing: state.pacing, ...(allowLarge ? { allowLarge } : {}) },
       );
       experimentSpec = spec;
       state.runId = id;
@@ -542,8 +685,67 @@ export function createStore(api: PvblkApi) {
       buffered.clear();
     } catch (err) {
       state.status = 'error';
-      if (backend === 'real') state.realError = (err as Error).message;
+      if (backend !== 'sim') state.backendError = (err as Error).message;
       else state.message = (err as Error).message;
+    }
+  }
+
+  /** The key of the kernel run under way (kernelKey of the spec as edited), or null. */
+  let kernelRunSpec: string | null = null;
+
+  /** The spec a kernel run uses: the edited one, for the kernel duration when one is set. */
+  function kernelSpec(edited: unknown): unknown {
+    const d = state.kernelDurationS;
+    return d !== null && d > 0 ? withDuration(structuredClone(edited), d) : edited;
+  }
+
+  /** The kernel backend's options as the API takes them (empty fields left out). */
+  function kernelOptions(): KernelRunOptions {
+    const path = (s: string) => s.trim() || undefined;
+    const o: KernelRunOptions = { vcpus: state.kernelVcpus };
+    if (path(state.kernelPath)) o.kernel = path(state.kernelPath);
+    if (path(state.kernelModules)) o.modules = path(state.kernelModules);
+    if (path(state.kernelQemu)) o.qemu = path(state.kernelQemu);
+    return o;
+  }
+
+  /** Picks a kernel option's path with the host's dialog (Electron). */
+  async function pickKernelPath(kind: KernelPathKind): Promise<void> {
+    try {
+      const p = await api.pickKernelPath(kind);
+      if (p === null) return;
+      if (kind === 'kernel') state.kernelPath = p;
+      else if (kind === 'modules') state.kernelModules = p;
+      else state.kernelQemu = p;
+    } catch (err) {
+      state.backendError = (err as Error).message;
+    }
+  }
+
+  let kernelCheckSeq = 0;
+  /** Checks that the kernel backend can run the edited spec here (checkKernel); a refusal is shown inline. */
+  async function checkKernel(): Promise<KernelCheck | null> {
+    const seq = ++kernelCheckSeq;
+    let spec: unknown;
+    try {
+      spec = kernelSpec(parsedSpec());
+    } catch (err) {
+      const r: KernelCheck = {
+        ok: false,
+        spec: true,
+        error: `the spec is not JSON: ${(err as Error).message}`,
+      };
+      state.kernelCheck = r;
+      return r;
+    }
+    try {
+      const r = await api.checkKernel({ spec, options: kernelOptions() });
+      if (seq === kernelCheckSeq) state.kernelCheck = r;
+      return r;
+    } catch (err) {
+      const r: KernelCheck = { ok: false, spec: false, error: (err as Error).message };
+      if (seq === kernelCheckSeq) state.kernelCheck = r;
+      return r;
     }
   }
 
@@ -575,24 +777,26 @@ export function createStore(api: PvblkApi) {
         await checkRealDir();
       }
     } catch (err) {
-      state.realError = (err as Error).message;
+      state.backendError = (err as Error).message;
     }
   }
 
   /**
-   * Shows the last simulated and the last real result of the spec being edited side by side in the
-   * compare view (runs labelled source=sim / source=real).
+   * Shows the last simulated and the last measured result (real disk, or kernel with its own
+   * comparison simulation) of the spec being edited side by side in the compare view (runs
+   * labelled source=sim / source=real or source=kernel).
    */
   function compareBackends(): void {
     refreshCanCompare();
-    const sim = lastByBackend.sim;
-    const real = lastByBackend.real;
-    if (!state.canCompareBackends || !sim || !real) return;
+    const which = state.compareBackend;
+    const measured = which ? lastByBackend[which] : undefined;
+    const sim = which === 'kernel' ? measured?.sim : lastByBackend.sim?.result;
+    if (!which || !measured || !sim) return;
     if (state.status === 'running' || state.status === 'paused' || state.status === 'starting') return;
-    const a = runViewsOf(sim.result, 0, { source: 'sim' });
-    const b = runViewsOf(real.result, a.length, { source: 'real' });
+    const a = runViewsOf(sim, 0, { source: 'sim' });
+    const b = runViewsOf(measured.result, a.length, { source: which });
     runs.value = [...a, ...b];
-    notRun.value = notRunViewsOf(real.result, { source: 'real' });
+    notRun.value = notRunViewsOf(measured.result, { source: which });
     counterpart.value = [];
     state.totalRuns = runs.value.length;
     state.currentRun = b[0]?.index ?? 0;
@@ -684,9 +888,14 @@ export function createStore(api: PvblkApi) {
    * What an export bundles: the shown experiment's result and, when the last result of the other
    * backend is of the same spec, both — the simulated one as `result`, the real-disk one as `real`.
    */
-  function bundleResults(): { result: ExperimentResult; real?: ExperimentResult } | null {
+  function bundleResults(): BundledResults | null {
     const shown = experiment.value;
     if (!shown || experimentSpec === null) return null;
+    // A kernel result goes with its own comparison simulation (results.json + results-kernel.json).
+    const kernel = lastByBackend.kernel;
+    if (kernel?.sim && (shown === kernel.result || shown === kernel.sim))
+      return { result: kernel.sim, kernel: kernel.result };
+    if (isKernelResult(shown)) return null; // a stopped kernel run: no whole simulation beside it
     const key = specKey(experimentSpec);
     if (isRealResult(shown)) {
       const sim = lastByBackend.sim;
@@ -707,9 +916,9 @@ export function createStore(api: PvblkApi) {
    */
   function singleRun(
     spec: unknown,
-    results: { result: ExperimentResult; real?: ExperimentResult },
+    results: BundledResults,
     index: number,
-  ): { spec: unknown; result: ExperimentResult; real?: ExperimentResult } | null {
+  ): ({ spec: unknown } & BundledResults) | null {
     const run = results.result.runs[index];
     if (!run || results.result.runs.length < 2 || spec === null || typeof spec !== 'object') return null;
     const one = structuredClone(spec) as Record<string, unknown>;
@@ -723,7 +932,14 @@ export function createStore(api: PvblkApi) {
     const matrixIndex = runMatrixIndices(results.result)[index];
     const realAt = results.real ? runMatrixIndices(results.real).indexOf(matrixIndex) : -1;
     const real = results.real && realAt >= 0 ? pick(results.real, realAt) : undefined;
-    return { spec: one, result: pick(results.result, index), ...(real ? { real } : {}) };
+    // A kernel result has every run of the matrix, in order, like its comparison simulation.
+    const kernel = results.kernel ? pick(results.kernel, index) : undefined;
+    return {
+      spec: one,
+      result: pick(results.result, index),
+      ...(real ? { real } : {}),
+      ...(kernel ? { kernel } : {}),
+    };
   }
 
   /** Whether run `index` of the shown experiment can be exported on its own (a matrix run). */
@@ -780,26 +996,37 @@ export function createStore(api: PvblkApi) {
       if (!b || 'confirm' in b) return;
       const real = b.real ?? (isRealResult(b.result) ? b.result : null);
       const sim = isRealResult(b.result) ? null : b.result;
+      const kernel = b.kernel ?? null;
       const key = specKey(b.spec);
-      if (sim) lastByBackend.sim = { key, result: markRaw(sim) };
+      // A kernel bundle's simulation is the kernel's comparison run (the guest's overhead added):
+      // it stays with its kernel result, not as the last plain simulation of the spec.
+      if (kernel && sim) {
+        state.kernelDurationS = null;
+        lastByBackend.kernel = { key: kernelKey(b.spec), result: markRaw(kernel), sim: markRaw(sim) };
+      } else if (sim) lastByBackend.sim = { key, result: markRaw(sim) };
       if (real) lastByBackend.real = { key, result: markRaw(real) };
+      const measured = kernel ?? real;
+      const measuredName: MeasuredBackend = kernel ? 'kernel' : 'real';
       const views = runViewsOf(b.result, 0);
       runs.value = views;
       notRun.value = notRunViewsOf(real, sim ? { source: 'real' } : {});
-      counterpart.value = sim && real ? runViewsOf(real, 0, { source: 'real' }) : [];
+      counterpart.value = sim && measured ? runViewsOf(measured, 0, { source: measuredName }) : [];
       experiment.value = markRaw(b.result);
       experimentSpec = b.spec;
+      importedKernel = kernel && sim ? markRaw(kernel) : null;
       state.runBackend = sim ? 'sim' : 'real';
       bundleCharts.value = markRaw(b.charts);
       state.imported = {
         name: b.name,
         engineVersion: b.engineVersion,
         created: b.created,
-        backends: sim && real ? 'sim+real' : sim ? 'sim' : 'real',
+        backends: sim && kernel ? 'sim+kernel' : sim && real ? 'sim+real' : sim ? 'sim' : 'real',
         verify: sim ? 'not verified' : 'cannot verify',
-        verifyDetail: sim
-          ? 'The numbers are as stored in the file (only their shape was checked). Verify re-runs the spec and compares every value.'
-          : 'Real-disk results cannot be re-measured here.',
+        verifyDetail: !sim
+          ? 'Real-disk results cannot be re-measured here.'
+          : kernel
+            ? "The numbers are as stored in the file (only their shape was checked). Verify re-simulates the kernel's comparison run (each run with its measured guest overhead) and compares every value; the kernel results cannot be re-run here."
+            : 'The numbers are as stored in the file (only their shape was checked). Verify re-runs the spec and compares every value.',
         ...(b.sweep ? { sweepId: b.sweep.id } : {}),
       };
       sweepLoaded.clear();
@@ -825,11 +1052,15 @@ export function createStore(api: PvblkApi) {
   /** Re-runs the imported spec and compares with the stored simulated result; marks the import verified when they agree. */
   async function verifyImport(): Promise<void> {
     const imp = state.imported;
-    const stored = lastByBackend.sim?.result;
+    const stored = importedKernel ? experiment.value : lastByBackend.sim?.result;
     if (!imp || !stored || !experimentSpec || imp.verify === 'verifying') return;
     imp.verify = 'verifying';
     try {
-      const r = await api.verifyImport({ spec: experimentSpec, result: stored });
+      const r = await api.verifyImport({
+        spec: experimentSpec,
+        result: stored,
+        ...(importedKernel ? { kernel: importedKernel } : {}),
+      });
       if (state.imported !== imp) return;
       imp.verify = r.identical ? 'verified' : 'differs';
       imp.verifyDetail = r.identical
@@ -853,8 +1084,10 @@ export function createStore(api: PvblkApi) {
     toS: number,
   ): Promise<ActivityWindowReply | null> {
     const exp = experiment.value;
-    if (!run.result || !exp || experimentSpec === null || isRealResult(exp) || realInfoOf(run.result))
+    if (!run.result || !exp || experimentSpec === null || isMeasuredResult(exp) || realInfoOf(run.result))
       return null;
+    // A kernel's comparison simulation is not the spec's simulation (the guest's overhead is added).
+    if (kernelInfoOf(run.result) || importedKernel || exp === lastByBackend.kernel?.sim) return null;
     if (!runs.value.includes(run) || 'source' in run.params) return null;
     return api.activityWindow({
       spec: experimentSpec,
@@ -864,6 +1097,9 @@ export function createStore(api: PvblkApi) {
       engineVersion: exp.engine_version,
     });
   }
+
+  /** The kernel result of the imported bundle (its `result` is then the comparison simulation). */
+  let importedKernel: ExperimentResult | null = null;
 
   /** Runs of the imported sweep whose detail (time series, trace) has been fetched. */
   const sweepLoaded = new Set<number>();
@@ -897,6 +1133,9 @@ export function createStore(api: PvblkApi) {
     notRun,
     counterpart,
     checkRealDir,
+    checkKernel,
+    pickKernelPath,
+    refreshCanCompare,
     pickRealDir,
     compareBackends,
     exportBundle,
