@@ -187,6 +187,15 @@ export class HddDisk implements Disk {
 
   submit(rq: BlockRequest): void {
     this.inflight++;
+    if (!this.busy && this.queue.length === 0) {
+      // An idle drive with nothing queued serves the request at once: what `dispatch` does for a
+      // queue of one (it arrived now, no read-ahead stop to account, the mechanism starts at its
+      // dispatch), without passing it through the queue's arrays (at queue depth 1, every request).
+      this.bypassed = 0;
+      this.early = Number.POSITIVE_INFINITY;
+      this.start(rq, this.sim.now, this.sim.now, this.lastWrite);
+      return;
+    }
     this.queue.push(rq);
     this.qArr.push(this.sim.now);
     this.qAw.push(this.lastWrite);
@@ -257,6 +266,11 @@ export class HddDisk implements Disk {
       this.qSlotNs.splice(idx, 1);
       this.qChecked.splice(idx, 1);
     }
+    this.start(rq, t, arr, aw);
+  }
+
+  /** Serve `rq` (taken off the queue) from `t`; it arrived at the drive at `arr`. */
+  private start(rq: BlockRequest, t: number, arr: number, aw: boolean): void {
     this.busy = true;
     const info = this.serve(rq, t, arr, aw);
     this.curRq = rq;
@@ -549,7 +563,6 @@ export class HddDisk implements Disk {
     const st = this.st;
     const a = this.lbaRange(rq);
     const b = this.rb;
-    const bytes = rq.sectors * SECTOR_BYTES;
     const isRead = rq.op === 'read';
     const cache = this.cache;
     st.requests++;
@@ -559,56 +572,98 @@ export class HddDisk implements Disk {
     if (cache !== null && isRead) {
       this.settle(t);
       const seg = cache.find(a, b);
-      if (seg >= 0) {
-        cache.touch(seg);
-        if (seg === this.sSeg && this.readahead) this.extendStream(a, b, t);
-        st.cacheHits++;
-        let xfer: number;
-        let e: number;
-        if (this.ds) {
-          // disk_read_arrive, BUFFER_WHOLE: read-hit overhead, data preparation, the transfer, completion
-          xfer = (b - a) * this.bus.readSectorNs;
-          e = Math.max(t, this.commandDone(arr, true, true, aw)) + this.ctl.dataPrepNs + xfer;
-          e += this.ctl.completeNs(true);
-        } else {
-          xfer = bytes * this.busNsPerByte;
-          e = t + this.ovhNs + xfer;
-        }
-        const end = Math.ceil(e - 1e-6);
-        return this.record().set(t, end, 0, 0, 0, xfer, 0, true);
-      }
-      if (this.continues(a, b)) {
-        cache.touch(this.sSeg);
-        this.extendStream(a, b, t);
-        // a partial hit: the hit overhead when its first sector is already buffered
-        const hit = this.sLba > a;
-        if (this.ds) {
-          this.recA = a;
-          this.bus.record();
-        }
-        this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, b, Number.POSITIVE_INFINITY);
-        this.bus.stop();
-        this.adoptWalk();
-        const tr = this.sTime;
-        if (this.overlap) this.mechFree = tr;
-        if (this.sLba >= this.sLimit) {
-          this.sActive = false;
-          this.sResumable = true;
-        }
-        let e: number;
-        if (this.ds) {
-          const tc = Math.max(t, this.commandDone(arr, true, hit, aw));
-          e = this.bus.readEnd(b - a, tc, this.reconnectNs()) + this.ctl.completeNs(true);
-        } else {
-          e = t + this.ovhNs + bytes * this.busNsPerByte;
-          if (tr > e) e = tr;
-        }
-        const end = Math.ceil(e - 1e-6);
-        st.mediaRequests++;
-        return this.record().set(t, end, 0, 0, 0, end - t, 0, false);
-      }
+      if (seg >= 0) return this.serveHit(rq, seg, a, b, t, arr, aw);
+      if (this.continues(a, b)) return this.serveContinue(rq, a, b, t, arr, aw);
     }
+    return this.serveMedia(rq, a, b, isRead, t, arr, aw);
+  }
 
+  // The three ways of serving a request are separate methods, so that V8 can inline the small
+  // helpers (rotWait, loc, slotOf...) of the media path, the common one, into it: one large
+  // `serve` ran out of its inlining budget and paid calls (and boxed doubles) for them.
+
+  /** A read fully inside a cached segment. */
+  private serveHit(
+    rq: BlockRequest,
+    seg: number,
+    a: number,
+    b: number,
+    t: number,
+    arr: number,
+    aw: boolean,
+  ): ServiceRecord {
+    const cache = this.cache!;
+    cache.touch(seg);
+    if (seg === this.sSeg && this.readahead) this.extendStream(a, b, t);
+    this.st.cacheHits++;
+    let xfer: number;
+    let e: number;
+    if (this.ds) {
+      // disk_read_arrive, BUFFER_WHOLE: read-hit overhead, data preparation, the transfer, completion
+      xfer = (b - a) * this.bus.readSectorNs;
+      e = Math.max(t, this.commandDone(arr, true, true, aw)) + this.ctl.dataPrepNs + xfer;
+      e += this.ctl.completeNs(true);
+    } else {
+      xfer = rq.sectors * SECTOR_BYTES * this.busNsPerByte;
+      e = t + this.ovhNs + xfer;
+    }
+    const end = Math.ceil(e - 1e-6);
+    return this.record().set(t, end, 0, 0, 0, xfer, 0, true);
+  }
+
+  /** A read starting inside the read-ahead stream's window: it completes when the stream has read it. */
+  private serveContinue(
+    rq: BlockRequest,
+    a: number,
+    b: number,
+    t: number,
+    arr: number,
+    aw: boolean,
+  ): ServiceRecord {
+    const cache = this.cache!;
+    cache.touch(this.sSeg);
+    this.extendStream(a, b, t);
+    // a partial hit: the hit overhead when its first sector is already buffered
+    const hit = this.sLba > a;
+    if (this.ds) {
+      this.recA = a;
+      this.bus.record();
+    }
+    this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, b, Number.POSITIVE_INFINITY);
+    this.bus.stop();
+    this.adoptWalk();
+    const tr = this.sTime;
+    if (this.overlap) this.mechFree = tr;
+    if (this.sLba >= this.sLimit) {
+      this.sActive = false;
+      this.sResumable = true;
+    }
+    let e: number;
+    if (this.ds) {
+      const tc = Math.max(t, this.commandDone(arr, true, hit, aw));
+      e = this.bus.readEnd(b - a, tc, this.reconnectNs()) + this.ctl.completeNs(true);
+    } else {
+      e = t + this.ovhNs + rq.sectors * SECTOR_BYTES * this.busNsPerByte;
+      if (tr > e) e = tr;
+    }
+    const end = Math.ceil(e - 1e-6);
+    this.st.mediaRequests++;
+    return this.record().set(t, end, 0, 0, 0, end - t, 0, false);
+  }
+
+  /** A media access: positioning, then the transfer (and, for a read, a new read-ahead stream). */
+  private serveMedia(
+    rq: BlockRequest,
+    a: number,
+    b: number,
+    isRead: boolean,
+    t: number,
+    arr: number,
+    aw: boolean,
+  ): ServiceRecord {
+    const st = this.st;
+    const cache = this.cache;
+    const bytes = rq.sectors * SECTOR_BYTES;
     // media access
     // DiskSim: the seek waits for the command overhead, counted from the request's arrival
     // (disk_check_hda: overhead_done), and for the mechanism (read-ahead it must finish first).
