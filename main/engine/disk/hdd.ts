@@ -75,6 +75,9 @@ export class HddDisk implements Disk {
   private lastWrite = false;
   /** First LBA of the request whose media pieces the bus records. */
   private recA = 0;
+  /** The request being served: when it was dispatched, and when it arrived at the drive (ns). */
+  private dT = 0;
+  private dArr = 0;
   private readonly revNs: number;
   /** revNs for `remainder` (t % revNs without fmod). */
   private readonly revMod: Modulus;
@@ -127,6 +130,8 @@ export class HddDisk implements Disk {
   private wTime = 0;
   private wCyl = 0;
   private wHead = 0;
+  /** walk() input: stop at the last whole sector finished by then. */
+  private wUntil = 0;
   private readonly chs: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
   /** The LBA `chs` holds the location of (−1: none): `loc` of the same LBA again costs nothing. */
   private chsLba = -1;
@@ -399,19 +404,19 @@ export class HddDisk implements Disk {
 
   /**
    * Read/write LBAs [lba, endLba) sequentially starting at time t with the head at (cyl, head),
-   * stopping early at the last whole sector finished by `until`. Leaves the checkpoint in wLba,
+   * stopping early at the last whole sector finished by `until`, where (lba, t, cyl, head) is the
+   * checkpoint in wLba, wTime, wCyl, wHead and `until` is wUntil. Leaves the new checkpoint in wLba,
    * wTime (when reading wLba can begin, head aligned), wCyl, wHead. `slot0` >= 0: `this.chs` already
    * holds `lba`'s location and slot0 its physical slot (the caller located it; not done twice).
+   * The times come in fields, not as arguments: V8 hands a double to a call it does not inline as a
+   * new heap number, and walk runs three times per request.
    */
-  private walk(
-    lba: number,
-    t: number,
-    cyl: number,
-    head: number,
-    endLba: number,
-    until: number,
-    slot0 = -1,
-  ): void {
+  private walk(endLba: number, slot0 = -1): void {
+    let lba = this.wLba;
+    let t = this.wTime;
+    let cyl = this.wCyl;
+    let head = this.wHead;
+    const until = this.wUntil;
     const g = this.geom;
     const chs = this.chs;
     if (lba < endLba && slot0 < 0) this.loc(lba);
@@ -470,10 +475,20 @@ export class HddDisk implements Disk {
 
   // ------------------------------------------------------------------ read-ahead stream
 
+  /** `walk` from the stream's checkpoint to `endLba`, until `until`. */
+  private walkStream(endLba: number, until: number): void {
+    this.wLba = this.sLba;
+    this.wTime = this.sTime;
+    this.wCyl = this.sCyl;
+    this.wHead = this.sHead;
+    this.wUntil = until;
+    this.walk(endLba);
+  }
+
   /** Advance the active stream to time t (lazy evaluation). */
   private settle(t: number): void {
     if (!this.sActive) return;
-    this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, this.sLimit, t);
+    this.walkStream(this.sLimit, t);
     this.adoptWalk();
     if (this.sLba >= this.sLimit) {
       this.sActive = false;
@@ -500,7 +515,7 @@ export class HddDisk implements Disk {
     if (this.sActive) {
       const minEnd = Math.min(this.sMinEnd, this.sLimit);
       if (this.sLba < minEnd) {
-        this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, minEnd, Number.POSITIVE_INFINITY);
+        this.walkStream(minEnd, Number.POSITIVE_INFINITY);
         this.adoptWalk();
         if (this.sTime > t) t = this.sTime;
       }
@@ -560,6 +575,8 @@ export class HddDisk implements Disk {
   }
 
   private serve(rq: BlockRequest, t: number, arr: number, aw: boolean): ServiceRecord {
+    this.dT = t;
+    this.dArr = arr;
     const st = this.st;
     const a = this.lbaRange(rq);
     const b = this.rb;
@@ -572,26 +589,21 @@ export class HddDisk implements Disk {
     if (cache !== null && isRead) {
       this.settle(t);
       const seg = cache.find(a, b);
-      if (seg >= 0) return this.serveHit(rq, seg, a, b, t, arr, aw);
-      if (this.continues(a, b)) return this.serveContinue(rq, a, b, t, arr, aw);
+      if (seg >= 0) return this.serveHit(rq, seg, a, b, aw);
+      if (this.continues(a, b)) return this.serveContinue(rq, a, b, aw);
     }
-    return this.serveMedia(rq, a, b, isRead, t, arr, aw);
+    return this.serveMedia(rq, a, b, isRead, aw);
   }
 
   // The three ways of serving a request are separate methods, so that V8 can inline the small
   // helpers (rotWait, loc, slotOf...) of the media path, the common one, into it: one large
-  // `serve` ran out of its inlining budget and paid calls (and boxed doubles) for them.
+  // `serve` ran out of its inlining budget and paid calls (and boxed doubles) for them. They take
+  // the dispatch and arrival times from dT and dArr (a double argument would be boxed).
 
   /** A read fully inside a cached segment. */
-  private serveHit(
-    rq: BlockRequest,
-    seg: number,
-    a: number,
-    b: number,
-    t: number,
-    arr: number,
-    aw: boolean,
-  ): ServiceRecord {
+  private serveHit(rq: BlockRequest, seg: number, a: number, b: number, aw: boolean): ServiceRecord {
+    const t = this.dT;
+    const arr = this.dArr;
     const cache = this.cache!;
     cache.touch(seg);
     if (seg === this.sSeg && this.readahead) this.extendStream(a, b, t);
@@ -612,14 +624,9 @@ export class HddDisk implements Disk {
   }
 
   /** A read starting inside the read-ahead stream's window: it completes when the stream has read it. */
-  private serveContinue(
-    rq: BlockRequest,
-    a: number,
-    b: number,
-    t: number,
-    arr: number,
-    aw: boolean,
-  ): ServiceRecord {
+  private serveContinue(rq: BlockRequest, a: number, b: number, aw: boolean): ServiceRecord {
+    const t = this.dT;
+    const arr = this.dArr;
     const cache = this.cache!;
     cache.touch(this.sSeg);
     this.extendStream(a, b, t);
@@ -629,7 +636,7 @@ export class HddDisk implements Disk {
       this.recA = a;
       this.bus.record();
     }
-    this.walk(this.sLba, this.sTime, this.sCyl, this.sHead, b, Number.POSITIVE_INFINITY);
+    this.walkStream(b, Number.POSITIVE_INFINITY);
     this.bus.stop();
     this.adoptWalk();
     const tr = this.sTime;
@@ -652,15 +659,9 @@ export class HddDisk implements Disk {
   }
 
   /** A media access: positioning, then the transfer (and, for a read, a new read-ahead stream). */
-  private serveMedia(
-    rq: BlockRequest,
-    a: number,
-    b: number,
-    isRead: boolean,
-    t: number,
-    arr: number,
-    aw: boolean,
-  ): ServiceRecord {
+  private serveMedia(rq: BlockRequest, a: number, b: number, isRead: boolean, aw: boolean): ServiceRecord {
+    const t = this.dT;
+    const arr = this.dArr;
     const st = this.st;
     const cache = this.cache;
     const bytes = rq.sectors * SECTOR_BYTES;
@@ -693,7 +694,12 @@ export class HddDisk implements Disk {
       this.recA = a;
       this.bus.record();
     }
-    this.walk(a, t2, chs.cyl, chs.head, b, Number.POSITIVE_INFINITY, slot);
+    this.wLba = a;
+    this.wTime = t2;
+    this.wCyl = chs.cyl;
+    this.wHead = chs.head;
+    this.wUntil = Number.POSITIVE_INFINITY;
+    this.walk(b, slot);
     this.bus.stop();
     const tm = this.wTime;
     if (this.overlap) this.mechFree = tm;
