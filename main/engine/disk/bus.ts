@@ -114,14 +114,26 @@ export class BusTiming {
     return this.np > 0 ? Math.min(this.pIdx[0], n) : n;
   }
 
+  /** What one reconnection of the drive to the host costs before data moves (the drive sets it). */
+  reconnNs = 0;
+  /** `readEnd` input: the command overhead is done and the drive has disconnected (it may not reconnect before). */
+  tCmd = 0;
   /**
-   * When the last of the read's `n` sectors has crossed the bus. `tCmd`: the command overhead is
-   * done and the drive has disconnected (it may not reconnect before); `reconnNs`: what one
-   * reconnection costs (arbitration, reselect, data preparation); `discNs`: what a disconnect
-   * between two pieces costs before the drive may reconnect ("Read disconnect afterread /
-   * afterwrite", disk_reconnection_or_transfer_complete).
+   * `readEnd` input: what a disconnect between two pieces costs before the drive may reconnect
+   * ("Read disconnect afterread / afterwrite", disk_reconnection_or_transfer_complete).
+   * readEnd's times are fields, not arguments: V8 passes a double to a call it does not inline as
+   * a new heap number, and readEnd runs for every read.
    */
-  readEnd(n: number, tCmd: number, reconnNs: number, discNs = 0): number {
+  discNs = 0;
+
+  /**
+   * When the last of the read's `n` sectors has crossed the bus, the command done at `tCmd`, each
+   * reconnection costing `reconnNs` and each disconnect `discNs`.
+   */
+  readEnd(n: number): number {
+    const tCmd = this.tCmd;
+    const reconnNs = this.reconnNs;
+    const discNs = this.discNs;
     const b = this.readSectorNs;
     let w = Math.floor(n * this.watermark);
     if (w < 1) w = 1;

@@ -161,6 +161,8 @@ export class HddDisk implements Disk {
     this.ctl = new ControllerTiming(spec);
     this.ds = this.bus.disksim;
     this.wt = new WriteTiming(spec, this.ctl, this.bus);
+    // DiskSim timing: what one reconnection of the drive to the host costs before data moves
+    this.bus.reconnNs = this.bus.arbNs + this.ctl.reselectNs + this.ctl.dataPrepNs;
     this.overlap = this.ds && spec.queue_depth > 1;
     this.busNsPerByte = this.bus.nsPerByte;
     this.revNs = this.geom.revNs;
@@ -411,7 +413,7 @@ export class HddDisk implements Disk {
    * The times come in fields, not as arguments: V8 hands a double to a call it does not inline as a
    * new heap number, and walk runs three times per request.
    */
-  private walk(endLba: number, slot0 = -1): void {
+  private walk(endLba: number, slot0: number): void {
     let lba = this.wLba;
     let t = this.wTime;
     let cyl = this.wCyl;
@@ -482,7 +484,7 @@ export class HddDisk implements Disk {
     this.wCyl = this.sCyl;
     this.wHead = this.sHead;
     this.wUntil = until;
-    this.walk(endLba);
+    this.walk(endLba, -1);
   }
 
   /** Advance the active stream to time t (lazy evaluation). */
@@ -569,11 +571,6 @@ export class HddDisk implements Disk {
     return arr + c.perRequestNs + this.bus.arbNs + c.commandNs(isRead, hit, afterWrite);
   }
 
-  /** DiskSim timing: what one reconnection of the drive to the host costs before data moves. */
-  private reconnectNs(): number {
-    return this.bus.arbNs + this.ctl.reselectNs + this.ctl.dataPrepNs;
-  }
-
   private serve(rq: BlockRequest, t: number, arr: number, aw: boolean): ServiceRecord {
     this.dT = t;
     this.dArr = arr;
@@ -648,7 +645,9 @@ export class HddDisk implements Disk {
     let e: number;
     if (this.ds) {
       const tc = Math.max(t, this.commandDone(arr, true, hit, aw));
-      e = this.bus.readEnd(b - a, tc, this.reconnectNs()) + this.ctl.completeNs(true);
+      this.bus.tCmd = tc;
+      this.bus.discNs = 0;
+      e = this.bus.readEnd(b - a) + this.ctl.completeNs(true);
     } else {
       e = t + this.ovhNs + rq.sectors * SECTOR_BYTES * this.busNsPerByte;
       if (tr > e) e = tr;
@@ -713,8 +712,9 @@ export class HddDisk implements Disk {
     } else {
       // disk_read_arrive: a read miss disconnects after its command overhead (DISCONNECT cause)
       const disc = this.ctl.readDisconnectNs(aw);
-      e =
-        this.bus.readEnd(b - a, Math.max(t, tc) + disc, this.reconnectNs(), disc) + this.ctl.completeNs(true);
+      this.bus.tCmd = Math.max(t, tc) + disc;
+      this.bus.discNs = disc;
+      e = this.bus.readEnd(b - a) + this.ctl.completeNs(true);
     }
     const end = Math.ceil(e - 1e-6);
     st.mediaRequests++;
