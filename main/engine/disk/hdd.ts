@@ -305,8 +305,17 @@ export class HddDisk implements Disk {
     // returns a; b stored in this.rb
     const bps = this.bytesPerSector;
     const total = this.geom.totalSectors;
-    let a = Math.floor((rq.sector * SECTOR_BYTES) / bps);
-    let b = Math.ceil(((rq.sector + rq.sectors) * SECTOR_BYTES) / bps);
+    let a: number;
+    let b: number;
+    if (bps === SECTOR_BYTES) {
+      // 512-byte disk sectors: x · 512 / 512 is x exactly (scaling by a power of two), so the
+      // general formula below gives floor(sector) and ceil(sector + sectors): no divisions
+      a = Math.floor(rq.sector);
+      b = Math.ceil(rq.sector + rq.sectors);
+    } else {
+      a = Math.floor((rq.sector * SECTOR_BYTES) / bps);
+      b = Math.ceil(((rq.sector + rq.sectors) * SECTOR_BYTES) / bps);
+    }
     if (a >= total) a = total - 1;
     if (a < 0) a = 0;
     if (b > total) b = total;

@@ -58,7 +58,11 @@ export class WorkloadThread {
     private readonly reuseUnits = false,
   ) {
     this.nextSeq = plan.regionStart;
+    this.blocks = Math.max(1, Math.floor(plan.regionSectors / plan.blockSectors));
   }
+
+  /** Whole blocks in the region (offsets are block-aligned inside it). */
+  private readonly blocks: number;
 
   start(): void {
     const p = this.plan;
@@ -109,7 +113,7 @@ export class WorkloadThread {
     const p = this.plan;
     const isRead = p.op === 'read' || (p.op === 'rw' && this.rng.next() * 100 < p.rwmixRead);
     let sector: number;
-    const blocks = Math.max(1, Math.floor(p.regionSectors / p.blockSectors));
+    const blocks = this.blocks;
     if (p.random) sector = p.regionStart + this.rng.int(blocks) * p.blockSectors;
     else {
       if (this.nextSeq + p.blockSectors > p.regionStart + blocks * p.blockSectors)
