@@ -231,7 +231,11 @@ export class HddDisk implements Disk {
     let idle = Number.POSITIVE_INFINITY;
     if (this.overlap && this.mechFree < t) {
       const stop = Math.max(this.mechFree, this.qArr[0]);
-      if (stop < t) idle = this.preempt(stop);
+      if (stop < t) {
+        this.mechAt = stop;
+        this.preempt();
+        idle = this.mechAt;
+      }
     }
     let idx = 0;
     if (this.queue.length > 1 && this.bypassed < this.maxBypass) idx = this.pickSptf(t);
@@ -279,7 +283,9 @@ export class HddDisk implements Disk {
   /** Serve `rq` (taken off the queue) from `t`; it arrived at the drive at `arr`. */
   private start(rq: BlockRequest, t: number, arr: number, aw: boolean): void {
     this.busy = true;
-    const info = this.serve(rq, t, arr, aw);
+    this.dT = t;
+    this.dArr = arr;
+    const info = this.serve(rq, aw);
     this.curRq = rq;
     this.curInfo = info;
     const from = Math.max(info.startNs, this.busyTo);
@@ -519,9 +525,14 @@ export class HddDisk implements Disk {
     }
   }
 
-  /** Stop the stream for a media request at t; returns when the mechanism is free (after readahead_min). */
-  private preempt(t: number): number {
-    if (this.sSeg < 0) return t;
+  /**
+   * Stop the stream for a media request that wants the mechanism at `mechAt`; leaves in `mechAt`
+   * when the mechanism is free (after readahead_min). The time is a field, not an argument and a
+   * result, which V8 would box into heap numbers on every media request.
+   */
+  private preempt(): void {
+    if (this.sSeg < 0) return;
+    let t = this.mechAt;
     this.settle(t);
     if (this.sActive) {
       const minEnd = Math.min(this.sMinEnd, this.sLimit);
@@ -536,8 +547,9 @@ export class HddDisk implements Disk {
     this.cyl = this.sCyl;
     this.head = this.sHead;
     this.sSeg = -1;
-    return t;
+    this.mechAt = t;
   }
+  private mechAt = 0;
 
   /** Does a read of [a, b) start inside the (active or resumable) stream's window? */
   private continues(a: number, b: number): boolean {
@@ -580,9 +592,9 @@ export class HddDisk implements Disk {
     return arr + c.perRequestNs + this.bus.arbNs + c.commandNs(isRead, hit, afterWrite);
   }
 
-  private serve(rq: BlockRequest, t: number, arr: number, aw: boolean): ServiceRecord {
-    this.dT = t;
-    this.dArr = arr;
+  /** Serve `rq`, dispatched at dT, arrived at the drive at dArr (`aw`: the last completion was a write). */
+  private serve(rq: BlockRequest, aw: boolean): ServiceRecord {
+    const t = this.dT;
     const st = this.st;
     const a = this.lbaRange(rq);
     const b = this.rb;
@@ -677,7 +689,9 @@ export class HddDisk implements Disk {
     // DiskSim: the seek waits for the command overhead, counted from the request's arrival
     // (disk_check_hda: overhead_done), and for the mechanism (read-ahead it must finish first).
     const tc = this.ds ? this.commandDone(arr, isRead, false, aw) : 0;
-    let tp = this.preempt(t);
+    this.mechAt = t;
+    this.preempt();
+    let tp = this.mechAt;
     if (this.early < tp) tp = this.early; // queue depth > 1: the seek began when the mechanism was free
     const wt = this.wt;
     const wtime = !isRead && (this.ds || wt.level > 0);
