@@ -121,16 +121,18 @@ export class BusTiming {
   /**
    * `readEnd` input: what a disconnect between two pieces costs before the drive may reconnect
    * ("Read disconnect afterread / afterwrite", disk_reconnection_or_transfer_complete).
-   * readEnd's times are fields, not arguments: V8 passes a double to a call it does not inline as
-   * a new heap number, and readEnd runs for every read.
+   * readEnd's times are fields, not arguments and a result: V8 passes a double to and from a call
+   * it does not inline as a new heap number, and readEnd runs for every read.
    */
   discNs = 0;
+  /** `readEnd` result. */
+  readDone = 0;
 
   /**
-   * When the last of the read's `n` sectors has crossed the bus, the command done at `tCmd`, each
-   * reconnection costing `reconnNs` and each disconnect `discNs`.
+   * When the last of the read's `n` sectors has crossed the bus (left in `readDone`), the command
+   * done at `tCmd`, each reconnection costing `reconnNs` and each disconnect `discNs`.
    */
-  readEnd(n: number): number {
+  readEnd(n: number): void {
     const tCmd = this.tCmd;
     const reconnNs = this.reconnNs;
     const discNs = this.discNs;
@@ -146,7 +148,10 @@ export class BusTiming {
       if (c <= out) c = out + 1;
       t += (c - out) * b;
       out = c;
-      if (out >= n) return t;
+      if (out >= n) {
+        this.readDone = t;
+        return;
+      }
       if (this.readyAt(out) > t) {
         const need = Math.min(w, n - out);
         const r = this.readyAt(out + need - 1);

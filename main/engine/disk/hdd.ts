@@ -668,7 +668,8 @@ export class HddDisk implements Disk {
       const tc = Math.max(t, this.commandDone(arr, true, hit, aw));
       this.bus.tCmd = tc;
       this.bus.discNs = 0;
-      e = this.bus.readEnd(b - a) + this.ctl.completeNs(true);
+      this.bus.readEnd(b - a);
+      e = this.bus.readDone + this.ctl.completeNs(true);
     } else {
       e = t + this.ovhNs + rq.sectors * SECTOR_BYTES * this.busNsPerByte;
       if (tr > e) e = tr;
@@ -737,7 +738,8 @@ export class HddDisk implements Disk {
       const disc = this.ctl.readDisconnectNs(aw);
       this.bus.tCmd = Math.max(t, tc) + disc;
       this.bus.discNs = disc;
-      e = this.bus.readEnd(b - a) + this.ctl.completeNs(true);
+      this.bus.readEnd(b - a);
+      e = this.bus.readDone + this.ctl.completeNs(true);
     }
     const end = Math.ceil(e - 1e-6);
     st.mediaRequests++;
