@@ -136,18 +136,23 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   /** A unit is back at its thread (latency complete). */
   unitDone(u: BlockRequest['units'][number]): void {
     const bytes = u.sectors * SECTOR_BYTES;
-    this.iThreads[u.thread].add(u, bytes, true);
-    if (u.vm >= 0) this.iVms[u.vm].add(u, bytes, false);
-    this.iTotal.add(u, bytes, false);
+    // FlowCounter.add(u, bytes, withLatency) in two steps: the count inlines, the latency is recorded after it
+    const it = this.iThreads[u.thread];
+    it.count(u, bytes);
+    it.lat.record(u);
+    if (u.vm >= 0) this.iVms[u.vm].count(u, bytes);
+    this.iTotal.count(u, bytes);
     const latMs = (u.tDone - u.tSubmit) / 1e6;
     let b = 0;
     while (latMs > LATENCY_BUCKETS_MS[b]) b++;
     this.iHist[b]++;
     if (u.vm >= 0) this.runVmBytes[u.vm] += bytes;
     if (u.tDone < this.warmupNs) return;
-    this.threads[u.thread].add(u, bytes, true);
-    if (u.vm >= 0) this.vms[u.vm].add(u, bytes, false);
-    this.total.add(u, bytes, false);
+    const th = this.threads[u.thread];
+    th.count(u, bytes);
+    th.lat.record(u);
+    if (u.vm >= 0) this.vms[u.vm].count(u, bytes);
+    this.total.count(u, bytes);
   }
 
   private clip(s: number, e: number): number {

@@ -40,6 +40,17 @@ export class FlowCounter {
     if (withLatency) this.lat.record(u);
   }
 
+  /**
+   * `add` without latency and device time, small enough for V8 to inline where the collector counts
+   * every completed I/O (leaving out `deviceNs += 0` changes nothing: the sum is never −0).
+   */
+  count(u: IoUnit, bytes: number): void {
+    this.bytes += bytes;
+    this.ios++;
+    if (u.op === 'read') this.readBytes += bytes;
+    else this.writeBytes += bytes;
+  }
+
   reset(): void {
     this.bytes = 0;
     this.readBytes = 0;
