@@ -134,4 +134,40 @@ describe('Simulator (event core)', () => {
       { numRuns: 300 },
     );
   });
+
+  it('rearm runs as cancel + after would, in small and large heaps, and a stale entry never fires', () => {
+    for (const filler of [3, 200]) {
+      const order = (reuse: boolean) => {
+        const sim = new Simulator();
+        const ran: string[] = [];
+        for (let i = 0; i < filler; i++) sim.postAt(1 + (i % 40), () => ran.push(`f${i}`));
+        const fire = () => ran.push(`timer@${sim.now}`);
+        let h = sim.after(30, fire);
+        sim.postAt(5, () => {
+          sim.cancel(h); // pending: cancelled (in place, or marked in the large heap)
+          h = reuse ? sim.rearm(h, 10) : sim.after(10, fire);
+          sim.post(10, () => ran.push('same instant, later'));
+        });
+        sim.postAt(20, () => {
+          h = reuse ? sim.rearm(h, 0) : sim.after(0, fire); // fired: armed again
+        });
+        sim.postAt(25, () => {
+          h = reuse ? sim.rearm(h, 7) : sim.after(7, fire); // fired: armed again
+        });
+        sim.postAt(28, () => {
+          if (reuse)
+            h = sim.rearm(h, 10); // pending: moved
+          else {
+            sim.cancel(h);
+            h = sim.after(10, fire);
+          }
+        });
+        sim.runUntil(100);
+        return { ran, done: h.done };
+      };
+      const want = order(false);
+      expect(order(true)).toEqual(want);
+      expect(want.ran.filter((r) => r.startsWith('timer'))).toEqual(['timer@15', 'timer@20', 'timer@38']);
+    }
+  });
 });

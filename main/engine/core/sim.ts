@@ -30,11 +30,17 @@ export interface TimerHandle {
 class Timer implements TimerHandle {
   done = false;
   constructor(
-    readonly time: number,
+    public time: number,
     /** Its slot while it is scheduled. */
-    readonly slot: number,
+    public slot: number,
+    /** Its callback (`rearm` schedules it again). */
+    readonly fn: () => void,
   ) {}
 }
+
+/** Stands in the timer list for a cancelled timer left in a large heap (see `cancel`). */
+const CANCELLED = new Timer(0, -1, () => {});
+CANCELLED.done = true;
 
 const INITIAL_SLOTS = 64;
 /** Largest heap searched to take a cancelled timer out at once (else it is dropped at the head). */
@@ -71,9 +77,27 @@ export class Simulator {
   at(time: number, fn: () => void): TimerHandle {
     const t = time < this.now ? this.now : Math.round(time);
     const slot = this.allocSlot();
-    const h = new Timer(t, slot);
+    const h = new Timer(t, slot, fn);
     this.insert(slot, t, this.seq++, fn, h);
     return h;
+  }
+
+  /**
+   * Schedule the callback of `h` again, `delay` ns from now: the same as cancelling `h` and calling
+   * `after(delay, fn)` (same time, same sequence number), but `h` itself is scheduled again instead
+   * of a new handle (an idle timer armed once per request allocates nothing). Only for a handle
+   * that nobody else keeps to test `done` on.
+   */
+  rearm(h: TimerHandle, delay: number): TimerHandle {
+    const timer = h as Timer;
+    if (!timer.done) this.cancel(timer);
+    const time = this.now + Math.max(delay, 0); // as `after` → `at`
+    const slot = this.allocSlot();
+    timer.done = false;
+    timer.time = time < this.now ? this.now : Math.round(time);
+    timer.slot = slot;
+    this.insert(slot, timer.time, this.seq++, timer.fn, timer);
+    return timer;
   }
 
   /** Schedule `fn` after `delay` ns. */
@@ -138,7 +162,11 @@ export class Simulator {
     if (!h || h.done) return;
     const timer = h as Timer;
     timer.done = true;
-    if (this.size > CANCEL_SCAN_MAX) return; // dropped when it reaches the head
+    if (this.size > CANCEL_SCAN_MAX) {
+      // Dropped when it reaches the head; the handle itself is let go (it may be rearmed).
+      this.timers[timer.slot] = CANCELLED;
+      return;
+    }
     const heap = this.heap;
     for (let i = this.size - 1; i >= 0; i--)
       if (heap[i] === timer.slot) {

@@ -55,6 +55,11 @@ export interface SchedulerEnv {
   /** Current simulated time (ns). */
   now(): number;
   setTimer(delayNs: number, fn: () => void): TimerHandle;
+  /**
+   * As cancelling `h` (a handle `setTimer` returned, which nobody else keeps) and setting a timer
+   * with the same callback: `h` itself is armed again, nothing is allocated.
+   */
+  resetTimer(h: TimerHandle, delayNs: number): TimerHandle;
   cancelTimer(h: TimerHandle | null | undefined): void;
   /** Ask the block layer to run the dispatch loop again (e.g. from a timer). Safe to call any time. */
   kick(): void;

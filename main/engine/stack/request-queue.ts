@@ -99,6 +99,7 @@ export class RequestQueue {
     const env: SchedulerEnv = {
       now: () => sim.now,
       setTimer: (delay, fn) => sim.after(delay, fn),
+      resetTimer: (h, delay) => sim.rearm(h, delay),
       cancelTimer: (h) => sim.cancel(h),
       kick: () => this.kick(),
       inFlight: () => opts.device.inFlight(),

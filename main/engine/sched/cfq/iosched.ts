@@ -162,6 +162,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
     lastPosition,
     lastDelayedSync,
     idleTimer,
+    idleTimerHandle: null,
     onIdleTimer: () => onIdleTimer(cfqd),
     idleTraceCtx,
     lastTraced,

@@ -144,7 +144,10 @@ export function armSliceTimer(cfqd: CfqData) {
   q.waitRequest = true;
   const sl = gIdle ? gIdle : cfqd.sliceIdle;
   if (cfqd.idleTimer) cfqd.env.cancelTimer(cfqd.idleTimer);
-  cfqd.idleTimer = cfqd.env.setTimer(sl, cfqd.onIdleTimer);
+  // mod_timer(&cfqd->idle_slice_timer): the one handle, cancelled or fired by now, armed again.
+  const h = cfqd.idleTimerHandle;
+  cfqd.idleTimer = h === null ? cfqd.env.setTimer(sl, cfqd.onIdleTimer) : cfqd.env.resetTimer(h, sl);
+  cfqd.idleTimerHandle = cfqd.idleTimer;
   endIdleTrace(cfqd, false);
   cfqd.idleTraceCtx = traceCtx(q);
   cfqd.env.trace.idleStart(cfqd.idleTraceCtx);

@@ -230,6 +230,8 @@ export interface CfqData {
   lastPosition: number;
   lastDelayedSync: number;
   idleTimer: TimerHandle | null;
+  /** The idle timer's handle, armed again for each idle period (cfqd->idle_slice_timer is one timer too). */
+  idleTimerHandle: TimerHandle | null;
   /** cfq_idle_slice_timer bound to this cfqd (the idle timer's callback, made once). */
   readonly onIdleTimer: () => void;
   idleTraceCtx: number | null;
