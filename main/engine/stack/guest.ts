@@ -35,7 +35,10 @@ export class GuestBlockLayer {
       submit: (rq) => {
         this.ringInFlight++;
         const now = this.sim.now;
-        for (const u of rq.units) u.tGuestOut = now;
+        // Indexed loops on the per-request path: a for-of costs an iterator and its results until
+        // the optimising compiler removes them (the start of every run).
+        const units = rq.units;
+        for (let i = 0; i < units.length; i++) units[i].tGuestOut = now;
         toQemu(rq);
       },
     };

@@ -66,7 +66,8 @@ export class HostBlockLayer {
       makeScheduler,
       onDispatch: (rq) => {
         const now = sim.now;
-        for (const u of rq.units) u.tHostOut = now;
+        const units = rq.units; // indexed, as on the rest of the per-request path
+        for (let i = 0; i < units.length; i++) units[i].tHostOut = now;
         observer.dispatched(rq);
       },
     });

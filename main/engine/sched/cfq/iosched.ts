@@ -184,7 +184,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
 }
 
 export function now(cfqd: CfqData) {
-  return cfqd.env.now();
+  return cfqd.env.clock.now;
 }
 
 export function getCic(cfqd: CfqData, ctx: number): Cic {

@@ -115,11 +115,15 @@ export function delCfqqRr(cfqd: CfqData, q: Cfqq) {
   if (q.sync) cfqd.busySyncQueues--;
 }
 
+/** cfq_choose_wl_type()'s scan order: ASYNC_WORKLOAD, SYNC_NOIDLE_WORKLOAD, SYNC_WORKLOAD. */
+const WL_TYPE_ORDER: readonly WlType[] = [ASYNC, SYNC_NOIDLE, SYNC];
+
 export function chooseWlType(g: Group, cls: WlClass): WlType {
   let best: WlType = SYNC_NOIDLE;
   let lowest = 0;
   let valid = false;
-  for (const i of [ASYNC, SYNC_NOIDLE, SYNC] as const) {
+  for (let k = 0; k < WL_TYPE_ORDER.length; k++) {
+    const i = WL_TYPE_ORDER[k];
     const first = stFor(g, cls, i).q[0];
     if (first && (!valid || first.rbKey < lowest)) {
       lowest = first.rbKey;
