@@ -20,6 +20,8 @@
  *   In a large heap it stays, marked, until it reaches the head (as before). Either way the
  *   remaining events keep their (time, seq) order: the heap's shape does not decide it.
  */
+import { timeField } from './time';
+
 export interface TimerHandle {
   /** Absolute time (ns) the event fires at. */
   readonly time: number;
@@ -75,7 +77,7 @@ export class Simulator {
    * per event, and a field costs nothing before the optimising compiler inlines anything. Only the
    * core writes it.
    */
-  readonly now: number = 0;
+  readonly now: number = timeField(0); // a double from the start: see core/time.ts
   /** Number of events executed so far (for benchmarks). */
   executed = 0;
 

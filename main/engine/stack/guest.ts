@@ -4,6 +4,7 @@
  * reports its completion, so `virtio_queue_depth` bounds what one VM has outstanding.
  */
 import type { Simulator } from '../core/sim';
+import { timeField } from '../core/time';
 import type { BlockRequest, IoUnit } from '../io/request';
 import { type IoScheduler, NO_TRACE, type SchedContextInfo, type SchedulerEnv } from '../sched/types';
 import { ContextRegistry, RequestQueue, type SlotDevice } from './request-queue';
@@ -67,7 +68,7 @@ export class GuestBlockLayer {
         sectors: u.sectors,
         ctx: u.pid,
         group: 0,
-        insertedAt: this.sim.now,
+        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
         units: [u],
       });
       return;

@@ -5,6 +5,7 @@
  * submission the request carried is completed upwards, as in Linux's completion path.
  */
 import type { Simulator } from '../core/sim';
+import { timeField } from '../core/time';
 import type { Disk, ServiceInfo } from '../disk/types';
 import type { BlockRequest, HostSubmission, IoUnit } from '../io/request';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from '../sched/types';
@@ -104,7 +105,7 @@ export class HostBlockLayer {
         sectors,
         ctx,
         group,
-        insertedAt: this.sim.now,
+        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
         units: units.slice(),
       };
     const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };

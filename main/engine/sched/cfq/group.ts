@@ -6,6 +6,7 @@
  * cfq_cfqq_slice_usage / cfq_group_served (sliceUsage, groupServed) and cfq_get_next_cfqg
  * (chooseGroup).
  */
+import { timeField } from '../../core/time';
 import { insertAt, removeItem } from './array';
 import { now } from './iosched';
 import { busyAsync, busyWl, chooseWorkload } from './service-tree';
@@ -39,7 +40,7 @@ export function getGroup(cfqd: CfqData, id: number): Group {
     nrActive: 0,
     childrenWeight: 0,
     vfraction: 0,
-    vdisktime: 0,
+    vdisktime: timeField(0), // a double from the start (core/time.ts)
     onTree: false,
     nrCfqq: 0,
     busyQueuesAvg: [0, 0],
@@ -53,7 +54,7 @@ export function getGroup(cfqd: CfqData, id: number): Group {
     savedWlType: SYNC,
     savedWlClass: BE_WL,
     dispatched: 0,
-    busyTime: 0,
+    busyTime: timeField(0),
   };
   cfqd.groups.set(id, g);
   return g;

@@ -11,7 +11,7 @@
  */
 import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
-import { MS } from '../../core/time';
+import { MS, timeField } from '../../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../../io/request';
 import { firstIsCloser } from '../choose-req';
 import { asyncQueueKey, queueIoprio } from '../ioprio';
@@ -96,7 +96,8 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const servingGroup: Group | null = null;
   const servingClass: WlClass = BE_WL;
   const servingType: WlType = SYNC;
-  const workloadExpires = 0;
+  // Times start as doubles (timeField): see core/time.ts.
+  const workloadExpires = timeField(0);
   const busyQueues = 0;
   const busySyncQueues = 0;
   const rqQueued = 0;
@@ -109,13 +110,13 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const hwTagEstDepth = 0;
   const hwTagSamples = 0;
   const lastPosition = 0;
-  const lastDelayedSync = env.now() - 1000 * MS;
+  const lastDelayedSync = timeField(env.now() - 1000 * MS);
   const idleTimer: TimerHandle | null = null;
   const idleTraceCtx: number | null = null;
   const lastTraced = -2;
   const groups = new Map<number, Group>();
   const groupTree: Group[] = [];
-  const minVdisktime = 0;
+  const minVdisktime = timeField(0);
   const cics = new Map<number, Cic>();
   const asyncQueues = new Map<string, Cfqq>();
   const driver: CRq[] = [];
@@ -217,11 +218,12 @@ export function newQueue(
     dispatched: 0,
     onRr: false,
     st: null,
-    rbKey: 0,
-    sliceStart: -1,
-    sliceEnd: 0,
+    // Times start as doubles (timeField): see core/time.ts.
+    rbKey: timeField(0),
+    sliceStart: timeField(-1),
+    sliceEnd: timeField(0),
     allocatedSlice: 0,
-    dispatchStart: 0,
+    dispatchStart: timeField(0),
     sliceDispatch: 0,
     sliceResid: 0,
     seekHistory: 0,
@@ -554,7 +556,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       const q = setRequest(cfqd, rq, cic);
       const fifoTime = now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0];
       let c = spare.pop();
-      if (c === undefined) c = { rq, q, cic, fifoTime };
+      if (c === undefined) c = { rq, q, cic, fifoTime: timeField(fifoTime) };
       else {
         c.rq = rq;
         c.q = q;
