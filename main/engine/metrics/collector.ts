@@ -81,7 +81,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.vms = layout.vms.map(() => new FlowCounter());
     this.iThreads = layout.threads.map(() => new FlowCounter(2));
     this.iVms = layout.vms.map(() => new FlowCounter(2));
-    this.runVmBytes = layout.vms.map(() => 0);
+    // byte counts pass 2^31: an array of doubles from the start (timeField, core/time.ts)
+    this.runVmBytes = layout.vms.map(() => timeField(0));
     this.vmWeighted = layout.vms.map(() => 0);
     this.runWeighted = layout.vms.map(() => 0);
     this.vmLat = layout.vms.map(() => new LatencyRecorder(2));
