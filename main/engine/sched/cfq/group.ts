@@ -8,7 +8,6 @@
  */
 import { timeField } from '../../core/time';
 import { insertAt, removeItem } from './array';
-import { now } from './iosched';
 import { busyAsync, busyWl, chooseWorkload } from './service-tree';
 import { iopsMode } from './slice';
 import {
@@ -31,7 +30,7 @@ export function getGroup(cfqd: CfqData, id: number): Group {
   if (g0) return g0;
   const info = cfqd.env.groupInfo(id);
   const parent = info.parent >= 0 && id !== 0 ? getGroup(cfqd, info.parent) : null;
-  const tree = (): ServiceTree => ({ q: [], ttime: newTtime(now(cfqd)) });
+  const tree = (): ServiceTree => ({ q: [], ttime: newTtime(cfqd.env.clock.now) });
   const g: Group = {
     id,
     parent,
@@ -49,7 +48,7 @@ export function getGroup(cfqd: CfqData, id: number): Group {
       [tree(), tree(), tree()],
     ],
     idleTree: tree(),
-    ttime: newTtime(now(cfqd)),
+    ttime: newTtime(cfqd.env.clock.now),
     savedWlSlice: 0,
     savedWlType: SYNC,
     savedWlClass: BE_WL,
@@ -137,7 +136,7 @@ export function groupNotifyQueueDel(cfqd: CfqData, g: Group) {
 }
 
 export function sliceUsage(cfqd: CfqData, q: Cfqq): number {
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (q.sliceStart < 0 || q.sliceStart === t) return Math.max(t - q.dispatchStart, JIFFY);
   return Math.min(t - q.sliceStart, q.allocatedSlice);
 }
@@ -155,7 +154,7 @@ export function groupServed(cfqd: CfqData, g: Group, q: Cfqq) {
     g.vdisktime += (charge * FIXED_ONE) / vfr;
     groupTreeAdd(cfqd, g);
   }
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (cfqd.workloadExpires > t) {
     g.savedWlSlice = cfqd.workloadExpires - t;
     g.savedWlType = cfqd.servingType;
@@ -168,7 +167,7 @@ export function chooseGroup(cfqd: CfqData) {
   if (g) cfqd.minVdisktime = Math.max(cfqd.minVdisktime, g.vdisktime);
   cfqd.servingGroup = g;
   if (!g) return;
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (g.savedWlSlice) {
     cfqd.workloadExpires = t + g.savedWlSlice;
     cfqd.servingType = g.savedWlType;
