@@ -25,6 +25,7 @@
  */
 import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
+import { timeField } from '../core/time';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import { Modulus, remainder } from './angle';
 import { BusTiming } from './bus';
@@ -61,7 +62,7 @@ export class HddDisk implements Disk {
   /** Write completion and the write-back buffer (write-timing.ts). */
   private readonly wt: WriteTiming;
   /** End of the busy time counted so far (a buffered write keeps the mechanism busy past its completion). */
-  private busyTo = 0;
+  private busyTo = timeField(0); // a double from the start (core/time.ts)
   /**
    * DiskSim timing at queue depth > 1 (`disk_release_hda`): the mechanism takes the next queued
    * request when its media access ends, while the bus still carries the previous request's data and

@@ -5,6 +5,7 @@
  * itself (shortest positioning time first, like NCQ/TCQ).
  */
 import type { Simulator } from '../core/sim';
+import { timeField } from '../core/time';
 import type { BlockRequest } from '../io/request';
 
 export interface ServiceInfo {
@@ -31,13 +32,14 @@ export interface ServiceInfo {
  * `onComplete` is valid during that call only (copy it to keep it).
  */
 export class ServiceRecord implements ServiceInfo {
-  startNs = 0;
-  endNs = 0;
+  // Times start as doubles (timeField, core/time.ts): no shape change when they pass 2^31 ns.
+  startNs = timeField(0);
+  endNs = timeField(0);
   seekCyl = 0;
-  seekNs = 0;
-  rotationNs = 0;
-  transferNs = 0;
-  accessNs = 0;
+  seekNs = timeField(0);
+  rotationNs = timeField(0);
+  transferNs = timeField(0);
+  accessNs = timeField(0);
   cacheHit = false;
 
   set(
@@ -100,7 +102,7 @@ export type DiskFactory = (sim: Simulator) => Disk;
 
 /** Counters at zero (a new disk, or the baseline before anything was measured). */
 export const emptyDiskStats = (): DiskStats => ({
-  busyNs: 0,
+  busyNs: timeField(0), // a double from the start (core/time.ts)
   requests: 0,
   seeks: 0,
   seekCylSum: 0,

@@ -11,6 +11,8 @@
  * are always in the address space and scheduling namespace of the layer that holds it.
  */
 
+import { timeField } from '../core/time';
+
 export type Op = 'read' | 'write';
 
 /** 512-byte sectors, as the Linux block layer counts. */
@@ -81,11 +83,12 @@ export function newUnit(
     vm,
     hostCtx: -1,
     hostSector: -1,
-    tSubmit,
-    tGuestOut: -1,
-    tHostIn: -1,
-    tHostOut: -1,
-    tDone: -1,
+    // Times start as doubles (timeField): see core/time.ts.
+    tSubmit: timeField(tSubmit),
+    tGuestOut: timeField(-1),
+    tHostIn: timeField(-1),
+    tHostOut: timeField(-1),
+    tDone: timeField(-1),
     cacheHit: false,
     liveSlot: -1,
     hostSub: null,

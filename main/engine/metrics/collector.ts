@@ -4,6 +4,7 @@
  * live series sampled every `sample_interval_ms` of simulated time.
  */
 import { type ActivityEvent, LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
+import { timeField } from '../core/time';
 import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from '../disk/types';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import type { SchedTrace } from '../sched/types';
@@ -29,18 +30,19 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   /** Per VM: the interval latency of its threads together (reused every sample). */
   private readonly vmLat: LatencyRecorder[];
   private readonly vmThreadLat: LatencyRecorder[][];
-  private iStart = 0;
-  private iBusyNs = 0;
+  // Times and sums of times start as doubles (timeField, core/time.ts): no shape change mid-run.
+  private iStart = timeField(0);
+  private iBusyNs = timeField(0);
   // disk busy (at least one request in the device)
   private inDevice = 0;
-  private busySince = 0;
-  private busyNs = 0;
+  private busySince = timeField(0);
+  private busyNs = timeField(0);
   private warmStats: DiskStats | null = null;
   // DiskSim's response and access times (sums in ns over requests completed after the warm-up)
-  private respNs = 0;
+  private respNs = timeField(0);
   private respN = 0;
-  private accessNs = 0;
-  private positionNs = 0;
+  private accessNs = timeField(0);
+  private positionNs = timeField(0);
   private accessN = 0;
   // fairness running from warm-up end (or 0 before it)
   private readonly runVmBytes: number[];
@@ -79,7 +81,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.vms = layout.vms.map(() => new FlowCounter());
     this.iThreads = layout.threads.map(() => new FlowCounter(2));
     this.iVms = layout.vms.map(() => new FlowCounter(2));
-    this.runVmBytes = layout.vms.map(() => 0);
+    // byte counts pass 2^31: an array of doubles from the start (timeField, core/time.ts)
+    this.runVmBytes = layout.vms.map(() => timeField(0));
     this.vmWeighted = layout.vms.map(() => 0);
     this.runWeighted = layout.vms.map(() => 0);
     this.vmLat = layout.vms.map(() => new LatencyRecorder(2));

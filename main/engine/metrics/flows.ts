@@ -4,6 +4,7 @@
  * (throughput in MB/s = 10^6 B/s, latency from the HDR recorder, disk-time shares, Jain's index).
  */
 import type { RunSummary, ThreadSummary, VmSummary } from '../../common/result';
+import { timeField } from '../core/time';
 import type { IoUnit } from '../io/request';
 import type { StackLayout } from '../stack/layout';
 import { jainIndex } from './fairness';
@@ -14,11 +15,12 @@ export const r4 = (x: number): number => Math.round(x * 10000) / 10000;
 export const roundOrNull = (x: number | null): number | null => (x === null ? null : r4(x));
 
 export class FlowCounter {
-  bytes = 0;
-  readBytes = 0;
-  writeBytes = 0;
+  // Byte counts pass 2^31 (and times do): doubles from the start (timeField, core/time.ts).
+  bytes = timeField(0);
+  readBytes = timeField(0);
+  writeBytes = timeField(0);
   ios = 0;
-  deviceNs = 0;
+  deviceNs = timeField(0);
   readonly lat: LatencyRecorder;
 
   /** `digits`: significant digits of latency percentiles (3 for summaries, 2 for live intervals). */

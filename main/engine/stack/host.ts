@@ -5,6 +5,7 @@
  * submission the request carried is completed upwards, as in Linux's completion path.
  */
 import type { Simulator } from '../core/sim';
+import { timeField } from '../core/time';
 import type { Disk, ServiceInfo } from '../disk/types';
 import type { BlockRequest, HostSubmission, IoUnit } from '../io/request';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from '../sched/types';
@@ -66,7 +67,8 @@ export class HostBlockLayer {
       makeScheduler,
       onDispatch: (rq) => {
         const now = sim.now;
-        for (const u of rq.units) u.tHostOut = now;
+        const units = rq.units; // indexed, as on the rest of the per-request path
+        for (let i = 0; i < units.length; i++) units[i].tHostOut = now;
         observer.dispatched(rq);
       },
     });
@@ -103,7 +105,7 @@ export class HostBlockLayer {
         sectors,
         ctx,
         group,
-        insertedAt: this.sim.now,
+        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
         units: units.slice(),
       };
     const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };

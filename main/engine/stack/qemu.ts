@@ -113,7 +113,8 @@ export class Qemu {
 
   private toHost(grq: BlockRequest, ctx: number, then: (() => void) | null): void {
     const offset = this.vm.imageStart;
-    for (const u of grq.units) u.hostSector = u.sector + offset;
+    const units = grq.units; // indexed, as on the rest of the per-request path
+    for (let i = 0; i < units.length; i++) units[i].hostSector = units[i].sector + offset;
     const hrq = this.host.request(
       grq.op,
       grq.sync,

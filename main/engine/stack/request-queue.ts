@@ -98,7 +98,9 @@ export class RequestQueue {
     const sim = opts.sim;
     const env: SchedulerEnv = {
       now: () => sim.now,
+      clock: sim,
       setTimer: (delay, fn) => sim.after(delay, fn),
+      resetTimer: (h, delay) => sim.rearm(h, delay),
       cancelTimer: (h) => sim.cancel(h),
       kick: () => this.kick(),
       inFlight: () => opts.device.inFlight(),

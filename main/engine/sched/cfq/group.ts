@@ -6,8 +6,8 @@
  * cfq_cfqq_slice_usage / cfq_group_served (sliceUsage, groupServed) and cfq_get_next_cfqg
  * (chooseGroup).
  */
+import { timeField } from '../../core/time';
 import { insertAt, removeItem } from './array';
-import { now } from './iosched';
 import { busyAsync, busyWl, chooseWorkload } from './service-tree';
 import { iopsMode } from './slice';
 import {
@@ -30,7 +30,7 @@ export function getGroup(cfqd: CfqData, id: number): Group {
   if (g0) return g0;
   const info = cfqd.env.groupInfo(id);
   const parent = info.parent >= 0 && id !== 0 ? getGroup(cfqd, info.parent) : null;
-  const tree = (): ServiceTree => ({ q: [], ttime: newTtime(now(cfqd)) });
+  const tree = (): ServiceTree => ({ q: [], ttime: newTtime(cfqd.env.clock.now) });
   const g: Group = {
     id,
     parent,
@@ -39,7 +39,7 @@ export function getGroup(cfqd: CfqData, id: number): Group {
     nrActive: 0,
     childrenWeight: 0,
     vfraction: 0,
-    vdisktime: 0,
+    vdisktime: timeField(0), // a double from the start (core/time.ts)
     onTree: false,
     nrCfqq: 0,
     busyQueuesAvg: [0, 0],
@@ -48,12 +48,12 @@ export function getGroup(cfqd: CfqData, id: number): Group {
       [tree(), tree(), tree()],
     ],
     idleTree: tree(),
-    ttime: newTtime(now(cfqd)),
+    ttime: newTtime(cfqd.env.clock.now),
     savedWlSlice: 0,
     savedWlType: SYNC,
     savedWlClass: BE_WL,
     dispatched: 0,
-    busyTime: 0,
+    busyTime: timeField(0),
   };
   cfqd.groups.set(id, g);
   return g;
@@ -136,7 +136,7 @@ export function groupNotifyQueueDel(cfqd: CfqData, g: Group) {
 }
 
 export function sliceUsage(cfqd: CfqData, q: Cfqq): number {
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (q.sliceStart < 0 || q.sliceStart === t) return Math.max(t - q.dispatchStart, JIFFY);
   return Math.min(t - q.sliceStart, q.allocatedSlice);
 }
@@ -154,7 +154,7 @@ export function groupServed(cfqd: CfqData, g: Group, q: Cfqq) {
     g.vdisktime += (charge * FIXED_ONE) / vfr;
     groupTreeAdd(cfqd, g);
   }
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (cfqd.workloadExpires > t) {
     g.savedWlSlice = cfqd.workloadExpires - t;
     g.savedWlType = cfqd.servingType;
@@ -167,7 +167,7 @@ export function chooseGroup(cfqd: CfqData) {
   if (g) cfqd.minVdisktime = Math.max(cfqd.minVdisktime, g.vdisktime);
   cfqd.servingGroup = g;
   if (!g) return;
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (g.savedWlSlice) {
     cfqd.workloadExpires = t + g.savedWlSlice;
     cfqd.servingType = g.savedWlType;

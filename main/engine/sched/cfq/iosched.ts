@@ -11,7 +11,7 @@
  */
 import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
-import { MS } from '../../core/time';
+import { MS, timeField } from '../../core/time';
 import { type BlockRequest, DEFAULT_MAX_MERGE_SECTORS, endSector, tryMerge } from '../../io/request';
 import { firstIsCloser } from '../choose-req';
 import { asyncQueueKey, queueIoprio } from '../ioprio';
@@ -96,7 +96,8 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const servingGroup: Group | null = null;
   const servingClass: WlClass = BE_WL;
   const servingType: WlType = SYNC;
-  const workloadExpires = 0;
+  // Times start as doubles (timeField): see core/time.ts.
+  const workloadExpires = timeField(0);
   const busyQueues = 0;
   const busySyncQueues = 0;
   const rqQueued = 0;
@@ -109,13 +110,13 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   const hwTagEstDepth = 0;
   const hwTagSamples = 0;
   const lastPosition = 0;
-  const lastDelayedSync = env.now() - 1000 * MS;
+  const lastDelayedSync = timeField(env.now() - 1000 * MS);
   const idleTimer: TimerHandle | null = null;
   const idleTraceCtx: number | null = null;
   const lastTraced = -2;
   const groups = new Map<number, Group>();
   const groupTree: Group[] = [];
-  const minVdisktime = 0;
+  const minVdisktime = timeField(0);
   const cics = new Map<number, Cic>();
   const asyncQueues = new Map<string, Cfqq>();
   const driver: CRq[] = [];
@@ -162,6 +163,7 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
     lastPosition,
     lastDelayedSync,
     idleTimer,
+    idleTimerHandle: null,
     onIdleTimer: () => onIdleTimer(cfqd),
     idleTraceCtx,
     lastTraced,
@@ -182,14 +184,20 @@ export function newCfqData(env: SchedulerEnv, params: TunableValues): CfqData {
   return cfqd;
 }
 
+/**
+ * The current time (ns). CFQ's own code reads `cfqd.env.clock.now` in place rather than through
+ * this helper: a field read where the time is used keeps V8's type feedback for time arithmetic
+ * floating-point from the start (a returned time may come back as a small integer), so compiled
+ * CFQ functions are not thrown away when times pass 2^31 ns, 2.1 s into a run.
+ */
 export function now(cfqd: CfqData) {
-  return cfqd.env.now();
+  return cfqd.env.clock.now;
 }
 
 export function getCic(cfqd: CfqData, ctx: number): Cic {
   let c = cfqd.cics.get(ctx);
   if (!c) {
-    c = { ctx, ttime: newTtime(now(cfqd)), syncQ: null, queued: 0 };
+    c = { ctx, ttime: newTtime(cfqd.env.clock.now), syncQ: null, queued: 0 };
     cfqd.cics.set(ctx, c);
   }
   return c;
@@ -216,11 +224,12 @@ export function newQueue(
     dispatched: 0,
     onRr: false,
     st: null,
-    rbKey: 0,
-    sliceStart: -1,
-    sliceEnd: 0,
+    // Times start as doubles (timeField): see core/time.ts.
+    rbKey: timeField(0),
+    sliceStart: timeField(-1),
+    sliceEnd: timeField(0),
     allocatedSlice: 0,
-    dispatchStart: 0,
+    dispatchStart: timeField(0),
     sliceDispatch: 0,
     sliceResid: 0,
     seekHistory: 0,
@@ -294,7 +303,7 @@ export function getNextQueue(cfqd: CfqData): Cfqq | null {
 
 export function selectQueue(cfqd: CfqData): Cfqq | null {
   const q = cfqd.active;
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (q) {
     if (!cfqd.rqQueued) return null;
     let checkGroupIdle = true;
@@ -460,13 +469,13 @@ export function mayDispatch(cfqd: CfqData, q: Cfqq): boolean {
     // An idle-class queue must only ever have a single request in flight.
     if (q.cls === IDLE_WL) return false;
     const promote = q.sync && cfqd.busySyncQueues === 1;
-    const t = now(cfqd);
+    const t = cfqd.env.clock.now;
     const usedSoon = q.sliceNew || t + cfqd.sliceIdle * q.dispatched > q.sliceEnd;
     if (cfqd.busyQueues > 1 && usedSoon && !promote) return false;
     max = cfqd.busyQueues === 1 || promote ? Number.POSITIVE_INFINITY : cfqd.quantum;
   }
   if (!q.sync && cfqd.lowLatency) {
-    let depth = Math.floor((now(cfqd) - cfqd.lastDelayedSync) / cfqd.sliceSync);
+    let depth = Math.floor((cfqd.env.clock.now - cfqd.lastDelayedSync) / cfqd.sliceSync);
     if (!depth && !q.dispatched) depth = 1;
     if (depth < max) max = depth;
   }
@@ -478,7 +487,7 @@ export function checkFifo(cfqd: CfqData, q: Cfqq): CRq | null {
   q.fifoExpire = true;
   const head = q.fifo[0];
   if (!head) return null;
-  return now(cfqd) < head.fifoTime ? null : head;
+  return cfqd.env.clock.now < head.fifoTime ? null : head;
 }
 
 export function dispatchRequest(cfqd: CfqData, q: Cfqq): CRq | null {
@@ -551,9 +560,9 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       if (mq && tryMergeInto(cfqd, mq, rq)) return;
       if (cic === null) cic = getCic(cfqd, rq.ctx);
       const q = setRequest(cfqd, rq, cic);
-      const fifoTime = now(cfqd) + cfqd.fifoExpire[rq.sync ? 1 : 0];
+      const fifoTime = cfqd.env.clock.now + cfqd.fifoExpire[rq.sync ? 1 : 0];
       let c = spare.pop();
-      if (c === undefined) c = { rq, q, cic, fifoTime };
+      if (c === undefined) c = { rq, q, cic, fifoTime: timeField(fifoTime) };
       else {
         c.rq = rq;
         c.q = q;
@@ -582,7 +591,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
         cfqd.busyQueues > 1 &&
         ((!q.sync && q.sliceDispatch >= prioToMaxRq(cfqd, q)) || q.cls === IDLE_WL)
       ) {
-        q.sliceEnd = now(cfqd) + 1;
+        q.sliceEnd = cfqd.env.clock.now + 1;
         sliceExpired(cfqd, false);
       }
       return c.rq;
@@ -597,7 +606,7 @@ export function createCfq(env: SchedulerEnv, params: TunableValues): CfqSchedule
       driver[i] = driver[driver.length - 1];
       driver.pop();
       const q = c.q;
-      const t = now(cfqd);
+      const t = cfqd.env.clock.now;
       updateHwTag(cfqd);
       cfqd.rqInDriver--;
       q.dispatched--;

@@ -9,7 +9,6 @@ import { MS } from '../../core/time';
 import { insertAt, removeItem } from './array';
 import { prioTreeAdd, prioTreeRemove } from './cooperator';
 import { groupNotifyQueueAdd, groupNotifyQueueDel, groupSlice } from './group';
-import { now } from './iosched';
 import { prioSlice } from './slice';
 import {
   ASYNC,
@@ -66,7 +65,7 @@ export function treeRemove(q: Cfqq) {
 
 export function serviceTreeAdd(cfqd: CfqData, q: Cfqq, addFront: boolean) {
   const st = stFor(q.group, q.cls, qType(q));
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   let key: number;
   if (q.cls === IDLE_WL) {
     // An idle-class queue goes CFQ_IDLE_DELAY behind the last queue of the idle tree.
@@ -115,11 +114,15 @@ export function delCfqqRr(cfqd: CfqData, q: Cfqq) {
   if (q.sync) cfqd.busySyncQueues--;
 }
 
+/** cfq_choose_wl_type()'s scan order: ASYNC_WORKLOAD, SYNC_NOIDLE_WORKLOAD, SYNC_WORKLOAD. */
+const WL_TYPE_ORDER: readonly WlType[] = [ASYNC, SYNC_NOIDLE, SYNC];
+
 export function chooseWlType(g: Group, cls: WlClass): WlType {
   let best: WlType = SYNC_NOIDLE;
   let lowest = 0;
   let valid = false;
-  for (const i of [ASYNC, SYNC_NOIDLE, SYNC] as const) {
+  for (let k = 0; k < WL_TYPE_ORDER.length; k++) {
+    const i = WL_TYPE_ORDER[k];
     const first = stFor(g, cls, i).q[0];
     if (first && (!valid || first.rbKey < lowest)) {
       lowest = first.rbKey;
@@ -132,7 +135,7 @@ export function chooseWlType(g: Group, cls: WlClass): WlType {
 
 /** choose_wl_class_and_type(): RT > BE > IDLE, then the workload type and its slice. */
 export function chooseWorkload(cfqd: CfqData, g: Group) {
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   const original = cfqd.servingClass;
   if (busyWl(RT_WL, g)) cfqd.servingClass = RT_WL;
   else if (busyWl(BE_WL, g)) cfqd.servingClass = BE_WL;

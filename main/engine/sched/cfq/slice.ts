@@ -6,7 +6,7 @@
  * __cfq_set_active_queue (setActive) and __cfq_slice_expired / cfq_slice_expired (sliceExpired).
  */
 import { groupAvgQueues, groupServed, groupSlice } from './group';
-import { now, traceCtx } from './iosched';
+import { traceCtx } from './iosched';
 import { delCfqqRr, resortRrList } from './service-tree';
 import {
   type CfqData,
@@ -46,7 +46,7 @@ export function scaledSlice(cfqd: CfqData, q: Cfqq): number {
 }
 
 export function sliceUsed(cfqd: CfqData, q: Cfqq) {
-  return !q.sliceNew && now(cfqd) >= q.sliceEnd;
+  return !q.sliceNew && cfqd.env.clock.now >= q.sliceEnd;
 }
 
 export function iopsMode(cfqd: CfqData) {
@@ -54,7 +54,7 @@ export function iopsMode(cfqd: CfqData) {
 }
 
 export function updateTtime(cfqd: CfqData, t: TTime, idle: number) {
-  const elapsed = Math.min(now(cfqd) - t.lastEnd, 2 * idle);
+  const elapsed = Math.min(cfqd.env.clock.now - t.lastEnd, 2 * idle);
   t.samples = Math.floor((7 * t.samples + 256) / 8);
   t.total = Math.floor((7 * t.total + 256 * elapsed) / 8);
   t.mean = Math.floor((t.total + 128) / t.samples);
@@ -129,7 +129,7 @@ export function onIdleTimer(cfqd: CfqData) {
 export function armSliceTimer(cfqd: CfqData) {
   const q = cfqd.active;
   if (!q) return;
-  const t = now(cfqd);
+  const t = cfqd.env.clock.now;
   if (cfqd.nonrot && cfqd.hwTag !== 0 && !cfqd.groupIdle) return;
   let gIdle = 0;
   if (!shouldIdle(cfqd, q)) {
@@ -144,7 +144,10 @@ export function armSliceTimer(cfqd: CfqData) {
   q.waitRequest = true;
   const sl = gIdle ? gIdle : cfqd.sliceIdle;
   if (cfqd.idleTimer) cfqd.env.cancelTimer(cfqd.idleTimer);
-  cfqd.idleTimer = cfqd.env.setTimer(sl, cfqd.onIdleTimer);
+  // mod_timer(&cfqd->idle_slice_timer): the one handle, cancelled or fired by now, armed again.
+  const h = cfqd.idleTimerHandle;
+  cfqd.idleTimer = h === null ? cfqd.env.setTimer(sl, cfqd.onIdleTimer) : cfqd.env.resetTimer(h, sl);
+  cfqd.idleTimerHandle = cfqd.idleTimer;
   endIdleTrace(cfqd, false);
   cfqd.idleTraceCtx = traceCtx(q);
   cfqd.env.trace.idleStart(cfqd.idleTraceCtx);
@@ -153,7 +156,7 @@ export function armSliceTimer(cfqd: CfqData) {
 export function setActive(cfqd: CfqData, q: Cfqq | null): Cfqq | null {
   if (q) {
     q.sliceStart = -1;
-    q.dispatchStart = now(cfqd);
+    q.dispatchStart = cfqd.env.clock.now;
     q.allocatedSlice = 0;
     q.sliceEnd = 0;
     q.sliceDispatch = 0;
@@ -178,7 +181,7 @@ export function sliceExpired(cfqd: CfqData, timedOut: boolean) {
   q.waitBusy = false;
   // A shared queue whose processes no longer issue I/O close together is split again.
   if (q.coop && seeky(q)) q.splitCoop = true;
-  if (timedOut) q.sliceResid = q.sliceNew ? scaledSlice(cfqd, q) : q.sliceEnd - now(cfqd);
+  if (timedOut) q.sliceResid = q.sliceNew ? scaledSlice(cfqd, q) : q.sliceEnd - cfqd.env.clock.now;
   groupServed(cfqd, q.group, q);
   if (q.onRr && q.sorted.length === 0) delCfqqRr(cfqd, q);
   resortRrList(cfqd, q);

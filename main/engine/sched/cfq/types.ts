@@ -6,7 +6,7 @@
  */
 import type { TunableValues } from '../../../common/spec/tunables';
 import type { TimerHandle } from '../../core/sim';
-import { MS } from '../../core/time';
+import { MS, timeField } from '../../core/time';
 import type { BlockRequest } from '../../io/request';
 import type { IoprioClass, IoScheduler, SchedulerEnv } from '../types';
 
@@ -182,7 +182,13 @@ export interface CfqScheduler extends IoScheduler {
   hwTag(): number;
   coopStats(): CfqCoopStats;
 }
-export const newTtime = (lastEnd: number): TTime => ({ lastEnd, samples: 0, total: 0, mean: 0 });
+// lastEnd is a time and total 256 × a time: both start as doubles (timeField, core/time.ts).
+export const newTtime = (lastEnd: number): TTime => ({
+  lastEnd: timeField(lastEnd),
+  samples: 0,
+  total: timeField(0),
+  mean: 0,
+});
 export const sampleValid = (t: TTime) => t.samples > 80;
 export const popcount32 = (x: number): number => {
   let v = x >>> 0;
@@ -230,6 +236,8 @@ export interface CfqData {
   lastPosition: number;
   lastDelayedSync: number;
   idleTimer: TimerHandle | null;
+  /** The idle timer's handle, armed again for each idle period (cfqd->idle_slice_timer is one timer too). */
+  idleTimerHandle: TimerHandle | null;
   /** cfq_idle_slice_timer bound to this cfqd (the idle timer's callback, made once). */
   readonly onIdleTimer: () => void;
   idleTraceCtx: number | null;
