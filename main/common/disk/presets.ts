@@ -6,8 +6,10 @@
  */
 import { lazyTable } from '../own';
 import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../spec/schema';
-import disksimBus from './data/disksim-bus.json' with { type: 'json' };
-import published from './data/published-disks.json' with { type: 'json' };
+// The DiskSim data (some 340 KB of JSON) is bundled as text and parsed when a validated preset is
+// first built, so a command on a synthetic disk (or none) does not build its objects at start-up.
+import disksimBusText from './data/disksim-bus.json?raw';
+import publishedText from './data/published-disks.json?raw';
 
 export interface DiskPreset {
   description: string;
@@ -109,8 +111,8 @@ interface PubDisk {
   };
 }
 
-/** Presets built from the published data: DiskSim model name → preset name. */
-const PUBLISHED: Record<string, string> = {
+/** Presets built from the published data: DiskSim model name → preset name, in the data's order. */
+export const PUBLISHED: Record<string, string> = {
   SEAGATE_ST39102LW_validate: 'cheetah-9lp',
   HP_C3323A_validate: 'hp-c3323a',
   QUANTUM_TORNADO_validate: 'atlas-10k',
@@ -128,7 +130,13 @@ interface Param {
   value: number;
   provenance: string;
 }
-const BUS_DATA = (disksimBus as { models: Record<string, { params: Record<string, Param> }> }).models;
+type BusModels = Record<string, { params: Record<string, Param> }>;
+let busModels: BusModels | undefined;
+const busData = (): BusModels => (busModels ??= (JSON.parse(disksimBusText) as { models: BusModels }).models);
+let publishedList: PubDisk[] | undefined;
+/** data/published-disks.json's drives, parsed on first use. */
+export const publishedDisks = (): PubDisk[] =>
+  (publishedList ??= (JSON.parse(publishedText) as { disks: PubDisk[] }).disks);
 
 /**
  * The `bus` and `overheads` blocks of a DiskSim-validated drive, with each value's provenance:
@@ -137,7 +145,7 @@ const BUS_DATA = (disksimBus as { models: Record<string, { params: Record<string
  */
 function disksimTiming(d: PubDisk) {
   const model = d.disksim_model_name!;
-  const bus = BUS_DATA[model]?.params;
+  const bus = busData()[model]?.params;
   if (!bus) throw new Error(`data/disksim-bus.json: no entry for ${model}`);
   const co = d.controller_overheads_ms ?? {};
   const prov: Record<string, string> = {};
@@ -333,17 +341,17 @@ function presetBuilders(): [string, () => DiskPreset][] {
       }),
     ],
   ];
-  for (const d of (published as { disks: PubDisk[] }).disks) {
-    const preset = d.disksim_model_name ? PUBLISHED[d.disksim_model_name] : undefined;
-    // A later disk with the same preset name replaced the earlier one in place (as assigning to an
-    // object key does), keeping the key's first position.
-    if (preset) {
-      const at = out.findIndex(([k]) => k === preset);
-      const entry: [string, () => DiskPreset] = [preset, () => fromPublished(d, preset)];
-      if (at >= 0) out[at] = entry;
-      else out.push(entry);
-    }
-  }
+  // PUBLISHED lists the models in the data's order (a test checks it), so the keys and their order
+  // are known without parsing the data.
+  for (const [model, preset] of Object.entries(PUBLISHED))
+    out.push([
+      preset,
+      () => {
+        const d = publishedDisks().find((x) => x.disksim_model_name === model);
+        if (!d) throw new Error(`published-disks.json: no drive ${model}`);
+        return fromPublished(d, preset);
+      },
+    ]);
   out.push([
     'ssd-sata',
     () => {
