@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The `pvblk` command: runs the built CLI (out/main/cli.js, made by `npm run build`, which `npm ci` runs).
-import { existsSync } from 'node:fs';
-import module from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Built-ins through process.getBuiltinModule, not ES imports, as in the built CLI: an ES import of
+// node:fs makes Node read all its exports, loading the streams modules (main/build/builtin-imports.ts).
+const { existsSync } = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
+const { tmpdir } = process.getBuiltinModule('node:os');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'out', 'main', 'cli.js');
