@@ -17,6 +17,8 @@
  * Any other form (default, namespace, side-effect imports) is left as it is.
  */
 
+import { rmSync } from 'node:fs';
+
 const IMPORT_LINE = /^import \{([^}]*)\} from "(node:[a-z_/]+)";$/gm;
 const NAME = /^[A-Za-z_$][\w$]*$/;
 
@@ -35,10 +37,17 @@ export function builtinImportsViaProcess(code: string): string {
   });
 }
 
-/** The Vite/rolldown plugin applying it to every chunk of a build. */
-export function builtinImportsPlugin() {
+/**
+ * The Vite/rolldown plugin applying it to every chunk of a build. Given `compileCacheDir` (the
+ * folder bin/pvblk.mjs keeps Node's compile cache in), it also empties that folder when a build
+ * starts: a build renames its chunks, so the old entries would never be read again, only pile up.
+ */
+export function builtinImportsPlugin(compileCacheDir?: string) {
   return {
     name: 'pvblk-builtin-imports',
+    buildStart() {
+      if (compileCacheDir) rmSync(compileCacheDir, { recursive: true, force: true });
+    },
     renderChunk(code: string) {
       const out = builtinImportsViaProcess(code);
       return out === code ? null : { code: out, map: null };
