@@ -1,11 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import { builtinImportsPlugin } from './main/build/builtin-imports';
 
 const r = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export default defineConfig({
   main: {
+    // Node built-ins through process.getBuiltinModule, not ES imports: see main/build/builtin-imports.ts;
+    // a build also empties bin/pvblk.mjs's compile cache (its entries are for the old chunks).
+    plugins: [builtinImportsPlugin(r('./node_modules/.cache/pvblk-compile'))],
     build: {
       outDir: 'out/main',
       // Bundle the small pure libraries the CLI and the engine load at every start (zod alone is

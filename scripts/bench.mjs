@@ -146,37 +146,84 @@ async function baseEngine(ref) {
 
 /**
  * Start-up: wall time of `pvblk run --preset native-random-fifo --duration 1 --json` (a run whose
- * simulation takes a few milliseconds) through each CLI build, and of `node -e 0`, alternating,
- * median of `n`.
+ * simulation takes a few milliseconds) and of `node -e 0`, alternating, median of `n`. This build
+ * runs through bin/pvblk.mjs, as a user runs it, which enables Node's module compile cache: `warm`
+ * with the cache filled by an earlier run (every run but a build's first), `cold` with an empty
+ * cache folder before each run (NODE_COMPILE_CACHE; the run also writes the cache). The previous
+ * version runs through the same two lines its bin/pvblk.mjs had (import cli.js, call main; no
+ * cache). Peak RSS of each, median of 3 more runs (measured apart: the probe that reports it is a
+ * module of its own).
  */
-function startup(clis, n = 11) {
-  const runner = join(tmpdir(), `pvblk-bench-cli-${process.pid}.mjs`);
+function startup(oldCli, n = 11) {
+  const tmp = join(tmpdir(), `pvblk-bench-startup-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  const runner = join(tmp, 'old-bin.mjs');
   writeFileSync(
     runner,
     'const [cli, ...args] = process.argv.slice(2);\nconst { main } = await import(cli);\nprocess.exitCode = await main(args);\n',
   );
+  const rssProbe = join(tmp, 'rss.mjs');
+  writeFileSync(
+    rssProbe,
+    "process.on('exit', () => process.stderr.write('\\npeak-rss-kb ' + process.resourceUsage().maxRSS + '\\n'));\n",
+  );
+  const coldCache = join(tmp, 'compile-cache');
   const args = ['run', '--preset', 'native-random-fifo', '--duration', '1', '--json'];
-  const times = clis.map(() => []);
-  const node = [];
+  const bin = join(root, 'bin', 'pvblk.mjs');
+  const env = (extra) => {
+    const e = { ...process.env, ...extra };
+    if (!extra.NODE_COMPILE_CACHE) delete e.NODE_COMPILE_CACHE;
+    delete e.NODE_DISABLE_COMPILE_CACHE;
+    return e;
+  };
+  const variants = {
+    node: { argv: ['-e', '0'], env: env({}) },
+    warm: { argv: [bin, ...args], env: env({}) },
+    cold: {
+      argv: [bin, ...args],
+      env: env({ NODE_COMPILE_CACHE: coldCache }),
+      before: () => rmSync(coldCache, { recursive: true, force: true }),
+    },
+    ...(oldCli ? { old: { argv: [runner, pathToFileURL(oldCli).href, ...args], env: env({}) } } : {}),
+  };
+  const once = (v, pre = []) => {
+    v.before?.();
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [...pre, ...v.argv], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      env: v.env,
+    });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`start-up run failed: ${r.stderr}`);
+    return { ms, stderr: r.stderr };
+  };
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const rss = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   try {
-    for (let i = 0; i < n; i++) {
-      let t0 = performance.now();
-      spawnSync(process.execPath, ['-e', '0']);
-      node.push(performance.now() - t0);
-      clis.forEach((c, k) => {
-        t0 = performance.now();
-        const r = spawnSync(process.execPath, [runner, pathToFileURL(c).href, ...args], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 26,
-        });
-        times[k].push(performance.now() - t0);
-        if (r.status !== 0) throw new Error(`start-up run failed: ${r.stderr}`);
-      });
-    }
+    once(variants.warm); // fills the warm cache (node_modules/.cache/pvblk-compile) for this build
+    for (let i = 0; i < n; i++) for (const [k, v] of Object.entries(variants)) times[k].push(once(v).ms);
+    for (let i = 0; i < 3; i++)
+      for (const [k, v] of Object.entries(variants)) {
+        const kb = /peak-rss-kb (\d+)/.exec(once(v, ['--import', pathToFileURL(rssProbe).href]).stderr);
+        if (kb) rss[k].push(Number(kb[1]) / 1024);
+      }
   } finally {
-    rmSync(runner, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
-  return { node_ms: median(node), cli_ms: times.map(median) };
+  const ms = (k) => (times[k]?.length ? median(times[k]) : null);
+  const mb = (k) => (rss[k]?.length ? median(rss[k]) : null);
+  return {
+    node_ms: ms('node'),
+    new_ms: ms('warm'),
+    new_cold_ms: ms('cold'),
+    old_ms: ms('old'),
+    node_rss_mb: mb('node'),
+    new_rss_mb: mb('warm'),
+    new_cold_rss_mb: mb('cold'),
+    old_rss_mb: mb('old'),
+    compile_cache: 'new_ms: warm (filled by an earlier run); new_cold_ms: emptied before each run',
+  };
 }
 
 function runCase(engine, caseFile) {
@@ -296,15 +343,19 @@ async function main() {
   }
   let start = prevStartup;
   if (!filter || 'start-up'.includes(filter)) {
-    const clis = [join(root, 'out', 'main', 'cli.js'), ...(base ? [base.cli] : [])];
-    const st = startup(clis);
-    start = { node_ms: st.node_ms, new_ms: st.cli_ms[0], old_ms: st.cli_ms[1] ?? null };
+    start = startup(base?.cli ?? null);
     const beyond = (ms) =>
-      `${ms.toFixed(0)} ms (${(ms - st.node_ms).toFixed(0)} ms beyond node's own ${st.node_ms.toFixed(0)} ms)`;
+      `${ms.toFixed(0)} ms (${(ms - start.node_ms).toFixed(0)} ms beyond node's own ${start.node_ms.toFixed(0)} ms)`;
+    const ratio = (ms) => ((ms - start.node_ms) / (start.old_ms - start.node_ms)).toFixed(2);
+    const rss = (mb) => (mb === null ? '' : `, peak RSS ${mb.toFixed(0)} MiB`);
     console.log(
-      `\nStart-up, pvblk run --preset native-random-fifo --duration 1 --json, median of 11: ${beyond(start.new_ms)}` +
+      `\nStart-up, pvblk run --preset native-random-fifo --duration 1 --json, median of 11 alternating runs (node -e 0${rss(start.node_rss_mb)}):` +
+        `\n  this build, compile cache warm: ${beyond(start.new_ms)}${rss(start.new_rss_mb)}` +
+        (start.old_ms !== null ? `; ratio ${ratio(start.new_ms)} beyond node` : '') +
+        `\n  this build, compile cache cold: ${beyond(start.new_cold_ms)}${rss(start.new_cold_rss_mb)}` +
+        (start.old_ms !== null ? `; ratio ${ratio(start.new_cold_ms)} beyond node` : '') +
         (start.old_ms !== null
-          ? `; previous ${beyond(start.old_ms)}: ratio ${((start.new_ms - st.node_ms) / (start.old_ms - st.node_ms)).toFixed(2)} beyond node`
+          ? `\n  previous version: ${beyond(start.old_ms)}${rss(start.old_rss_mb)}`
           : ''),
     );
   }

@@ -87,10 +87,21 @@ const growth = (v) =>
     : '–';
 const st = bench.startup;
 const startLine = st
-  ? `A one-second run (\`pvblk run --preset native-random-fifo --duration 1 --json\`), median of 11 alternating runs: ${st.new_ms.toFixed(0)} ms wall, ${(st.new_ms - st.node_ms).toFixed(0)} ms beyond \`node -e 0\` (${st.node_ms.toFixed(0)} ms)` +
-    (st.old_ms !== null
-      ? `; the previous version ${st.old_ms.toFixed(0)} ms, ${(st.old_ms - st.node_ms).toFixed(0)} ms beyond node: ratio ${((st.new_ms - st.node_ms) / (st.old_ms - st.node_ms)).toFixed(2)}.`
-      : '.')
+  ? (() => {
+      const beyond = (ms) =>
+        `${ms.toFixed(0)} ms wall, ${(ms - st.node_ms).toFixed(0)} ms beyond \`node -e 0\` (${st.node_ms.toFixed(0)} ms)`;
+      const ratio = (ms) =>
+        st.old_ms !== null && st.old_ms !== undefined
+          ? `: ratio ${((ms - st.node_ms) / (st.old_ms - st.node_ms)).toFixed(2)}`
+          : '';
+      const rss = (mb) => (mb === null || mb === undefined ? '' : `, peak RSS ${mb.toFixed(0)} MiB`);
+      let line = `A one-second run (\`pvblk run --preset native-random-fifo --duration 1 --json\`), median of 11 alternating runs: ${beyond(st.new_ms)}${rss(st.new_rss_mb)}${ratio(st.new_ms)}`;
+      if (st.new_cold_ms !== null && st.new_cold_ms !== undefined)
+        line += ` with Node's compile cache warm (bin/pvblk.mjs enables it; filled by the first run of a build); with the cache emptied before each run ${beyond(st.new_cold_ms)}${rss(st.new_cold_rss_mb)}${ratio(st.new_cold_ms)}`;
+      if (st.old_ms !== null && st.old_ms !== undefined)
+        line += `; the previous version ${st.old_ms.toFixed(0)} ms, ${(st.old_ms - st.node_ms).toFixed(0)} ms beyond node${rss(st.old_rss_mb)} (ratios beyond node)`;
+      return `${line}.`;
+    })()
   : 'Not measured in the last bench run.';
 
 const doc = `# Engine performance

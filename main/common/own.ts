@@ -14,3 +14,24 @@ export function nullProto<T>(entries: Record<string, T>): Record<string, T> {
 export function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }
+
+/**
+ * A table whose entries are built on first use: each key is an own, enumerable accessor that
+ * builds its value once and then replaces itself with a plain data property. Keys and their order
+ * (Object.keys, Object.entries, `in`, Object.hasOwn) are as for the built table, so lookups and
+ * listings do not change; only the work moves from import to first use. No prototype, as nullProto.
+ */
+export function lazyTable<T>(builders: readonly (readonly [string, () => T])[]): Record<string, T> {
+  const table = Object.create(null) as Record<string, T>;
+  for (const [key, build] of builders)
+    Object.defineProperty(table, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = build();
+        Object.defineProperty(table, key, { value, enumerable: true, configurable: true, writable: true });
+        return value;
+      },
+    });
+  return table;
+}

@@ -1,13 +1,15 @@
 /**
  * Disk presets. `sata-7200` is the default. `hp97560` is Ruemmler & Wilkes' classic drive. The
- * DiskSim-validated drives are built at load time from data/published-disks.json (zone tables,
+ * DiskSim-validated drives are built on first use from data/published-disks.json (zone tables,
  * per-zone skews, head switch, measured seek curves as `table` points), copied from
  * /shared/data with every value's provenance.
  */
-import { nullProto } from '../own';
+import { lazyTable } from '../own';
 import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../spec/schema';
-import disksimBus from './data/disksim-bus.json' with { type: 'json' };
-import published from './data/published-disks.json' with { type: 'json' };
+// The DiskSim data (some 340 KB of JSON) is bundled as text and parsed when a validated preset is
+// first built, so a command on a synthetic disk (or none) does not build its objects at start-up.
+import disksimBusText from './data/disksim-bus.json?raw';
+import publishedText from './data/published-disks.json?raw';
 
 export interface DiskPreset {
   description: string;
@@ -15,66 +17,71 @@ export interface DiskPreset {
   spec: HddSpec | SsdSpec;
 }
 
-const SATA_7200: HddSpec = HddSchema.parse({
-  kind: 'hdd',
-  name: 'sata-7200',
-  source: 'Synthetic 7200 rpm SATA drive (typical desktop figures)',
-  rpm: 7200,
-  sector_bytes: 512,
-  heads: 4,
-  zones: [2000, 1860, 1720, 1580, 1440, 1300, 1160, 1020].map((spt) => ({
-    cylinders: 15_000,
-    sectors_per_track: spt,
-  })),
-  seek: { model: 'three-point', track_to_track_ms: 0.8, average_ms: 8.5, full_stroke_ms: 16.0 },
-  head_switch_ms: 0.8,
-  controller_overhead_ms: 0.1,
-  interface_mbps: 300,
-  cache: { segments: 16, segment_kb: 512, readahead: true, readahead_min_kb: 0 },
-  queue_depth: 1,
-});
+// The specs are parsed (defaults filled) when a preset is first used, not at import: a command that
+// uses one preset, or none, does not pay for parsing the fourteen (lazyTable in ../own).
+const sata7200 = (): HddSpec =>
+  HddSchema.parse({
+    kind: 'hdd',
+    name: 'sata-7200',
+    source: 'Synthetic 7200 rpm SATA drive (typical desktop figures)',
+    rpm: 7200,
+    sector_bytes: 512,
+    heads: 4,
+    zones: [2000, 1860, 1720, 1580, 1440, 1300, 1160, 1020].map((spt) => ({
+      cylinders: 15_000,
+      sectors_per_track: spt,
+    })),
+    seek: { model: 'three-point', track_to_track_ms: 0.8, average_ms: 8.5, full_stroke_ms: 16.0 },
+    head_switch_ms: 0.8,
+    controller_overhead_ms: 0.1,
+    interface_mbps: 300,
+    cache: { segments: 16, segment_kb: 512, readahead: true, readahead_min_kb: 0 },
+    queue_depth: 1,
+  });
 
 const HP97560_SOURCE =
   "Ruemmler & Wilkes, 'An introduction to disk drive modeling', IEEE Computer 27(3):17-28, 1994 " +
   "(doi:10.1109/2.268881), as re-used by Kotz, Toh & Radhakrishnan, 'A Detailed Simulation Model of " +
   "the HP 97560 Disk Drive', Dartmouth PCS-TR94-220, 1994";
 
-const HP97560: HddSpec = HddSchema.parse({
-  kind: 'hdd',
-  name: 'hp97560',
-  source: HP97560_SOURCE,
-  rpm: 4002,
-  sector_bytes: 512,
-  heads: 19,
-  zones: [{ cylinders: 1962, sectors_per_track: 72 }],
-  seek: {
-    model: 'two-piece',
-    boundary_cyl: 383,
-    short_a_ms: 3.24,
-    short_b_ms: 0.4,
-    long_a_ms: 8.0,
-    long_b_ms: 0.008,
-  },
-  head_switch_ms: 1.6,
-  track_skew_sectors: 8,
-  cylinder_skew_sectors: 18,
-  controller_overhead_ms: 2.2,
-  interface_mbps: 10,
-  cache: { segments: 1, segment_kb: 128, readahead: true, readahead_min_kb: 0 },
-  queue_depth: 1,
-});
+const hp97560 = (): HddSpec =>
+  HddSchema.parse({
+    kind: 'hdd',
+    name: 'hp97560',
+    source: HP97560_SOURCE,
+    rpm: 4002,
+    sector_bytes: 512,
+    heads: 19,
+    zones: [{ cylinders: 1962, sectors_per_track: 72 }],
+    seek: {
+      model: 'two-piece',
+      boundary_cyl: 383,
+      short_a_ms: 3.24,
+      short_b_ms: 0.4,
+      long_a_ms: 8.0,
+      long_b_ms: 0.008,
+    },
+    head_switch_ms: 1.6,
+    track_skew_sectors: 8,
+    cylinder_skew_sectors: 18,
+    controller_overhead_ms: 2.2,
+    interface_mbps: 10,
+    cache: { segments: 1, segment_kb: 128, readahead: true, readahead_min_kb: 0 },
+    queue_depth: 1,
+  });
 
-const SSD_SATA: SsdSpec = SsdSchema.parse({
-  kind: 'ssd',
-  name: 'ssd-sata',
-  source: 'Synthetic SATA-III SSD (typical datasheet figures, not a specific product)',
-  capacity_gb: 500,
-  read_latency_us: 80,
-  write_latency_us: 30,
-  channels: 4,
-  bandwidth_mbps: 530,
-  queue_depth: 32,
-});
+const ssdSata = (): SsdSpec =>
+  SsdSchema.parse({
+    kind: 'ssd',
+    name: 'ssd-sata',
+    source: 'Synthetic SATA-III SSD (typical datasheet figures, not a specific product)',
+    capacity_gb: 500,
+    read_latency_us: 80,
+    write_latency_us: 30,
+    channels: 4,
+    bandwidth_mbps: 530,
+    queue_depth: 32,
+  });
 
 // ---------------------------------------------------------------- DiskSim-validated drives
 
@@ -104,8 +111,8 @@ interface PubDisk {
   };
 }
 
-/** Presets built from the published data: DiskSim model name → preset name. */
-const PUBLISHED: Record<string, string> = {
+/** Presets built from the published data: DiskSim model name → preset name, in the data's order. */
+export const PUBLISHED: Record<string, string> = {
   SEAGATE_ST39102LW_validate: 'cheetah-9lp',
   HP_C3323A_validate: 'hp-c3323a',
   QUANTUM_TORNADO_validate: 'atlas-10k',
@@ -123,7 +130,13 @@ interface Param {
   value: number;
   provenance: string;
 }
-const BUS_DATA = (disksimBus as { models: Record<string, { params: Record<string, Param> }> }).models;
+type BusModels = Record<string, { params: Record<string, Param> }>;
+let busModels: BusModels | undefined;
+const busData = (): BusModels => (busModels ??= (JSON.parse(disksimBusText) as { models: BusModels }).models);
+let publishedList: PubDisk[] | undefined;
+/** data/published-disks.json's drives, parsed on first use. */
+export const publishedDisks = (): PubDisk[] =>
+  (publishedList ??= (JSON.parse(publishedText) as { disks: PubDisk[] }).disks);
 
 /**
  * The `bus` and `overheads` blocks of a DiskSim-validated drive, with each value's provenance:
@@ -132,7 +145,7 @@ const BUS_DATA = (disksimBus as { models: Record<string, { params: Record<string
  */
 function disksimTiming(d: PubDisk) {
   const model = d.disksim_model_name!;
-  const bus = BUS_DATA[model]?.params;
+  const bus = busData()[model]?.params;
   if (!bus) throw new Error(`data/disksim-bus.json: no entry for ${model}`);
   const co = d.controller_overheads_ms ?? {};
   const prov: Record<string, string> = {};
@@ -300,37 +313,60 @@ function fromPublished(d: PubDisk, preset: string): DiskPreset {
   return { description, source: d.source, spec };
 }
 
-function buildPresets(): Record<string, DiskPreset> {
-  const out: Record<string, DiskPreset> = {
-    'sata-7200': {
-      description:
-        'Synthetic 7200 rpm SATA drive (the default): 4 heads, 8 zones × 15,000 cylinders, 2000→1020 ' +
-        'sectors/track, three-point seek 0.8/8.5/16 ms, head switch 0.8 ms, 0.1 ms controller overhead, ' +
-        '16 × 512 KB read-ahead cache, 300 MB/s interface, queue depth 1.',
-      source: SATA_7200.source!,
-      spec: SATA_7200,
+function presetBuilders(): [string, () => DiskPreset][] {
+  const out: [string, () => DiskPreset][] = [
+    [
+      'sata-7200',
+      () => {
+        const spec = sata7200();
+        return {
+          description:
+            'Synthetic 7200 rpm SATA drive (the default): 4 heads, 8 zones × 15,000 cylinders, 2000→1020 ' +
+            'sectors/track, three-point seek 0.8/8.5/16 ms, head switch 0.8 ms, 0.1 ms controller overhead, ' +
+            '16 × 512 KB read-ahead cache, 300 MB/s interface, queue depth 1.',
+          source: spec.source!,
+          spec,
+        };
+      },
+    ],
+    [
+      'hp97560',
+      () => ({
+        description:
+          'HP 97560 (1990s SCSI, 1.3 GB): 1962 cylinders, 19 surfaces, 72 sectors/track, 4002 rpm, two-piece ' +
+          'seek 3.24 + 0.400·√d (d < 383) / 8.00 + 0.008·d ms, head switch 1.6 ms, skews 8/18, 2.2 ms ' +
+          'controller overhead, 128 KB read-ahead buffer. Interface 10 MB/s (SCSI-2) is an assumption.',
+        source: HP97560_SOURCE,
+        spec: hp97560(),
+      }),
+    ],
+  ];
+  // PUBLISHED lists the models in the data's order (a test checks it), so the keys and their order
+  // are known without parsing the data.
+  for (const [model, preset] of Object.entries(PUBLISHED))
+    out.push([
+      preset,
+      () => {
+        const d = publishedDisks().find((x) => x.disksim_model_name === model);
+        if (!d) throw new Error(`published-disks.json: no drive ${model}`);
+        return fromPublished(d, preset);
+      },
+    ]);
+  out.push([
+    'ssd-sata',
+    () => {
+      const spec = ssdSata();
+      return {
+        description:
+          'Synthetic SATA SSD for contrast: 500 GiB, 4 channels, 80 µs read / 30 µs write latency, 530 MB/s ' +
+          'aggregate bandwidth (SATA-III limit), queue depth 32 (NCQ). Not a specific product.',
+        source: spec.source!,
+        spec,
+      };
     },
-    hp97560: {
-      description:
-        'HP 97560 (1990s SCSI, 1.3 GB): 1962 cylinders, 19 surfaces, 72 sectors/track, 4002 rpm, two-piece ' +
-        'seek 3.24 + 0.400·√d (d < 383) / 8.00 + 0.008·d ms, head switch 1.6 ms, skews 8/18, 2.2 ms ' +
-        'controller overhead, 128 KB read-ahead buffer. Interface 10 MB/s (SCSI-2) is an assumption.',
-      source: HP97560_SOURCE,
-      spec: HP97560,
-    },
-  };
-  for (const d of (published as { disks: PubDisk[] }).disks) {
-    const preset = d.disksim_model_name ? PUBLISHED[d.disksim_model_name] : undefined;
-    if (preset) out[preset] = fromPublished(d, preset);
-  }
-  out['ssd-sata'] = {
-    description:
-      'Synthetic SATA SSD for contrast: 500 GiB, 4 channels, 80 µs read / 30 µs write latency, 530 MB/s ' +
-      'aggregate bandwidth (SATA-III limit), queue depth 32 (NCQ). Not a specific product.',
-    source: SSD_SATA.source!,
-    spec: SSD_SATA,
-  };
+  ]);
   return out;
 }
 
-export const DISK_PRESETS: Record<string, DiskPreset> = nullProto(buildPresets());
+/** The disk presets by name, each built (its spec parsed) on first use. */
+export const DISK_PRESETS: Record<string, DiskPreset> = lazyTable(presetBuilders());

@@ -6,6 +6,11 @@
 import { z } from 'zod';
 import { GUEST_SCHEDULER_NAMES, SCHEDULER_NAMES } from './tunables';
 
+// zod compiles a parser for each object schema (new Function) on its first parse: worth it for
+// thousands of parses of one schema, a cost at start-up for the few a command makes (a spec, its
+// disk). Set before the schemas below are built: zod reads it when a schema is made. Same results.
+z.config({ jitless: true });
+
 const num = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().finite().min(min).max(max);
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 
