@@ -13,7 +13,7 @@ describe('disk presets, built on first use', () => {
     expect(fromData.length).toBe(Object.keys(PUBLISHED).length);
   });
 
-  it('the ?raw text parses to the same data as the JSON import', () => {
+  it('publishedDisks gives the drives of the data file', () => {
     expect(publishedDisks()).toEqual(published.disks);
   });
 

@@ -6,10 +6,10 @@
  */
 import { lazyTable } from '../own';
 import { HddSchema, type HddSpec, SsdSchema, type SsdSpec } from '../spec/schema';
-// The DiskSim data (some 340 KB of JSON) is bundled as text and parsed when a validated preset is
-// first built, so a command on a synthetic disk (or none) does not build its objects at start-up.
-import disksimBusText from './data/disksim-bus.json?raw';
-import publishedText from './data/published-disks.json?raw';
+// Plain JSON imports: the e2e tests load this module through Playwright's loader, which has no
+// Vite `?raw` imports (bundling the data as text saved 1-2 ms of start-up, not worth two loaders).
+import disksimBus from './data/disksim-bus.json' with { type: 'json' };
+import published from './data/published-disks.json' with { type: 'json' };
 
 export interface DiskPreset {
   description: string;
@@ -131,12 +131,9 @@ interface Param {
   provenance: string;
 }
 type BusModels = Record<string, { params: Record<string, Param> }>;
-let busModels: BusModels | undefined;
-const busData = (): BusModels => (busModels ??= (JSON.parse(disksimBusText) as { models: BusModels }).models);
-let publishedList: PubDisk[] | undefined;
-/** data/published-disks.json's drives, parsed on first use. */
-export const publishedDisks = (): PubDisk[] =>
-  (publishedList ??= (JSON.parse(publishedText) as { disks: PubDisk[] }).disks);
+const busData = (): BusModels => (disksimBus as { models: BusModels }).models;
+/** data/published-disks.json's drives. */
+export const publishedDisks = (): PubDisk[] => (published as unknown as { disks: PubDisk[] }).disks;
 
 /**
  * The `bus` and `overheads` blocks of a DiskSim-validated drive, with each value's provenance:
