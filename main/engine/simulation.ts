@@ -160,17 +160,14 @@ export class Simulation {
       } else {
         const ctx = this.stack.nativeCtx.get(plan.index)!;
         const spareSubs: UnitSubmission[] = [];
-        const one: IoUnit[] = [];
         submit = (u) => {
           u.tGuestOut = u.tSubmit;
           u.hostSector = u.sector;
           const sub = spareSubs.pop() ?? new UnitSubmission(spareSubs, complete);
           sub.unit = u;
-          one[0] = u;
-          // the host's request allocator: a completed request made new where the scheduler keeps
-          // no reference to completed requests (noop, cfq), one pool for native and Qemu requests
-          const rq = this.host.request(u.op, u.sync, u.sector, u.sectors, ctx, 0, one);
-          this.host.submitWith(rq, sub);
+          // through the host's request allocator: a completed request made new where the scheduler
+          // keeps no reference to completed requests (noop, cfq), one pool for native and Qemu requests
+          this.host.submitUnit(u, ctx, sub);
         };
       }
       const observed = observer?.submitted

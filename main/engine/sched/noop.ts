@@ -53,7 +53,7 @@ export function createNoop(env: SchedulerEnv): IoScheduler {
           return;
         }
       }
-      rq.insertedAt = env.now();
+      rq.insertedAt = env.clock.now; // the time as a field (SchedulerEnv.clock): no call per request
       fifo.push(rq);
     },
     dispatch() {

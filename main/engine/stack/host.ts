@@ -123,6 +123,46 @@ export class HostBlockLayer {
     return rq;
   }
 
+  /**
+   * `submitWith(request(u.op, u.sync, u.hostSector, u.sectors, ctx, 0, [u]), sub)` for the one unit
+   * of a native process's I/O (host sector already set), without the one-element list and the two
+   * loops over it: the same request fields, the same unit fields, then `queue.add`.
+   */
+  submitUnit(u: IoUnit, ctx: number, sub: HostSubmission): void {
+    let rq = this.spare.pop();
+    if (rq === undefined)
+      rq = {
+        id: this.nextId++,
+        op: u.op,
+        sync: u.sync,
+        sector: u.hostSector,
+        sectors: u.sectors,
+        ctx,
+        group: 0,
+        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
+        units: [u],
+      };
+    else {
+      const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
+      m.id = this.nextId++;
+      m.op = u.op;
+      m.sync = u.sync;
+      m.sector = u.hostSector;
+      m.sectors = u.sectors;
+      m.ctx = ctx;
+      m.group = 0;
+      m.insertedAt = this.sim.now;
+      const list = m.units;
+      while (list.length > 0) list.pop();
+      list.push(u);
+    }
+    sub.remaining = 1;
+    u.tHostIn = this.sim.now;
+    u.hostCtx = ctx;
+    u.hostSub = sub;
+    this.queue.add(rq);
+  }
+
   /** Submit a request for `units` (host sectors already set); `done` runs when all of them completed. */
   submit(rq: BlockRequest, done: () => void): void {
     this.submitWith(rq, { remaining: 0, done });
