@@ -758,8 +758,7 @@ export class HddDisk implements Disk {
     if (dist > 0) st.seeks++;
 
     if (cache !== null && isRead) {
-      cache.invalidate(a, b);
-      const seg = cache.allocate();
+      const seg = cache.replace(a, b); // invalidate(a, b), then allocate()
       const cap = cache.capSectors;
       const s0 = Math.max(b - cap, a);
       cache.start[seg] = s0;
