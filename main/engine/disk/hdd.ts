@@ -27,7 +27,7 @@ import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { timeField } from '../core/time';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
-import { Modulus, remainder } from './angle';
+import { Modulus } from './angle';
 import { BusTiming } from './bus';
 import { SegmentCache } from './cache';
 import { ControllerTiming } from './controller';
@@ -424,7 +424,10 @@ export class HddDisk implements Disk {
   /** Wait from time t until the platter angle reaches `slotNs` (offset within a revolution). */
   private rotWait(t: number, slotNs: number): number {
     const rev = this.revNs;
-    let w = slotNs - remainder(t, this.revMod);
+    const mod = this.revMod;
+    mod.t = t;
+    mod.rem(); // remainder(t, mod) with the time in fields (angle.ts): no boxed double where not inlined
+    let w = slotNs - mod.r;
     if (w < 0) w += rev;
     if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
     return w;
