@@ -44,7 +44,7 @@ const MAX_FITS = 64;
 
 /** Fit a + b·√(d−1) + c·(d−1) through track-to-track, full stroke and the random-seek mean. */
 export function fitThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
-  const key = `${t2t} ${avg} ${full} ${cylinders}`;
+  const key = `${numKey(t2t)} ${numKey(avg)} ${numKey(full)} ${numKey(cylinders)}`;
   let fit = fits.get(key);
   if (fit === undefined) {
     if (fits.size >= MAX_FITS) fits.clear();
@@ -53,6 +53,9 @@ export function fitThreePoint(t2t: number, avg: number, full: number, cylinders:
   }
   return { a: fit.a, b: fit.b, c: fit.c };
 }
+
+/** A number's key: its shortest round-trip text (one number each), with −0 kept apart from 0. */
+const numKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
 
 function computeThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
   const a = t2t;
