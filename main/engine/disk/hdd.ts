@@ -27,7 +27,7 @@ import type { HddSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
 import { timeField } from '../core/time';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
-import { Modulus } from './angle';
+import { Modulus, remainder } from './angle';
 import { BusTiming } from './bus';
 import { SegmentCache } from './cache';
 import { ControllerTiming } from './controller';
@@ -424,9 +424,23 @@ export class HddDisk implements Disk {
   /** Wait from time t until the platter angle reaches `slotNs` (offset within a revolution). */
   private rotWait(t: number, slotNs: number): number {
     const rev = this.revNs;
+    let w = slotNs - remainder(t, this.revMod);
+    if (w < 0) w += rev;
+    if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
+    return w;
+  }
+
+  /**
+   * `rotWait` for the media path (serveMedia): the same steps, with the platter angle from
+   * `Modulus.rem` (time and result in fields). serveMedia runs out of V8's inlining budget before
+   * `remainder`, and a call of it boxes its argument and result into new heap numbers (two per
+   * request); walk, where it is inlined, keeps the plain function.
+   */
+  private rotWaitMedia(t: number, slotNs: number): number {
+    const rev = this.revNs;
     const mod = this.revMod;
     mod.t = t;
-    mod.rem(); // remainder(t, mod) with the time in fields (angle.ts): no boxed double where not inlined
+    mod.rem();
     let w = slotNs - mod.r;
     if (w < 0) w += rev;
     if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
@@ -725,7 +739,7 @@ export class HddDisk implements Disk {
     const z = g.zones[chs.zone];
     const t1 = t0 + pos;
     const slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
-    const rot = this.rotWait(t1, (slot * this.revNs) / z.spt);
+    const rot = this.rotWaitMedia(t1, (slot * this.revNs) / z.spt);
     const t2 = t1 + rot;
     if (this.ds && isRead) {
       this.recA = a;
