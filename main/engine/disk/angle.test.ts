@@ -77,3 +77,19 @@ function nextDown(x: number): number {
   buf.setBigUint64(0, buf.getBigUint64(0) - 1n);
   return buf.getFloat64(0);
 }
+
+describe('Modulus.rem', () => {
+  it('is remainder(t, mod) (and so t % m), the time and result in fields', () => {
+    for (const m of [60e9 / 10025, 60e9 / 7200, 60e9 / 5400, 1, 0.1, 6e6 / 7]) {
+      const mod = new Modulus(m);
+      fc.assert(
+        fc.property(fc.double({ noNaN: false }), (t) => {
+          mod.t = t;
+          mod.rem();
+          return same(mod.r, remainder(t, mod)) && same(mod.r, t % m);
+        }),
+        { numRuns: 3000 },
+      );
+    }
+  });
+});

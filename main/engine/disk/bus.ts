@@ -20,6 +20,7 @@
  * the media as before (`nsPerByte`).
  */
 import type { HddSpec } from '../../common/spec/schema';
+import { timeField } from '../core/time';
 
 export class BusTiming {
   /** True when the spec gives DiskSim timing (`bus` or `overheads`); false: the legacy interface rate. */
@@ -107,7 +108,13 @@ export class BusTiming {
       const ts = this.pTs[p];
       const sec = this.pSec[p];
       if (ts + sec <= t) {
-        const c = this.pIdx[p] + Math.min(this.pK[p], Math.floor((t - ts) / sec));
+        // min(k, floor((t − ts) / sec)) is k without the division when d = t − ts > fl((k + 1)·sec):
+        // fl((k + 1)·sec) >= (k + 1)·sec·(1 − 2^−53), so the exact d / sec > k + 1 − (k + 1)·2^−53 >= k,
+        // and the rounded quotient is >= k too (k is representable, rounding is monotonic). The piece
+        // has fully passed under the head: a third of the calls, one division each.
+        const d = t - ts;
+        const k = this.pK[p];
+        const c = this.pIdx[p] + (d > (k + 1) * sec ? k : Math.min(k, Math.floor(d / sec)));
         return Math.min(c, n);
       }
     }
@@ -115,18 +122,18 @@ export class BusTiming {
   }
 
   /** What one reconnection of the drive to the host costs before data moves (the drive sets it). */
-  reconnNs = 0;
+  reconnNs = timeField(0);
   /** `readEnd` input: the command overhead is done and the drive has disconnected (it may not reconnect before). */
-  tCmd = 0;
+  tCmd = timeField(0);
   /**
    * `readEnd` input: what a disconnect between two pieces costs before the drive may reconnect
    * ("Read disconnect afterread / afterwrite", disk_reconnection_or_transfer_complete).
    * readEnd's times are fields, not arguments and a result: V8 passes a double to and from a call
    * it does not inline as a new heap number, and readEnd runs for every read.
    */
-  discNs = 0;
+  discNs = timeField(0);
   /** `readEnd` result. */
-  readDone = 0;
+  readDone = timeField(0);
 
   /**
    * When the last of the read's `n` sectors has crossed the bus (left in `readDone`), the command

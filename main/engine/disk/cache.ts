@@ -53,6 +53,25 @@ export class SegmentCache {
     this.lastUse[i] = 0;
   }
 
+  /**
+   * `invalidate(a, b)` then `allocate()` in one pass over the segments (a read miss's new segment):
+   * the same segment, since when segment i is compared, it and every segment before it are already
+   * cleared if they overlap [a, b), and nothing after changes them.
+   */
+  replace(a: number, b: number): number {
+    const start = this.start;
+    const end = this.end;
+    const lastUse = this.lastUse;
+    if (start[0] < b && a < end[0]) this.clear(0);
+    let best = 0;
+    for (let i = 1; i < this.n; i++) {
+      if (start[i] < b && a < end[i]) this.clear(i);
+      if (lastUse[i] < lastUse[best]) best = i;
+    }
+    this.touch(best);
+    return best;
+  }
+
   /** Least recently used segment (empty ones first), marked used. */
   allocate(): number {
     let best = 0;

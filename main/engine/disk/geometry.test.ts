@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HddSpec } from '../../common/spec/schema';
 import { Simulator } from '../core/sim';
-import { type Chs, Geometry } from './geometry';
+import { type Chs, fillCylSlots, Geometry } from './geometry';
 import { HddDisk } from './hdd';
 import { DISK_PRESETS } from './index';
 import { makeSeekFn } from './seek';
@@ -109,3 +109,46 @@ describe('geometry lookups against their definitions', () => {
     }
   });
 });
+
+describe('start-up tables', () => {
+  it('fillCylSlots holds ((ci mod spt) · cylShift) mod spt for every cylinder', () => {
+    for (const [spt, shift, n] of [
+      [7, 3, 50],
+      [7, 0, 20],
+      [7, 6, 5],
+      [72, 71, 1000],
+      [2000, 1999, 4001],
+      [1, 0, 9],
+      [13, 5, 13],
+      [13, 5, 0],
+    ]) {
+      const tab = new Int32Array(n);
+      fillCylSlots(tab, spt, shift);
+      for (let ci = 0; ci < n; ci++) expect(tab[ci]).toBe(((ci % spt) * shift) % spt);
+    }
+  });
+
+  it('every preset zone maps each bucket start to the last zone starting at or before it', () => {
+    for (const [name, p] of Object.entries(DISK_PRESETS)) {
+      if (p.spec.kind !== 'hdd') continue;
+      const spec = p.spec as HddSpec;
+      const g = new Geometry(spec, makeSeekFn(spec.seek, g0cyl(spec)));
+      for (let i = 0; i < 2000; i++) {
+        const lba = Math.floor((i / 2000) * g.totalSectors);
+        let zi = 0;
+        while (zi + 1 < g.zones.length && g.zones[zi + 1].firstLba <= lba) zi++;
+        expect(g.zoneOf(lba), `${name} ${lba}`).toBe(zi);
+      }
+    }
+  });
+
+  it('a disk computes each seek distance on first use, to seekMs(d) in ns', () => {
+    const d = new HddDisk(sata, new Simulator());
+    const seekNs = (x: number): number => (d as unknown as { seekNs(x: number): number }).seekNs(x);
+    for (const x of [1, 2, 1000, 119999, 2, 1]) expect(seekNs(x)).toBe(d.seekMs(x) * 1e6);
+  });
+});
+
+function g0cyl(spec: HddSpec): number {
+  return spec.zones.reduce((s, z) => s + z.cylinders, 0);
+}

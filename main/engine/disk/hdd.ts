@@ -49,7 +49,10 @@ export class HddDisk implements Disk {
   readonly geom: Geometry;
   readonly seekMs: SeekFn;
   private readonly sim: Simulator;
-  /** Seek time (ns) by integer distance, precomputed when the disk is not huge. */
+  /**
+   * Seek time (ns) by integer distance when the disk is not huge; 0: not computed yet (the seek of a
+   * distance >= 1 takes time; were it 0, it would only be computed again, to the same value).
+   */
   private readonly seekTab: Float64Array | null;
   private readonly bytesPerSector: number;
   private readonly ovhNs: number;
@@ -77,8 +80,8 @@ export class HddDisk implements Disk {
   /** First LBA of the request whose media pieces the bus records. */
   private recA = 0;
   /** The request being served: when it was dispatched, and when it arrived at the drive (ns). */
-  private dT = 0;
-  private dArr = 0;
+  private dT = timeField(0);
+  private dArr = timeField(0);
   private readonly revNs: number;
   /** revNs for `remainder` (t % revNs without fmod). */
   private readonly revMod: Modulus;
@@ -120,7 +123,7 @@ export class HddDisk implements Disk {
   /** Stream stopped because its segment filled up, and the head has not moved since. */
   private sResumable = false;
   private sLba = 0;
-  private sTime = 0;
+  private sTime = timeField(0);
   private sCyl = 0;
   private sHead = 0;
   private sLimit = 0;
@@ -128,11 +131,11 @@ export class HddDisk implements Disk {
 
   // walk() results (scratch, no allocation)
   private wLba = 0;
-  private wTime = 0;
+  private wTime = timeField(0);
   private wCyl = 0;
   private wHead = 0;
   /** walk() input: stop at the last whole sector finished by then. */
-  private wUntil = 0;
+  private wUntil = timeField(0);
   private readonly chs: Chs = { zone: 0, cyl: 0, head: 0, sector: 0 };
   /** The LBA `chs` holds the location of (−1: none): `loc` of the same LBA again costs nothing. */
   private chsLba = -1;
@@ -148,12 +151,10 @@ export class HddDisk implements Disk {
       spec.zones.reduce((s, z) => s + z.cylinders, 0),
     );
     this.geom = new Geometry(spec, this.seekMs);
+    // Filled on first use of each distance (seekNs): a run needs the distances its requests seek,
+    // and computing all of them up front (120,000 for sata-7200) was most of the start-up cost
     const C = this.geom.cylinders;
-    if (C <= 1_000_000) {
-      const tab = new Float64Array(C);
-      for (let d = 1; d < C; d++) tab[d] = this.seekMs(d) * 1e6;
-      this.seekTab = tab;
-    } else this.seekTab = null;
+    this.seekTab = C <= 1_000_000 ? new Float64Array(C) : null;
     this.bytesPerSector = spec.sector_bytes;
     this.capacitySectors = Math.floor((this.geom.totalSectors * spec.sector_bytes) / SECTOR_BYTES);
     this.ovhNs = spec.controller_overhead_ms * 1e6;
@@ -399,7 +400,16 @@ export class HddDisk implements Disk {
 
   private seekNs(d: number): number {
     const tab = this.seekTab;
-    return tab !== null ? tab[d] : this.seekMs(d) * 1e6;
+    if (tab === null) return this.seekMs(d) * 1e6;
+    const v = tab[d];
+    return v !== 0 ? v : this.seekFill(d);
+  }
+
+  /** Compute and remember the seek time of distance d (the value the table holds from then on). */
+  private seekFill(d: number): number {
+    const v = this.seekMs(d) * 1e6;
+    this.seekTab![d] = v;
+    return v;
   }
 
   /** Seek (or head switch) time from (fromCyl, fromHead) to (cyl, head). */
@@ -415,6 +425,23 @@ export class HddDisk implements Disk {
   private rotWait(t: number, slotNs: number): number {
     const rev = this.revNs;
     let w = slotNs - remainder(t, this.revMod);
+    if (w < 0) w += rev;
+    if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
+    return w;
+  }
+
+  /**
+   * `rotWait` for the media path (serveMedia): the same steps, with the platter angle from
+   * `Modulus.rem` (time and result in fields). serveMedia runs out of V8's inlining budget before
+   * `remainder`, and a call of it boxes its argument and result into new heap numbers (two per
+   * request); walk, where it is inlined, keeps the plain function.
+   */
+  private rotWaitMedia(t: number, slotNs: number): number {
+    const rev = this.revNs;
+    const mod = this.revMod;
+    mod.t = t;
+    mod.rem();
+    let w = slotNs - mod.r;
     if (w < 0) w += rev;
     if (w >= rev - ANGLE_EPS || w < ANGLE_EPS) return 0;
     return w;
@@ -550,7 +577,7 @@ export class HddDisk implements Disk {
     this.sSeg = -1;
     this.mechAt = t;
   }
-  private mechAt = 0;
+  private mechAt = timeField(0);
 
   /** Does a read of [a, b) start inside the (active or resumable) stream's window? */
   private continues(a: number, b: number): boolean {
@@ -712,7 +739,7 @@ export class HddDisk implements Disk {
     const z = g.zones[chs.zone];
     const t1 = t0 + pos;
     const slot = g.slotOf(chs.zone, chs.cyl, chs.head, chs.sector);
-    const rot = this.rotWait(t1, (slot * this.revNs) / z.spt);
+    const rot = this.rotWaitMedia(t1, (slot * this.revNs) / z.spt);
     const t2 = t1 + rot;
     if (this.ds && isRead) {
       this.recA = a;
@@ -748,8 +775,7 @@ export class HddDisk implements Disk {
     if (dist > 0) st.seeks++;
 
     if (cache !== null && isRead) {
-      cache.invalidate(a, b);
-      const seg = cache.allocate();
+      const seg = cache.replace(a, b); // invalidate(a, b), then allocate()
       const cap = cache.capSectors;
       const s0 = Math.max(b - cap, a);
       cache.start[seg] = s0;

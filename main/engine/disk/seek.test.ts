@@ -126,3 +126,15 @@ describe('seek models', () => {
       expect(DISK_PRESETS[name]).toBeDefined();
   });
 });
+
+describe('fitThreePoint memo', () => {
+  it('gives the fit it computes, for each input, as a fresh object', () => {
+    const f1 = fitThreePoint(0.8, 8.5, 16, 120000);
+    const f2 = fitThreePoint(0.8, 8.5, 16, 120000);
+    expect(f2).toEqual(f1);
+    expect(f2).not.toBe(f1);
+    expect(Object.is(fitThreePoint(-0, 5, 9, 1000).a, -0)).toBe(true);
+    expect(Object.is(fitThreePoint(0, 5, 9, 1000).a, 0)).toBe(true);
+    expect(fitThreePoint(1, 5, 9, 1001)).not.toEqual(fitThreePoint(1, 5, 9, 1000));
+  });
+});

@@ -34,8 +34,30 @@ export interface ThreePointFit {
   c: number;
 }
 
+/**
+ * Fits by their inputs, for this process: the fit sums over every cylinder distance (120,000 on
+ * sata-7200), and each run (or characterization) of the same drive asks for the same fit. A pure
+ * function of its four numbers, so a remembered fit is the one it would compute.
+ */
+const fits = new Map<string, ThreePointFit>();
+const MAX_FITS = 64;
+
 /** Fit a + b·√(d−1) + c·(d−1) through track-to-track, full stroke and the random-seek mean. */
 export function fitThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
+  const key = `${numKey(t2t)} ${numKey(avg)} ${numKey(full)} ${numKey(cylinders)}`;
+  let fit = fits.get(key);
+  if (fit === undefined) {
+    if (fits.size >= MAX_FITS) fits.clear();
+    fit = computeThreePoint(t2t, avg, full, cylinders);
+    fits.set(key, fit);
+  }
+  return { a: fit.a, b: fit.b, c: fit.c };
+}
+
+/** A number's key: its shortest round-trip text (one number each), with −0 kept apart from 0. */
+const numKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+
+function computeThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
   const a = t2t;
   const D = Math.max(1, cylinders - 1);
   if (D <= 1) return { a, b: 0, c: 0 };

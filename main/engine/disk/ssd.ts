@@ -5,6 +5,7 @@
  */
 import type { SsdSpec } from '../../common/spec/schema';
 import type { Simulator } from '../core/sim';
+import { timeField } from '../core/time';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from './types';
 
@@ -23,7 +24,7 @@ export class SsdDisk implements Disk {
   private freeChannels: number;
   private readonly queue: BlockRequest[] = [];
   private inflight = 0;
-  private busyUntil = 0;
+  private busyUntil = timeField(0); // a double from the start (core/time.ts)
   private readonly st: DiskStats = emptyDiskStats();
 
   constructor(spec: SsdSpec, sim: Simulator) {

@@ -28,6 +28,7 @@
  * limit of appends, read hits on buffered write data (a write invalidates cached copies).
  */
 import type { HddSpec } from '../../common/spec/schema';
+import { timeField } from '../core/time';
 import type { BusTiming } from './bus';
 import type { ControllerTiming } from './controller';
 
@@ -48,8 +49,8 @@ export class WriteTiming {
   private connected = true;
   private append = false;
   private extra = false;
-  private tDrive = 0;
-  private tCmd = 0;
+  private tDrive = timeField(0);
+  private tCmd = timeField(0);
   private busyEnd = Number.NEGATIVE_INFINITY;
 
   constructor(spec: HddSpec, ctl: ControllerTiming, bus: BusTiming) {
