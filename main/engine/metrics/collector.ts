@@ -156,15 +156,21 @@ export class MetricsCollector implements HostObserver, SchedTrace {
       tally.accessN++;
     }
     const busy = info.endNs - info.startNs;
+    // max(1, busy) by comparison: Math.max hands an integral result back as a small integer, and
+    // the divisions below (0 / small integer until the warm-up ends) were then compiled for
+    // integers and deoptimised at the first fractional share. The same numbers for every unit.
+    // biome-ignore lint/complexity/useMathMinMax: see above
+    const span = busy > 1 ? busy : 1;
+    const measured = this.clip(info.startNs, info.endNs) / span;
+    const inInterval = this.overlap(info.startNs, info.endNs, this.iStart, now) / span;
     for (const u of rq.units) {
       const share = (busy * u.sectors) / rq.sectors;
-      const measured = this.clip(info.startNs, info.endNs) / Math.max(1, busy);
       const dev = share * measured;
       this.threads[u.thread].deviceNs += dev;
       if (u.vm >= 0) this.vms[u.vm].deviceNs += dev;
       else this.nativeDeviceNs += dev;
       this.total.deviceNs += dev;
-      const iDev = share * (this.overlap(info.startNs, info.endNs, this.iStart, now) / Math.max(1, busy));
+      const iDev = share * inInterval;
       this.iThreads[u.thread].deviceNs += iDev;
       if (u.vm >= 0) this.iVms[u.vm].deviceNs += iDev;
       this.iTotal.deviceNs += iDev;
