@@ -130,6 +130,16 @@ describe('coarsen', () => {
       xs.length = n;
     },
   });
+  /** The same points, with `moveRange` (as the engine's record store has). */
+  const rangePoints = (xs: number[][]): SeriesPoints & { xs: number[][] } => ({
+    ...points(xs),
+    get length() {
+      return xs.length;
+    },
+    moveRange: (i, w, count) => {
+      for (let k = 0; k < count; k++) xs[w + k] = xs[i + k];
+    },
+  });
 
   it('merges exactly as moving the newest points on every pass did', () => {
     fc.assert(
@@ -146,9 +156,12 @@ describe('coarsen', () => {
           }
           const a = points(xs.map((x) => [...x]));
           const b = points(xs.map((x) => [...x]));
+          const c = rangePoints(xs.map((x) => [...x]));
           coarsen(a, full, target);
+          coarsen(c, full, target);
           coarsenEveryPass(b, full, target);
           expect(a.xs).toEqual(b.xs);
+          expect(c.xs).toEqual(b.xs);
         },
       ),
       { numRuns: 500 },

@@ -139,37 +139,51 @@ export interface SeriesPoints {
  * remain: each pass merges, oldest first, the pairs whose combined span is the smallest there is,
  * so resolution falls off step by step with age. The newest `full` points never merge: they are
  * moved once, after the last pass, not once per pass.
+ *
+ * The passes read the spans from a copy taken once (`spans`, updated as points merge and move)
+ * rather than asking `p` twice per point and pass (a store of records reads each span from a
+ * different record: about ten passes over the 1000 older points each time the series is full), and
+ * the start of a merged point's interval is read only when a merge needs it: the end of the point
+ * written just before it (position w − 1, final for this pass), as the old per-point `start` was.
  */
 export function coarsen(p: SeriesPoints, full: number, target: number): void {
   const n0 = p.length;
   const tail0 = n0 - full;
+  if (n0 <= target || tail0 < 2) return;
+  const spans = new Float64Array(tail0);
+  for (let i = 0; i < tail0; i++) spans[i] = p.span(i);
   let n = n0;
   while (n > target) {
     const region = n - full;
     if (region < 2) break;
     let best = Number.POSITIVE_INFINITY;
     for (let i = 0; i + 1 < region; i++) {
-      const span = p.span(i) + p.span(i + 1);
+      const span = spans[i] + spans[i + 1];
       if (span < best) best = span;
     }
     let w = 0;
     let i = 0;
-    let start = 0;
     while (i < region) {
       if (n - (i - w) <= target && p.moveRange) {
         // enough merged: the rest of the region only moves
-        if (w !== i) p.moveRange(i, w, region - i);
+        if (w !== i) {
+          p.moveRange(i, w, region - i);
+          spans.copyWithin(w, i, region);
+        }
         w += region - i;
         break;
       }
-      if (i + 1 < region && n - (i - w) > target && p.span(i) + p.span(i + 1) === best) {
-        p.mergeTo(i, start, w);
+      if (i + 1 < region && n - (i - w) > target && spans[i] + spans[i + 1] === best) {
+        p.mergeTo(i, w === 0 ? 0 : p.t(w - 1), w);
+        spans[w] = best;
         i += 2;
       } else {
-        if (w !== i) p.move(i, w);
+        if (w !== i) {
+          p.move(i, w);
+          spans[w] = spans[i];
+        }
         i++;
       }
-      start = p.t(w);
       w++;
     }
     n -= region - w;

@@ -84,7 +84,7 @@ export class Simulation {
       this.stack,
       this.disk,
       warmupNs,
-      () => sim.now,
+      sim,
       spec.trace_max_points,
       env.activityWindow,
     );

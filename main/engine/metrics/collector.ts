@@ -17,11 +17,40 @@ import { LatencyRecorder } from './latency';
 import { SampleStore } from './sample-store';
 import { Thinned } from './thinned';
 
+/** The simulated clock, read as a field (see the constructor). */
+export interface Clock {
+  readonly now: number;
+}
+
+/**
+ * Counts of the whole run that exclude the warm-up: DiskSim's response and access times (sums in
+ * ns over completed requests) and the scheduler's idle windows and switches. The collector keeps
+ * two: one for events before the warm-up ends, which nothing reads, and one for the run. The code
+ * counting them then takes the same path from the first event on, instead of a branch first taken
+ * when the warm-up ends, which V8 has no feedback for and deoptimises on (and the fields' first
+ * writes there changed their representation mid-run). (The per-flow run counters in `unitDone` keep
+ * their branch: a warm-up set of flow counters picked by index measured up to ~2 % slower in the QD1
+ * steady state, near the noise, to save one deoptimisation at the warm-up end.)
+ */
+class RunTally {
+  respNs = timeField(0);
+  respN = 0;
+  accessNs = timeField(0);
+  positionNs = timeField(0);
+  accessN = 0;
+  idleWindows = 0;
+  idlePaid = 0;
+  switches = 0;
+}
+
 export class MetricsCollector implements HostObserver, SchedTrace {
   private readonly threads: FlowCounter[];
   private readonly vms: FlowCounter[];
   private readonly total = new FlowCounter();
-  private nativeDeviceNs = 0;
+  private readonly run = new RunTally();
+  /** [warm-up, run], picked by an index (`phase`): no property load that only one side of a branch makes. */
+  private readonly tallies: readonly RunTally[] = [new RunTally(), this.run];
+  private nativeDeviceNs = timeField(0);
   // interval state
   private readonly iThreads: FlowCounter[];
   private readonly iVms: FlowCounter[];
@@ -37,15 +66,10 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private inDevice = 0;
   private busySince = timeField(0);
   private busyNs = timeField(0);
-  private warmStats: DiskStats | null = null;
-  // DiskSim's response and access times (sums in ns over requests completed after the warm-up)
-  private respNs = timeField(0);
-  private respN = 0;
-  private accessNs = timeField(0);
-  private positionNs = timeField(0);
-  private accessN = 0;
+  /** The disk's counters when the warm-up ended (none: zeros). */
+  private warmStats: DiskStats = emptyDiskStats();
   // fairness running from warm-up end (or 0 before it)
-  private readonly runVmBytes: number[];
+  private readonly runVmBytes: Float64Array;
   /** Per VM, for Jain's indexes of a sample: interval bytes and run bytes over the VM's weight. */
   private readonly vmWeighted: number[];
   private readonly runWeighted: number[];
@@ -53,13 +77,10 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private readonly scratch: Sample;
   // scheduler activity
   private serviceCtx = -1;
-  private serviceSince = 0;
+  private serviceSince = timeField(0);
   private idleCtx = -1;
-  private idleSince = 0;
-  private idleWindows = 0;
-  private idlePaid = 0;
-  private idleNs = 0;
-  private switches = 0;
+  private idleSince = timeField(0);
+  private idleNs = timeField(0);
   readonly dispatch: DispatchTrace;
   readonly activity: Thinned<ActivityEvent>;
   /** The run's series, bounded (older points merged; common/series.ts). */
@@ -72,7 +93,12 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     private readonly layout: StackLayout,
     private readonly disk: Disk,
     private readonly warmupNs: number,
-    private readonly now: () => number,
+    /**
+     * The Simulator (its `now`). Read as a field: a time returned by a small compiled function
+     * (`() => sim.now`) can come back as a small integer, which seeds integer feedback in the time
+     * arithmetic here and deoptimises it once times pass 2^31 ns (2.1 s into a run).
+     */
+    private readonly clock: Clock,
     traceMax: number,
     /** Keeps the scheduler events instead of the bounded trace (a full-resolution window: ActivityWindow). */
     activity?: Thinned<ActivityEvent>,
@@ -81,8 +107,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.vms = layout.vms.map(() => new FlowCounter());
     this.iThreads = layout.threads.map(() => new FlowCounter(2));
     this.iVms = layout.vms.map(() => new FlowCounter(2));
-    // byte counts pass 2^31: an array of doubles from the start (timeField, core/time.ts)
-    this.runVmBytes = layout.vms.map(() => timeField(0));
+    // byte counts pass 2^31: doubles
+    this.runVmBytes = new Float64Array(layout.vms.length);
     this.vmWeighted = layout.vms.map(() => 0);
     this.runWeighted = layout.vms.map(() => 0);
     this.vmLat = layout.vms.map(() => new LatencyRecorder(2));
@@ -101,7 +127,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   // ------------------------------------------------------------ host observer
 
   dispatched(rq: BlockRequest): void {
-    const now = this.now();
+    const now = this.clock.now;
     if (this.inDevice++ === 0) this.busySince = now;
     if (!this.dispatch.accept()) return;
     const u = rq.units[0];
@@ -109,27 +135,32 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   }
 
   completed(rq: BlockRequest, info: ServiceInfo): void {
-    const now = this.now();
+    const now = this.clock.now;
     if (--this.inDevice === 0) this.addBusy(this.busySince, now);
-    if (now >= this.warmupNs) {
-      this.respNs += now - rq.units[0].tHostOut;
-      this.respN++;
-      if (info.accessNs > 0) {
-        this.accessNs += info.accessNs;
-        this.positionNs += info.seekNs + info.rotationNs;
-        this.accessN++;
-      }
+    const tally = this.tallies[this.phase(now)];
+    tally.respNs += now - rq.units[0].tHostOut;
+    tally.respN++;
+    if (info.accessNs > 0) {
+      tally.accessNs += info.accessNs;
+      tally.positionNs += info.seekNs + info.rotationNs;
+      tally.accessN++;
     }
     const busy = info.endNs - info.startNs;
+    // max(1, busy) by comparison: Math.max hands an integral result back as a small integer, and
+    // the divisions below (0 / small integer until the warm-up ends) were then compiled for
+    // integers and deoptimised at the first fractional share. The same numbers for every unit.
+    // biome-ignore lint/complexity/useMathMinMax: see above
+    const span = busy > 1 ? busy : 1;
+    const measured = this.clip(info.startNs, info.endNs) / span;
+    const inInterval = this.overlap(info.startNs, info.endNs, this.iStart, now) / span;
     for (const u of rq.units) {
       const share = (busy * u.sectors) / rq.sectors;
-      const measured = this.clip(info.startNs, info.endNs) / Math.max(1, busy);
       const dev = share * measured;
       this.threads[u.thread].deviceNs += dev;
       if (u.vm >= 0) this.vms[u.vm].deviceNs += dev;
       else this.nativeDeviceNs += dev;
       this.total.deviceNs += dev;
-      const iDev = share * (this.overlap(info.startNs, info.endNs, this.iStart, now) / Math.max(1, busy));
+      const iDev = share * inInterval;
       this.iThreads[u.thread].deviceNs += iDev;
       if (u.vm >= 0) this.iVms[u.vm].deviceNs += iDev;
       this.iTotal.deviceNs += iDev;
@@ -158,12 +189,32 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     this.total.count(u, bytes);
   }
 
-  private clip(s: number, e: number): number {
-    return Math.max(0, e - Math.max(s, this.warmupNs));
+  /** 1 for a time after the warm-up (counted in the run), 0 before it. */
+  private phase(t: number): number {
+    return t >= this.warmupNs ? 1 : 0;
   }
 
+  /** max(0, e − max(s, warm-up end)), with comparisons as `overlap`. */
+  private clip(s: number, e: number): number {
+    // biome-ignore lint/complexity/useMathMinMax: Math.max would hand a small integer back (see overlap)
+    const d = e - (s > this.warmupNs ? s : this.warmupNs);
+    if (d > 0) return d;
+    return 0;
+  }
+
+  /**
+   * max(0, min(e, b) − max(s, a)), the same number for times (never NaN; ±0 both give 0) with
+   * comparisons: Math.min and Math.max hand small integers back as such, so the difference of
+   * the two was compiled for small integers and deoptimised once times passed 2^31 ns.
+   */
   private overlap(s: number, e: number, a: number, b: number): number {
-    return Math.max(0, Math.min(e, b) - Math.max(s, a));
+    // biome-ignore lint/complexity/useMathMinMax: see above
+    const end = e < b ? e : b;
+    // biome-ignore lint/complexity/useMathMinMax: see above
+    const start = s > a ? s : a;
+    const d = end - start;
+    if (d > 0) return d;
+    return 0;
   }
 
   private addBusy(s: number, e: number): void {
@@ -180,7 +231,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   // ------------------------------------------------------------ scheduler trace
 
   serviceStart(ctx: number): void {
-    const now = this.now();
+    const now = this.clock.now;
     if (ctx === this.serviceCtx) return;
     if (this.serviceCtx >= 0 && now > this.serviceSince && this.activity.accept())
       this.activity.add({
@@ -189,7 +240,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
         t: this.serviceSince / 1e9,
         end: now / 1e9,
       });
-    if (now >= this.warmupNs) this.switches++;
+    this.tallies[this.phase(now)].switches++;
     this.serviceCtx = ctx;
     this.serviceSince = now;
   }
@@ -197,19 +248,18 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   idleStart(ctx: number): void {
     if (this.idleCtx >= 0) this.idleEnd(this.idleCtx, false);
     this.idleCtx = ctx;
-    this.idleSince = this.now();
+    this.idleSince = this.clock.now;
   }
 
   idleEnd(ctx: number, paidOff: boolean): void {
     if (this.idleCtx < 0) return;
-    const now = this.now();
+    const now = this.clock.now;
     // accept() first: no event object for the points the trace thins away (one idle window a request).
     if (this.activity.accept())
       this.activity.add({ kind: 'idle', ctx, t: this.idleSince / 1e9, end: now / 1e9, paid_off: paidOff });
-    if (this.idleSince >= this.warmupNs) {
-      this.idleWindows++;
-      if (paidOff) this.idlePaid++;
-    }
+    const tally = this.tallies[this.phase(this.idleSince)];
+    tally.idleWindows++;
+    if (paidOff) tally.idlePaid++;
     this.idleNs += this.clip(this.idleSince, now);
     this.idleCtx = -1;
   }
@@ -218,7 +268,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
 
   /** Close the interval ending now and start the next one. */
   sample(hostQueued: number, perCtx: ReadonlyMap<number, number>): void {
-    const now = this.now();
+    const now = this.clock.now;
     const dt = Math.max(1, now - this.iStart);
     let busy = this.iBusyNs;
     if (this.inDevice > 0) busy += now - Math.max(this.busySince, this.iStart);
@@ -334,7 +384,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   // ------------------------------------------------------------ summary
 
   summary(schedulerName: string, pending?: PendingOf): RunSummary {
-    const end = this.now();
+    const end = this.clock.now;
     if (this.serviceCtx >= 0 && end > this.serviceSince) {
       this.activity.push({
         kind: 'service',
@@ -350,7 +400,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const measuredNs = Math.max(1, end - this.warmupNs);
     const secs = measuredNs / 1e9;
     const st = this.disk.stats();
-    const w = this.warmStats ?? emptyDiskStats();
+    const run = this.run;
+    const w = this.warmStats;
     const seeks = st.seeks - w.seeks;
     const media = st.mediaRequests - w.mediaRequests;
     const reads = st.readRequests - w.readRequests;
@@ -370,19 +421,19 @@ export class MetricsCollector implements HostObserver, SchedTrace {
         seeks,
         mean_seek_cyl: media > 0 ? r3((st.seekCylSum - w.seekCylSum) / media) : 0,
         cache_hit_ratio: reads > 0 ? r4((st.cacheHits - w.cacheHits) / reads) : 0,
-        response_time_ms: this.respN > 0 ? r4(this.respNs / this.respN / 1e6) : 0,
-        access_time_ms: this.accessN > 0 ? r4(this.accessNs / this.accessN / 1e6) : 0,
-        positioning_time_ms: this.accessN > 0 ? r4(this.positionNs / this.accessN / 1e6) : 0,
+        response_time_ms: run.respN > 0 ? r4(run.respNs / run.respN / 1e6) : 0,
+        access_time_ms: run.accessN > 0 ? r4(run.accessNs / run.accessN / 1e6) : 0,
+        positioning_time_ms: run.accessN > 0 ? r4(run.positionNs / run.accessN / 1e6) : 0,
       },
       fairness: flows.fairness,
       vms: flows.vms,
       native: flows.native,
       scheduler: {
         name: schedulerName,
-        idle_windows: this.idleWindows,
-        idle_paid_off: this.idlePaid,
+        idle_windows: run.idleWindows,
+        idle_paid_off: run.idlePaid,
         idle_s: r4(this.idleNs / 1e9),
-        switches: this.switches,
+        switches: run.switches,
       },
       measured_s: r4(secs),
     };

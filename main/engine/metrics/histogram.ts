@@ -35,6 +35,12 @@ function ulp(x: number): number {
 /** floor(log2(v)) for v >= 1: exact through clz32 below 2^32, the library's formula above. */
 const log2Floor = (v: number): number => (v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
 
+/**
+ * `lo` of an empty histogram: above any index (below 2^23 even for 5 digits and values to 2^64), and a small integer, so
+ * `lo` and the loops starting from it stay integer code (+∞ made the field a double).
+ */
+const EMPTY_LO = 0x3fffffff;
+
 /** Values whose indices a histogram keeps as a list (see `small`). */
 const SMALL = 64;
 
@@ -57,7 +63,7 @@ export class LogHistogram {
   private readonly subCount: number;
   private counts: Float64Array;
   /** Lowest and highest index recorded since the last reset (lo > hi: empty). */
-  private lo = Number.POSITIVE_INFINITY;
+  private lo = EMPTY_LO;
   private hi = -1;
   total = 0;
   /**
@@ -152,7 +158,7 @@ export class LogHistogram {
 
   reset(): void {
     if (this.hi >= 0) this.counts.fill(0, this.lo, this.hi + 1);
-    this.lo = Number.POSITIVE_INFINITY;
+    this.lo = EMPTY_LO;
     this.hi = -1;
     this.total = 0;
     this.smallSorted = true;

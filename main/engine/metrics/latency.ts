@@ -4,6 +4,7 @@
  * of each layer of the stack for the breakdown.
  */
 import type { LatencyBreakdown, LatencySummary } from '../../common/result';
+import { timeField } from '../core/time';
 import type { IoUnit } from '../io/request';
 import { LogHistogram } from './histogram';
 
@@ -12,12 +13,13 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 export class LatencyRecorder {
   private readonly hist: LogHistogram;
   count = 0;
-  private sumNs = 0;
-  private maxNs = 0;
-  private guestNs = 0;
-  private qemuNs = 0;
-  private hostNs = 0;
-  private deviceNs = 0;
+  // Sums of times pass 2^31 ns: doubles from the start (timeField, core/time.ts).
+  private sumNs = timeField(0);
+  private maxNs = timeField(0);
+  private guestNs = timeField(0);
+  private qemuNs = timeField(0);
+  private hostNs = timeField(0);
+  private deviceNs = timeField(0);
 
   /** `digits`: significant decimal digits of the percentiles (3 for summaries, 2 for live intervals). */
   constructor(private readonly digits: 2 | 3 = 3) {

@@ -4,6 +4,13 @@
  * per sample (objects that outlive many collections and then die, as merged-away samples would,
  * make the garbage-collected heap grow with the run). Bounded and coarsened by the same rules as
  * every other series (common/series.ts); `all()` gives the Sample objects back.
+ *
+ * Records stay in their slot of the buffer for their whole life: point i of the series is the
+ * record in slot `order[i]`. Coarsening moves points (each pass of `coarsen` shifts every point
+ * after the first merge down the series): here a move copies one slot number, not a whole record
+ * (a record is tens of numbers, and the 1000 older points were copied one by one, pass after pass).
+ * A merge writes its result into the older part's slot and frees the newer part's slot, which the
+ * next `push` takes. The numbers of every point are the same as with records moved in place.
  */
 import { LATENCY_BUCKETS_MS, type Sample } from '../../common/result';
 import {
@@ -41,6 +48,12 @@ export class SampleStore implements SeriesPoints {
   private readonly hist: number;
   private buf: Float64Array;
   private readonly scratch: Float64Array;
+  /** Slot of the record of point i. */
+  private order: Int32Array;
+  /** Slots freed by merges (a stack), and how many slots the buffer has handed out. */
+  private free: Int32Array;
+  private nFree = 0;
+  private slots = 0;
   length = 0;
 
   constructor(
@@ -58,24 +71,38 @@ export class SampleStore implements SeriesPoints {
     this.rec = this.hist + LATENCY_BUCKETS_MS.length;
     this.buf = new Float64Array(Math.min(max + 1, 64) * this.rec);
     this.scratch = new Float64Array(this.rec);
+    this.order = new Int32Array(Math.min(max + 1, 64));
+    this.free = new Int32Array(this.order.length);
   }
 
   push(s: Sample): void {
-    if ((this.length + 1) * this.rec > this.buf.length) {
-      const b = new Float64Array(Math.min(this.max + 1, 2 * (this.length + 1)) * this.rec);
-      b.set(this.buf);
-      this.buf = b;
+    let slot: number;
+    if (this.nFree > 0) slot = this.free[--this.nFree];
+    else {
+      // every slot handed out holds a point (none is free): slots === length
+      slot = this.slots++;
+      if (this.slots * this.rec > this.buf.length) {
+        const cap = Math.min(this.max + 1, 2 * this.slots);
+        const b = new Float64Array(cap * this.rec);
+        b.set(this.buf);
+        this.buf = b;
+        const o = new Int32Array(cap);
+        o.set(this.order);
+        this.order = o;
+        this.free = new Int32Array(cap);
+      }
     }
-    this.write(s, this.length++);
+    this.order[this.length++] = slot;
+    this.write(s, slot * this.rec);
     if (this.length > this.max) coarsen(this, Math.min(this.full, this.max - 2), coarsenTarget(this.max));
   }
 
   span(i: number): number {
-    return this.buf[i * this.rec + MERGED];
+    return this.buf[this.order[i] * this.rec + MERGED];
   }
 
   t(i: number): number {
-    return this.buf[i * this.rec + T];
+    return this.buf[this.order[i] * this.rec + T];
   }
 
   /**
@@ -85,8 +112,10 @@ export class SampleStore implements SeriesPoints {
   mergeTo(i: number, start: number, w: number): void {
     const b = this.buf;
     const m = this.scratch;
-    const oa = i * this.rec;
-    const ob = oa + this.rec;
+    const sa = this.order[i];
+    const sb = this.order[i + 1];
+    const oa = sa * this.rec;
+    const ob = sb * this.rec;
     const da = Math.max(0, b[oa + T] - start);
     const db = Math.max(0, b[ob + T] - b[oa + T]);
     const busyA = b[oa + UTIL] * da;
@@ -144,16 +173,19 @@ export class SampleStore implements SeriesPoints {
     }
     for (let k = this.cx; k < this.hist; k++) m[k] = b[ob + k];
     for (let k = this.hist; k < this.rec; k++) m[k] = b[ob + k] + b[oa + k];
-    b.set(m, w * this.rec);
+    // a's slot takes the merge (the merge read all of a and b first: scratch); b's slot is free
+    b.set(m, oa);
+    this.order[w] = sa;
+    this.free[this.nFree++] = sb;
   }
 
   move(i: number, w: number): void {
-    this.buf.copyWithin(w * this.rec, i * this.rec, (i + 1) * this.rec);
+    this.order[w] = this.order[i];
   }
 
   moveRange(i: number, w: number, count: number): void {
-    // w <= i: copyWithin copies as moving the records one by one from the first
-    this.buf.copyWithin(w * this.rec, i * this.rec, (i + count) * this.rec);
+    // w <= i: copyWithin copies as moving the points one by one from the first
+    this.order.copyWithin(w, i, i + count);
   }
 
   truncate(n: number): void {
@@ -166,9 +198,9 @@ export class SampleStore implements SeriesPoints {
     return out;
   }
 
-  private write(s: Sample, i: number): void {
+  /** Write `s` as the record at offset `o` of the buffer. */
+  private write(s: Sample, o: number): void {
     const b = this.buf;
-    const o = i * this.rec;
     b[o + T] = s.t;
     b[o + TOTAL_MBPS] = s.total_mbps;
     b[o + TOTAL_IOPS] = s.total_iops;
@@ -211,7 +243,7 @@ export class SampleStore implements SeriesPoints {
   /** Point i as a Sample, its fields in the collector's order (a merged point ends with `merged`). */
   get(i: number): Sample {
     const b = this.buf;
-    const o = i * this.rec;
+    const o = this.order[i] * this.rec;
     const V = this.vms;
     const v = o + this.vm;
     const N = this.threads;
