@@ -147,6 +147,53 @@ export interface BlockRequest {
   readonly units: IoUnit[];
 }
 
+/**
+ * A new block request of the one shape every layer uses (the guest's, the host's and the native
+ * path's requests share V8's hidden class): `units` is its own list.
+ */
+export function newRequest(
+  id: number,
+  op: Op,
+  sync: boolean,
+  sector: number,
+  sectors: number,
+  ctx: number,
+  group: number,
+  insertedAt: number,
+  units: IoUnit[],
+): BlockRequest {
+  return { id, op, sync, sector, sectors, ctx, group, insertedAt: timeField(insertedAt), units };
+}
+
+/**
+ * Make a completed request new (as `newRequest` builds one), for a layer whose scheduler keeps no
+ * reference to completed requests (noop, cfq). Returns its unit list, emptied for the caller to fill.
+ */
+export function reuseRequest(
+  rq: BlockRequest,
+  id: number,
+  op: Op,
+  sync: boolean,
+  sector: number,
+  sectors: number,
+  ctx: number,
+  group: number,
+  insertedAt: number,
+): IoUnit[] {
+  const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
+  m.id = id;
+  m.op = op;
+  m.sync = sync;
+  m.sector = sector;
+  m.sectors = sectors;
+  m.ctx = ctx;
+  m.group = group;
+  m.insertedAt = insertedAt;
+  const list = m.units;
+  while (list.length > 0) list.pop();
+  return list;
+}
+
 /** End sector (exclusive). */
 export const endSector = (rq: { sector: number; sectors: number }): number => rq.sector + rq.sectors;
 

@@ -4,8 +4,7 @@
  * reports its completion, so `virtio_queue_depth` bounds what one VM has outstanding.
  */
 import type { Simulator } from '../core/sim';
-import { timeField } from '../core/time';
-import type { BlockRequest, IoUnit } from '../io/request';
+import { type BlockRequest, type IoUnit, newRequest, reuseRequest } from '../io/request';
 import { type IoScheduler, NO_TRACE, type SchedContextInfo, type SchedulerEnv } from '../sched/types';
 import { ContextRegistry, RequestQueue, type SlotDevice } from './request-queue';
 
@@ -59,34 +58,14 @@ export class GuestBlockLayer {
   /** A guest thread submits an I/O. */
   submit(u: IoUnit): void {
     const rq = this.spare.pop();
-    if (rq === undefined) {
-      this.queue.add({
-        id: this.nextId++,
-        op: u.op,
-        sync: u.sync,
-        sector: u.sector,
-        sectors: u.sectors,
-        ctx: u.pid,
-        group: 0,
-        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
-        units: [u],
-      });
-      return;
+    const now = this.sim.now;
+    // a released request made new (noop, cfq), else a new one
+    if (rq === undefined)
+      this.queue.add(newRequest(this.nextId++, u.op, u.sync, u.sector, u.sectors, u.pid, 0, now, [u]));
+    else {
+      reuseRequest(rq, this.nextId++, u.op, u.sync, u.sector, u.sectors, u.pid, 0, now).push(u);
+      this.queue.add(rq);
     }
-    // A released request made new, field by field as the literal above builds it.
-    const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
-    m.id = this.nextId++;
-    m.op = u.op;
-    m.sync = u.sync;
-    m.sector = u.sector;
-    m.sectors = u.sectors;
-    m.ctx = u.pid;
-    m.group = 0;
-    m.insertedAt = this.sim.now;
-    const units = m.units;
-    while (units.length > 0) units.pop();
-    units.push(u);
-    this.queue.add(rq);
   }
 
   /** Qemu completed a ring entry. */

@@ -5,9 +5,8 @@
  * submission the request carried is completed upwards, as in Linux's completion path.
  */
 import type { Simulator } from '../core/sim';
-import { timeField } from '../core/time';
 import type { Disk, ServiceInfo } from '../disk/types';
-import type { BlockRequest, HostSubmission, IoUnit } from '../io/request';
+import { type BlockRequest, type HostSubmission, type IoUnit, newRequest, reuseRequest } from '../io/request';
 import type { IoScheduler, SchedTrace, SchedulerEnv } from '../sched/types';
 import { DispatchPath } from './dispatch-path';
 import { type ContextRegistry, RequestQueue } from './request-queue';
@@ -96,29 +95,10 @@ export class HostBlockLayer {
     units: readonly IoUnit[],
   ): BlockRequest {
     const rq = this.spare.pop();
+    const now = this.sim.now;
     if (rq === undefined)
-      return {
-        id: this.nextId++,
-        op,
-        sync,
-        sector,
-        sectors,
-        ctx,
-        group,
-        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
-        units: units.slice(),
-      };
-    const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
-    m.id = this.nextId++;
-    m.op = op;
-    m.sync = sync;
-    m.sector = sector;
-    m.sectors = sectors;
-    m.ctx = ctx;
-    m.group = group;
-    m.insertedAt = this.sim.now;
-    const list = m.units;
-    while (list.length > 0) list.pop();
+      return newRequest(this.nextId++, op, sync, sector, sectors, ctx, group, now, units.slice());
+    const list = reuseRequest(rq, this.nextId++, op, sync, sector, sectors, ctx, group, now);
     for (let i = 0; i < units.length; i++) list.push(units[i]);
     return rq;
   }
@@ -130,32 +110,10 @@ export class HostBlockLayer {
    */
   submitUnit(u: IoUnit, ctx: number, sub: HostSubmission): void {
     let rq = this.spare.pop();
+    const now = this.sim.now;
     if (rq === undefined)
-      rq = {
-        id: this.nextId++,
-        op: u.op,
-        sync: u.sync,
-        sector: u.hostSector,
-        sectors: u.sectors,
-        ctx,
-        group: 0,
-        insertedAt: timeField(this.sim.now), // a double from the start (core/time.ts)
-        units: [u],
-      };
-    else {
-      const m = rq as { -readonly [K in keyof BlockRequest]: BlockRequest[K] };
-      m.id = this.nextId++;
-      m.op = u.op;
-      m.sync = u.sync;
-      m.sector = u.hostSector;
-      m.sectors = u.sectors;
-      m.ctx = ctx;
-      m.group = 0;
-      m.insertedAt = this.sim.now;
-      const list = m.units;
-      while (list.length > 0) list.pop();
-      list.push(u);
-    }
+      rq = newRequest(this.nextId++, u.op, u.sync, u.hostSector, u.sectors, ctx, 0, now, [u]);
+    else reuseRequest(rq, this.nextId++, u.op, u.sync, u.hostSector, u.sectors, ctx, 0, now).push(u);
     sub.remaining = 1;
     u.tHostIn = this.sim.now;
     u.hostCtx = ctx;
