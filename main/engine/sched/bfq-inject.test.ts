@@ -198,11 +198,6 @@ describe('bfq injection', () => {
     for (let i = 0; i < 400; i++) b.sim.at(i * 5 * MS, writeAt(i));
     b.run(2 * SEC);
     const s = stats();
-    const writes = b.dispatched.filter((d) => d.rq.op === 'write');
-    const inQSlots =
-      dispatchedDuringSlotsOf(b, 1, 1) -
-      b.dispatched.filter((d) => d.rq.op === 'read' && d.rq.ctx === 1).length;
-    console.log('DBG2', JSON.stringify(s), writes.length, inQSlots);
     expect(s.async).toBeGreaterThan(0);
   });
 

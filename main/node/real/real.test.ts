@@ -11,6 +11,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   rmSync,
   statfsSync,
@@ -418,16 +419,49 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     expect(flood.oldest_pending_ms).toBeGreaterThan(500);
   });
 
-  it('O_DIRECT random 4 KiB reads are not served at memory speed (vs buffered reads of the same file)', async () => {
+  it('the I/O descriptors of a run are opened with O_DIRECT (bypassing the page cache)', async () => {
     const dir = dirFor('direct');
     const s = parseSpec({
       name: 'direct',
       duration_s: 1,
+      sample_interval_ms: 250,
       native: [{ name: 'r', pattern: 'random', block_kb: 4, size_gb: 0.0625 }],
     });
-    const res = await runReal(s, { dir, sizeGb: 0.0625 });
+    // While the run goes, every descriptor of this machine's processes that points into the run's
+    // folder is looked up in /proc/PID/fdinfo: its open flags must carry O_DIRECT. (A timing check,
+    // "slower than the page cache", depends on the drive: a fast NVMe or a host-cached virtual disk
+    // answers a 4 KiB O_DIRECT read in ~20 µs.)
+    const seen: { fd: string; direct: boolean }[] = [];
+    const look = (): void => {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        let fds: string[];
+        try {
+          fds = readdirSync(`/proc/${pid}/fd`);
+        } catch {
+          continue;
+        }
+        for (const fd of fds) {
+          try {
+            const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+            if (!target.startsWith(dir + '/')) continue;
+            const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+            if (flags)
+              seen.push({
+                fd: `${pid}/${fd} ${target}`,
+                direct: (parseInt(flags[1], 8) & constants.O_DIRECT) !== 0,
+              });
+          } catch {
+            // the descriptor closed between the listing and the look
+          }
+        }
+      }
+    };
+    const res = await runReal(s, { dir, sizeGb: 0.0625, onSamples: look });
+    expect(res.runs[0].summary.native[0].ios).toBeGreaterThan(0);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((x) => !x.direct)).toEqual([]);
+    // and, whatever the drive, no faster than reads of a file the page cache holds
     const direct = res.runs[0].summary.native[0].latency_ms.mean;
-    // a buffered read of a cached small file: write it, read it twice (second pass from the page cache)
     const f = join(dir, 'buffered.bin');
     writeFileSync(f, Buffer.alloc(16 * 1024 * 1024, 7));
     const fd = openSync(f, constants.O_RDONLY);
@@ -442,8 +476,7 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     console.log(
       `random 4 KiB: O_DIRECT mean ${direct} ms, buffered (page cache) mean ${buffered.toFixed(4)} ms`,
     );
-    expect(direct).toBeGreaterThan(0.02);
-    expect(direct).toBeGreaterThan(buffered * 3);
+    expect(direct).toBeGreaterThan(buffered);
   });
 
   it('cancelling mid-run (and while preparing files) leaves no files', async () => {
