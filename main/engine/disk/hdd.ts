@@ -290,8 +290,14 @@ export class HddDisk implements Disk {
     const info = this.serve(rq, aw);
     this.curRq = rq;
     this.curInfo = info;
-    const from = Math.max(info.startNs, this.busyTo);
-    const to = Math.max(this.wt.mediaEnd, info.endNs);
+    // max by comparison: Math.max hands an integral result back as a small integer, and the
+    // busy-time sum was compiled for small integers, then thrown away once times passed 2^31 ns.
+    const s0 = info.startNs;
+    const b0 = this.busyTo;
+    const from = s0 > b0 ? s0 : b0;
+    const m0 = this.wt.mediaEnd;
+    const e0 = info.endNs;
+    const to = m0 > e0 ? m0 : e0;
     if (to > from) this.st.busyNs += to - from;
     this.busyTo = to;
     this.sim.postAt(info.endNs, this.doneCb);

@@ -7,6 +7,7 @@
  * grow with the simulated time. `items` builds the objects once, for the result.
  */
 import type { DispatchPoint } from '../../common/result';
+import { FIRST_ROOM, mutableFromTheStart } from './thinned';
 
 const T = 0;
 const SECTOR = 1;
@@ -18,15 +19,22 @@ const WRITE = 6;
 const REC = 7;
 
 export class DispatchTrace {
-  private buf = new Float64Array(0);
+  private buf: Float64Array;
   private n = 0;
+  /** `full` is called when `n` reaches this (at most `cap`; the buffer holds one record more). */
+  private room: number;
   private stride = 1;
   private seen = 0;
   truncated = false;
   private fresh: DispatchPoint[] = [];
   private streaming = true;
 
-  constructor(private readonly cap: number) {}
+  constructor(private readonly cap: number) {
+    this.room = Math.min(cap, FIRST_ROOM);
+    // one record more than `room`: thinning a trace of cap 1 keeps its one point
+    this.buf = new Float64Array(cap === 0 ? 0 : (this.room + 1) * REC);
+    mutableFromTheStart(this);
+  }
 
   /** Count one point and say whether it is kept (then pass it to `add`). */
   accept(): boolean {
@@ -47,11 +55,6 @@ export class DispatchTrace {
     ctx: number,
     write: boolean,
   ): void {
-    if ((this.n + 1) * REC > this.buf.length) {
-      const b = new Float64Array(Math.min(this.cap + 1, Math.max(64, 2 * this.n)) * REC);
-      b.set(this.buf);
-      this.buf = b;
-    }
     const b = this.buf;
     const o = this.n++ * REC;
     b[o + T] = t;
@@ -62,13 +65,28 @@ export class DispatchTrace {
     b[o + CTX] = ctx;
     b[o + WRITE] = write ? 1 : 0;
     if (this.streaming) this.fresh.push(this.point(o));
-    if (this.n >= this.cap) {
-      this.truncated = true;
-      let w = 0;
-      for (let i = 0; i < this.n; i += 2) b.copyWithin(w++ * REC, i * REC, (i + 1) * REC);
-      this.n = w;
-      this.stride *= 2;
+    if (this.n >= this.room) this.full();
+  }
+
+  /**
+   * The buffer is full: a larger one (up to `cap` records) or, at `cap`, thinning (keep every
+   * other point, double the stride). One rare call for both, made from the 64th point on, so
+   * the call is known to the compiler long before the trace first thins (see Thinned.full).
+   */
+  private full(): void {
+    if (this.n < this.cap) {
+      this.room = Math.min(this.cap, 2 * this.room);
+      const b = new Float64Array((this.room + 1) * REC);
+      b.set(this.buf);
+      this.buf = b;
+      return;
     }
+    const b = this.buf;
+    this.truncated = true;
+    let w = 0;
+    for (let i = 0; i < this.n; i += 2) b.copyWithin(w++ * REC, i * REC, (i + 1) * REC);
+    this.n = w;
+    this.stride *= 2;
   }
 
   private point(o: number): DispatchPoint {

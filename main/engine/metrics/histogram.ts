@@ -78,9 +78,12 @@ export class LogHistogram {
   constructor(readonly digits: number) {
     const largestSingleUnit = 2 * 10 ** digits;
     const subMag = Math.ceil(Math.log2(largestSingleUnit));
-    this.halfMag = Math.max(subMag, 1) - 1;
-    this.subCount = 2 ** (this.halfMag + 1);
-    this.half = this.subCount / 2;
+    // Small integers (`| 0`, shifts): `**` and Math.ceil hand back floating-point numbers, which
+    // made every index computed from these a double and the `lo`/`hi` fields doubles, and the
+    // optimised percentile loop was thrown away at its first double index.
+    this.halfMag = (Math.max(subMag, 1) - 1) | 0;
+    this.subCount = 1 << (this.halfMag + 1);
+    this.half = this.subCount >> 1;
     // Room for values up to 2^20 at first (about 17 minutes in µs); grows when needed.
     this.counts = new Float64Array((21 - this.halfMag + 1) * this.half);
   }
