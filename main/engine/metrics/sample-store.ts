@@ -12,7 +12,7 @@
  * A merge writes its result into the older part's slot and frees the newer part's slot, which the
  * next `push` takes. The numbers of every point are the same as with records moved in place.
  */
-import { LATENCY_BUCKETS_MS, type Sample } from '../../common/result';
+import { LATENCY_BUCKETS_MS, type LatencyBreakdown, type Sample } from '../../common/result';
 import {
   coarsen,
   coarsenTarget,
@@ -248,8 +248,8 @@ export class SampleStore implements SeriesPoints {
     const v = o + this.vm;
     const N = this.threads;
     const t = o + this.th;
-    const vmCol = (col: number) => Array.from(b.subarray(v + col * V, v + (col + 1) * V));
-    const thCol = (col: number) => Array.from(b.subarray(t + col * N, t + (col + 1) * N));
+    const vmCol = (col: number) => numbers(b, v + col * V, V);
+    const thCol = (col: number) => numbers(b, t + col * N, N);
     const s: Sample = {
       t: b[o + T],
       total_mbps: b[o + TOTAL_MBPS],
@@ -260,10 +260,7 @@ export class SampleStore implements SeriesPoints {
       vm_p50: vmCol(3),
       vm_p95: vmCol(4),
       vm_p99: vmCol(5),
-      vm_breakdown: Array.from({ length: V }, (_, k) => {
-        const x = v + 6 * V + 4 * k;
-        return { guest: b[x], qemu: b[x + 1], host_queue: b[x + 2], device: b[x + 3] };
-      }),
+      vm_breakdown: breakdowns(b, v + 6 * V, V),
       thread_mbps: thCol(0),
       thread_iops: thCol(1),
       thread_p50: thCol(2),
@@ -273,12 +270,32 @@ export class SampleStore implements SeriesPoints {
       jain_vms_interval: orNull(b[o + JAIN_INTERVAL]),
       utilization: b[o + UTIL],
       host_queue: b[o + HOST_QUEUE],
-      ctx_queue: Array.from(b.subarray(o + this.cx, o + this.cx + this.contexts)),
+      ctx_queue: numbers(b, o + this.cx, this.contexts),
       in_service_ctx: b[o + IN_SERVICE],
-      latency_hist: Array.from(b.subarray(o + this.hist, o + this.hist + LATENCY_BUCKETS_MS.length)),
+      latency_hist: numbers(b, o + this.hist, LATENCY_BUCKETS_MS.length),
     };
     const merged = b[o + MERGED];
     if (merged > 1) s.merged = merged;
     return s;
   }
+}
+
+/**
+ * `n` numbers of `b` from `at`, as an array (what Array.from of a subarray gives, without the
+ * subarray and the iterator protocol: a result holds ~20 of these per sample).
+ */
+function numbers(b: Float64Array, at: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let k = 0; k < n; k++) out[k] = b[at + k];
+  return out;
+}
+
+/** `n` latency breakdowns stored as four numbers each from `at`. */
+function breakdowns(b: Float64Array, at: number, n: number): LatencyBreakdown[] {
+  const out = new Array<LatencyBreakdown>(n);
+  for (let k = 0; k < n; k++) {
+    const x = at + 4 * k;
+    out[k] = { guest: b[x], qemu: b[x + 1], host_queue: b[x + 2], device: b[x + 3] };
+  }
+  return out;
 }
