@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --concurrent-turbofan-max-threads=1 --concurrent-maglev-max-threads=1 --concurrent-marking-max-worker-num=1
 // The `pvblk` command: runs the built CLI (out/main/cli.js, made by `npm run build`, which `npm ci` runs).
+// Its first line starts Node with the engine's V8 flags (main/node/node-flags.ts: one compiler thread
+// per isolate, so that on a small machine the compilers do not take the simulation's core).
 // Built-ins through process.getBuiltinModule, not ES imports, as in the built CLI: an ES import of
 // node:fs makes Node read all its exports, loading the streams modules (main/build/builtin-imports.ts).
 const { existsSync } = process.getBuiltinModule('node:fs');
@@ -15,6 +17,12 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 enableCompileCache();
+// A reader that stops early (`pvblk run … | head`) closes the pipe: stop quietly, as Unix tools do,
+// instead of an unhandled EPIPE error and its stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const { main } = await import(pathToFileURL(cli).href);
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -23,6 +23,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const current = join(root, 'out', 'main', 'bench-engine.js');
 const caseRunner = join(root, 'scripts', 'bench-case.mjs');
 const RUNS = Math.max(1, Number(process.env.PVBLK_BENCH_RUNS ?? 5));
+// The V8 flags `pvblk` starts Node with (the first line of bin/pvblk.mjs; main/node/node-flags.ts):
+// this version's cases run with them, as its CLI runs; the previous version as its CLI ran (none).
+// Each speed case also runs this version under Node's defaults, so the flags' share is shown apart.
+const FLAGS = readFileSync(join(root, 'bin', 'pvblk.mjs'), 'utf8')
+  .split('\n')[0]
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 const BASE = process.env.PVBLK_BENCH_BASE ?? 'e912b24';
 const filter = process.env.PVBLK_BENCH_CASE ?? '';
 
@@ -147,7 +154,7 @@ async function baseEngine(ref) {
 /**
  * Start-up: wall time of `pvblk run --preset native-random-fifo --duration 1 --json` (a run whose
  * simulation takes a few milliseconds) and of `node -e 0`, alternating, median of `n`. This build
- * runs through bin/pvblk.mjs, as a user runs it, which enables Node's module compile cache: `warm`
+ * runs through bin/pvblk.mjs with the flags of its first line, as a user runs it, which enables Node's module compile cache: `warm`
  * with the cache filled by an earlier run (every run but a build's first), `cold` with an empty
  * cache folder before each run (NODE_COMPILE_CACHE; the run also writes the cache). The previous
  * version runs through the same two lines its bin/pvblk.mjs had (import cli.js, call main; no
@@ -178,9 +185,9 @@ function startup(oldCli, n = 11) {
   };
   const variants = {
     node: { argv: ['-e', '0'], env: env({}) },
-    warm: { argv: [bin, ...args], env: env({}) },
+    warm: { argv: [...FLAGS, bin, ...args], env: env({}) },
     cold: {
-      argv: [bin, ...args],
+      argv: [...FLAGS, bin, ...args],
       env: env({ NODE_COMPILE_CACHE: coldCache }),
       before: () => rmSync(coldCache, { recursive: true, force: true }),
     },
@@ -226,8 +233,8 @@ function startup(oldCli, n = 11) {
   };
 }
 
-function runCase(engine, caseFile) {
-  const out = execFileSync(process.execPath, [caseRunner, engine, caseFile], {
+function runCase(engine, caseFile, flags = []) {
+  const out = execFileSync(process.execPath, [...flags, caseRunner, engine, caseFile], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
@@ -276,7 +283,7 @@ async function main() {
   const dir = join(tmpdir(), `pvblk-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   console.log(
-    `PV Block Lab engine benchmark (node ${process.version}, one thread per case, ${RUNS} runs each` +
+    `PV Block Lab engine benchmark (node ${process.version} ${FLAGS.join(' ')}, one thread per case, ${RUNS} runs each` +
       `${base ? `, previous engine ${base.sha.slice(0, 7)} alternating` : ''})\n`,
   );
   const results = [];
@@ -285,12 +292,15 @@ async function main() {
       const file = join(dir, 'case.json');
       writeFileSync(file, JSON.stringify({ spec: c.spec }));
       const now = [];
+      const plain = [];
       const old = [];
       for (let i = 0; i < Math.min(RUNS, c.runs ?? RUNS); i++) {
-        now.push(runCase(current, file));
+        now.push(runCase(current, file, FLAGS));
+        if (!c.memory) plain.push(runCase(current, file));
         if (base && i < (c.oldRuns ?? RUNS)) old.push(runCase(base.file, file));
       }
       const r = { name: c.name, goal: c.goal ?? null, memory: c.memory ?? null, new: summarize(now) };
+      if (plain.length) r.plain = summarize(plain);
       if (base) r.old = summarize(old);
       results.push(r);
       process.stderr.write(`  done: ${c.name}\n`);
@@ -314,6 +324,7 @@ async function main() {
     `${kreq(r.new.rate_median)} (${kreq(r.new.rate_min)}–${kreq(r.new.rate_max)})`,
     r.goal ? `${kreq(r.goal)} ${r.new.rate_median >= r.goal ? 'met' : 'NOT met'}` : '',
     r.new.peak_rss_mb.toFixed(0),
+    r.plain ? `${kreq(r.plain.rate_median)} (${kreq(r.plain.rate_min)}–${kreq(r.plain.rate_max)})` : '–',
     r.old ? `${kreq(r.old.rate_median)} (${kreq(r.old.rate_min)}–${kreq(r.old.rate_max)})` : '–',
     r.old ? r.old.peak_rss_mb.toFixed(0) : '–',
     r.old ? `${(r.new.rate_median / r.old.rate_median).toFixed(2)}×` : '–',
@@ -326,6 +337,7 @@ async function main() {
         'req/s median (range)',
         'goal',
         'peak RSS MiB',
+        'Node defaults req/s',
         'previous req/s',
         'previous RSS MiB',
         'speed ratio',
@@ -362,7 +374,7 @@ async function main() {
   mkdirSync(join(root, 'out', 'bench'), { recursive: true });
   writeFileSync(
     jsonFile,
-    `${JSON.stringify({ node: process.version, runs: RUNS, base: base?.sha ?? null, results, startup: start }, null, 1)}\n`,
+    `${JSON.stringify({ node: process.version, flags: FLAGS, runs: RUNS, base: base?.sha ?? null, results, startup: start }, null, 1)}\n`,
   );
 }
 

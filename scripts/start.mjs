@@ -9,6 +9,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
+// The engine's V8 flags, from the first line of bin/pvblk.mjs (main/node/node-flags.ts): given to
+// Electron's main process as --js-flags; browser mode serves from this process, so it starts again
+// with them when they are missing.
+const engineFlags = readFileSync(join(root, 'bin', 'pvblk.mjs'), 'utf8')
+  .split('\n')[0]
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 const portArg = args.indexOf('--port');
 const port = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.PVBLK_PORT ?? 0);
 
@@ -50,7 +57,7 @@ if (!built || args.includes('--build')) {
 const bin = args.includes('--browser') ? null : electronBinary();
 if (bin) {
   console.log(`[pvblk] starting the desktop app (${bin})`);
-  const child = spawn(bin, [root], {
+  const child = spawn(bin, [`--js-flags=${engineFlags.join(' ')}`, root], {
     stdio: 'inherit',
     env: { ...process.env, ELECTRON_RUN_AS_NODE: undefined },
   });
@@ -63,6 +70,23 @@ if (bin) {
         '[pvblk] Get the desktop app with `npx install-electron`, or set ELECTRON_OVERRIDE_DIST_PATH to the directory of an Electron binary.',
     );
   }
+  if (engineFlags.every((f) => process.execArgv.includes(f))) await serve();
+  else {
+    const again = [
+      ...engineFlags,
+      fileURLToPath(import.meta.url),
+      ...args.filter((a) => a !== '--build'),
+      '--browser',
+    ];
+    const child = spawn(process.execPath, again, { stdio: 'inherit' });
+    // Ctrl+C reaches both processes (one process group): wait for the child to stop its server.
+    process.on('SIGINT', () => {});
+    process.on('SIGTERM', () => child.kill('SIGTERM'));
+    child.on('exit', (code) => process.exit(code ?? 0));
+  }
+}
+
+async function serve() {
   const { startServer } = await import(pathToFileURL(join(root, 'out/main/serve.js')).href);
   const server = await startServer({ port, distDir: join(root, 'out/renderer') });
   console.log(`[pvblk] PV Block Lab (browser mode) at ${server.url}`);

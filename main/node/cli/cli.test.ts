@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,24 @@ describe('pvblk CLI', () => {
     expect(pvblk('--help').status).toBe(0);
     expect(pvblk('--help').stdout).toContain('pvblk run');
     expect(pvblk('--version').stdout).toMatch(/^pvblk \d+\.\d+\.\d+/);
+  });
+
+  it('a reader that stops early (pvblk … | head) ends the command quietly, exit 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', '--preset', 'paper-fairness', '--duration', '2', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout.destroy(); // the pipe's reader is gone before the first write
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('unknown commands and bad arguments exit 2 with a message on stderr', () => {
