@@ -3,19 +3,19 @@
  * figures exclude the warm-up), disk utilisation and seeks, fairness, scheduler activity, and the
  * live series sampled every `sample_interval_ms` of simulated time.
  */
-import { type ActivityEvent, LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
+import { LATENCY_BUCKETS_MS, type RunSummary, type Sample } from '../../common/result';
 import { timeField } from '../core/time';
 import { type Disk, type DiskStats, emptyDiskStats, type ServiceInfo } from '../disk/types';
 import { type BlockRequest, SECTOR_BYTES } from '../io/request';
 import type { SchedTrace } from '../sched/types';
 import type { HostObserver } from '../stack/host';
 import type { StackLayout } from '../stack/layout';
+import { type ActivitySink, ActivityTrace } from './activity-trace';
 import { DispatchTrace } from './dispatch-trace';
 import { jainIndex } from './fairness';
 import { FlowCounter, type PendingOf, r3, r4, roundOrNull, summarizeFlows } from './flows';
 import { LatencyRecorder } from './latency';
 import { SampleStore } from './sample-store';
-import { Thinned } from './thinned';
 
 /** The simulated clock, read as a field (see the constructor). */
 export interface Clock {
@@ -82,7 +82,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   private idleSince = timeField(0);
   private idleNs = timeField(0);
   readonly dispatch: DispatchTrace;
-  readonly activity: Thinned<ActivityEvent>;
+  readonly activity: ActivitySink;
   /** The run's series, bounded (older points merged; common/series.ts). */
   private readonly samples: SampleStore;
   private freshSamples: Sample[] = [];
@@ -101,7 +101,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     private readonly clock: Clock,
     traceMax: number,
     /** Keeps the scheduler events instead of the bounded trace (a full-resolution window: ActivityWindow). */
-    activity?: Thinned<ActivityEvent>,
+    activity?: ActivitySink,
   ) {
     this.threads = layout.threads.map(() => new FlowCounter());
     this.vms = layout.vms.map(() => new FlowCounter());
@@ -120,7 +120,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     );
     this.vmThreadLat = layout.vms.map((v) => v.threads.map((t) => this.iThreads[t].lat));
     this.dispatch = new DispatchTrace(traceMax);
-    this.activity = activity ?? new Thinned(traceMax);
+    this.activity = activity ?? new ActivityTrace(traceMax);
     this.scratch = this.newSample();
   }
 
@@ -234,12 +234,7 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const now = this.clock.now;
     if (ctx === this.serviceCtx) return;
     if (this.serviceCtx >= 0 && now > this.serviceSince && this.activity.accept())
-      this.activity.add({
-        kind: 'service',
-        ctx: this.serviceCtx,
-        t: this.serviceSince / 1e9,
-        end: now / 1e9,
-      });
+      this.activity.add('service', this.serviceCtx, this.serviceSince / 1e9, now / 1e9, null);
     this.tallies[this.phase(now)].switches++;
     this.serviceCtx = ctx;
     this.serviceSince = now;
@@ -254,9 +249,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   idleEnd(ctx: number, paidOff: boolean): void {
     if (this.idleCtx < 0) return;
     const now = this.clock.now;
-    // accept() first: no event object for the points the trace thins away (one idle window a request).
-    if (this.activity.accept())
-      this.activity.add({ kind: 'idle', ctx, t: this.idleSince / 1e9, end: now / 1e9, paid_off: paidOff });
+    // accept() first: nothing recorded for the points the trace thins away (one idle window a request).
+    if (this.activity.accept()) this.activity.add('idle', ctx, this.idleSince / 1e9, now / 1e9, paidOff);
     const tally = this.tallies[this.phase(this.idleSince)];
     tally.idleWindows++;
     if (paidOff) tally.idlePaid++;
@@ -386,12 +380,8 @@ export class MetricsCollector implements HostObserver, SchedTrace {
   summary(schedulerName: string, pending?: PendingOf): RunSummary {
     const end = this.clock.now;
     if (this.serviceCtx >= 0 && end > this.serviceSince) {
-      this.activity.push({
-        kind: 'service',
-        ctx: this.serviceCtx,
-        t: this.serviceSince / 1e9,
-        end: end / 1e9,
-      });
+      if (this.activity.accept())
+        this.activity.add('service', this.serviceCtx, this.serviceSince / 1e9, end / 1e9, null);
       this.serviceCtx = -1;
     }
     if (this.idleCtx >= 0) this.idleEnd(this.idleCtx, false);

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DispatchPoint } from '../../common/result';
+import type { ActivityEvent, DispatchPoint } from '../../common/result';
+import { ActivityTrace } from './activity-trace';
+import { ActivityWindow } from './activity-window';
 import { DispatchTrace } from './dispatch-trace';
 import { Thinned } from './thinned';
 
@@ -74,5 +76,52 @@ describe('DispatchTrace', () => {
     expect(t.items.length).toBeLessThan(1000);
     expect(t.items[0].t).toBe(0);
     expect(t.truncated).toBe(true);
+  });
+});
+
+describe('ActivityTrace', () => {
+  /** Service intervals and idle windows (paid off or not) as the collector made them as objects. */
+  const event = (i: number): ActivityEvent =>
+    i % 3 === 0
+      ? { kind: 'service', ctx: 100 + (i % 5), t: i / 9, end: (i + 1) / 9 }
+      : { kind: 'idle', ctx: 100 + (i % 4), t: i / 7, end: (i + 0.5) / 7, paid_off: i % 2 === 0 };
+
+  it('keeps, thins and streams exactly the events Thinned keeps, as the same objects', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 }), (cap, n) => {
+        const a = new Thinned<ActivityEvent>(cap);
+        const b = new ActivityTrace(cap);
+        const drainedA: ActivityEvent[] = [];
+        const drainedB: ActivityEvent[] = [];
+        for (let i = 0; i < n; i++) {
+          const e = event(i);
+          if (a.accept()) a.add(e);
+          if (b.accept()) b.add(e.kind, e.ctx, e.t, e.end, e.paid_off ?? null);
+          if (i % 101 === 0) {
+            drainedA.push(...a.drain());
+            drainedB.push(...b.drain());
+          }
+        }
+        drainedA.push(...a.drain());
+        drainedB.push(...b.drain());
+        expect(JSON.stringify(b.items)).toBe(JSON.stringify(a.items));
+        expect(JSON.stringify(drainedB)).toBe(JSON.stringify(drainedA));
+        expect(b.truncated).toBe(a.truncated);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a zoomed window keeps every event that overlaps it, up to its max', () => {
+    const w = new ActivityWindow(1, 2, 3);
+    for (let i = 0; i < 40; i++) {
+      const e = event(i);
+      if (w.accept()) w.add(e.kind, e.ctx, e.t, e.end, e.paid_off ?? null);
+    }
+    expect(w.items).toHaveLength(3);
+    expect(w.overflow).toBe(true);
+    for (const e of w.items) expect(e.end >= 1 && e.t <= 2).toBe(true);
+    expect(w.items.map((e) => Object.keys(e).join())).toContain('kind,ctx,t,end,paid_off');
+    expect(w.drain()).toEqual([]);
   });
 });
