@@ -294,9 +294,11 @@ export class HddDisk implements Disk {
     // busy-time sum was compiled for small integers, then thrown away once times passed 2^31 ns.
     const s0 = info.startNs;
     const b0 = this.busyTo;
+    // biome-ignore lint/complexity/useMathMinMax: see above (kept a double on purpose)
     const from = s0 > b0 ? s0 : b0;
     const m0 = this.wt.mediaEnd;
     const e0 = info.endNs;
+    // biome-ignore lint/complexity/useMathMinMax: see above (kept a double on purpose)
     const to = m0 > e0 ? m0 : e0;
     if (to > from) this.st.busyNs += to - from;
     this.busyTo = to;

@@ -25,6 +25,7 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/read';
+import { ENGINE_NODE_FLAGS } from '../node-flags';
 import { testVms } from './testing';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
@@ -250,9 +251,11 @@ describe('a sweep on a real Slurm', () => {
     expect(arrayJob, sub.stdout).toBeDefined();
     expect(mergeJob, sub.stdout).not.toBeNull();
     const merged = (mergeJob as RegExpExecArray)[2];
-    // The array script runs this very node and pvblk by absolute path.
+    // The array script runs this very node, with the engine flags, and pvblk by absolute path.
     const script = readFileSync(join(out, 'sweep-array.sbatch'), 'utf8');
-    expect(script).toContain(`exec ${process.execPath} ${realpathSync(BIN)} sweep`);
+    expect(script).toContain(
+      `exec ${process.execPath} ${ENGINE_NODE_FLAGS.join(' ')} ${realpathSync(BIN)} sweep`,
+    );
     expect(script).toContain('#SBATCH --array=1-4');
 
     const state = await waitFor((mergeJob as RegExpExecArray)[1], 'out');
