@@ -46,23 +46,12 @@ const base = (name, host, more) => ({
   ...more,
 });
 // sata-7200 (main/common/disk/presets.ts) with NCQ: the same drive, queue_depth 32
-const ncqDisk = {
-  kind: 'hdd',
-  name: 'sata-7200-ncq32',
-  rpm: 7200,
-  sector_bytes: 512,
-  heads: 4,
-  zones: [2000, 1860, 1720, 1580, 1440, 1300, 1160, 1020].map((spt) => ({
-    cylinders: 15_000,
-    sectors_per_track: spt,
-  })),
-  seek: { model: 'three-point', track_to_track_ms: 0.8, average_ms: 8.5, full_stroke_ms: 16.0 },
-  head_switch_ms: 0.8,
-  controller_overhead_ms: 0.1,
-  interface_mbps: 300,
-  cache: { segments: 16, segment_kb: 512, readahead: true, readahead_min_kb: 0 },
-  queue_depth: 32,
-};
+const pvblkBin = join(root, 'bin', 'pvblk.mjs');
+const sata7200 = spawnSync(process.execPath, [pvblkBin, 'disk', '--preset', 'sata-7200', '--spec'], {
+  encoding: 'utf8',
+});
+if (sata7200.status !== 0) throw new Error(`pvblk disk --spec: ${sata7200.stderr}`);
+const ncqDisk = { ...JSON.parse(sata7200.stdout), name: 'sata-7200-ncq32', queue_depth: 32 };
 const groups = (ll, disk) =>
   base(
     `groups-300-100-ll${ll}-${disk === 'ncq' ? 'ncq32' : 'depth1'}`,
@@ -141,7 +130,7 @@ const runsOut = [];
 for (const sc of SCENARIOS) {
   const name = sc.preset ?? sc.spec.name;
   if (only.length && !only.includes(name)) continue;
-  const cli = [join(root, 'bin', 'pvblk.mjs'), 'kernel', '--json', '--duration', String(duration)];
+  const cli = [pvblkBin, 'kernel', '--json', '--duration', String(duration)];
   if (sc.preset) cli.push('--preset', sc.preset);
   else {
     const f = join(tmpdir(), `pvblk-kernel-doc-${process.pid}-${name}.json`);

@@ -191,6 +191,24 @@ describe('pvblk CLI', () => {
     expect(pvblk('disk', '--preset', 'nope').status).toBe(2);
   });
 
+  it('disk --spec prints a preset as a full model that, saved and edited, is a disk of its own', () => {
+    const presets: { name: string }[] = JSON.parse(pvblk('presets', '--json').stdout).disks;
+    expect(presets.length).toBeGreaterThan(5);
+    for (const { name } of presets) {
+      const r = pvblk('disk', '--preset', name, '--spec');
+      expect(r.status, r.stderr).toBe(0);
+      const model = JSON.parse(r.stdout);
+      expect(model.kind).toMatch(/^(hdd|ssd)$/);
+      const saved = file(`${name}.disk.json`, r.stdout);
+      expect(pvblk('disk', saved, '--json').stdout).toBe(pvblk('disk', '--preset', name, '--json').stdout);
+    }
+    const spec = JSON.parse(pvblk('preset', 'native-random-fifo').stdout);
+    spec.disk = { ...JSON.parse(pvblk('disk', '--preset', 'sata-7200', '--spec').stdout), queue_depth: 32 };
+    const run = pvblk('run', file('ncq.json', JSON.stringify(spec)), '--duration', '1', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    expect(pvblk('disk', '--preset', 'sata-7200', '--spec', '--json').status).toBe(2);
+  });
+
   it('the human output of a matrix run is a comparison table', () => {
     const r = pvblk('run', '--preset', 'paper-fairness', '--duration', '2');
     expect(r.status).toBe(0);

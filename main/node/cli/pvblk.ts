@@ -30,8 +30,9 @@ Usage:
             [--trace-out F]         also write the simulated I/Os as F.iolog (fio iolog v3) and F.blkparse
   pvblk presets [--long] [--json]   list the built-in experiments and disks (--long: full descriptions)
   pvblk preset NAME                 print a built-in experiment's spec
-  pvblk disk [DISK.json | --preset NAME] [--json]
-                                    characterize a disk model (zones, media rate, seek curve)
+  pvblk disk [DISK.json | --preset NAME] [--json | --spec]
+                                    characterize a disk model (zones, media rate, seek curve);
+                                    --spec: print its full model as JSON, to edit into a spec's disk
   pvblk serve [--port N]            serve the lab UI and its API on 127.0.0.1 (browser mode)
   pvblk replay FILE.pvblk.zip [--json] [--jobs N] [--allow-large]
                                     re-run a bundle and compare: 0 identical, 1 differences, 2 broken bundle
@@ -234,8 +235,13 @@ async function cmdDisk(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { preset: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      preset: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      spec: { type: 'boolean', default: false },
+    },
   });
+  if (values.json && values.spec) throw new UsageError('disk: --json and --spec are alternatives');
   let spec: DiskSpec;
   if (values.preset) spec = { preset: values.preset };
   else if (positionals.length === 1) {
@@ -254,6 +260,10 @@ async function cmdDisk(argv: string[]): Promise<number> {
     model = resolveDiskSpec(spec);
   } catch (e) {
     throw new UsageError((e as Error).message);
+  }
+  if (values.spec) {
+    process.stdout.write(`${JSON.stringify(model, null, 2)}\n`);
+    return 0;
   }
   const c = characterizeDisk(model);
   if (values.json) {
