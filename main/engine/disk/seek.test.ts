@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import published from '../../common/disk/data/published-disks.json' with { type: 'json' };
 import type { HddSpec } from '../../common/spec/schema';
 import { characterizeDisk, DISK_PRESETS, resolveDiskSpec, seekTimeMs } from './index';
-import { fitThreePoint, makeSeekFn } from './seek';
+import { BUILT_IN_DISTANCE_SUMS, fitThreePoint, makeSeekFn, sumDistances } from './seek';
 
 const hdd = (name: string) => DISK_PRESETS[name].spec as HddSpec;
 
@@ -127,12 +127,28 @@ describe('seek models', () => {
   });
 });
 
-describe('fitThreePoint memo', () => {
-  it('gives the fit it computes, for each input, as a fresh object', () => {
+describe('three-point distance sums', () => {
+  it('the built-in table holds, bit for bit, what the sum computes', () => {
+    for (const [cylinders, sums] of BUILT_IN_DISTANCE_SUMS) {
+      const fresh = sumDistances(cylinders);
+      for (const k of ['s0', 's1', 's2'] as const) expect(Object.is(sums[k], fresh[k])).toBe(true);
+    }
+  });
+
+  it("covers every built-in three-point drive's cylinder count", () => {
+    for (const { spec } of Object.values(DISK_PRESETS)) {
+      if (spec.kind !== 'hdd' || spec.seek.model !== 'three-point') continue;
+      expect(BUILT_IN_DISTANCE_SUMS.has(spec.zones.reduce((n, z) => n + z.cylinders, 0))).toBe(true);
+    }
+  });
+
+  it('gives the fit of the sums, for each input, as a fresh object', () => {
     const f1 = fitThreePoint(0.8, 8.5, 16, 120000);
     const f2 = fitThreePoint(0.8, 8.5, 16, 120000);
     expect(f2).toEqual(f1);
     expect(f2).not.toBe(f1);
+    // an uncommon count (computed, then remembered) fits the same whichever way it is reached
+    expect(fitThreePoint(1, 5, 9, 1001)).toEqual(fitThreePoint(1, 5, 9, 1001));
     expect(Object.is(fitThreePoint(-0, 5, 9, 1000).a, -0)).toBe(true);
     expect(Object.is(fitThreePoint(0, 5, 9, 1000).a, 0)).toBe(true);
     expect(fitThreePoint(1, 5, 9, 1001)).not.toEqual(fitThreePoint(1, 5, 9, 1000));

@@ -34,34 +34,34 @@ export interface ThreePointFit {
   c: number;
 }
 
-/**
- * Fits by their inputs, for this process: the fit sums over every cylinder distance (120,000 on
- * sata-7200), and each run (or characterization) of the same drive asks for the same fit. A pure
- * function of its four numbers, so a remembered fit is the one it would compute.
- */
-const fits = new Map<string, ThreePointFit>();
-const MAX_FITS = 64;
-
-/** Fit a + b·√(d−1) + c·(d−1) through track-to-track, full stroke and the random-seek mean. */
-export function fitThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
-  const key = `${numKey(t2t)} ${numKey(avg)} ${numKey(full)} ${numKey(cylinders)}`;
-  let fit = fits.get(key);
-  if (fit === undefined) {
-    if (fits.size >= MAX_FITS) fits.clear();
-    fit = computeThreePoint(t2t, avg, full, cylinders);
-    fits.set(key, fit);
-  }
-  return { a: fit.a, b: fit.b, c: fit.c };
+/** The fit's weighted sums over distances d = 1..C−1 with w(d) = 2(C−d)/C² (P(d) above). */
+export interface DistanceSums {
+  /** Σ w(d) */
+  s0: number;
+  /** Σ w(d)·√(d−1) */
+  s1: number;
+  /** Σ w(d)·(d−1) */
+  s2: number;
 }
 
-/** A number's key: its shortest round-trip text (one number each), with −0 kept apart from 0. */
-const numKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+/**
+ * The sums for the built-in drives' cylinder counts (sata-7200: 8 zones × 15,000), as
+ * `sumDistances` computes them; a test recomputes each entry and compares it bit for bit. The sum
+ * runs over every distance, and in a fresh process that loop runs unoptimised (about 10 ms on the
+ * 2-core development machine) and puts an optimising compile of itself ahead of the simulation's
+ * own code in the compiler's queue: a visible share of a short run. The sums depend on the cylinder
+ * count alone, so an edited copy of the preset (other seek times, same zones) uses them too.
+ */
+export const BUILT_IN_DISTANCE_SUMS: ReadonlyMap<number, Readonly<DistanceSums>> = new Map([
+  [120_000, { s0: 0.9999916666666671, s1: 184.74823369419818, s2: 39999.00000555493 }],
+]);
 
-function computeThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
-  const a = t2t;
-  const D = Math.max(1, cylinders - 1);
-  if (D <= 1) return { a, b: 0, c: 0 };
-  // Weighted sums over d = 1..C-1 with w(d) = 2(C−d)/C².
+/** Sums computed in this process for other cylinder counts (a pure function of the count). */
+const computedSums = new Map<number, DistanceSums>();
+const MAX_COMPUTED_SUMS = 64;
+
+/** The weighted distance sums for `cylinders` (see DistanceSums), summed in increasing d. */
+export function sumDistances(cylinders: number): DistanceSums {
   const c2 = cylinders * cylinders;
   let s0 = 0;
   let s1 = 0;
@@ -72,6 +72,25 @@ function computeThreePoint(t2t: number, avg: number, full: number, cylinders: nu
     s1 += w * Math.sqrt(d - 1);
     s2 += w * (d - 1);
   }
+  return { s0, s1, s2 };
+}
+
+function distanceSums(cylinders: number): Readonly<DistanceSums> {
+  let sums = BUILT_IN_DISTANCE_SUMS.get(cylinders) ?? computedSums.get(cylinders);
+  if (sums === undefined) {
+    if (computedSums.size >= MAX_COMPUTED_SUMS) computedSums.clear();
+    sums = sumDistances(cylinders);
+    computedSums.set(cylinders, sums);
+  }
+  return sums;
+}
+
+/** Fit a + b·√(d−1) + c·(d−1) through track-to-track, full stroke and the random-seek mean. */
+export function fitThreePoint(t2t: number, avg: number, full: number, cylinders: number): ThreePointFit {
+  const a = t2t;
+  const D = Math.max(1, cylinders - 1);
+  if (D <= 1) return { a, b: 0, c: 0 };
+  const { s0, s1, s2 } = distanceSums(cylinders);
   // b·√(D−1) + c·(D−1) = full − a ;  b·s1 + c·s2 = avg − a·s0
   const r1 = full - a;
   const r2 = avg - a * s0;
