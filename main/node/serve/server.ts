@@ -108,9 +108,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const token = opts.token && opts.token.length >= 16 ? opts.token : randomBytes(24).toString('base64url');
   const tokenBuf = Buffer.from(token);
   const distDir = resolve(opts.distDir ?? defaultDistDir());
-  const manager = new SessionManager({ batchMs: opts.batchMs });
-  const call = createApiHandler(manager);
   const sockets = new Set<WebSocket>();
+  const manager = new SessionManager({
+    batchMs: opts.batchMs,
+    // the most any open event socket still has to send: a slow browser slows a live run down
+    backlog: () => {
+      let most = 0;
+      for (const ws of sockets) if (ws.bufferedAmount > most) most = ws.bufferedAmount;
+      return most;
+    },
+  });
+  const call = createApiHandler(manager);
   let port = 0;
 
   const tokenOk = (t: string | null | undefined) => {

@@ -28,7 +28,18 @@ export interface SessionManagerOptions {
   batchMs?: number;
   /** How long a stopped simulation may take to send its partial result before it is ended (ms). */
   stopGraceMs?: number;
+  /**
+   * Bytes of events still queued towards the slowest listener (the server's WebSocket buffers). A
+   * simulation streams its next batch only once this is below BACKLOG_LIMIT_BYTES, so a client
+   * slower than the simulation slows the run instead of filling this process's memory.
+   */
+  backlog?: () => number;
 }
+
+/** Queued event bytes (SessionManagerOptions.backlog) above which a simulation waits to stream on. */
+export const BACKLOG_LIMIT_BYTES = 8 * 1024 * 1024;
+/** How often a waiting simulation's backlog is looked at again (ms). */
+const BACKLOG_POLL_MS = 25;
 
 interface Session {
   /** The simulation's worker, or null for a real-disk run (its I/O runs in child processes). */
@@ -110,10 +121,19 @@ export class SessionManager {
       this.sessions.delete(runId);
       void worker.terminate();
     };
+    // Flow control (sim-worker.ts): each 'samples' batch is acknowledged once it has gone out to
+    // the listeners and their backlog is small again; the worker sends nothing more until then.
+    const ack = () => {
+      if (session.finished) return;
+      const backlog = this.opts.backlog?.() ?? 0;
+      if (backlog > BACKLOG_LIMIT_BYTES) setTimeout(ack, BACKLOG_POLL_MS).unref();
+      else worker.postMessage({ type: 'ack' } satisfies ToWorker);
+    };
     worker.on('message', (event: RunEvent) => {
       if (session.finished) return;
       this.emit(runId, event);
       if (event.type === 'done' || event.type === 'error' || event.type === 'stopped') finish();
+      else if (event.type === 'samples') ack();
     });
     worker.on('error', (err: Error & { code?: string }) => {
       if (session.finished) return;

@@ -2,13 +2,23 @@
  * Runs one experiment (every run of its matrix, one after another) in a worker thread and streams
  * batched samples to the parent. Honours pause / resume / stop and pacing (simulated seconds per
  * wall second; 'max' = as fast as possible, yielding between batches so control messages get in).
+ *
+ * Flow control: one 'samples' batch at a time. After posting one the worker waits for the
+ * parent's 'ack' before it simulates on, so a consumer slower than the simulation (a browser
+ * drawing the stream) slows the run down instead of queueing batches in the parent until it runs
+ * out of memory (a week-long run sampled every millisecond did, at max speed). And a batch holds
+ * at most LIVE_BATCH_MAX_POINTS samples: more are merged into coarser points as every bounded
+ * series merges them (common/series.ts: the newest at full resolution, `merged` on the others), so
+ * a batch's size does not grow with how many sample intervals the simulation covered in it. The
+ * run's result is the engine's own and does not depend on either.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Pacing, RunEvent } from '../../common/api';
 import type { ActivityEvent, DispatchPoint, RunResult, Sample } from '../../common/result';
+import { appendSample } from '../../common/series';
 import { checkTraces, fileTraceProvider } from '../trace/provider';
 import { ENGINE_VERSION, expandMatrix, Simulation, validateSpec } from './engine';
-import type { SimWorkerData, ToWorker } from './protocol';
+import { LIVE_BATCH_FULL_POINTS, LIVE_BATCH_MAX_POINTS, type SimWorkerData, type ToWorker } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('sim-worker must run in a worker thread');
@@ -19,8 +29,18 @@ let pacing: Pacing = data.pacing;
 let paused = false;
 let stopped = false;
 let wake: (() => void) | null = null;
+/** A 'samples' batch went out and the parent has not acknowledged it yet. */
+let unacked = false;
+/** Ends a wait for the ack (which any control message ends too: a stop must get through). */
+let ackWaiter: (() => void) | null = null;
 
 port.on('message', (m: ToWorker) => {
+  ackWaiter?.();
+  if (m.type === 'ack') {
+    // not `wake`: a paced run's sleep between batches is not cut short by the ack
+    unacked = false;
+    return;
+  }
   if (m.type === 'pause') paused = true;
   else if (m.type === 'resume') paused = false;
   else if (m.type === 'stop') stopped = true;
@@ -33,6 +53,14 @@ port.on('message', (m: ToWorker) => {
 function post(e: RunEvent): void {
   port!.postMessage(e);
 }
+
+const ackOrControl = () =>
+  new Promise<void>((res) => {
+    ackWaiter = () => {
+      ackWaiter = null;
+      res();
+    };
+  });
 
 const sleep = (ms: number) =>
   new Promise<void>((res) => {
@@ -82,6 +110,13 @@ async function main(): Promise<void> {
     let samples: Sample[] = [];
     let dispatch: DispatchPoint[] = [];
     let activity: ActivityEvent[] = [];
+    const weights = sim.layout.vms.map((vm) => vm.weight);
+    const collect = (out: { samples: Sample[]; dispatch: DispatchPoint[]; activity: ActivityEvent[] }) => {
+      for (const smp of out.samples)
+        appendSample(samples, smp, weights, LIVE_BATCH_MAX_POINTS, LIVE_BATCH_FULL_POINTS);
+      for (const d of out.dispatch) dispatch.push(d);
+      for (const a of out.activity) activity.push(a);
+    };
     const flush = () => {
       post({
         type: 'samples',
@@ -92,6 +127,7 @@ async function main(): Promise<void> {
         simTimeS: sim.simTimeS,
         progress: Math.min(1, (doneS + sim.simTimeS) / totalS),
       });
+      unacked = true;
       samples = [];
       dispatch = [];
       activity = [];
@@ -107,6 +143,12 @@ async function main(): Promise<void> {
         if (samples.length || dispatch.length || activity.length) flush();
         return stop(sim, i);
       }
+      if (unacked) {
+        // a paced run's budget does not grow while the parent catches up
+        await ackOrControl();
+        last = performance.now();
+        continue;
+      }
       if (paused) {
         if (samples.length || dispatch.length) flush();
         await sleep(1000);
@@ -116,10 +158,7 @@ async function main(): Promise<void> {
       const start = performance.now();
       if (pacing === 'max') {
         while (!sim.done && performance.now() - start < batchMs) {
-          const out = sim.advance(Math.min(sim.durationS, sim.simTimeS + step));
-          samples.push(...out.samples);
-          dispatch.push(...out.dispatch);
-          activity.push(...out.activity);
+          collect(sim.advance(Math.min(sim.durationS, sim.simTimeS + step)));
         }
         flush();
         await sleep(0);
@@ -127,10 +166,7 @@ async function main(): Promise<void> {
         const now = performance.now();
         budgetS += ((now - last) / 1000) * pacing;
         last = now;
-        const out = sim.advance(Math.min(sim.durationS, budgetS));
-        samples.push(...out.samples);
-        dispatch.push(...out.dispatch);
-        activity.push(...out.activity);
+        collect(sim.advance(Math.min(sim.durationS, budgetS)));
         flush();
         if (!sim.done) await sleep(Math.max(5, batchMs - (performance.now() - start)));
       }

@@ -15,6 +15,7 @@ import { readBundle } from '../bundle/read';
 import { replayBundle } from '../bundle/replay';
 import { exportBundleBytes, importBundleBytes, verifyImport } from './api-handler';
 import { SessionManager } from './manager';
+import { LIVE_BATCH_MAX_POINTS } from './protocol';
 
 const SPEC = {
   name: 'stop test',
@@ -141,4 +142,50 @@ describe.skipIf(!existsSync(workerPath))('SessionManager.stop (built sim worker)
     expect(header?.runs).toEqual([]);
     expect(m.active).toBe(0);
   });
+});
+
+describe.skipIf(!existsSync(workerPath))('live stream flow control (built sim worker)', () => {
+  it('sends one batch until the listeners caught up, each of at most LIVE_BATCH_MAX_POINTS samples', async () => {
+    // A week sampled every millisecond at max speed: far more samples per batch than a client can
+    // draw (a server fed by such a run ran out of memory before the worker waited for its acks).
+    let backlog = Number.POSITIVE_INFINITY;
+    const m = new SessionManager({ workerPath, batchMs: 20, backlog: () => backlog });
+    const batches: Extract<RunEvent, { type: 'samples' }>[] = [];
+    let last: RunEvent | null = null;
+    m.onEvent(({ event }) => {
+      last = event;
+      if (event.type === 'samples') batches.push(event);
+    });
+    const id = m.start(
+      {
+        name: 'flood',
+        seed: 3,
+        duration_s: 7 * 86_400,
+        sample_interval_ms: 1,
+        disk: { preset: 'sata-7200' },
+        host: { scheduler: 'noop' },
+        native: [{ name: 'r', pattern: 'random', block_kb: 4 }],
+      },
+      'max',
+    );
+    const until = async (cond: () => boolean) => {
+      while (!cond()) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => batches.length >= 1);
+    // The listeners are behind (backlog over the limit): the worker waits, nothing more comes.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(batches).toHaveLength(1);
+    backlog = 0;
+    await until(() => batches.length >= 4);
+    m.stop(id);
+    await until(() => (last as RunEvent | null)?.type === 'stopped');
+    await m.close();
+    for (const b of batches) expect(b.samples.length).toBeLessThanOrEqual(LIVE_BATCH_MAX_POINTS);
+    // the batches covered more sample intervals than they carry points: older ones were merged
+    const covered = batches.slice(1).map((b) => b.samples.reduce((n, s) => n + (s.merged ?? 1), 0));
+    expect(Math.max(...covered)).toBeGreaterThan(LIVE_BATCH_MAX_POINTS);
+    // time still runs forward across the batches
+    const ts = batches.flatMap((b) => b.samples.map((s) => s.t));
+    for (let k = 1; k < ts.length; k++) expect(ts[k]).toBeGreaterThan(ts[k - 1]);
+  }, 60_000);
 });
