@@ -172,7 +172,8 @@ function startup(oldCli, n = 11) {
   const rssProbe = join(tmp, 'rss.mjs');
   writeFileSync(
     rssProbe,
-    "process.on('exit', () => process.stderr.write('\\npeak-rss-kb ' + process.resourceUsage().maxRSS + '\\n'));\n",
+    `import { peakRssMb } from ${JSON.stringify(pathToFileURL(join(root, 'scripts', 'bench-load.mjs')).href)};\n` +
+      "process.on('exit', () => process.stderr.write('\\npeak-rss-kb ' + Math.round(peakRssMb() * 1024) + '\\n'));\n",
   );
   const coldCache = join(tmp, 'compile-cache');
   const args = ['run', '--preset', 'native-random-fifo', '--duration', '1', '--json'];
