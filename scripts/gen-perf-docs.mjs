@@ -205,9 +205,10 @@ const warmRows = w.steps
       `| ${x.t - 5}–${x.t} | ${x.requests.toLocaleString('en')} | ${x.wall.toFixed(1)} | ${Number.isNaN(x.cpu) ? '–' : x.cpu.toFixed(0)} | ${k((x.requests / x.wall) * 1000)} |`,
   )
   .join('\n');
-const warmText = `paper-fairness vpid under cfq, 60 simulated seconds (${w.requests.toLocaleString('en')} requests), advanced 5 simulated
-seconds at a time (\`scripts/bench-warmup.mjs\`, median of 5 runs with pvblk's flags): the constructor
-${w.ctor.toFixed(1)} ms, the result ${w.result.toFixed(1)} ms, and
+const compileMs = w.compile.MAGLEV[1] + w.compile.TURBOFAN_JS[1];
+const warmText = `paper-fairness vpid under cfq, 60 simulated seconds (${w.requests.toLocaleString('en')} requests completed, the 2 s
+warm-up included), advanced 5 simulated seconds at a time (\`scripts/bench-warmup.mjs\`, median of 5
+runs with pvblk's flags): the constructor ${w.ctor.toFixed(1)} ms, the result ${w.result.toFixed(1)} ms, and
 
 | simulated s | requests | wall ms | main thread CPU ms | req/s |
 |---|---|---|---|---|
@@ -217,18 +218,21 @@ The last 30 simulated seconds run at ${k(w.steady)} req/s; at that rate the whol
 ${((w.requests / w.steady) * 1000).toFixed(0)} ms of its ${w.wall.toFixed(0)} ms. The rest is V8 compiling the simulation's code while it
 runs: the first simulated seconds run in the interpreter and the baseline compiler's code, and in
 one run V8 compiled ${w.compile.MAGLEV[0]} functions with Maglev (${w.compile.MAGLEV[1].toFixed(0)} ms of compile-thread time) and
-${w.compile.TURBOFAN_JS[0]} with TurboFan (${w.compile.TURBOFAN_JS[1].toFixed(0)} ms), more than the run's own wall time, on the machine's
-other core. The main thread's CPU time (${Number.isNaN(w.cpu) ? '–' : w.cpu.toFixed(0)} ms of ${w.wall.toFixed(0)} ms wall; the kernel counts it in 4 ms
-ticks, so single steps are coarse) says how long it waited for a core while compile threads ran.
-A run this short is mostly warm-up: the 1 h case above runs at the compiled rate.
+${w.compile.TURBOFAN_JS[0]} with TurboFan (${w.compile.TURBOFAN_JS[1].toFixed(0)} ms): ${compileMs.toFixed(0)} ms of background compiling, ${((100 * compileMs) / w.wall).toFixed(0)} % of the run's
+wall time, on the machine's other core. The main thread's CPU time (${Number.isNaN(w.cpu) ? '–' : w.cpu.toFixed(0)} ms of ${w.wall.toFixed(0)} ms wall;
+the kernel counts it in 4 ms ticks, so single steps are coarse) says how long it waited for a core
+while compile threads ran. A run this short is mostly warm-up: the 1 h case above runs at the
+compiled rate. (V8's tiering flags — earlier Maglev or TurboFan, eager feedback, always-Sparkplug,
+no Maglev, a smaller inlining budget — measured no better than ±5 % on this case, most worse.)
 
 With one V8 background thread for the whole process (\`node --v8-pool-size=1\`: the compilers and
 the garbage collector's helpers share it, and never take the simulation's core) this case runs at
 ${k(w.pool1)} req/s against ${k(w.mine)} with pvblk's flags (${(w.pool1 / w.mine).toFixed(2)}×, medians of 7 alternating runs). \`pvblk\` does
-not start with it: the pool is the process's, and a parallel matrix (the CLI's worker pool) then
-compiles every worker's code on that one thread (\`pvblk run --preset paper-fairness\`, three runs
-on the worker pool: ${w.matrix.toFixed(2)}× the speed with pvblk's flags, medians of 5 alternating runs; the more
-workers share the thread, the longer each waits for its compiled code).`;
+not start with it: the pool is the process's, so a parallel matrix (the CLI's worker pool) would
+compile every worker's code on that one thread. Here, with two workers, a three-run matrix
+(\`pvblk run --preset paper-fairness\`) ran at ${w.matrix.toFixed(2)}× the speed with pvblk's flags (medians of 5
+alternating runs; 0.94× in an earlier measurement the same day); with N workers on a larger machine each
+would wait for the others' compiles — not measured here, and the reason it is not the default.`;
 
 const doc = `# Engine performance
 
