@@ -1,5 +1,6 @@
 /** Messages between the session manager and a simulation worker (sim-worker.ts). */
 import type { Pacing, RunEvent } from '../../common/api';
+import { SERIES_FULL_POINTS, SERIES_MAX_POINTS } from '../../common/series';
 
 export interface SimWorkerData {
   spec: unknown;
@@ -9,12 +10,13 @@ export interface SimWorkerData {
 }
 
 /**
- * Samples one streamed batch carries at most: more are merged into coarser points (common/series.ts),
- * the newest LIVE_BATCH_FULL_POINTS kept at full resolution. A run that covers fewer sample
- * intervals per batch (any run at the default sample interval) streams every sample as it is.
+ * Samples one streamed batch carries at most: the points the page's series keeps (common/series.ts),
+ * so a batch never brings more than the page would hold; more are merged into coarser points the
+ * same way, the newest LIVE_BATCH_FULL_POINTS kept at full resolution. A batch that covers fewer
+ * sample intervals streams every sample as it is.
  */
-export const LIVE_BATCH_MAX_POINTS = 250;
-export const LIVE_BATCH_FULL_POINTS = 125;
+export const LIVE_BATCH_MAX_POINTS = SERIES_MAX_POINTS;
+export const LIVE_BATCH_FULL_POINTS = SERIES_FULL_POINTS;
 
 export type ToWorker =
   /** The parent has passed the last 'samples' batch on: the worker may send the next one. */

@@ -7,9 +7,10 @@
  * parent's 'ack' before it simulates on, so a consumer slower than the simulation (a browser
  * drawing the stream) slows the run down instead of queueing batches in the parent until it runs
  * out of memory (a week-long run sampled every millisecond did, at max speed). And a batch holds
- * at most LIVE_BATCH_MAX_POINTS samples: more are merged into coarser points as every bounded
- * series merges them (common/series.ts: the newest at full resolution, `merged` on the others), so
- * a batch's size does not grow with how many sample intervals the simulation covered in it. The
+ * at most LIVE_BATCH_MAX_POINTS samples (what the page's series keeps): more are merged into
+ * coarser points as every bounded series merges them (common/series.ts: the newest at full
+ * resolution, `merged` on the others), so a batch's size does not grow with how many sample
+ * intervals the simulation covered in it. The
  * run's result is the engine's own and does not depend on either.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -149,7 +149,7 @@ describe.skipIf(!existsSync(workerPath))('live stream flow control (built sim wo
     // A week sampled every millisecond at max speed: far more samples per batch than a client can
     // draw (a server fed by such a run ran out of memory before the worker waited for its acks).
     let backlog = Number.POSITIVE_INFINITY;
-    const m = new SessionManager({ workerPath, batchMs: 20, backlog: () => backlog });
+    const m = new SessionManager({ workerPath, batchMs: 250, backlog: () => backlog });
     const batches: Extract<RunEvent, { type: 'samples' }>[] = [];
     let last: RunEvent | null = null;
     m.onEvent(({ event }) => {
