@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --concurrent-turbofan-max-threads=1 --concurrent-maglev-max-threads=1 --concurrent-marking-max-worker-num=1
+#!/usr/bin/env node
 // The `pvblk` command: runs the built CLI (out/main/cli.js, made by `npm run build`, which `npm ci` runs).
-// Its first line starts Node with the engine's V8 flags (main/node/node-flags.ts: one compiler thread
-// per isolate, so that on a small machine the compilers do not take the simulation's core).
+// It starts with Node's defaults: the engine's V8 flags (main/node/node-flags.ts) are given where the
+// lab starts Node itself with a Node that knows them (npm start, the Slurm scripts, the bench), since
+// a flag an older V8 does not know would stop Node here before the CLI could say anything.
 // Built-ins through process.getBuiltinModule, not ES imports, as in the built CLI: an ES import of
 // node:fs makes Node read all its exports, loading the streams modules (main/build/builtin-imports.ts).
 const { existsSync } = process.getBuiltinModule('node:fs');

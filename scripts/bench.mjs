@@ -18,18 +18,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { engineNodeFlags } from './engine-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const current = join(root, 'out', 'main', 'bench-engine.js');
 const caseRunner = join(root, 'scripts', 'bench-case.mjs');
 const RUNS = Math.max(1, Number(process.env.PVBLK_BENCH_RUNS ?? 5));
-// The V8 flags `pvblk` starts Node with (the first line of bin/pvblk.mjs; main/node/node-flags.ts):
-// this version's cases run with them, as its CLI runs; the previous version as its CLI ran (none).
-// Each speed case also runs this version under Node's defaults, so the flags' share is shown apart.
-const FLAGS = readFileSync(join(root, 'bin', 'pvblk.mjs'), 'utf8')
-  .split('\n')[0]
-  .split(/\s+/)
-  .filter((a) => a.startsWith('--'));
+// The engine's V8 flags (main/node/node-flags.ts; npm start and the Slurm scripts start Node with
+// them, where its V8 knows them): this version's cases run with them; the previous version as its
+// CLI ran (none). Each speed case also runs this version under Node's defaults, as the `pvblk`
+// command itself runs, so the flags' share is shown apart.
+const FLAGS = engineNodeFlags();
 const BASE = process.env.PVBLK_BENCH_BASE ?? 'e912b24';
 const filter = process.env.PVBLK_BENCH_CASE ?? '';
 
@@ -154,7 +153,7 @@ async function baseEngine(ref) {
 /**
  * Start-up: wall time of `pvblk run --preset native-random-fifo --duration 1 --json` (a run whose
  * simulation takes a few milliseconds) and of `node -e 0`, alternating, median of `n`. This build
- * runs through bin/pvblk.mjs with the flags of its first line, as a user runs it, which enables Node's module compile cache: `warm`
+ * runs through bin/pvblk.mjs, as a user runs it (Node's defaults), which enables Node's module compile cache: `warm`
  * with the cache filled by an earlier run (every run but a build's first), `cold` with an empty
  * cache folder before each run (NODE_COMPILE_CACHE; the run also writes the cache). The previous
  * version runs through the same two lines its bin/pvblk.mjs had (import cli.js, call main; no
@@ -186,9 +185,9 @@ function startup(oldCli, n = 11) {
   };
   const variants = {
     node: { argv: ['-e', '0'], env: env({}) },
-    warm: { argv: [...FLAGS, bin, ...args], env: env({}) },
+    warm: { argv: [bin, ...args], env: env({}) },
     cold: {
-      argv: [...FLAGS, bin, ...args],
+      argv: [bin, ...args],
       env: env({ NODE_COMPILE_CACHE: coldCache }),
       before: () => rmSync(coldCache, { recursive: true, force: true }),
     },

@@ -5,17 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { engineNodeFlags } from './engine-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
-// The engine's V8 flags, from the first line of bin/pvblk.mjs (main/node/node-flags.ts): given to
-// Electron's main process as --js-flags; browser mode serves from this process, so it starts again
-// with them when they are missing.
-const engineFlags = readFileSync(join(root, 'bin', 'pvblk.mjs'), 'utf8')
-  .split('\n')[0]
-  .split(/\s+/)
-  .filter((a) => a.startsWith('--'));
+// The engine's V8 flags (main/node/node-flags.ts), where this Node's V8 knows them: given to
+// Electron's main process as --js-flags (Electron's own V8 knows them); browser mode serves from this
+// process, so it starts again with them when they are missing.
+const engineFlags = engineNodeFlags();
 const portArg = args.indexOf('--port');
 const port = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.PVBLK_PORT ?? 0);
 

@@ -25,7 +25,7 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../bundle/read';
-import { ENGINE_NODE_FLAGS } from '../node-flags';
+import { engineNodeFlags } from '../node-flags';
 import { testVms } from './testing';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'pvblk.mjs');
@@ -254,7 +254,7 @@ describe('a sweep on a real Slurm', () => {
     // The array script runs this very node, with the engine flags, and pvblk by absolute path.
     const script = readFileSync(join(out, 'sweep-array.sbatch'), 'utf8');
     expect(script).toContain(
-      `exec ${process.execPath} ${ENGINE_NODE_FLAGS.join(' ')} ${realpathSync(BIN)} sweep`,
+      `exec ${[process.execPath, ...engineNodeFlags(), realpathSync(BIN)].join(' ')} sweep`,
     );
     expect(script).toContain('#SBATCH --array=1-4');
 

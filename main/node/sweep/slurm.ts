@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../bundle/write';
-import { ENGINE_NODE_FLAGS } from '../node-flags';
+import { engineNodeFlags } from '../node-flags';
 import { shardFileName } from './shard';
 
 export interface SlurmPlan {
@@ -34,9 +34,9 @@ export interface SlurmPlan {
   pvblk: string;
 }
 
-/** node, the engine's V8 flags (as bin/pvblk.mjs's first line gives them) and bin/pvblk.mjs. */
+/** node, the engine's V8 flags (where this Node, the one the script names, knows them) and bin/pvblk.mjs. */
 function pvblkCommand(p: SlurmPlan): string[] {
-  return [p.node, ...ENGINE_NODE_FLAGS, p.pvblk];
+  return [p.node, ...engineNodeFlags(), p.pvblk];
 }
 
 /** Quote for the shell: plain words as they are, everything else in single quotes. */

@@ -10,7 +10,7 @@ import { buildBundle } from '../bundle/build';
 import { BundleError, readBundle } from '../bundle/read';
 import { replayBundle } from '../bundle/replay';
 import { rebuild } from '../bundle/testing';
-import { ENGINE_NODE_FLAGS } from '../node-flags';
+import { engineNodeFlags } from '../node-flags';
 import { runExperiment } from '../runner';
 import { createApiHandler } from '../session/api-handler';
 import { SessionManager } from '../session/manager';
@@ -262,12 +262,12 @@ describe('Slurm scripts', () => {
     ])
       expect(a).toContain(line);
     expect(a).toContain(
-      `exec /opt/node/bin/node ${ENGINE_NODE_FLAGS.join(' ')} /repo/bin/pvblk.mjs sweep '/data/my spec.json' --shard auto/4 --out '/scratch/out dir' --jobs "\${SLURM_CPUS_PER_TASK:-1}" --max-runs 100000`,
+      `exec ${['/opt/node/bin/node', ...engineNodeFlags(), '/repo/bin/pvblk.mjs'].join(' ')} sweep '/data/my spec.json' --shard auto/4 --out '/scratch/out dir' --jobs "\${SLURM_CPUS_PER_TASK:-1}" --max-runs 100000`,
     );
     expect(a).toContain("sbatch --array=I '/scratch/out dir/sweep-array.sbatch'");
     const m = mergeScript(plan);
     expect(m).toContain(
-      `exec /opt/node/bin/node ${ENGINE_NODE_FLAGS.join(' ')} /repo/bin/pvblk.mjs merge '/scratch/out dir'/shard-*-of-4.pvblk.zip --out '/scratch/out dir/its.pvblk.zip'`,
+      `exec ${['/opt/node/bin/node', ...engineNodeFlags(), '/repo/bin/pvblk.mjs'].join(' ')} merge '/scratch/out dir'/shard-*-of-4.pvblk.zip --out '/scratch/out dir/its.pvblk.zip'`,
     );
     const s = submitScript(plan);
     expect(s).toContain('sbatch --parsable --dependency=afterok:"$array"');
