@@ -1,7 +1,7 @@
 // `npm run bench`: the engine benchmark, then the UI frame-rate probe and the real-disk bench.
 //
 // Each engine case runs in its own process (scripts/bench-case.mjs), so its peak RSS is its own,
-// PVBLK_BENCH_RUNS times (default 5; the 1 h case 3) alternately with the previous engine version: the engine of
+// PVBLK_BENCH_RUNS times (default 7; the 1 h case and the memory cases 3) alternately with the previous engine version: the engine of
 // git commit PVBLK_BENCH_BASE (default e912b24, before the speed work of issue #15), built from a
 // temporary git worktree into node_modules/.cache/pvblk-bench/ (kept for the next run). For each
 // case it prints simulated requests per wall second (median and range), peak RSS, and the ratio
@@ -23,7 +23,7 @@ import { engineNodeFlags } from './engine-flags.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const current = join(root, 'out', 'main', 'bench-engine.js');
 const caseRunner = join(root, 'scripts', 'bench-case.mjs');
-const RUNS = Math.max(1, Number(process.env.PVBLK_BENCH_RUNS ?? 5));
+const RUNS = Math.max(1, Number(process.env.PVBLK_BENCH_RUNS ?? 7));
 // The engine's V8 flags (main/node/node-flags.ts; npm start and the Slurm scripts start Node with
 // them, where its V8 knows them): this version's cases run with them; the previous version as its
 // CLI ran (none). Each speed case also runs this version under Node's defaults, as the `pvblk`
@@ -256,6 +256,7 @@ function summarize(runs) {
     rate_median: median(rates),
     rate_min: Math.min(...rates),
     rate_max: Math.max(...rates),
+    rates, // in the order they ran
     peak_rss_mb: median(runs.map((r) => r.peak_rss_mb)),
     runs: runs.length,
   };
