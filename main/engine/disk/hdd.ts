@@ -128,6 +128,12 @@ export class HddDisk implements Disk {
   private sHead = 0;
   private sLimit = 0;
   private sMinEnd = 0;
+  /**
+   * The time the stream was last settled to, while nothing else has moved it since (−1: none):
+   * settling again to the same time walks the same sectors to the same checkpoint, so it is skipped
+   * (a media read settles in `serve` and again when `preempt` stops the stream, at the same time).
+   */
+  private settledAt = timeField(-1);
 
   // walk() results (scratch, no allocation)
   private wLba = 0;
@@ -540,16 +546,18 @@ export class HddDisk implements Disk {
 
   /** Advance the active stream to time t (lazy evaluation). */
   private settle(t: number): void {
-    if (!this.sActive) return;
+    if (!this.sActive || t === this.settledAt) return;
     this.walkStream(this.sLimit, t);
     this.adoptWalk();
     if (this.sLba >= this.sLimit) {
       this.sActive = false;
       this.sResumable = true;
     }
+    this.settledAt = t;
   }
 
   private adoptWalk(): void {
+    this.settledAt = -1;
     this.sLba = this.wLba;
     this.sTime = this.wTime;
     this.sCyl = this.wCyl;
@@ -603,6 +611,7 @@ export class HddDisk implements Disk {
     let lim = Math.max(a + cap, b);
     if (lim > this.geom.totalSectors) lim = this.geom.totalSectors;
     if (lim > this.sLimit) {
+      this.settledAt = -1;
       if (!this.sActive) {
         if (!this.sResumable) return;
         this.sActive = true;
@@ -790,6 +799,7 @@ export class HddDisk implements Disk {
       cache.end[seg] = b;
       this.markGrown(seg);
       if (this.readahead && b < this.geom.totalSectors) {
+        this.settledAt = -1;
         this.sSeg = seg;
         this.sLba = b;
         this.sTime = tm;
