@@ -208,7 +208,9 @@ export class HddDisk implements Disk {
       // dispatch), without passing it through the queue's arrays (at queue depth 1, every request).
       this.bypassed = 0;
       this.early = Number.POSITIVE_INFINITY;
-      this.start(rq, this.sim.now, this.sim.now, this.lastWrite);
+      this.dT = this.sim.now;
+      this.dArr = this.dT;
+      this.start(rq, this.lastWrite);
       return;
     }
     this.queue.push(rq);
@@ -285,14 +287,18 @@ export class HddDisk implements Disk {
       this.qSlotNs.splice(idx, 1);
       this.qChecked.splice(idx, 1);
     }
-    this.start(rq, t, arr, aw);
-  }
-
-  /** Serve `rq` (taken off the queue) from `t`; it arrived at the drive at `arr`. */
-  private start(rq: BlockRequest, t: number, arr: number, aw: boolean): void {
-    this.busy = true;
     this.dT = t;
     this.dArr = arr;
+    this.start(rq, aw);
+  }
+
+  /**
+   * Serve `rq` (taken off the queue) from dT; it arrived at the drive at dArr (fields, not
+   * arguments: a double handed to a call V8 does not inline is a new heap number, one per request
+   * here).
+   */
+  private start(rq: BlockRequest, aw: boolean): void {
+    this.busy = true;
     const info = this.serve(rq, aw);
     this.curRq = rq;
     this.curInfo = info;

@@ -153,7 +153,11 @@ export class MetricsCollector implements HostObserver, SchedTrace {
     const span = busy > 1 ? busy : 1;
     const measured = this.clip(info.startNs, info.endNs) / span;
     const inInterval = this.overlap(info.startNs, info.endNs, this.iStart, now) / span;
-    for (const u of rq.units) {
+    // An indexed loop: `for…of` built an array iterator per completion here (34 bytes a request,
+    // the largest share of the garbage of a QD1 run), which V8 did not optimise away.
+    const units = rq.units;
+    for (let k = 0; k < units.length; k++) {
+      const u = units[k];
       const share = (busy * u.sectors) / rq.sectors;
       const dev = share * measured;
       this.threads[u.thread].deviceNs += dev;

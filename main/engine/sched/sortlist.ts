@@ -138,7 +138,8 @@ export class DirQueue {
   }
   /** A queued request ending exactly at `sector` that `rq` may be appended to (back merge). */
   backMergeCandidate(rq: BlockRequest): BlockRequest | null {
-    for (const c of this.byEnd.get(rq.sector) ?? []) if (mergeable(c, rq)) return c;
+    const l = this.byEnd.get(rq.sector);
+    if (l !== undefined) for (let k = 0; k < l.length; k++) if (mergeable(l[k], rq)) return l[k];
     return null;
   }
   /** A queued request starting exactly where `rq` ends (front merge: elv_rb_find on the end sector). */
