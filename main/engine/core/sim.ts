@@ -31,13 +31,21 @@ export interface TimerHandle {
 
 class Timer implements TimerHandle {
   done = false;
-  constructor(
-    public time: number,
-    /** Its slot while it is scheduled. */
-    public slot: number,
-    /** Its callback (`rearm` schedules it again). */
-    readonly fn: () => void,
-  ) {}
+  /**
+   * Declared with a double, not as a constructor parameter property: a parameter property is first
+   * defined as undefined (ES2022 class fields), which leaves the field tagged, and every `rearm`
+   * then boxed the new time into a fresh heap number (an idle timer is rearmed once per request).
+   */
+  time = timeField(0);
+  /** Its slot while it is scheduled. */
+  slot = 0;
+  /** Its callback (`rearm` schedules it again). */
+  readonly fn: () => void;
+  constructor(time: number, slot: number, fn: () => void) {
+    this.time = time;
+    this.slot = slot;
+    this.fn = fn;
+  }
   /**
    * What the heap runs: marks the timer done, then calls back. The event loop itself then treats
    * every event alike (it never looks at timers), so its compiled code has no rarely taken branch.
