@@ -108,6 +108,8 @@ const qd1 = {
 };
 const fairness = { preset: 'paper-fairness', mapping: 'vpid', duration_s: 600 };
 const fairness60 = { ...fairness, duration_s: 60 };
+/** V8's interpreter alone, none of its compilers. */
+const INTERPRETER_ONLY = ['--no-sparkplug', '--no-maglev', '--no-turbofan'];
 
 const k = (x) => `${Math.round(x / 1000)}k`;
 const rows = bench.results.map((r) => {
@@ -155,16 +157,13 @@ const median = (xs) => {
  * seconds (median of 5 runs), the main thread's CPU against wall, the compile work V8 did in the
  * background (one run with --trace-opt), and the same case in a process with one V8 background
  * thread (--v8-pool-size=1) against the engine's flags, alternating, and the case run four times in
- * one process (scripts/bench-repeat.mjs).
+ * one process (scripts/bench-repeat.mjs); the wall time a request per V8 tier.
  */
 function warmup() {
   const dir = mkdtempSync(join(tmpdir(), 'pvblk-warm-'));
   try {
     const caseFile = join(dir, 'case.json');
-    writeFileSync(
-      caseFile,
-      JSON.stringify({ spec: { preset: 'paper-fairness', mapping: 'vpid', duration_s: 60 } }),
-    );
+    writeFileSync(caseFile, JSON.stringify({ spec: fairness60 }));
     const engine = join(root, 'out', 'main', 'bench-engine.js');
     const runs = [];
     for (let i = 0; i < 5; i++)
@@ -198,6 +197,13 @@ function warmup() {
       const j = JSON.parse(node(f, [join(root, 'scripts', 'bench-case.mjs'), engine, caseFile]).trim());
       return j.requests / j.wall_s;
     };
+    // Wall µs a request with V8's tiers limited by `f` (median of 3 runs).
+    const usPerRequest = (f) => 1e6 / median([rate(f), rate(f), rate(f)]);
+    const tiers = {
+      interpreter: usPerRequest(INTERPRETER_ONLY),
+      sparkplug: usPerRequest(['--no-maglev', '--no-turbofan']),
+      engine: usPerRequest(flags),
+    };
     const mine = [];
     const pool1 = [];
     for (let i = 0; i < 7; i++) {
@@ -224,6 +230,7 @@ function warmup() {
       );
     const repeat = repeats[0].wall_s.map((_, j) => median(repeats.map((r) => r.wall_s[j])));
     return {
+      tiers,
       repeat,
       repeatRequests: repeats[0].requests,
       matrix: median(matrixMine) / median(matrixPool1),
@@ -281,34 +288,6 @@ compile every worker's code on that one thread. Here, with two workers, a three-
 alternating runs; 0.94× in an earlier measurement the same day); with N workers on a larger machine each
 would wait for the others' compiles — not measured here, and the reason it is not the default.`;
 
-/** Wall µs a request of paper-fairness vpid 60 s under `nodeFlags` (median of 3 runs). */
-function usPerRequest(nodeFlags) {
-  const dir = mkdtempSync(join(tmpdir(), 'pvblk-tier-'));
-  try {
-    const caseFile = join(dir, 'case.json');
-    writeFileSync(caseFile, JSON.stringify({ spec: fairness60 }));
-    const runs = [];
-    for (let i = 0; i < 3; i++) {
-      const j = JSON.parse(
-        node(nodeFlags, [
-          join(root, 'scripts', 'bench-case.mjs'),
-          join(root, 'out', 'main', 'bench-engine.js'),
-          caseFile,
-        ]).trim(),
-      );
-      runs.push((j.wall_s * 1e6) / j.requests);
-    }
-    return median(runs);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-const INTERPRETER_ONLY = ['--no-sparkplug', '--no-maglev', '--no-turbofan'];
-const tiers = {
-  interpreter: usPerRequest(INTERPRETER_ONLY),
-  sparkplug: usPerRequest(['--no-maglev', '--no-turbofan']),
-  engine: usPerRequest(flags),
-};
 const coldRows = profile(fairness60, 12, { byModule: true, nodeFlags: INTERPRETER_ONLY });
 
 const doc = `# Engine performance
@@ -368,8 +347,8 @@ interpreter alone (\`--no-sparkplug --no-maglev --no-turbofan\`), self time by s
 |---|---|
 ${coldRows.join('\n')}
 
-Wall time a request of that run (median of 3): ${tiers.interpreter.toFixed(1)} µs in the interpreter alone,
-${tiers.sparkplug.toFixed(1)} µs with the baseline compiler (Sparkplug) too, ${tiers.engine.toFixed(2)} µs as the bench runs it (all of
+Wall time a request of that run (median of 3): ${w.tiers.interpreter.toFixed(1)} µs in the interpreter alone,
+${w.tiers.sparkplug.toFixed(1)} µs with the baseline compiler (Sparkplug) too, ${w.tiers.engine.toFixed(2)} µs as the bench runs it (all of
 V8's tiers, the warm-up included). The interpreter's time is spread over the whole path of a
 request — the schedulers, the disk model, the event core, the metrics — so the warm-up shrinks only
 with less code run per request everywhere, not at one place.
