@@ -332,6 +332,28 @@ describe.runIf(canRun)('real-disk backend runs', () => {
     expect(byName.find(([n]) => n.includes('plain'))?.[1]).toMatch(/^none|best-effort: prio 4/);
   });
 
+  it('a parent busy when the VM processes finish still gets every record and done', async () => {
+    // The VM processes end while this process does not read their pipes: their last records
+    // and 'done' wait in the IPC channel. A VM process that exits on a timer drops them and the
+    // run fails with 'process exited early' (seen in CI on a loaded runner).
+    const s = spec('vpid', { duration_s: 0.5, sample_interval_ms: 100 });
+    let blocked = false;
+    const res = await runReal(s, {
+      dir: dirFor('busy-parent'),
+      sizeGb: 0.0625,
+      onSamples: () => {
+        if (blocked) return;
+        blocked = true;
+        const until = Date.now() + 1500;
+        while (Date.now() < until);
+      },
+    });
+    expect(blocked).toBe(true);
+    const run = res.runs[0];
+    expect(run.summary.total.ios).toBeGreaterThan(10);
+    expect(run.summary.vms.reduce((a, v) => a + v.ios, 0)).toBe(run.summary.total.ios);
+  });
+
   it('native threads get their own file and thread; live samples stream', async () => {
     const dir = dirFor('native');
     const streamed: number[] = [];

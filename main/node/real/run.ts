@@ -386,8 +386,12 @@ async function executeRun(
         } else if (m.type === 'error') failure ??= new Error(`${p.name}: ${m.message}`);
         changed();
       });
-      proc.on('exit', (code, sig) => {
+      proc.on('exit', () => {
         c.exited = true;
+        changed();
+      });
+      // judged on 'close', not 'exit': 'exit' can come before the last messages in the IPC pipe
+      proc.on('close', (code, sig) => {
         if (!c.done && !failure) failure = new Error(`${p.name}: process exited early (${code ?? sig})`);
         changed();
       });

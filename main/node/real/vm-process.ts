@@ -24,6 +24,16 @@ const send = (m: ChildMessage): void => {
   if (process.connected) process.send?.(m);
 };
 
+/**
+ * Sends a last message and exits once it is written to the channel. An exit on a timer can drop
+ * it (and the records queued before it) while the pipe is still full: the parent then sees the
+ * process end without its 'done'.
+ */
+const sendThenExit = (m: ChildMessage, code: number): void => {
+  if (!process.connected || !process.send) process.exit(code);
+  else process.send(m, undefined, undefined, () => process.exit(code));
+};
+
 function ioThreadFile(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const f of [join(here, 'real-io.js'), join(here, '..', 'real-io.js')]) if (existsSync(f)) return f;
@@ -97,12 +107,14 @@ function start(plan: ProcessPlan): void {
       else if (m.type === 'done' && m.report) {
         done.push(m.report);
         if (done.length === plan.workers.length) {
-          send({
-            type: 'done',
-            threads: byContext(done),
-            pending: pendingAtEnd(plan, st, offsets, plan.durationNs),
-          });
-          setTimeout(() => process.exit(0), 50);
+          sendThenExit(
+            {
+              type: 'done',
+              threads: byContext(done),
+              pending: pendingAtEnd(plan, st, offsets, plan.durationNs),
+            },
+            0,
+          );
         }
       } else if (m.type === 'error') {
         send({ type: 'error', message: m.message ?? 'I/O thread failed' });
@@ -121,8 +133,7 @@ process.on('message', (m: ParentMessage) => {
     try {
       start(m.plan);
     } catch (e) {
-      send({ type: 'error', message: (e as Error).message });
-      process.exit(1);
+      sendThenExit({ type: 'error', message: (e as Error).message }, 1);
     }
   } else if (m.type === 'go' && control && clock) {
     clock[0] = BigInt(m.t0);
