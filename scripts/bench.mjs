@@ -66,7 +66,14 @@ const CASES = [
     spec: randomReads('hp-c3323a', 1, 18300),
   },
   { name: 'QD32 random 4 KiB, noop, ssd-sata (20 s)', spec: randomReads('ssd-sata', 32, 20) },
-  { name: 'paper-fairness vpid, cfq (60 s)', goal: 4e5, spec: fairness(60) },
+  // Issue #15's 400 k goal for paper-fairness is a rate over 1 h, where it measured its baseline
+  // (129 k): the 1 h case carries it. The 60 s case (81 k requests) is mostly V8 compiling the
+  // code as it runs; docs/performance.md's warm-up section measures it, it has no goal of its own.
+  {
+    name: 'paper-fairness vpid, cfq (60 s)',
+    goalNote: 'none: warm-up (docs/performance.md)',
+    spec: fairness(60),
+  },
   // About 5 M requests: 3 runs (PVBLK_BENCH_RUNS caps it) to keep the bench within minutes.
   { name: 'paper-fairness vpid, cfq (1 h)', goal: 4e5, runs: 3, spec: fairness(3600) },
   // Memory against simulated time at the default sample interval (250 ms): 1× is the 1 M requests
@@ -300,7 +307,13 @@ async function main() {
         if (!c.memory) plain.push(runCase(current, file));
         if (base && i < (c.oldRuns ?? RUNS)) old.push(runCase(base.file, file));
       }
-      const r = { name: c.name, goal: c.goal ?? null, memory: c.memory ?? null, new: summarize(now) };
+      const r = {
+        name: c.name,
+        goal: c.goal ?? null,
+        goalNote: c.goalNote ?? null,
+        memory: c.memory ?? null,
+        new: summarize(now),
+      };
       if (plain.length) r.plain = summarize(plain);
       if (base) r.old = summarize(old);
       results.push(r);
@@ -323,7 +336,7 @@ async function main() {
     r.name,
     r.new.requests,
     `${kreq(r.new.rate_median)} (${kreq(r.new.rate_min)}–${kreq(r.new.rate_max)})`,
-    r.goal ? `${kreq(r.goal)} ${r.new.rate_median >= r.goal ? 'met' : 'NOT met'}` : '',
+    r.goal ? `${kreq(r.goal)} ${r.new.rate_median >= r.goal ? 'met' : 'NOT met'}` : (r.goalNote ?? ''),
     r.new.peak_rss_mb.toFixed(0),
     r.plain ? `${kreq(r.plain.rate_median)} (${kreq(r.plain.rate_min)}–${kreq(r.plain.rate_max)})` : '–',
     r.old ? `${kreq(r.old.rate_median)} (${kreq(r.old.rate_min)}–${kreq(r.old.rate_max)})` : '–',
