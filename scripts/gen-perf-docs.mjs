@@ -314,7 +314,7 @@ This version runs with the engine's V8 flags (${flags.map((f) => `\`${f}\``).joi
 and the Slurm scripts start Node with them, see below), the previous one as its CLI ran (Node's
 defaults); the column "Node defaults" is this version without the flags, as the \`pvblk\` command
 itself runs, measured in the same runs.
-Each case ran ${bench.runs} times (the 1 h case and the memory cases 3, the previous version of the
+Each case ran ${bench.runs} times (the 1 h case 3, the memory cases 5, the previous version of the
 memory cases once) in its own process, alternating with the previous engine version
 (git ${bench.base ? bench.base.slice(0, 7) : '–'}, built from a temporary worktree). The machine is
 shared with other jobs: read the ratios measured side by side, not the absolute figures alone.
