@@ -281,7 +281,7 @@ while compile threads ran. A run this short is mostly warm-up: the 1 h case abov
 compiled rate. The same run repeated in one process (\`scripts/bench-repeat.mjs\`, four runs
 of a new simulation each, medians of 5 processes) takes ${w.repeat.map((x, i) => `${(x * 1000).toFixed(0)} ms (${['first', 'second', 'third', 'fourth'][i]}, ${k(w.repeatRequests / x)} req/s)`).join(', ')}:
 the first pays the warm-up, the later ones run code V8 compiled during the earlier ones. (V8's tiering flags — earlier Maglev or TurboFan, eager feedback, always-Sparkplug,
-no Maglev, a smaller inlining budget — measured no better than ±5 % on this case, most worse.)
+no Maglev, a smaller inlining budget — and a larger or smaller young generation (`--min-semi-space-size`, `--max-semi-space-size`) measured no better than ±5 % on this case, most worse.)
 
 With one V8 background thread for the whole process (\`node --v8-pool-size=1\`: the compilers and
 the garbage collector's helpers share it, and never take the simulation's core) this case runs at
@@ -302,8 +302,8 @@ const goalsText = `The goals are issue #15's, each a rate over a long run as the
 goals over about 1 M requests (its DiskSim comparison), the paper-fairness goal over 1 simulated
 hour (${f1h ? f1h.new.requests.toLocaleString('en') : '–'} requests; the issue's baseline, 129k, was measured over 1 h). The 60 s row is
 the same model over ${f60 ? f60.new.requests.toLocaleString('en') : '–'} requests, and most of its wall time is V8 compiling the
-simulation's code while it runs (next section, "Warm-up"): the run as a fresh process starts it,
-${f60 ? k(f60.new.rate_median) : '–'} req/s; the same run once its code is compiled (the fourth run in one process),
+simulation's code while it runs (next section, "Warm-up"): in a fresh process, as the bench runs
+it, ${f60 ? k(f60.new.rate_median) : '–'} req/s; once its code is compiled (the fourth run in one process),
 ${k(w.repeatRequests / w.repeat[w.repeat.length - 1])} req/s.`;
 
 const doc = `# Engine performance
