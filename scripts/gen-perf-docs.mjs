@@ -281,7 +281,7 @@ while compile threads ran. A run this short is mostly warm-up: the 1 h case abov
 compiled rate. The same run repeated in one process (\`scripts/bench-repeat.mjs\`, four runs
 of a new simulation each, medians of 5 processes) takes ${w.repeat.map((x, i) => `${(x * 1000).toFixed(0)} ms (${['first', 'second', 'third', 'fourth'][i]}, ${k(w.repeatRequests / x)} req/s)`).join(', ')}:
 the first pays the warm-up, the later ones run code V8 compiled during the earlier ones. (V8's tiering flags — earlier Maglev or TurboFan, eager feedback, always-Sparkplug,
-no Maglev, a smaller inlining budget — and a larger or smaller young generation (`--min-semi-space-size`, `--max-semi-space-size`) measured no better than ±5 % on this case, most worse.)
+no Maglev, a smaller inlining budget — and a larger or smaller young generation (\`--min-semi-space-size\`, \`--max-semi-space-size\`) measured no better than ±5 % on this case, most worse.)
 
 With one V8 background thread for the whole process (\`node --v8-pool-size=1\`: the compilers and
 the garbage collector's helpers share it, and never take the simulation's core) this case runs at
