@@ -1,7 +1,7 @@
 // `npm run bench`: the engine benchmark, then the UI frame-rate probe and the real-disk bench.
 //
 // Each engine case runs in its own process (scripts/bench-case.mjs), so its peak RSS is its own,
-// PVBLK_BENCH_RUNS times (default 7; the 1 h case and the memory cases 3) alternately with the previous engine version: the engine of
+// PVBLK_BENCH_RUNS times (default 7; the 1 h case 3, the memory cases 5) alternately with the previous engine version: the engine of
 // git commit PVBLK_BENCH_BASE (default e912b24, before the speed work of issue #15), built from a
 // temporary git worktree into node_modules/.cache/pvblk-bench/ (kept for the next run). For each
 // case it prints simulated requests per wall second (median and range), peak RSS, and the ratio
